@@ -1,0 +1,140 @@
+//! The command line (clap). It lives here only; [`crate::settings`] turns
+//! it, once, into typed settings that cannot hold an invalid state.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use wirebench_proto::vocab::Stack;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wirebench",
+    version,
+    about = "What does REST cost and what does gRPC cost, for this payload, this load and this machine?"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a server wirebench measures (one role per process).
+    Serve(ServeArgs),
+    /// Drive any REST URL or gRPC target (ours or someone else's).
+    Load(LoadCmdArgs),
+    /// The main job: start the servers, load every stack the same way, report.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeWorkload {
+    /// Seed 000's payload service (GetLargePayload, Echo).
+    Payload,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    pub workload: ServeWorkload,
+    /// rest (HTTP/1.1 + JSON) or grpc (HTTP/2 + protobuf).
+    #[arg(long)]
+    pub stack: Stack,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port; default 8000 for rest, 50051 for grpc (the seeds'); 0 picks a
+    /// free one (the chosen address is printed).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Tokio worker threads (default: one per CPU this process may use).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Largest payload or echo message the server accepts, KiB.
+    #[arg(long, default_value_t = wirebench_server::DEFAULT_MAX_SIZE_KB)]
+    pub max_size_kb: u64,
+}
+
+/// Load flags shared by `load` and `bench`. All optional: a preset or the
+/// command's defaults fill what is not given.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoadArgs {
+    /// Locust model: this many users, each sending back to back.
+    #[arg(short = 'u', long, help_heading = "Load model")]
+    pub users: Option<u32>,
+    /// Locust model: users started per second (Locust's default is 1).
+    #[arg(short = 'r', long, help_heading = "Load model")]
+    pub spawn_rate: Option<f64>,
+    /// Measured window (e.g. 30s, 2m). With -u, -c or --rate.
+    #[arg(short = 't', long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    pub duration: Option<Duration>,
+    /// ab/ghz model: stop after this many measured requests.
+    #[arg(short = 'n', long, help_heading = "Load model")]
+    pub requests: Option<u64>,
+    /// ab/ghz model: requests in flight (with --rate: the most in flight).
+    #[arg(short = 'c', long, help_heading = "Load model")]
+    pub concurrency: Option<u32>,
+    /// Open loop: requests per second, latency from the intended send time.
+    #[arg(long, help_heading = "Load model")]
+    pub rate: Option<f64>,
+    /// TCP connections (default: one per user/concurrent request for
+    /// HTTP/1.1, one for gRPC).
+    #[arg(long, help_heading = "Load model")]
+    pub connections: Option<u32>,
+    /// Sent and checked, but not measured (e.g. 2s).
+    #[arg(long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    pub warmup: Option<Duration>,
+    /// Per-request timeout (default 10s).
+    #[arg(long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    pub timeout: Option<Duration>,
+    /// Write the result JSON here (atomically).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadCmdArgs {
+    /// http://HOST:PORT/PATH or grpc://HOST:PORT
+    pub url: String,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// HTTP method (default GET, or POST with --body-file).
+    #[arg(long, help_heading = "HTTP")]
+    pub method: Option<String>,
+    /// Send this file as the request body.
+    #[arg(long, help_heading = "HTTP")]
+    pub body_file: Option<PathBuf>,
+    /// Extra header, "Name: value"; repeatable.
+    #[arg(short = 'H', long = "header", help_heading = "HTTP")]
+    pub headers: Vec<String>,
+    /// gRPC method, e.g. payload.PayloadService/GetLargePayload.
+    #[arg(long, help_heading = "gRPC")]
+    pub call: Option<String>,
+    /// Payload size, KiB (gRPC GetLargePayload / Echo).
+    #[arg(long, default_value_t = 1, help_heading = "gRPC")]
+    pub size_kb: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Stacks to compare, in order.
+    #[arg(long, value_delimiter = ',')]
+    pub stacks: Option<Vec<Stack>>,
+    /// Payload size, KiB (default 512, seed 000's).
+    #[arg(long)]
+    pub size_kb: Option<u64>,
+    /// Tokio worker threads of each server (default: one per CPU).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Largest payload the servers accept, KiB.
+    #[arg(long)]
+    pub max_size_kb: Option<u64>,
+    /// A preset from scenarios/ by name (e.g. seed-000), or a TOML file.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// List the presets and exit.
+    #[arg(long)]
+    pub list_presets: bool,
+}

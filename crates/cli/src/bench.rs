@@ -1,0 +1,188 @@
+//! `wirebench bench`: the main job. For each stack in turn: start its
+//! server as a child process on a free loopback port, run the same load
+//! against it, stop it; then print the table side by side and the verdict.
+//! The result file is rewritten (atomically) after every trial, so an
+//! interrupted or crashed run keeps every trial it finished.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use wirebench_load::verify::BodyCheck;
+use wirebench_load::{Client, GrpcCall, HttpTarget, LoadPlan, StopAt, Target};
+use wirebench_proto::vocab::{Stack, Workload};
+use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+
+use crate::args::BenchArgs;
+use crate::children::ServerProcess;
+use crate::preset::{BUILT_IN, Preset};
+use crate::settings::{self, Defaults};
+use crate::signals::Cancel;
+use crate::trial::{TrialSpec, trial};
+
+/// With no flags: 50 requests in flight for 10 s after a 2 s warm-up, per
+/// stack, so the whole comparison ends well within a minute.
+const DEFAULTS: Defaults = Defaults {
+    stop: StopAt::Duration(Duration::from_secs(10)),
+    warmup: Duration::from_secs(2),
+};
+const DEFAULT_SIZE_KB: u64 = 512;
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.list_presets {
+        for (name, text) in BUILT_IN {
+            let preset = Preset::parse(name, text)?;
+            println!("{name:<12} {}", preset.description.unwrap_or_default());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::provenance::warn_if_debug_build();
+    let preset = match &args.preset {
+        Some(name) => Preset::load(name)?,
+        None => Preset::default(),
+    };
+    if let Some(workload) = preset.workload.as_deref() {
+        anyhow::ensure!(
+            workload == "payload",
+            "preset workload '{workload}' is not available in this build (only 'payload')"
+        );
+    }
+    let load = preset.fill(args.load.clone());
+    let stacks = args
+        .stacks
+        .clone()
+        .or_else(|| preset.stacks.clone())
+        .unwrap_or_else(|| Stack::ALL.to_vec());
+    anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
+    let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
+    let workers = args.workers.or(preset.workers).unwrap_or_else(crate::default_threads);
+    let max_size_kb = args
+        .max_size_kb
+        .or(preset.max_size_kb)
+        .unwrap_or(wirebench_server::DEFAULT_MAX_SIZE_KB)
+        .max(size_kb);
+    let plans = stacks
+        .iter()
+        .map(|&stack| {
+            let target = payload_target(stack, "127.0.0.1:0".parse().expect("literal"), size_kb)?;
+            let plan = settings::load_plan(&load, DEFAULTS, |senders| target.default_connections(senders))?;
+            Ok((stack, plan))
+        })
+        .collect::<anyhow::Result<Vec<(Stack, LoadPlan)>>>()?;
+    let most_connections = plans.iter().map(|(_, p)| u64::from(p.connections())).max().unwrap_or(0);
+    crate::provenance::check_open_files(most_connections)?;
+    let json_path = load.json.clone().unwrap_or_else(default_result_path);
+    let settings = serde_json::json!({
+        "command": "bench",
+        "preset": args.preset,
+        "stacks": stacks,
+        "workload": Workload::Payload,
+        "size_kb": size_kb,
+        "server_workers": workers,
+        "max_size_kb": max_size_kb,
+        "plans": plans.iter().map(|(s, p)| (s.name(), p)).collect::<BTreeMap<_, _>>(),
+    });
+
+    let runtime = crate::client_runtime()?;
+    runtime.block_on(async {
+        let cancel = Cancel::on_signals("stopping; writing what was measured so far")?;
+        let mut result = RunResult {
+            schema_version: SCHEMA_VERSION,
+            run: crate::provenance::run_info(settings),
+            trials: Vec::new(),
+        };
+        for (stack, plan) in &plans {
+            if cancel.is_cancelled() {
+                break;
+            }
+            println!(
+                "{stack}: {}; stop after {}; warm-up {:?}; {} connection(s); {size_kb} KiB payload",
+                plan.model(),
+                plan.stop(),
+                plan.warmup(),
+                plan.connections()
+            );
+            // Spawned here, on the thread that runs `block_on`, which lives
+            // as long as the run: PR_SET_PDEATHSIG is tied to that thread.
+            let server = ServerProcess::start(
+                stack.name(),
+                &[
+                    "serve".into(),
+                    "payload".into(),
+                    "--stack".into(),
+                    stack.name().into(),
+                    "--bind".into(),
+                    "127.0.0.1".into(),
+                    "--port".into(),
+                    "0".into(),
+                    "--workers".into(),
+                    workers.to_string(),
+                    "--max-size-kb".into(),
+                    max_size_kb.to_string(),
+                ],
+            )?;
+            let target = payload_target(*stack, server.addr(), size_kb)?;
+            let client = Arc::new(Client::new(&target, plan.connections()).await?);
+            let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
+            drop(server);
+            let spec = TrialSpec {
+                stack: *stack,
+                workload: Workload::Payload,
+                target_label: target_label(&target),
+                size_kb: Some(size_kb),
+                target: &target,
+                plan,
+            };
+            result.trials.push(trial(spec, &outcome));
+            result.run.interrupted = outcome.interrupted;
+            wirebench_report::write_atomically(&json_path, JsonExporter.render(&result).as_bytes())
+                .with_context(|| format!("cannot write {}", json_path.display()))?;
+        }
+        println!();
+        print!("{}", TableExporter.render(&result));
+        println!("result: {}", json_path.display());
+        Ok(if result.run.interrupted {
+            ExitCode::from(130)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+/// The seed-000 payload request for `stack` at `addr`.
+pub fn payload_target(stack: Stack, addr: std::net::SocketAddr, size_kb: u64) -> anyhow::Result<Target> {
+    let len = usize::try_from(size_kb * 1024).context("size too large")?;
+    Ok(match stack {
+        Stack::Rest => Target::Http(HttpTarget {
+            uri: format!("http://{addr}/payload?size_in_kb={size_kb}").parse()?,
+            method: http::Method::GET,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::new(),
+            check: BodyCheck::PayloadJson { len },
+        }),
+        Stack::Grpc => Target::Grpc {
+            authority: addr.to_string(),
+            call: GrpcCall::GetLargePayload {
+                size_in_kb: i64::try_from(size_kb)?,
+            },
+        },
+    })
+}
+
+fn target_label(target: &Target) -> String {
+    match target {
+        Target::Http(http) => http.uri.to_string(),
+        Target::Grpc { authority, .. } => format!("grpc://{authority}/{}", GrpcCall::GET_LARGE_PAYLOAD),
+    }
+}
+
+/// `results/<UTC time>/result.json`.
+fn default_result_path() -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .replace(':', "-");
+    PathBuf::from("results").join(stamp).join("result.json")
+}

@@ -1,0 +1,47 @@
+//! The `wirebench` command: clap in, typed settings, then one library call
+//! per subcommand. `main.rs` only calls [`main`].
+
+pub mod args;
+pub mod bench;
+pub mod children;
+pub mod load_cmd;
+pub mod preset;
+pub mod provenance;
+pub mod serve;
+pub mod settings;
+pub mod signals;
+pub mod trial;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Load(args) => load_cmd::load(args),
+        Command::Bench(args) => bench::bench(args),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("wirebench: error: {err:#}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Threads for a runtime when nothing says otherwise: one per usable CPU.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The load engine's runtime.
+pub fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(default_threads())
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")
+}

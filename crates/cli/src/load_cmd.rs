@@ -1,0 +1,183 @@
+//! `wirebench load`: drive any REST URL or gRPC target, ours or not.
+//!
+//! `http://HOST:PORT/PATH` is loaded over HTTP/1.1; every answer must be
+//! 2xx, and for our contracts the body is checked too (`/payload?size_in_kb=N`
+//! must be the seed's JSON with N KiB of data; `/echo` must return what was
+//! sent). `grpc://HOST:PORT` with `--call` calls the payload service.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use wirebench_load::verify::BodyCheck;
+use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target};
+use wirebench_proto::vocab::{Stack, Workload};
+use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+
+use crate::args::LoadCmdArgs;
+use crate::settings::{self, Defaults};
+use crate::signals::Cancel;
+use crate::trial::{TrialSpec, trial};
+
+/// ghz's and oha's default: 200 requests.
+const DEFAULTS: Defaults = Defaults {
+    stop: StopAt::Requests(200),
+    warmup: std::time::Duration::ZERO,
+};
+
+/// A target and what it is, as the result names it.
+pub struct ParsedTarget {
+    pub target: Target,
+    pub stack: Stack,
+    pub workload: Workload,
+    pub size_kb: Option<u64>,
+}
+
+pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
+    crate::provenance::warn_if_debug_build();
+    let parsed = parse_target(&args)?;
+    let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
+        parsed.target.default_connections(senders)
+    })?;
+    crate::provenance::check_open_files(u64::from(plan.connections()))?;
+    let settings = serde_json::json!({
+        "command": "load",
+        "url": args.url,
+        "plan": plan,
+    });
+    let runtime = crate::client_runtime()?;
+    runtime.block_on(async {
+        let cancel = Cancel::on_signals("stopping; keeping what was measured so far")?;
+        println!("wirebench load {}", args.url);
+        println!(
+            "  model: {}; stop after {}; warm-up {:?}; timeout {:?}",
+            plan.model(),
+            plan.stop(),
+            plan.warmup(),
+            plan.timeout()
+        );
+        println!("  connections: {} ({})", plan.connections(), parsed.stack.wire_description());
+        println!("  check: {}", parsed.target.describe_check());
+        let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
+        let outcome = wirebench_load::run(&plan, client, cancel.cancelled()).await;
+        let mut run = crate::provenance::run_info(settings);
+        run.interrupted = outcome.interrupted;
+        let spec = TrialSpec {
+            stack: parsed.stack,
+            workload: parsed.workload,
+            target_label: args.url.clone(),
+            size_kb: parsed.size_kb,
+            target: &parsed.target,
+            plan: &plan,
+        };
+        let result = RunResult {
+            schema_version: SCHEMA_VERSION,
+            run,
+            trials: vec![trial(spec, &outcome)],
+        };
+        print!("{}", TableExporter.render(&result));
+        if let Some(path) = &args.load.json {
+            wirebench_report::write_atomically(path, JsonExporter.render(&result).as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("result: {}", path.display());
+        }
+        Ok(if outcome.interrupted {
+            ExitCode::from(130)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
+    if let Some(authority) = args.url.strip_prefix("grpc://") {
+        let authority = authority.trim_end_matches('/').to_owned();
+        let call_name = args.call.as_deref().unwrap_or(GrpcCall::GET_LARGE_PAYLOAD);
+        let call = GrpcCall::parse(call_name, args.size_kb).map_err(anyhow::Error::msg)?;
+        let workload = match call {
+            GrpcCall::GetLargePayload { .. } => Workload::Payload,
+            GrpcCall::Echo { .. } => Workload::Echo,
+        };
+        return Ok(ParsedTarget {
+            target: Target::Grpc { authority, call },
+            stack: Stack::Grpc,
+            workload,
+            size_kb: Some(args.size_kb),
+        });
+    }
+    if args.call.is_some() {
+        bail!("--call is for grpc:// targets");
+    }
+    let uri: Uri = args
+        .url
+        .parse()
+        .with_context(|| format!("'{}' is not a URL", args.url))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("'{}': use http://HOST:PORT/PATH or grpc://HOST:PORT", args.url);
+    }
+    let body = match &args.body_file {
+        Some(path) => read_body(path)?,
+        None => Bytes::new(),
+    };
+    let method = match &args.method {
+        Some(m) => Method::from_bytes(m.to_uppercase().as_bytes())
+            .with_context(|| format!("'{m}' is not an HTTP method"))?,
+        None if args.body_file.is_some() => Method::POST,
+        None => Method::GET,
+    };
+    let headers = parse_headers(&args.headers)?;
+    let (workload, size_kb, check) = match uri.path() {
+        "/payload" => {
+            let size_kb = payload_size_kb(&uri).unwrap_or(1);
+            let len = usize::try_from(size_kb * 1024).context("size too large")?;
+            (Workload::Payload, Some(size_kb), BodyCheck::PayloadJson { len })
+        }
+        "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
+        _ => (Workload::External, None, BodyCheck::Any),
+    };
+    Ok(ParsedTarget {
+        target: Target::Http(HttpTarget {
+            uri,
+            method,
+            headers,
+            body,
+            check,
+        }),
+        stack: Stack::Rest,
+        workload,
+        size_kb,
+    })
+}
+
+fn payload_size_kb(uri: &Uri) -> Option<u64> {
+    uri.query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("size_in_kb="))?
+        .parse()
+        .ok()
+}
+
+fn read_body(path: &PathBuf) -> anyhow::Result<Bytes> {
+    Ok(Bytes::from(
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+    ))
+}
+
+fn parse_headers(raw: &[String]) -> anyhow::Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for line in raw {
+        let (name, value) = line
+            .split_once(':')
+            .with_context(|| format!("header '{line}' is not 'Name: value'"))?;
+        headers.append(
+            HeaderName::from_bytes(name.trim().as_bytes())
+                .with_context(|| format!("'{name}' is not a header name"))?,
+            HeaderValue::from_str(value.trim())
+                .with_context(|| format!("'{value}' is not a header value"))?,
+        );
+    }
+    Ok(headers)
+}

@@ -1,0 +1,90 @@
+//! Who, where, what: the provenance every result carries (DESIGN rule 10).
+
+use std::time::SystemTime;
+
+use wirebench_report::{Machine, RunInfo};
+
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Machine {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model,
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned()),
+        os: std::env::consts::OS.to_owned(),
+        arch: std::env::consts::ARCH.to_owned(),
+    }
+}
+
+pub fn is_debug_build() -> bool {
+    cfg!(debug_assertions)
+}
+
+/// Shouts, on standard error, that a debug build's numbers mean nothing.
+pub fn warn_if_debug_build() {
+    if is_debug_build() {
+        eprintln!(
+            "\n!!! WARNING: this is a DEBUG build of wirebench. Its numbers mean nothing.\n\
+             !!! Build with --release (cargo run --release -- ...) before you measure.\n"
+        );
+    }
+}
+
+pub fn run_info(settings: serde_json::Value) -> RunInfo {
+    let commit = env!("WIREBENCH_GIT_COMMIT");
+    RunInfo {
+        command_line: std::env::args().collect(),
+        settings,
+        machine: machine(),
+        wirebench_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
+        build_profile: if is_debug_build() { "debug" } else { "release" }.to_owned(),
+        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        interrupted: false,
+    }
+}
+
+/// Lets this process open as many sockets as the system allows (10,000
+/// users over HTTP/1.1 need 10,000 connections). Returns the limit now in
+/// force.
+pub fn raise_open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
+/// Says what to do when the connections asked for do not fit the limit.
+pub fn check_open_files(connections: u64) -> anyhow::Result<()> {
+    let limit = raise_open_files_limit();
+    // Each connection is one descriptor; keep room for everything else.
+    let needed = connections + 64;
+    if limit < needed {
+        anyhow::bail!(
+            "{connections} connections need about {needed} open files, but this process may open only {limit}. \
+             Raise the hard limit (e.g. `ulimit -Hn {needed}` as root, or LimitNOFILE= in systemd) or use fewer connections."
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The one load loop.
+//!
+//! A run has `senders` tasks (users, concurrency, or the in-flight bound of
+//! the open loop). Each sender loops: wait until it may send (the load
+//! model's only say), send, verify, record. The model differs only in when
+//! senders start (Locust's spawn rate) and whether a pacer hands out due
+//! times (open loop); `-n` is a shared budget of measured requests.
+//!
+//! The run ends on time whatever the server does: at the end of the window
+//! every sender is aborted, and requests still in flight are not counted
+//! (their latency is unknown, and counting them late would stretch the
+//! window). Requests sent during the warm-up are sent and checked but not
+//! recorded. Cancellation (Ctrl-C) is a parameter; the outcome then holds
+//! everything measured so far and says it was interrupted.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use tokio::time::{MissedTickBehavior, sleep_until};
+use wirebench_proto::vocab::{LoadModel, StopAt};
+
+use crate::client::Client;
+use crate::plan::LoadPlan;
+use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
+
+/// What one run measured.
+#[derive(Debug)]
+pub struct LoadOutcome {
+    /// Everything counted in the measured window, all senders merged.
+    pub tally: Tally,
+    /// One point per second of the measured window (the last may be shorter).
+    pub timeline: Vec<TimelinePoint>,
+    /// Length of the measured window: the duration asked for, or until the
+    /// last of `-n` requests completed, or until the run was interrupted.
+    pub measured: Duration,
+    /// True when `cancel` ended the run early.
+    pub interrupted: bool,
+}
+
+impl LoadOutcome {
+    /// Good responses per second over the measured window.
+    pub fn throughput_rps(&self) -> f64 {
+        rate(self.tally.requests_ok, self.measured)
+    }
+}
+
+pub fn rate(count: u64, window: Duration) -> f64 {
+    if window.is_zero() {
+        0.0
+    } else {
+        count as f64 / window.as_secs_f64()
+    }
+}
+
+/// Hands out due times at a constant rate (open loop).
+#[derive(Debug)]
+struct Pacer {
+    start: Instant,
+    interval: Duration,
+    next_slot: AtomicU64,
+}
+
+impl Pacer {
+    fn next_due(&self) -> Instant {
+        let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
+        self.start + self.interval.mul_f64(slot as f64)
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    client: Arc<Client>,
+    timeout: Duration,
+    measure_start: Instant,
+    /// End of the window when the run stops at a duration.
+    deadline: Option<Instant>,
+    /// Measured requests left to send when the run stops at a count.
+    budget: Option<AtomicU64>,
+    pacer: Option<Pacer>,
+    tally: ShardedTally,
+}
+
+impl Shared {
+    fn past_deadline(&self, at: Instant) -> bool {
+        self.deadline.is_some_and(|deadline| at >= deadline)
+    }
+
+    /// Claims one request of the `-n` budget; false when it is spent.
+    fn claim(&self) -> bool {
+        match &self.budget {
+            None => true,
+            Some(left) => left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+}
+
+/// Runs `plan` with `client` until the window ends or `cancel` completes.
+pub async fn run(
+    plan: &LoadPlan,
+    client: Arc<Client>,
+    cancel: impl Future<Output = ()>,
+) -> LoadOutcome {
+    let start = Instant::now();
+    let measure_start = start + plan.warmup();
+    let model = plan.model();
+    let open_loop = matches!(model, LoadModel::Rate { .. });
+    let shared = Arc::new(Shared {
+        client,
+        timeout: plan.timeout(),
+        measure_start,
+        deadline: match plan.stop() {
+            StopAt::Duration(window) => Some(measure_start + window),
+            StopAt::Requests(_) => None,
+        },
+        budget: match plan.stop() {
+            StopAt::Requests(n) => Some(AtomicU64::new(n)),
+            StopAt::Duration(_) => None,
+        },
+        pacer: match model {
+            LoadModel::Rate { rate_per_s, .. } => Some(Pacer {
+                start,
+                interval: Duration::from_secs_f64(1.0 / rate_per_s),
+                next_slot: AtomicU64::new(0),
+            }),
+            _ => None,
+        },
+        tally: ShardedTally::new(open_loop),
+    });
+
+    let mut senders = JoinSet::new();
+    for id in 0..model.senders() as usize {
+        let starts_at = match model {
+            LoadModel::Users {
+                spawn_rate_per_s, ..
+            } => start + Duration::from_secs_f64(id as f64 / spawn_rate_per_s),
+            _ => start,
+        };
+        senders.spawn(sender(id, Arc::clone(&shared), starts_at));
+    }
+
+    let mut timeline = Timeline::new(open_loop);
+    let mut ticks = tokio::time::interval_at(
+        (measure_start + Duration::from_secs(1)).into(),
+        Duration::from_secs(1),
+    );
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let window_end = async {
+        match shared.deadline {
+            Some(deadline) => sleep_until(deadline.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(window_end, cancel);
+    let mut interrupted = false;
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut cancel => {
+                interrupted = true;
+                break;
+            }
+            () = &mut window_end => break,
+            joined = senders.join_next() => match joined {
+                // Every sender finished: the `-n` budget is spent.
+                None => break,
+                Some(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Some(_) => {}
+            },
+            tick = ticks.tick() => {
+                let t_s = tick.into_std().saturating_duration_since(measure_start).as_secs_f64();
+                timeline.push(t_s, shared.tally.snapshot());
+            }
+        }
+    }
+    let stopped = Instant::now();
+    senders.shutdown().await;
+
+    let tally = shared.tally.snapshot();
+    let window_end = match (shared.deadline, interrupted) {
+        (Some(deadline), false) => deadline,
+        (None, false) => tally.last_completion.unwrap_or(stopped),
+        (_, true) => stopped,
+    };
+    let measured = window_end.saturating_duration_since(measure_start);
+    let last_tick_s = timeline_end(&timeline);
+    if measured.as_secs_f64() - last_tick_s > 0.001 {
+        timeline.push(measured.as_secs_f64(), tally.clone());
+    }
+    LoadOutcome {
+        tally,
+        timeline: timeline.into_points(),
+        measured,
+        interrupted,
+    }
+}
+
+fn timeline_end(timeline: &Timeline) -> f64 {
+    timeline.last_t_s().unwrap_or(0.0)
+}
+
+/// One sender: wait until it may send, send, record; until the run ends.
+async fn sender(id: usize, shared: Arc<Shared>, starts_at: Instant) {
+    sleep_until(starts_at.into()).await;
+    loop {
+        let due = match &shared.pacer {
+            Some(pacer) => {
+                let due = pacer.next_due();
+                if shared.past_deadline(due) {
+                    return;
+                }
+                sleep_until(due.into()).await;
+                Some(due)
+            }
+            None => None,
+        };
+        let sent = Instant::now();
+        if shared.past_deadline(sent) {
+            return;
+        }
+        let measured = due.unwrap_or(sent) >= shared.measure_start;
+        if measured && !shared.claim() {
+            return;
+        }
+        let result = shared.client.call(id, shared.timeout).await;
+        let done = Instant::now();
+        if !measured {
+            continue;
+        }
+        if shared.past_deadline(done) {
+            // Completed after the window closed: outside the measurement.
+            return;
+        }
+        let mut shard = shared.tally.shard(id);
+        match result {
+            Ok(bytes) => shard.record_ok(done - due.unwrap_or(sent), done - sent, bytes),
+            Err(failure) => shard.record_error(failure),
+        }
+        shard.completed_at(done);
+    }
+}

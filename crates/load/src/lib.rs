@@ -1,0 +1,22 @@
+//! wirebench's load engine.
+//!
+//! One loop ([`engine::run`]) drives every protocol and every load model:
+//! the model only decides *when* a sender may send ([`LoadModel`]), the
+//! [`Client`] only decides *how* a request travels and whether its answer is
+//! right. Measurement follows DESIGN.md: monotonic clock, latency into
+//! sharded HDR histograms merged at the end (memory does not grow with the
+//! number of requests), warm-up thrown away, open-loop latency from the
+//! intended send time, every response verified, errors counted by kind.
+
+pub mod client;
+pub mod engine;
+pub mod errors;
+pub mod plan;
+pub mod stats;
+pub mod verify;
+
+pub use client::{Client, GrpcCall, HttpTarget, Target};
+pub use engine::{LoadOutcome, run};
+pub use errors::{ErrorKind, ErrorTally, RequestFailure};
+pub use plan::{LoadPlan, PlanError};
+pub use wirebench_proto::vocab::{LoadModel, StopAt};

@@ -1,0 +1,152 @@
+//! A load plan is validated once, when it is built; afterwards it cannot
+//! hold an invalid state (no users model without a duration, no zero
+//! concurrency), so the engine never checks options again.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use wirebench_proto::vocab::{LoadModel, StopAt};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+    #[error("{0} must be a positive number")]
+    NotPositive(&'static str),
+    #[error("the users model runs for a duration: give -t/--duration, not -n")]
+    UsersNeedDuration,
+    #[error("a duration of 0 s measures nothing")]
+    EmptyDuration,
+    #[error("{connections} connections for {senders} senders: at most one connection per sender")]
+    MoreConnectionsThanSenders { connections: u32, senders: u32 },
+}
+
+/// Everything that shapes a run, validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadPlan {
+    model: LoadModel,
+    stop: StopAt,
+    #[serde(rename = "warmup_s", with = "wirebench_proto::vocab::seconds")]
+    warmup: Duration,
+    #[serde(rename = "timeout_s", with = "wirebench_proto::vocab::seconds")]
+    timeout: Duration,
+    connections: u32,
+}
+
+impl LoadPlan {
+    pub fn new(
+        model: LoadModel,
+        stop: StopAt,
+        warmup: Duration,
+        timeout: Duration,
+        connections: u32,
+    ) -> Result<Self, PlanError> {
+        match model {
+            LoadModel::Users {
+                users,
+                spawn_rate_per_s,
+            } => {
+                nonzero(users, "--users")?;
+                positive(spawn_rate_per_s, "--spawn-rate")?;
+                if matches!(stop, StopAt::Requests(_)) {
+                    return Err(PlanError::UsersNeedDuration);
+                }
+            }
+            LoadModel::Fixed { concurrency } => nonzero(concurrency, "--concurrency")?,
+            LoadModel::Rate {
+                rate_per_s,
+                max_in_flight,
+            } => {
+                positive(rate_per_s, "--rate")?;
+                nonzero(max_in_flight, "--concurrency (most requests in flight)")?;
+            }
+        }
+        match stop {
+            StopAt::Requests(n) => nonzero(n, "--requests")?,
+            StopAt::Duration(d) if d.is_zero() => return Err(PlanError::EmptyDuration),
+            StopAt::Duration(_) => {}
+        }
+        if timeout.is_zero() {
+            return Err(PlanError::NotPositive("--timeout"));
+        }
+        nonzero(connections, "--connections")?;
+        if connections > model.senders() {
+            return Err(PlanError::MoreConnectionsThanSenders {
+                connections,
+                senders: model.senders(),
+            });
+        }
+        Ok(Self {
+            model,
+            stop,
+            warmup,
+            timeout,
+            connections,
+        })
+    }
+
+    pub fn model(&self) -> LoadModel {
+        self.model
+    }
+    pub fn stop(&self) -> StopAt {
+        self.stop
+    }
+    pub fn warmup(&self) -> Duration {
+        self.warmup
+    }
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+    pub fn connections(&self) -> u32 {
+        self.connections
+    }
+}
+
+fn nonzero<T: PartialEq + Default>(value: T, name: &'static str) -> Result<(), PlanError> {
+    if value == T::default() {
+        Err(PlanError::Zero(name))
+    } else {
+        Ok(())
+    }
+}
+
+fn positive(value: f64, name: &'static str) -> Result<(), PlanError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(PlanError::NotPositive(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn invalid_plans_are_refused() {
+        let users = LoadModel::Users {
+            users: 10,
+            spawn_rate_per_s: 1.0,
+        };
+        assert_eq!(
+            LoadPlan::new(users, StopAt::Requests(5), S, S, 1),
+            Err(PlanError::UsersNeedDuration)
+        );
+        let fixed = LoadModel::Fixed { concurrency: 0 };
+        assert!(LoadPlan::new(fixed, StopAt::Requests(5), S, S, 1).is_err());
+        let fixed = LoadModel::Fixed { concurrency: 2 };
+        assert!(matches!(
+            LoadPlan::new(fixed, StopAt::Requests(5), S, S, 3),
+            Err(PlanError::MoreConnectionsThanSenders { .. })
+        ));
+        let rate = LoadModel::Rate {
+            rate_per_s: f64::NAN,
+            max_in_flight: 1,
+        };
+        assert!(LoadPlan::new(rate, StopAt::Duration(S), S, S, 1).is_err());
+        assert!(LoadPlan::new(fixed, StopAt::Duration(Duration::ZERO), S, S, 1).is_err());
+        assert!(LoadPlan::new(fixed, StopAt::Requests(5), S, S, 2).is_ok());
+    }
+}

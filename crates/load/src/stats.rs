@@ -1,0 +1,244 @@
+//! Where measurements go: a fixed number of shards, each an HDR histogram
+//! plus counters behind an uncontended lock. Senders are spread over the
+//! shards, so 10,000 users cost 16 histograms, not 10,000, and memory does
+//! not grow with the number of requests. Shards are merged exactly at the
+//! end; once a second a snapshot gives the timeline (the difference of two
+//! snapshots is the last second, exactly, since HDR histograms subtract).
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use crate::errors::{ErrorTally, RequestFailure};
+
+/// Latency histograms cover 1 us .. 60 s at 3 significant digits (DESIGN
+/// rule 1); slower answers are recorded as 60 s.
+pub const LATENCY_LOW_US: u64 = 1;
+pub const LATENCY_HIGH_US: u64 = 60_000_000;
+pub const LATENCY_SIGFIG: u8 = 3;
+
+/// How many shards senders are spread over.
+const SHARDS: usize = 16;
+
+pub fn new_latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(LATENCY_LOW_US, LATENCY_HIGH_US, LATENCY_SIGFIG)
+        .expect("static histogram bounds are valid")
+}
+
+pub fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Everything measured in one shard (or, merged, in a whole run).
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub requests_ok: u64,
+    pub bytes_received: u64,
+    pub errors: ErrorTally,
+    /// Latency of good responses, microseconds. In open loop, measured from
+    /// the intended send time (coordinated omission corrected).
+    pub latency_us: Histogram<u64>,
+    /// Open loop only: latency from the actual send time, as a closed-loop
+    /// tool would report it, kept beside the corrected one.
+    pub latency_uncorrected_us: Option<Histogram<u64>>,
+    /// When the last counted request completed (ends a `-n` window).
+    pub last_completion: Option<Instant>,
+}
+
+impl Tally {
+    pub fn new(open_loop: bool) -> Self {
+        Self {
+            requests_ok: 0,
+            bytes_received: 0,
+            errors: ErrorTally::default(),
+            latency_us: new_latency_histogram(),
+            latency_uncorrected_us: open_loop.then(new_latency_histogram),
+            last_completion: None,
+        }
+    }
+
+    pub fn record_ok(&mut self, latency: Duration, uncorrected: Duration, bytes: u64) {
+        self.requests_ok += 1;
+        self.bytes_received += bytes;
+        self.latency_us.saturating_record(micros(latency));
+        if let Some(h) = &mut self.latency_uncorrected_us {
+            h.saturating_record(micros(uncorrected));
+        }
+    }
+
+    pub fn record_error(&mut self, failure: RequestFailure) {
+        self.errors.add(failure);
+    }
+
+    /// Notes that a counted request completed at `at`.
+    pub fn completed_at(&mut self, at: Instant) {
+        self.last_completion = self.last_completion.max(Some(at));
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        self.requests_ok += other.requests_ok;
+        self.bytes_received += other.bytes_received;
+        self.errors.merge(&other.errors);
+        self.last_completion = self.last_completion.max(other.last_completion);
+        self.latency_us
+            .add(&other.latency_us)
+            .expect("histograms share bounds");
+        if let (Some(mine), Some(theirs)) = (
+            &mut self.latency_uncorrected_us,
+            &other.latency_uncorrected_us,
+        ) {
+            mine.add(theirs).expect("histograms share bounds");
+        }
+    }
+}
+
+/// The shards of one run.
+#[derive(Debug)]
+pub struct ShardedTally {
+    shards: Box<[Mutex<Tally>]>,
+    open_loop: bool,
+}
+
+impl ShardedTally {
+    pub fn new(open_loop: bool) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Tally::new(open_loop))).collect(),
+            open_loop,
+        }
+    }
+
+    /// The shard sender `sender_id` records into.
+    pub fn shard(&self, sender_id: usize) -> MutexGuard<'_, Tally> {
+        self.shards[sender_id % self.shards.len()]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// All shards merged, as of now.
+    pub fn snapshot(&self) -> Tally {
+        let mut total = Tally::new(self.open_loop);
+        for i in 0..self.shards.len() {
+            total.merge(&self.shard(i));
+        }
+        total
+    }
+}
+
+/// One second of a run: what completed in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimelinePoint {
+    /// End of the interval, seconds since the measured window began.
+    pub t_s: f64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    /// p99 latency of the good responses completed in this interval.
+    pub p99_us: u64,
+}
+
+/// Turns successive snapshots into timeline points.
+#[derive(Debug)]
+pub struct Timeline {
+    previous: Tally,
+    points: Vec<TimelinePoint>,
+}
+
+impl Timeline {
+    pub fn new(open_loop: bool) -> Self {
+        Self {
+            previous: Tally::new(open_loop),
+            points: Vec::new(),
+        }
+    }
+
+    /// Adds the interval between the previous snapshot and `now`.
+    pub fn push(&mut self, t_s: f64, now: Tally) {
+        let mut interval = now.latency_us.clone();
+        interval
+            .subtract(&self.previous.latency_us)
+            .expect("counts only grow between snapshots");
+        self.points.push(TimelinePoint {
+            t_s,
+            requests_ok: now.requests_ok - self.previous.requests_ok,
+            errors: now.errors.total() - self.previous.errors.total(),
+            p99_us: if interval.is_empty() {
+                0
+            } else {
+                interval.value_at_quantile(0.99)
+            },
+        });
+        self.previous = now;
+    }
+
+    /// End of the last interval pushed, seconds since the window began.
+    pub fn last_t_s(&self) -> Option<f64> {
+        self.points.last().map(|point| point.t_s)
+    }
+
+    pub fn into_points(self) -> Vec<TimelinePoint> {
+        self.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::ErrorKind;
+
+    #[test]
+    fn shards_merge_exactly() {
+        let tally = ShardedTally::new(false);
+        for i in 0..1000u64 {
+            tally
+                .shard(i as usize)
+                .record_ok(Duration::from_micros(i + 1), Duration::ZERO, 10);
+        }
+        tally
+            .shard(3)
+            .record_error(RequestFailure::new(ErrorKind::Timeout, "slow"));
+        let total = tally.snapshot();
+        assert_eq!(total.requests_ok, 1000);
+        assert_eq!(total.bytes_received, 10_000);
+        assert_eq!(total.errors.total(), 1);
+        assert_eq!(total.latency_us.len(), 1000);
+        assert_eq!(total.latency_us.min(), 1);
+        assert_eq!(total.latency_us.value_at_quantile(0.5), 500);
+        assert!(total.latency_uncorrected_us.is_none());
+    }
+
+    #[test]
+    fn timeline_points_are_per_interval() {
+        let tally = ShardedTally::new(false);
+        let mut timeline = Timeline::new(false);
+        for _ in 0..100 {
+            tally
+                .shard(0)
+                .record_ok(Duration::from_millis(1), Duration::ZERO, 1);
+        }
+        timeline.push(1.0, tally.snapshot());
+        for _ in 0..10 {
+            tally
+                .shard(1)
+                .record_ok(Duration::from_millis(50), Duration::ZERO, 1);
+        }
+        tally
+            .shard(1)
+            .record_error(RequestFailure::new(ErrorKind::Reset, "x"));
+        timeline.push(2.0, tally.snapshot());
+        let points = timeline.into_points();
+        assert_eq!(points.len(), 2);
+        assert_eq!((points[0].requests_ok, points[0].errors), (100, 0));
+        assert!((999..=1001).contains(&points[0].p99_us));
+        assert_eq!((points[1].requests_ok, points[1].errors), (10, 1));
+        // The second interval holds only the 50 ms answers.
+        assert!((49_950..=50_050).contains(&points[1].p99_us));
+    }
+
+    #[test]
+    fn over_range_latency_saturates() {
+        let mut tally = Tally::new(true);
+        tally.record_ok(Duration::from_secs(600), Duration::from_secs(1), 0);
+        assert!(tally.latency_us.max() >= LATENCY_HIGH_US);
+        assert_eq!(tally.latency_uncorrected_us.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,182 @@
+//! Checking answers as they stream in, chunk by chunk, without gathering the
+//! body first: a 512 KiB response is verified in place, with no copy.
+
+use bytes::Bytes;
+
+/// What a good response body looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyCheck {
+    /// Any body (only the status is checked).
+    Any,
+    /// Exactly these bytes.
+    Exact(Bytes),
+    /// The seed-000 REST payload: `{"data":"` + `len` times `x` + `"}`.
+    PayloadJson { len: usize },
+    /// `len` times `x` (the gRPC payload's `data`).
+    PayloadBytes { len: usize },
+}
+
+const JSON_PREFIX: &[u8] = br#"{"data":""#;
+const JSON_SUFFIX: &[u8] = br#""}"#;
+
+impl BodyCheck {
+    /// A fresh streaming verifier for one response.
+    pub fn start(&self) -> BodyVerifier<'_> {
+        BodyVerifier {
+            check: self,
+            pos: 0,
+            ok: true,
+        }
+    }
+
+    /// Describes the check for the run header, e.g. "body = 524288 x in JSON".
+    pub fn describe(&self) -> String {
+        match self {
+            BodyCheck::Any => "any body".to_owned(),
+            BodyCheck::Exact(bytes) => format!("body equal to the {} bytes sent", bytes.len()),
+            BodyCheck::PayloadJson { len } => format!("body {{\"data\":\"<{len} x>\"}}"),
+            BodyCheck::PayloadBytes { len } => format!("data = {len} bytes of x"),
+        }
+    }
+
+    /// Verifies a whole body at once.
+    pub fn verify(&self, body: &[u8]) -> Result<(), String> {
+        let mut verifier = self.start();
+        verifier.feed(body);
+        verifier.finish()
+    }
+}
+
+/// Verifies one body fed in any number of chunks.
+#[derive(Debug)]
+pub struct BodyVerifier<'a> {
+    check: &'a BodyCheck,
+    pos: usize,
+    ok: bool,
+}
+
+impl BodyVerifier<'_> {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.ok {
+            self.ok = match self.check {
+                BodyCheck::Any => true,
+                BodyCheck::Exact(expected) => segment_matches(expected, self.pos, chunk),
+                BodyCheck::PayloadBytes { len } => {
+                    self.pos + chunk.len() <= *len && all_x(chunk)
+                }
+                BodyCheck::PayloadJson { len } => json_payload_matches(*len, self.pos, chunk),
+            };
+        }
+        self.pos += chunk.len();
+    }
+
+    pub fn finish(self) -> Result<(), String> {
+        let expected_len = match self.check {
+            BodyCheck::Any => return Ok(()),
+            BodyCheck::Exact(expected) => expected.len(),
+            BodyCheck::PayloadBytes { len } => *len,
+            BodyCheck::PayloadJson { len } => JSON_PREFIX.len() + len + JSON_SUFFIX.len(),
+        };
+        if self.pos != expected_len {
+            Err(format!(
+                "body is {} bytes, expected {expected_len} ({})",
+                self.pos,
+                self.check.describe()
+            ))
+        } else if !self.ok {
+            Err(format!(
+                "body has the right length but wrong content (expected {})",
+                self.check.describe()
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn all_x(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == b'x')
+}
+
+/// Does `chunk` equal `expected[pos..pos + chunk.len()]`?
+fn segment_matches(expected: &[u8], pos: usize, chunk: &[u8]) -> bool {
+    expected.get(pos..pos + chunk.len()) == Some(chunk)
+}
+
+/// Does `chunk`, starting at body offset `pos`, agree with the JSON payload?
+fn json_payload_matches(len: usize, pos: usize, chunk: &[u8]) -> bool {
+    let data_start = JSON_PREFIX.len();
+    let data_end = data_start + len;
+    let total = data_end + JSON_SUFFIX.len();
+    if pos + chunk.len() > total {
+        return false;
+    }
+    // Split the chunk at the region borders: prefix | data | suffix.
+    let mut offset = pos;
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        let (region_end, ok_fn): (usize, &dyn Fn(&[u8], usize) -> bool) = if offset < data_start {
+            (data_start, &|part, at| segment_matches(JSON_PREFIX, at, part))
+        } else if offset < data_end {
+            (data_end, &|part, _| all_x(part))
+        } else {
+            (total, &|part, at| segment_matches(JSON_SUFFIX, at - data_end, part))
+        };
+        let take = rest.len().min(region_end - offset);
+        let (part, tail) = rest.split_at(take);
+        if !ok_fn(part, offset) {
+            return false;
+        }
+        offset += take;
+        rest = tail;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_body(n: usize) -> Vec<u8> {
+        format!("{{\"data\":\"{}\"}}", "x".repeat(n)).into_bytes()
+    }
+
+    #[test]
+    fn json_payload_passes_in_any_chunking() {
+        let check = BodyCheck::PayloadJson { len: 1000 };
+        let body = json_body(1000);
+        for chunk_size in [1, 3, 7, 9, 64, 1000, 5000] {
+            let mut v = check.start();
+            for chunk in body.chunks(chunk_size) {
+                v.feed(chunk);
+            }
+            assert_eq!(v.finish(), Ok(()), "chunk size {chunk_size}");
+        }
+    }
+
+    #[test]
+    fn wrong_size_or_content_fails() {
+        let check = BodyCheck::PayloadJson { len: 1000 };
+        assert!(check.verify(&json_body(999)).is_err());
+        assert!(check.verify(&json_body(1001)).is_err());
+        let mut body = json_body(1000);
+        body[500] = b'y';
+        assert!(check.verify(&body).unwrap_err().contains("wrong content"));
+        // Whitespace variant is not the seed's compact encoding.
+        let spaced = format!("{{\"data\": \"{}\"}}", "x".repeat(1000));
+        assert!(check.verify(spaced.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn bytes_and_exact_checks() {
+        let check = BodyCheck::PayloadBytes { len: 4 };
+        assert!(check.verify(b"xxxx").is_ok());
+        assert!(check.verify(b"xxx").is_err());
+        assert!(check.verify(b"xxxxx").is_err());
+        assert!(check.verify(b"xxyx").is_err());
+        let exact = BodyCheck::Exact(Bytes::from_static(b"hello"));
+        assert!(exact.verify(b"hello").is_ok());
+        assert!(exact.verify(b"hellO").is_err());
+        assert!(BodyCheck::Any.verify(b"whatever").is_ok());
+    }
+}

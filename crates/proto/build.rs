@@ -1,0 +1,27 @@
+//! Compiles every contract in `proto/` with protox (pure Rust, so no system
+//! `protoc` is needed) and generates prost messages plus tonic clients and
+//! servers. The encoded descriptor set is kept for gRPC server reflection.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = ["payload.proto"];
+    for file in files {
+        println!("cargo:rerun-if-changed={}", proto_dir.join(file).display());
+    }
+    let descriptors = protox::compile(files, [&proto_dir])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("descriptors.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        // `bytes` fields as `Bytes`: the payload is handed to the encoder
+        // without another copy, and the client can verify it in place.
+        .bytes(".")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

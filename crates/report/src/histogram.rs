@@ -1,0 +1,82 @@
+//! Latency histograms in and out of result files: summaries for people,
+//! the lossless HdrHistogram V2 encoding (base64) for tools.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+
+use crate::model::LatencySummary;
+
+impl LatencySummary {
+    pub fn from_histogram(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        Self {
+            min: h.min(),
+            mean: h.mean(),
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut bytes)
+        .expect("serializing into memory cannot fail");
+    STANDARD.encode(bytes)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("histogram is not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    #[error("histogram is not HdrHistogram V2: {0:?}")]
+    Hdr(hdrhistogram::serialization::DeserializeError),
+}
+
+pub fn decode(text: &str) -> Result<Histogram<u64>, DecodeError> {
+    let bytes = STANDARD.decode(text)?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(DecodeError::Hdr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_of_known_values() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+        for v in 1..=1000 {
+            h.record(v).unwrap();
+        }
+        let s = LatencySummary::from_histogram(&h);
+        assert_eq!((s.min, s.p50, s.p90, s.p99, s.p999, s.max), (1, 500, 900, 990, 999, 1000));
+        assert!((s.mean - 500.5).abs() < 0.01);
+        assert_eq!(LatencySummary::from_histogram(&Histogram::new(3).unwrap()), LatencySummary::default());
+    }
+
+    #[test]
+    fn encoding_is_lossless_and_mergeable() {
+        let mut a = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+        let mut b = a.clone();
+        for v in [10, 200, 3000, 40_000, 59_000_000] {
+            a.record(v).unwrap();
+            b.record(v * 2 % 60_000_000 + 1).unwrap();
+        }
+        let decoded = decode(&encode(&a)).unwrap();
+        assert_eq!(decoded, a);
+        let mut merged = decode(&encode(&a)).unwrap();
+        merged.add(decode(&encode(&b)).unwrap()).unwrap();
+        assert_eq!(merged.len(), 10);
+        assert!(decode("not base64!").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! wirebench's result: one versioned JSON document (run metadata +
+//! per-trial statistics), written atomically after every trial, and the
+//! exporters that render it. The serialized field names are a contract that
+//! other tools read: units are in the names (`_us`, `_s`, `_rps`, `_bytes`),
+//! and `schema_version` changes when a name or meaning changes.
+
+pub mod export;
+pub mod format;
+pub mod histogram;
+pub mod model;
+pub mod verdict;
+pub mod write;
+
+pub use export::{Exporter, JsonExporter, TableExporter};
+pub use model::{LatencySummary, Machine, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint, Trial};
+pub use write::write_atomically;

@@ -1,0 +1,131 @@
+//! The result model. Every field is documented with its unit; see also
+//! `docs/result-schema.md` in the repository.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use wirebench_proto::vocab::{LoadModel, Stack, StopAt, Workload};
+
+/// Bumped whenever a field is renamed, removed, or changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One result document: what was run, where, and what each trial measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub trials: Vec<Trial>,
+}
+
+/// Provenance: enough to know exactly what produced the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The exact command line, one element per argument.
+    pub command_line: Vec<String>,
+    /// Every setting in force, defaults included, as the CLI resolved them.
+    pub settings: serde_json::Value,
+    pub machine: Machine,
+    pub wirebench_version: String,
+    /// `git rev-parse HEAD` of the build, when it was built from a checkout.
+    pub git_commit: Option<String>,
+    /// "release" or "debug"; numbers from a debug build mean nothing.
+    pub build_profile: String,
+    /// Wall-clock start of the run, RFC 3339, UTC.
+    pub started_at: String,
+    /// True when the run was stopped early (Ctrl-C, SIGTERM): the trials
+    /// present are complete or marked `interrupted` themselves.
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPUs this process may run on.
+    pub cpus: usize,
+    /// `model name` from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    pub os: String,
+    pub arch: String,
+}
+
+/// One measured run of one stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    pub stack: Stack,
+    pub workload: Workload,
+    /// Where the load went (URL, or grpc://host:port/Service/Method).
+    pub target: String,
+    /// Payload size asked for, KiB (payload and echo workloads).
+    pub size_kb: Option<u64>,
+    /// What each answer was checked against.
+    pub verification: String,
+    /// What still differs on the wire besides the protocol's name.
+    pub wire: String,
+    pub model: LoadModel,
+    pub stop: StopAt,
+    /// Warm-up before the window, seconds; not in any statistic.
+    pub warmup_s: f64,
+    /// TCP connections that carried the load.
+    pub connections: u32,
+    /// Verified good responses in the measured window.
+    pub requests_ok: u64,
+    /// Failed requests by kind (connect, timeout, reset, status, grpc_status,
+    /// unavailable, wrong_body, protocol); only kinds that occurred.
+    pub errors: BTreeMap<String, u64>,
+    /// The first message seen of each error kind.
+    pub error_examples: BTreeMap<String, String>,
+    /// errors / (requests_ok + errors), 0..1.
+    pub error_rate: f64,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// requests_ok / duration_s.
+    pub throughput_rps: f64,
+    /// Response payload bytes of good responses (HTTP body or gRPC message
+    /// data; headers and framing not included).
+    pub bytes_received: u64,
+    /// bytes_received / duration_s / 10^6.
+    pub throughput_mb_s: f64,
+    /// Latency of good responses, microseconds. In the `rate` model measured
+    /// from the intended send time (coordinated omission corrected).
+    pub latency_us: LatencySummary,
+    /// `rate` model only: latency from the actual send time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_uncorrected_us: Option<LatencySummary>,
+    /// The merged latency histogram, HdrHistogram V2 format, base64: results
+    /// of several load generators can be merged exactly.
+    pub latency_histogram: String,
+    /// One point per second of the measured window.
+    pub timeline: Vec<TimelinePoint>,
+    /// True when the run was stopped before this trial's window ended.
+    pub interrupted: bool,
+}
+
+/// Latency percentiles, microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct LatencySummary {
+    pub min: u64,
+    pub mean: f64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+/// One second of a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// End of the interval, seconds since the measured window began.
+    pub t_s: f64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    /// p99 latency of the good responses completed in this interval, us.
+    pub p99_us: u64,
+}
+
+impl Trial {
+    pub fn errors_total(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}

@@ -1,0 +1,136 @@
+//! REST adapter (axum, HTTP/1.1 + JSON) over the shared [`PayloadHandler`].
+//!
+//! `GET /payload?size_in_kb=N` -> `200 application/json {"data":"xxx..."}`
+//! (a missing parameter means 1, as in seed 000); `POST /echo` returns the
+//! JSON body it got. Bad input gets a status and a one-line message:
+//! 400 (not an integer, negative, malformed JSON), 404 (unknown route),
+//! 405 (wrong method), 413 (over `--max-size-kb`), 415 (not JSON).
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use wirebench_proto::DataJson;
+
+use crate::{PayloadHandler, RequestError, ServeError};
+
+/// Room for the JSON around an echo body of the largest allowed size.
+const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
+
+pub async fn serve(
+    listener: TcpListener,
+    handler: PayloadHandler,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router(handler))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServeError::Rest)
+}
+
+pub fn router(handler: PayloadHandler) -> Router {
+    let body_limit = handler.max_size_bytes().saturating_add(JSON_OVERHEAD_BYTES);
+    Router::new()
+        .route("/payload", get(get_payload))
+        .route("/echo", post(echo))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(handler)
+}
+
+#[derive(Deserialize)]
+struct PayloadQuery {
+    // Text, not i64, so a bad value gets our message rather than serde's.
+    size_in_kb: Option<String>,
+}
+
+async fn get_payload(
+    State(handler): State<PayloadHandler>,
+    Query(query): Query<PayloadQuery>,
+) -> Result<Response, RestError> {
+    let size_in_kb = match query.size_in_kb.as_deref() {
+        None => 1,
+        Some(text) => text.trim().parse::<i64>().map_err(|_| {
+            RequestError::InvalidArgument(format!("size_in_kb must be an integer, got '{text}'"))
+        })?,
+    };
+    let data = handler.payload(size_in_kb)?;
+    Ok(json_data(&data))
+}
+
+async fn echo(
+    State(handler): State<PayloadHandler>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, RestError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !is_json {
+        return Err(RestError::UnsupportedMediaType);
+    }
+    let message: DataJson<'_> = serde_json::from_slice(&body)
+        .map_err(|err| RequestError::InvalidArgument(format!("malformed JSON body: {err}")))?;
+    let data = Bytes::copy_from_slice(message.data.as_bytes());
+    let echoed = handler.echo(data)?;
+    Ok(json_data(&echoed))
+}
+
+async fn not_found() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "no such route; this server has GET /payload?size_in_kb=N and POST /echo",
+    )
+}
+
+/// Serializes `{"data": "..."}` from the handler's bytes. The JSON encoding
+/// (escaping included) is the cost REST pays on top of the shared work.
+fn json_data(data: &[u8]) -> Response {
+    let text = String::from_utf8_lossy(data);
+    let body = serde_json::to_vec(&DataJson {
+        data: Cow::Borrowed(&text),
+    })
+    .expect("a string always serializes");
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+enum RestError {
+    Request(RequestError),
+    UnsupportedMediaType,
+}
+
+impl From<RequestError> for RestError {
+    fn from(err: RequestError) -> Self {
+        RestError::Request(err)
+    }
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        match self {
+            RestError::Request(err @ RequestError::InvalidArgument(_)) => {
+                error_response(StatusCode::BAD_REQUEST, &err.to_string())
+            }
+            RestError::Request(err @ RequestError::TooLarge { .. }) => {
+                error_response(StatusCode::PAYLOAD_TOO_LARGE, &err.to_string())
+            }
+            RestError::UnsupportedMediaType => error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/json",
+            ),
+        }
+    }
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": message }).to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

@@ -14,10 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(files, [&proto_dir])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("descriptors.bin"),
-        descriptors.encode_to_vec(),
-    )?;
+    std::fs::write(out_dir.join("descriptors.bin"), descriptors.encode_to_vec())?;
     tonic_prost_build::configure()
         // `bytes` fields as `Bytes`: the payload is handed to the encoder
         // without another copy, and the client can verify it in place.

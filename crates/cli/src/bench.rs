@@ -58,7 +58,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Stack::ALL.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
-    let workers = args.workers.or(preset.workers).unwrap_or_else(crate::default_threads);
+    let workers = args
+        .workers
+        .or(preset.workers)
+        .unwrap_or_else(crate::default_threads);
     let max_size_kb = args
         .max_size_kb
         .or(preset.max_size_kb)
@@ -68,11 +71,17 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|&stack| {
             let target = payload_target(stack, "127.0.0.1:0".parse().expect("literal"), size_kb)?;
-            let plan = settings::load_plan(&load, DEFAULTS, |senders| target.default_connections(senders))?;
+            let plan = settings::load_plan(&load, DEFAULTS, |senders| {
+                target.default_connections(senders)
+            })?;
             Ok((stack, plan))
         })
         .collect::<anyhow::Result<Vec<(Stack, LoadPlan)>>>()?;
-    let most_connections = plans.iter().map(|(_, p)| u64::from(p.connections())).max().unwrap_or(0);
+    let most_connections = plans
+        .iter()
+        .map(|(_, p)| u64::from(p.connections()))
+        .max()
+        .unwrap_or(0);
     crate::provenance::check_open_files(most_connections)?;
     let json_path = load.json.clone().unwrap_or_else(default_result_path);
     let settings = serde_json::json!({
@@ -88,7 +97,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
 
     let runtime = crate::client_runtime()?;
     runtime.block_on(async {
-        let cancel = Cancel::on_signals("stopping; writing what was measured so far")?;
+        let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
         let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
             run: crate::provenance::run_info(settings),
@@ -99,10 +108,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 break;
             }
             println!(
-                "{stack}: {}; stop after {}; warm-up {:?}; {} connection(s); {size_kb} KiB payload",
+                "{stack}: {}; stop after {}; warm-up {}; {} connection(s); {size_kb} KiB payload",
                 plan.model(),
                 plan.stop(),
-                plan.warmup(),
+                humantime::format_duration(plan.warmup()),
                 plan.connections()
             );
             // Spawned here, on the thread that runs `block_on`, which lives
@@ -153,7 +162,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The seed-000 payload request for `stack` at `addr`.
-pub fn payload_target(stack: Stack, addr: std::net::SocketAddr, size_kb: u64) -> anyhow::Result<Target> {
+pub fn payload_target(
+    stack: Stack,
+    addr: std::net::SocketAddr,
+    size_kb: u64,
+) -> anyhow::Result<Target> {
     let len = usize::try_from(size_kb * 1024).context("size too large")?;
     Ok(match stack {
         Stack::Rest => Target::Http(HttpTarget {
@@ -175,7 +188,9 @@ pub fn payload_target(stack: Stack, addr: std::net::SocketAddr, size_kb: u64) ->
 fn target_label(target: &Target) -> String {
     match target {
         Target::Http(http) => http.uri.to_string(),
-        Target::Grpc { authority, .. } => format!("grpc://{authority}/{}", GrpcCall::GET_LARGE_PAYLOAD),
+        Target::Grpc { authority, .. } => {
+            format!("grpc://{authority}/{}", GrpcCall::GET_LARGE_PAYLOAD)
+        }
     }
 }
 

@@ -89,7 +89,10 @@ impl ServerProcess {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        eprintln!("wirebench: the {} server did not stop in time; killing it", self.label);
+        eprintln!(
+            "wirebench: the {} server did not stop in time; killing it",
+            self.label
+        );
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -50,16 +50,20 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     });
     let runtime = crate::client_runtime()?;
     runtime.block_on(async {
-        let cancel = Cancel::on_signals("stopping; keeping what was measured so far")?;
+        let cancel = Cancel::on_signals(Some("stopping; keeping what was measured so far"))?;
         println!("wirebench load {}", args.url);
         println!(
-            "  model: {}; stop after {}; warm-up {:?}; timeout {:?}",
+            "  model: {}; stop after {}; warm-up {}; timeout {}",
             plan.model(),
             plan.stop(),
-            plan.warmup(),
-            plan.timeout()
+            humantime::format_duration(plan.warmup()),
+            humantime::format_duration(plan.timeout())
         );
-        println!("  connections: {} ({})", plan.connections(), parsed.stack.wire_description());
+        println!(
+            "  connections: {} ({})",
+            plan.connections(),
+            parsed.stack.wire_description()
+        );
         println!("  check: {}", parsed.target.describe_check());
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
         let outcome = wirebench_load::run(&plan, client, cancel.cancelled()).await;
@@ -116,7 +120,10 @@ pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         .parse()
         .with_context(|| format!("'{}' is not a URL", args.url))?;
     if uri.scheme_str() != Some("http") {
-        bail!("'{}': use http://HOST:PORT/PATH or grpc://HOST:PORT", args.url);
+        bail!(
+            "'{}': use http://HOST:PORT/PATH or grpc://HOST:PORT",
+            args.url
+        );
     }
     let body = match &args.body_file {
         Some(path) => read_body(path)?,
@@ -133,7 +140,11 @@ pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         "/payload" => {
             let size_kb = payload_size_kb(&uri).unwrap_or(1);
             let len = usize::try_from(size_kb * 1024).context("size too large")?;
-            (Workload::Payload, Some(size_kb), BodyCheck::PayloadJson { len })
+            (
+                Workload::Payload,
+                Some(size_kb),
+                BodyCheck::PayloadJson { len },
+            )
         }
         "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
         _ => (Workload::External, None, BodyCheck::Any),
@@ -161,9 +172,9 @@ fn payload_size_kb(uri: &Uri) -> Option<u64> {
 }
 
 fn read_body(path: &PathBuf) -> anyhow::Result<Bytes> {
-    Ok(Bytes::from(
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
-    ))
+    Ok(Bytes::from(std::fs::read(path).with_context(|| {
+        format!("cannot read {}", path.display())
+    })?))
 }
 
 fn parse_headers(raw: &[String]) -> anyhow::Result<HeaderMap> {

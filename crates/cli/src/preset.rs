@@ -12,10 +12,8 @@ use wirebench_proto::vocab::Stack;
 use crate::args::LoadArgs;
 
 /// (name, TOML text) of every built-in preset.
-pub const BUILT_IN: &[(&str, &str)] = &[(
-    "seed-000",
-    include_str!("../../../scenarios/seed-000.toml"),
-)];
+pub const BUILT_IN: &[(&str, &str)] =
+    &[("seed-000", include_str!("../../../scenarios/seed-000.toml"))];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,7 +122,10 @@ mod tests {
         for (name, text) in BUILT_IN {
             let preset = Preset::parse(name, text).unwrap();
             assert!(preset.description.is_some(), "{name} has no description");
-            assert!(text.contains("# Seed"), "{name} does not say which seed table it reproduces");
+            assert!(
+                text.contains("# Seed"),
+                "{name} does not say which seed table it reproduces"
+            );
         }
     }
 

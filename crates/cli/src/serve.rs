@@ -39,7 +39,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.stack, args.max_size_kb
         );
         std::io::stdout().flush()?;
-        let cancel = Cancel::on_signals("server shutting down")?;
+        let cancel = Cancel::on_signals(None)?;
         let shutdown = async move { cancel.cancelled().await };
         let handler = PayloadHandler::new(args.max_size_kb);
         wirebench_server::serve_payload(args.stack, listener, handler, shutdown).await?;

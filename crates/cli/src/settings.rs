@@ -60,7 +60,11 @@ pub fn load_model(args: &LoadArgs) -> Result<LoadModel, SettingsError> {
     }
 }
 
-pub fn stop_at(args: &LoadArgs, model: LoadModel, defaults: Defaults) -> Result<StopAt, SettingsError> {
+pub fn stop_at(
+    args: &LoadArgs,
+    model: LoadModel,
+    defaults: Defaults,
+) -> Result<StopAt, SettingsError> {
     match (args.requests, args.duration) {
         (Some(_), Some(_)) => Err(SettingsError::Conflict(
             "-n (a count) and -t (a duration) both say when to stop: give one",
@@ -69,7 +73,9 @@ pub fn stop_at(args: &LoadArgs, model: LoadModel, defaults: Defaults) -> Result<
         (None, Some(t)) => Ok(StopAt::Duration(t)),
         (None, None) => Ok(match (model, defaults.stop) {
             // Locust runs for a time, never for a count.
-            (LoadModel::Users { .. }, StopAt::Requests(_)) => StopAt::Duration(Duration::from_secs(10)),
+            (LoadModel::Users { .. }, StopAt::Requests(_)) => {
+                StopAt::Duration(Duration::from_secs(10))
+            }
             (_, stop) => stop,
         }),
     }
@@ -139,11 +145,13 @@ mod tests {
             }
         );
         assert!(load_model(&args(|a| a.spawn_rate = Some(1.0))).is_err());
-        assert!(load_model(&args(|a| {
-            a.users = Some(1);
-            a.concurrency = Some(1)
-        }))
-        .is_err());
+        assert!(
+            load_model(&args(|a| {
+                a.users = Some(1);
+                a.concurrency = Some(1)
+            }))
+            .is_err()
+        );
     }
 
     #[test]
@@ -159,6 +167,9 @@ mod tests {
         a.duration = Some(Duration::from_secs(1));
         assert!(load_plan(&a, DEFAULTS, |_| 1).is_err());
         let grpc = load_plan(&LoadArgs::default(), DEFAULTS, |_| 1).unwrap();
-        assert_eq!((grpc.connections(), grpc.stop()), (1, StopAt::Requests(200)));
+        assert_eq!(
+            (grpc.connections(), grpc.stop()),
+            (1, StopAt::Requests(200))
+        );
     }
 }

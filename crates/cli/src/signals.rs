@@ -10,8 +10,8 @@ pub struct Cancel(watch::Receiver<bool>);
 
 impl Cancel {
     /// Starts listening for SIGINT and SIGTERM (call inside the runtime);
-    /// `message` is printed when one arrives.
-    pub fn on_signals(message: &'static str) -> std::io::Result<Cancel> {
+    /// `message`, if any, is printed when one arrives.
+    pub fn on_signals(message: Option<&'static str>) -> std::io::Result<Cancel> {
         let (tx, rx) = watch::channel(false);
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
@@ -20,7 +20,9 @@ impl Cancel {
                 _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
             }
-            eprintln!("\nwirebench: {message}");
+            if let Some(message) = message {
+                eprintln!("\nwirebench: {message}");
+            }
             let _ = tx.send(true);
         });
         Ok(Cancel(rx))

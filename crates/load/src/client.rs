@@ -22,6 +22,8 @@ use crate::verify::BodyCheck;
 pub use grpc::GrpcCall;
 
 /// What to load, protocol included.
+// One per run, never on the hot path: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Target {
     Http(HttpTarget),
@@ -74,6 +76,8 @@ pub enum SetupError {
 }
 
 /// The connections of one run and the request they carry.
+// One per run, shared by reference: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Client {
     Http1(http1::Http1Client),

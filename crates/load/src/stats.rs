@@ -103,7 +103,9 @@ pub struct ShardedTally {
 impl ShardedTally {
     pub fn new(open_loop: bool) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Tally::new(open_loop))).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(Tally::new(open_loop)))
+                .collect(),
             open_loop,
         }
     }

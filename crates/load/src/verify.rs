@@ -61,9 +61,7 @@ impl BodyVerifier<'_> {
             self.ok = match self.check {
                 BodyCheck::Any => true,
                 BodyCheck::Exact(expected) => segment_matches(expected, self.pos, chunk),
-                BodyCheck::PayloadBytes { len } => {
-                    self.pos + chunk.len() <= *len && all_x(chunk)
-                }
+                BodyCheck::PayloadBytes { len } => self.pos + chunk.len() <= *len && all_x(chunk),
                 BodyCheck::PayloadJson { len } => json_payload_matches(*len, self.pos, chunk),
             };
         }
@@ -100,37 +98,31 @@ fn all_x(bytes: &[u8]) -> bool {
 
 /// Does `chunk` equal `expected[pos..pos + chunk.len()]`?
 fn segment_matches(expected: &[u8], pos: usize, chunk: &[u8]) -> bool {
-    expected.get(pos..pos + chunk.len()) == Some(chunk)
+    chunk.is_empty() || expected.get(pos..pos + chunk.len()) == Some(chunk)
 }
 
-/// Does `chunk`, starting at body offset `pos`, agree with the JSON payload?
+/// Does `chunk`, starting at body offset `pos`, agree with the JSON payload
+/// `{"data":"` + `len` x + `"}`? The chunk may span the region borders.
 fn json_payload_matches(len: usize, pos: usize, chunk: &[u8]) -> bool {
     let data_start = JSON_PREFIX.len();
     let data_end = data_start + len;
     let total = data_end + JSON_SUFFIX.len();
-    if pos + chunk.len() > total {
+    let end = pos + chunk.len();
+    if end > total {
         return false;
     }
-    // Split the chunk at the region borders: prefix | data | suffix.
-    let mut offset = pos;
-    let mut rest = chunk;
-    while !rest.is_empty() {
-        let (region_end, ok_fn): (usize, &dyn Fn(&[u8], usize) -> bool) = if offset < data_start {
-            (data_start, &|part, at| segment_matches(JSON_PREFIX, at, part))
-        } else if offset < data_end {
-            (data_end, &|part, _| all_x(part))
-        } else {
-            (total, &|part, at| segment_matches(JSON_SUFFIX, at - data_end, part))
-        };
-        let take = rest.len().min(region_end - offset);
-        let (part, tail) = rest.split_at(take);
-        if !ok_fn(part, offset) {
-            return false;
-        }
-        offset += take;
-        rest = tail;
-    }
-    true
+    // The part of the chunk that falls in [from, to) of the body.
+    let part = |from: usize, to: usize| {
+        let lo = from.clamp(pos, end) - pos;
+        let hi = to.clamp(pos, end) - pos;
+        (&chunk[lo..hi], lo + pos)
+    };
+    let (prefix, prefix_at) = part(0, data_start);
+    let (data, _) = part(data_start, data_end);
+    let (suffix, suffix_at) = part(data_end, total);
+    segment_matches(JSON_PREFIX, prefix_at, prefix)
+        && all_x(data)
+        && segment_matches(JSON_SUFFIX, suffix_at.saturating_sub(data_end), suffix)
 }
 
 #[cfg(test)]

@@ -165,7 +165,10 @@ impl fmt::Display for LoadModel {
             LoadModel::Rate {
                 rate_per_s,
                 max_in_flight,
-            } => write!(f, "rate: {rate_per_s} req/s open loop, at most {max_in_flight} in flight"),
+            } => write!(
+                f,
+                "rate: {rate_per_s} req/s open loop, at most {max_in_flight} in flight"
+            ),
         }
     }
 }
@@ -185,7 +188,7 @@ impl fmt::Display for StopAt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopAt::Requests(n) => write!(f, "{n} requests"),
-            StopAt::Duration(d) => write!(f, "{:.1} s", d.as_secs_f64()),
+            StopAt::Duration(d) => write!(f, "{} s", d.as_secs_f64()),
         }
     }
 }

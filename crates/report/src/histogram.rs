@@ -59,9 +59,15 @@ mod tests {
             h.record(v).unwrap();
         }
         let s = LatencySummary::from_histogram(&h);
-        assert_eq!((s.min, s.p50, s.p90, s.p99, s.p999, s.max), (1, 500, 900, 990, 999, 1000));
+        assert_eq!(
+            (s.min, s.p50, s.p90, s.p99, s.p999, s.max),
+            (1, 500, 900, 990, 999, 1000)
+        );
         assert!((s.mean - 500.5).abs() < 0.01);
-        assert_eq!(LatencySummary::from_histogram(&Histogram::new(3).unwrap()), LatencySummary::default());
+        assert_eq!(
+            LatencySummary::from_histogram(&Histogram::new(3).unwrap()),
+            LatencySummary::default()
+        );
     }
 
     #[test]

@@ -12,5 +12,7 @@ pub mod verdict;
 pub mod write;
 
 pub use export::{Exporter, JsonExporter, TableExporter};
-pub use model::{LatencySummary, Machine, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint, Trial};
+pub use model::{
+    LatencySummary, Machine, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint, Trial,
+};
 pub use write::write_atomically;

@@ -17,7 +17,9 @@ pub const PAYLOAD_BYTE: u8 = b'x';
 pub enum RequestError {
     #[error("{0}")]
     InvalidArgument(String),
-    #[error("{what} of {requested_kb} KiB is over this server's limit of {limit_kb} KiB (--max-size-kb)")]
+    #[error(
+        "{what} of {requested_kb} KiB is over this server's limit of {limit_kb} KiB (--max-size-kb)"
+    )]
     TooLarge {
         what: &'static str,
         requested_kb: u64,

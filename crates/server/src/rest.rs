@@ -9,12 +9,12 @@
 use std::borrow::Cow;
 use std::future::Future;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use tokio::net::TcpListener;
 use wirebench_proto::DataJson;

@@ -98,11 +98,21 @@ impl GrpcClient {
                     let request = PayloadRequest {
                         size_in_kb: *size_in_kb,
                     };
-                    client.get_large_payload(request).await.map_err(classify)?.into_inner().data
+                    client
+                        .get_large_payload(request)
+                        .await
+                        .map_err(classify)?
+                        .into_inner()
+                        .data
                 }
                 GrpcCall::Echo { data } => {
                     let request = EchoMessage { data: data.clone() };
-                    client.echo(request).await.map_err(classify)?.into_inner().data
+                    client
+                        .echo(request)
+                        .await
+                        .map_err(classify)?
+                        .into_inner()
+                        .data
                 }
             };
             self.check

@@ -36,9 +36,15 @@ impl Http1Client {
             why: why.to_owned(),
         };
         if target.uri.scheme_str() != Some("http") {
-            return Err(bad("only http:// URLs are supported (TLS stacks come later)"));
+            return Err(bad(
+                "only http:// URLs are supported (TLS stacks come later)",
+            ));
         }
-        let authority = target.uri.authority().ok_or_else(|| bad("no host"))?.clone();
+        let authority = target
+            .uri
+            .authority()
+            .ok_or_else(|| bad("no host"))?
+            .clone();
         let port = authority.port_u16().unwrap_or(80);
         let addr = tokio::net::lookup_host((authority.host(), port))
             .await
@@ -90,7 +96,10 @@ impl Http1Client {
         }
         let sender = connection.as_mut().expect("connected above");
         sender.ready().await.map_err(classify)?;
-        let response = sender.send_request(self.request()).await.map_err(classify)?;
+        let response = sender
+            .send_request(self.request())
+            .await
+            .map_err(classify)?;
         let status = response.status();
         let mut body = response.into_body();
         let mut verifier = self.target.check.start();

@@ -1,0 +1,148 @@
+//! `wirebench serve` and `wirebench load` as separate processes, as a user
+//! runs them: load against a server, a server killed with SIGKILL mid-run,
+//! a graceful stop on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::time::Duration;
+
+use common::*;
+
+/// Starts `wirebench serve payload --stack STACK --port 0`; returns the
+/// child and the address it printed.
+fn serve(stack: &str) -> (Child, String) {
+    let mut child = spawn(wirebench().args([
+        "serve",
+        "payload",
+        "--stack",
+        stack,
+        "--port",
+        "0",
+        "--workers",
+        "1",
+    ]));
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (child, addr)
+}
+
+#[test]
+fn load_drives_both_servers_and_writes_json() {
+    for (stack, url) in [
+        ("rest", "http://{}/payload?size_in_kb=8"),
+        ("grpc", "grpc://{}"),
+    ] {
+        let (server, addr) = serve(stack);
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("load.json");
+        let output = wirebench()
+            .args([
+                "load",
+                &url.replace("{}", &addr),
+                "-n",
+                "200",
+                "-c",
+                "4",
+                "--size-kb",
+                "8",
+                "--json",
+            ])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let result = read_json(&json);
+        let trial = &result["trials"][0];
+        assert_eq!(trial["stack"], stack);
+        assert_eq!(trial["requests_ok"], 200);
+        assert_eq!(trial["bytes_received"].as_u64().unwrap() / 200 / 1024, 8);
+        signal(&server, libc::SIGTERM);
+        let (_, elapsed) = wait_with_limit(server, Duration::from_secs(5));
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "graceful stop took {elapsed:?}"
+        );
+    }
+}
+
+#[test]
+fn a_server_killed_mid_run_leaves_errors_by_kind_and_the_run_ends_on_time() {
+    for (stack, url) in [
+        ("rest", "http://{}/payload?size_in_kb=1"),
+        ("grpc", "grpc://{}"),
+    ] {
+        let (server, addr) = serve(stack);
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("killed.json");
+        let load = spawn(
+            wirebench()
+                .args([
+                    "load",
+                    &url.replace("{}", &addr),
+                    "-t",
+                    "3s",
+                    "-c",
+                    "4",
+                    "--timeout",
+                    "1s",
+                    "--json",
+                ])
+                .arg(&json),
+        );
+        std::thread::sleep(Duration::from_millis(1200));
+        signal(&server, libc::SIGKILL);
+        let _ = wait_with_limit(server, Duration::from_secs(2));
+        let (output, elapsed) = wait_with_limit(load, Duration::from_secs(10));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            elapsed < Duration::from_millis(5000),
+            "{stack}: the run took {elapsed:?}"
+        );
+        let trial = &read_json(&json)["trials"][0];
+        assert!(trial["requests_ok"].as_u64().unwrap() > 0, "{stack}");
+        let errors = trial["errors"].as_object().unwrap();
+        assert!(!errors.is_empty(), "{stack}: no errors after the kill");
+        for kind in errors.keys() {
+            assert!(
+                ["connect", "reset", "unavailable", "timeout"].contains(&kind.as_str()),
+                "{stack}: {kind}"
+            );
+        }
+        assert!((trial["duration_s"].as_f64().unwrap() - 3.0).abs() < 0.01);
+    }
+}
+
+#[test]
+fn load_refuses_bad_targets_clearly() {
+    let output = wirebench()
+        .args(["load", "ftp://127.0.0.1:1/x"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("http://HOST:PORT/PATH or grpc://HOST:PORT")
+    );
+    let output = wirebench()
+        .args(["load", "grpc://127.0.0.1:1", "--call", "foo.Bar/Baz"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown call"));
+}

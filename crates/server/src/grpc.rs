@@ -22,9 +22,16 @@ pub async fn serve(
     handler: PayloadHandler,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(wirebench_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
+    // Both reflection versions: grpcurl asks for v1, Python's grpcio
+    // reflection client (and older tools) for v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(wirebench_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
         .map_err(ServeError::Reflection)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -39,7 +46,8 @@ pub async fn serve(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(payload)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(health)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await

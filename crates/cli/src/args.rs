@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::Stack;
 
 #[derive(Debug, Parser)]
@@ -53,6 +54,11 @@ pub struct ServeArgs {
     /// Largest payload or echo message the server accepts, KiB.
     #[arg(long, default_value_t = wirebench_server::DEFAULT_MAX_SIZE_KB)]
     pub max_size_kb: u64,
+    /// Bind with SO_REUSEPORT, so several server processes can share the
+    /// port (the kernel spreads connections over them, like uvicorn
+    /// --workers N).
+    #[arg(long)]
+    pub reuse_port: bool,
 }
 
 /// Load flags shared by `load` and `bench`. All optional: a preset or the
@@ -125,9 +131,24 @@ pub struct BenchArgs {
     /// Payload size, KiB (default 512, seed 000's).
     #[arg(long)]
     pub size_kb: Option<u64>,
-    /// Tokio worker threads of each server (default: one per CPU).
+    /// Tokio worker threads of each server process (default: one per server
+    /// CPU). A list (1,2) runs every stack at every count.
+    #[arg(long, value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+    /// Server processes per stack sharing one port with SO_REUSEPORT, probed
+    /// as a group (the equivalent of uvicorn --workers N).
     #[arg(long)]
-    pub workers: Option<usize>,
+    pub server_processes: Option<usize>,
+    /// CPUs for the servers (e.g. 1 or 2-3). Default on 2+ CPUs: the upper
+    /// half, disjoint from the load generator's.
+    #[arg(long)]
+    pub server_cpus: Option<CpuSet>,
+    /// CPUs for the load generator. Default on 2+ CPUs: the lower half.
+    #[arg(long)]
+    pub client_cpus: Option<CpuSet>,
+    /// Pin nothing: servers and load generator share every CPU.
+    #[arg(long)]
+    pub no_pin: bool,
     /// Largest payload the servers accept, KiB.
     #[arg(long)]
     pub max_size_kb: Option<u64>,

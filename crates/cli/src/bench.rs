@@ -13,11 +13,13 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use wirebench_load::verify::BodyCheck;
 use wirebench_load::{Client, GrpcCall, HttpTarget, LoadPlan, StopAt, Target};
+use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
 
 use crate::args::BenchArgs;
 use crate::children::ServerProcess;
+use crate::placement::CpuPlacement;
 use crate::preset::{BUILT_IN, Preset};
 use crate::settings::{self, Defaults};
 use crate::signals::Cancel;
@@ -58,10 +60,28 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Stack::ALL.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
-    let workers = args
+    let placement = CpuPlacement::resolve(
+        args.client_cpus.clone(),
+        args.server_cpus.clone(),
+        args.no_pin,
+    )?;
+    let worker_counts = args
         .workers
-        .or(preset.workers)
-        .unwrap_or_else(crate::default_threads);
+        .clone()
+        .or_else(|| preset.workers.clone())
+        .unwrap_or_else(|| vec![placement.server_threads()]);
+    anyhow::ensure!(
+        !worker_counts.is_empty() && !worker_counts.contains(&0),
+        "--workers must be at least 1"
+    );
+    let server_processes = args
+        .server_processes
+        .or(preset.server_processes)
+        .unwrap_or(1);
+    anyhow::ensure!(
+        server_processes >= 1,
+        "--server-processes must be at least 1"
+    );
     let max_size_kb = args
         .max_size_kb
         .or(preset.max_size_kb)
@@ -90,12 +110,24 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "stacks": stacks,
         "workload": Workload::Payload,
         "size_kb": size_kb,
-        "server_workers": workers,
+        "server_workers": worker_counts,
+        "server_processes": server_processes,
+        "client_threads": placement.client_threads(),
+        "client_cpus": placement.client,
+        "server_cpus": placement.server,
         "max_size_kb": max_size_kb,
         "plans": plans.iter().map(|(s, p)| (s.name(), p)).collect::<BTreeMap<_, _>>(),
     });
 
-    let runtime = crate::client_runtime()?;
+    // Pinned before the runtime exists, so every thread it starts (and the
+    // probe's) inherits the load generator's CPU set.
+    if let Some(client) = &placement.client {
+        client
+            .pin_current_thread()
+            .context("cannot pin the load generator")?;
+    }
+    println!("placement: {}", placement.describe());
+    let runtime = crate::client_runtime(placement.client_threads())?;
     runtime.block_on(async {
         let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
         let mut result = RunResult {
@@ -103,52 +135,51 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             run: crate::provenance::run_info(settings),
             trials: Vec::new(),
         };
-        for (stack, plan) in &plans {
-            if cancel.is_cancelled() {
-                break;
+        'trials: for &workers in &worker_counts {
+            for (stack, plan) in &plans {
+                if cancel.is_cancelled() {
+                    break 'trials;
+                }
+                println!(
+                    "{stack}: {}; stop after {}; warm-up {}; {} connection(s); {size_kb} KiB payload; \
+                     {server_processes} server process(es) x {workers} worker(s)",
+                    plan.model(),
+                    plan.stop(),
+                    humantime::format_duration(plan.warmup()),
+                    plan.connections(),
+                );
+                let server_args = ServerArgs {
+                    stack: *stack,
+                    workers,
+                    max_size_kb,
+                    processes: server_processes,
+                };
+                let servers = start_servers(&server_args, placement.server.clone())?;
+                let addr = servers[0].addr();
+                let target = payload_target(*stack, addr, size_kb)?;
+                let client = Arc::new(Client::new(&target, plan.connections()).await?);
+                let pids: Vec<u32> = servers.iter().map(ServerProcess::pid).collect();
+                let probe = crate::trial::start_probe(plan, &pids, placement.client_set());
+                let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
+                let probed = probe.stop();
+                drop(servers);
+                let spec = TrialSpec {
+                    stack: *stack,
+                    workload: Workload::Payload,
+                    target_label: target_label(&target),
+                    size_kb: Some(size_kb),
+                    target: &target,
+                    plan,
+                };
+                let mut trial = trial(spec, &outcome);
+                trial.server_workers = Some(workers);
+                trial.server_processes = Some(server_processes);
+                crate::trial::apply_probe(&mut trial, probed, &placement);
+                result.trials.push(trial);
+                result.run.interrupted = outcome.interrupted;
+                wirebench_report::write_atomically(&json_path, JsonExporter.render(&result).as_bytes())
+                    .with_context(|| format!("cannot write {}", json_path.display()))?;
             }
-            println!(
-                "{stack}: {}; stop after {}; warm-up {}; {} connection(s); {size_kb} KiB payload",
-                plan.model(),
-                plan.stop(),
-                humantime::format_duration(plan.warmup()),
-                plan.connections()
-            );
-            // Spawned here, on the thread that runs `block_on`, which lives
-            // as long as the run: PR_SET_PDEATHSIG is tied to that thread.
-            let server = ServerProcess::start(
-                stack.name(),
-                &[
-                    "serve".into(),
-                    "payload".into(),
-                    "--stack".into(),
-                    stack.name().into(),
-                    "--bind".into(),
-                    "127.0.0.1".into(),
-                    "--port".into(),
-                    "0".into(),
-                    "--workers".into(),
-                    workers.to_string(),
-                    "--max-size-kb".into(),
-                    max_size_kb.to_string(),
-                ],
-            )?;
-            let target = payload_target(*stack, server.addr(), size_kb)?;
-            let client = Arc::new(Client::new(&target, plan.connections()).await?);
-            let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
-            drop(server);
-            let spec = TrialSpec {
-                stack: *stack,
-                workload: Workload::Payload,
-                target_label: target_label(&target),
-                size_kb: Some(size_kb),
-                target: &target,
-                plan,
-            };
-            result.trials.push(trial(spec, &outcome));
-            result.run.interrupted = outcome.interrupted;
-            wirebench_report::write_atomically(&json_path, JsonExporter.render(&result).as_bytes())
-                .with_context(|| format!("cannot write {}", json_path.display()))?;
         }
         println!();
         print!("{}", TableExporter.render(&result));
@@ -159,6 +190,46 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         })
     })
+}
+
+struct ServerArgs {
+    stack: Stack,
+    workers: usize,
+    max_size_kb: u64,
+    processes: usize,
+}
+
+/// Starts the server processes of one trial. Spawned from the thread that
+/// runs `block_on`, which lives as long as the run: PR_SET_PDEATHSIG is tied
+/// to that thread. With several processes, the first picks a free port and
+/// the others join it with SO_REUSEPORT.
+fn start_servers(args: &ServerArgs, cpus: Option<CpuSet>) -> anyhow::Result<Vec<ServerProcess>> {
+    let mut servers: Vec<ServerProcess> = Vec::with_capacity(args.processes);
+    for i in 0..args.processes {
+        let port = servers.first().map_or(0, |first| first.addr().port());
+        let mut command: Vec<String> = [
+            "serve",
+            "payload",
+            "--stack",
+            args.stack.name(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            &args.workers.to_string(),
+            "--max-size-kb",
+            &args.max_size_kb.to_string(),
+        ]
+        .map(String::from)
+        .to_vec();
+        if args.processes > 1 {
+            command.push("--reuse-port".into());
+        }
+        let label = format!("{} #{}", args.stack, i + 1);
+        servers.push(ServerProcess::start(&label, &command, cpus.clone())?);
+    }
+    Ok(servers)
 }
 
 /// The seed-000 payload request for `stack` at `addr`.

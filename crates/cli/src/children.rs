@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use wirebench_probe::CpuSet;
 
 /// The line a server prints first: "listening on ADDR (...)".
 pub const LISTENING_PREFIX: &str = "listening on ";
@@ -30,8 +31,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `wirebench <args>` and waits until it has bound its port.
-    pub fn start(label: &str, args: &[String]) -> anyhow::Result<ServerProcess> {
+    /// Starts `wirebench <args>`, pinned to `cpus` when given, and waits
+    /// until it has bound its port.
+    pub fn start(
+        label: &str,
+        args: &[String],
+        cpus: Option<CpuSet>,
+    ) -> anyhow::Result<ServerProcess> {
         let exe = std::env::current_exe().context("cannot find the wirebench binary")?;
         let mut command = Command::new(exe);
         command
@@ -39,12 +45,15 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // SAFETY: prctl is async-signal-safe and only sets a flag of the
-        // child; no allocation happens between fork and exec.
+        // SAFETY: prctl and sched_setaffinity are async-signal-safe system
+        // calls; nothing is allocated between fork and exec.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some(cpus) = &cpus {
+                    cpus.pin_current_thread()?;
                 }
                 Ok(())
             });

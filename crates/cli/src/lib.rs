@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod children;
 pub mod load_cmd;
+pub mod placement;
 pub mod preset;
 pub mod provenance;
 pub mod serve;
@@ -37,10 +38,10 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The load engine's runtime.
-pub fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The load engine's runtime, with `threads` worker threads.
+pub fn client_runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(default_threads())
+        .worker_threads(threads.max(1))
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")

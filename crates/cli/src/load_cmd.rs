@@ -48,7 +48,8 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         "url": args.url,
         "plan": plan,
     });
-    let runtime = crate::client_runtime()?;
+    let placement = crate::placement::CpuPlacement::resolve(None, None, true)?;
+    let runtime = crate::client_runtime(crate::default_threads())?;
     runtime.block_on(async {
         let cancel = Cancel::on_signals(Some("stopping; keeping what was measured so far"))?;
         println!("wirebench load {}", args.url);
@@ -66,7 +67,9 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         );
         println!("  check: {}", parsed.target.describe_check());
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
+        let probe = crate::trial::start_probe(&plan, &[], placement.client_set());
         let outcome = wirebench_load::run(&plan, client, cancel.cancelled()).await;
+        let probed = probe.stop();
         let mut run = crate::provenance::run_info(settings);
         run.interrupted = outcome.interrupted;
         let spec = TrialSpec {
@@ -77,10 +80,12 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             target: &parsed.target,
             plan: &plan,
         };
+        let mut trial = trial(spec, &outcome);
+        crate::trial::apply_probe(&mut trial, probed, &placement);
         let result = RunResult {
             schema_version: SCHEMA_VERSION,
             run,
-            trials: vec![trial(spec, &outcome)],
+            trials: vec![trial],
         };
         print!("{}", TableExporter.render(&result));
         if let Some(path) = &args.load.json {

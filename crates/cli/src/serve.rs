@@ -11,8 +11,10 @@
 
 use std::io::Write;
 
+use std::net::SocketAddr;
+
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use wirebench_server::PayloadHandler;
 
 use crate::args::{ServeArgs, ServeWorkload};
@@ -29,8 +31,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
         let port = args.port.unwrap_or_else(|| args.stack.default_port());
-        let listener = TcpListener::bind((args.bind, port))
-            .await
+        let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
         let ServeWorkload::Payload = args.workload;
@@ -45,4 +46,19 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         wirebench_server::serve_payload(args.stack, listener, handler, shutdown).await?;
         Ok(())
     })
+}
+
+/// Binds `addr`, with SO_REUSEPORT when several processes share the port.
+fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
 }

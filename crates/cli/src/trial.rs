@@ -1,9 +1,55 @@
 //! Turns what the engine measured into the result model's [`Trial`].
 
+use std::time::{Duration, Instant};
+
 use wirebench_load::{LoadOutcome, LoadPlan, Target};
+use wirebench_probe::{CpuSet, Probe, ProbeReport, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
-use wirebench_report::{LatencySummary, TimelinePoint, Trial};
+use wirebench_report::{LatencySummary, Placement, TimelinePoint, Trial};
+
+use crate::placement::CpuPlacement;
+
+/// How often the probe samples (the window totals are exact regardless).
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Starts probing `servers` and this process (the load generator) from the
+/// end of `plan`'s warm-up on. Call right before the load starts.
+pub fn start_probe(plan: &LoadPlan, servers: &[u32], client_cpus: &CpuSet) -> Probe {
+    let mut watched: Vec<Watched> = servers
+        .iter()
+        .map(|&pid| Watched {
+            role: "server".into(),
+            pid,
+        })
+        .collect();
+    watched.push(Watched {
+        role: "client".into(),
+        pid: std::process::id(),
+    });
+    Probe::start(
+        watched,
+        vec![client_cpus.clone()],
+        Instant::now() + plan.warmup(),
+        PROBE_INTERVAL,
+    )
+}
+
+/// Puts what the probe measured into the trial, with the derived costs.
+pub fn apply_probe(trial: &mut Trial, report: ProbeReport, placement: &CpuPlacement) {
+    trial.placement = Placement {
+        pinned: placement.pinned(),
+        client_cpus: placement.client.clone(),
+        server_cpus: placement.server.clone(),
+    };
+    trial.costs = wirebench_report::costs::costs(
+        &report.processes,
+        trial.requests_ok,
+        report.cpu_set_busy_percent.first().copied(),
+        placement.available.len(),
+    );
+    trial.processes = report.processes;
+}
 
 /// What the trial was, besides what it measured.
 pub struct TrialSpec<'a> {
@@ -60,5 +106,10 @@ pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
             })
             .collect(),
         interrupted: outcome.interrupted,
+        server_workers: None,
+        server_processes: None,
+        placement: Placement::default(),
+        processes: Vec::new(),
+        costs: Default::default(),
     }
 }

@@ -27,9 +27,44 @@ impl Exporter for JsonExporter {
 /// The side-by-side terminal table and the verdict.
 pub struct TableExporter;
 
-const HEADER: [&str; 11] = [
-    "stack", "conns", "ok", "errors", "req/s", "p50", "p90", "p99", "p99.9", "max", "MB/s",
+const HEADER: [&str; 15] = [
+    "stack",
+    "conns",
+    "ok",
+    "errors",
+    "req/s",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "max",
+    "MB/s",
+    "srv CPU%",
+    "cli CPU%",
+    "srv RSS peak",
+    "srv CPU ms/req",
 ];
+
+/// "rest", or "rest w2 p2" when the run varies workers or processes.
+fn trial_label(result: &RunResult, trial: &crate::model::Trial) -> String {
+    let varies = |f: fn(&crate::model::Trial) -> Option<usize>| {
+        result.trials.iter().any(|t| f(t) != f(&result.trials[0]))
+    };
+    let mut label = trial.stack.to_string();
+    if let Some(w) = trial
+        .server_workers
+        .filter(|_| varies(|t| t.server_workers))
+    {
+        label.push_str(&format!(" w{w}"));
+    }
+    if let Some(p) = trial
+        .server_processes
+        .filter(|&p| p > 1 || varies(|t| t.server_processes))
+    {
+        label.push_str(&format!(" p{p}"));
+    }
+    label
+}
 
 impl Exporter for TableExporter {
     fn render(&self, result: &RunResult) -> String {
@@ -37,7 +72,10 @@ impl Exporter for TableExporter {
         table.load_preset(UTF8_FULL_CONDENSED).set_header(HEADER);
         for trial in &result.trials {
             let l = &trial.latency_us;
-            let mut stack = trial.stack.to_string();
+            let c = &trial.costs;
+            let probed = !trial.processes.is_empty();
+            let or_dash = |probed: bool, text: String| if probed { text } else { "-".to_owned() };
+            let mut stack = trial_label(result, trial);
             if trial.interrupted {
                 stack.push_str(" (interrupted)");
             }
@@ -53,6 +91,11 @@ impl Exporter for TableExporter {
                 format::latency_us(l.p999),
                 format::latency_us(l.max),
                 format!("{:.1}", trial.throughput_mb_s),
+                or_dash(probed, format!("{:.0}", c.server_cpu_percent)),
+                or_dash(probed, format!("{:.0}", c.client_cpu_percent)),
+                or_dash(probed, format::bytes(c.server_rss_peak_bytes)),
+                c.server_cpu_ms_per_request
+                    .map_or("-".to_owned(), |ms| format!("{ms:.3}")),
             ]);
         }
         for column in table.column_iter_mut().skip(1) {
@@ -60,7 +103,33 @@ impl Exporter for TableExporter {
         }
         let mut out = table.to_string();
         out.push('\n');
+        if let Some(trial) = result.trials.iter().find(|t| t.placement.pinned) {
+            let p = &trial.placement;
+            let show = |set: &Option<wirebench_probe::CpuSet>| {
+                set.as_ref().map_or("any".to_owned(), |s| s.to_string())
+            };
+            out.push_str(&format!(
+                "placement: load generator on CPU {}, servers on CPU {}\n",
+                show(&p.client_cpus),
+                show(&p.server_cpus)
+            ));
+        }
         for trial in &result.trials {
+            let label = trial_label(result, trial);
+            if trial.costs.client_bound {
+                out.push_str(&format!(
+                    "{label}: {} (load generator CPU {:.0}%, its CPUs {:.0}% busy)\n",
+                    crate::costs::CLIENT_BOUND_SENTENCE,
+                    trial.costs.client_cpu_percent,
+                    trial.costs.client_cpus_busy_percent.unwrap_or(f64::NAN),
+                ));
+            }
+            if trial.costs.server_saturated {
+                out.push_str(&format!(
+                    "{label}: server saturated: the servers used {:.0}% CPU, all of their CPU set\n",
+                    trial.costs.server_cpu_percent
+                ));
+            }
             if let Some(uncorrected) = &trial.latency_uncorrected_us {
                 out.push_str(&format!(
                     "{}: latency from the intended send time (above); from the actual send time: p50 {}, p99 {}\n",
@@ -76,7 +145,7 @@ impl Exporter for TableExporter {
                 ));
             }
         }
-        if let Some(line) = verdict(result) {
+        for line in verdict(result) {
             out.push_str(&line);
             out.push('\n');
         }

@@ -19,6 +19,17 @@ pub fn rate(value: f64) -> String {
     format!("{}.{tenth}", thousands(whole))
 }
 
+/// 12.3 MiB, 1.21 GiB.
+pub fn bytes(n: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let n = n as f64;
+    if n >= 1024.0 * MIB {
+        format!("{:.2} GiB", n / (1024.0 * MIB))
+    } else {
+        format!("{:.1} MiB", n / MIB)
+    }
+}
+
 /// 1,234,567.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -42,6 +53,8 @@ mod tests {
         assert_eq!(latency_us(1234), "1.23 ms");
         assert_eq!(latency_us(45_600), "45.6 ms");
         assert_eq!(latency_us(2_345_678), "2.35 s");
+        assert_eq!(bytes(12 << 20), "12.0 MiB");
+        assert_eq!(bytes(3 << 30), "3.00 GiB");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(rate(12345.66), "12,345.7");

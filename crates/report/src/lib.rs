@@ -4,6 +4,7 @@
 //! other tools read: units are in the names (`_us`, `_s`, `_rps`, `_bytes`),
 //! and `schema_version` changes when a name or meaning changes.
 
+pub mod costs;
 pub mod export;
 pub mod format;
 pub mod histogram;
@@ -13,6 +14,7 @@ pub mod write;
 
 pub use export::{Exporter, JsonExporter, TableExporter};
 pub use model::{
-    LatencySummary, Machine, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint, Trial,
+    Costs, LatencySummary, Machine, Placement, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint,
+    Trial,
 };
 pub use write::write_atomically;

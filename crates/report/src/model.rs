@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use wirebench_probe::{CpuSet, ProcessUsage};
 use wirebench_proto::vocab::{LoadModel, Stack, StopAt, Workload};
 
 /// Bumped whenever a field is renamed, removed, or changes meaning.
@@ -99,6 +100,56 @@ pub struct Trial {
     pub timeline: Vec<TimelinePoint>,
     /// True when the run was stopped before this trial's window ended.
     pub interrupted: bool,
+    /// Tokio worker threads of each server process (bench only).
+    #[serde(default)]
+    pub server_workers: Option<usize>,
+    /// Server processes sharing the port (bench only; uvicorn --workers).
+    #[serde(default)]
+    pub server_processes: Option<usize>,
+    /// Where the load generator and the servers ran.
+    #[serde(default)]
+    pub placement: Placement,
+    /// Every probed process over the measured window: the servers and the
+    /// load generator itself ("client").
+    #[serde(default)]
+    pub processes: Vec<ProcessUsage>,
+    /// What the window cost, derived from `processes`.
+    #[serde(default)]
+    pub costs: Costs,
+}
+
+/// CPU placement of a trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Placement {
+    /// False when nothing was pinned (--no-pin, or a single CPU).
+    pub pinned: bool,
+    pub client_cpus: Option<CpuSet>,
+    pub server_cpus: Option<CpuSet>,
+}
+
+/// Resource cost of a trial, from the probe. CPU percentages: 100 = one
+/// core busy for the whole window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Costs {
+    /// All server processes together.
+    pub server_cpu_percent: f64,
+    pub client_cpu_percent: f64,
+    /// Largest RSS of any one server process, bytes.
+    pub server_rss_peak_bytes: u64,
+    /// Server CPU milliseconds per good response.
+    pub server_cpu_ms_per_request: Option<f64>,
+    /// Good responses per server CPU-second.
+    pub requests_per_server_cpu_second: Option<f64>,
+    pub client_cpu_ms_per_request: Option<f64>,
+    pub requests_per_client_cpu_second: Option<f64>,
+    /// How busy the client's CPUs were, by any process, 0..100.
+    pub client_cpus_busy_percent: Option<f64>,
+    /// The load generator had no CPU to spare (>= 90% of its CPU set, by
+    /// itself or with others): the numbers measure the load generator, not
+    /// the server.
+    pub client_bound: bool,
+    /// The servers used >= 90% of their CPU set.
+    pub server_saturated: bool,
 }
 
 /// Latency percentiles, microseconds.

@@ -1,43 +1,94 @@
-//! The one-line answer under the table.
+//! The answer under the table, in sentences: for each server configuration
+//! (worker threads x processes), which stack served more, at what latency,
+//! and which served more per server CPU-second; with a warning when the
+//! load generator, not the server, was the limit.
 
 use crate::format;
 use crate::model::{RunResult, Trial};
 
-/// E.g. "grpc served 1.85x the requests per second of rest (p50 1.20 ms vs
-/// 2.31 ms), both with 0 errors."
-pub fn verdict(result: &RunResult) -> Option<String> {
-    let trials: Vec<&Trial> = result.trials.iter().collect();
-    let [first, .., last] = trials.as_slice() else {
-        return trials.first().map(|t| single(t));
+/// One sentence per server configuration.
+pub fn verdict(result: &RunResult) -> Vec<String> {
+    let mut configs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    for t in &result.trials {
+        let key = (t.server_workers, t.server_processes);
+        if !configs.contains(&key) {
+            configs.push(key);
+        }
+    }
+    let labelled = configs.len() > 1;
+    configs
+        .into_iter()
+        .filter_map(|key| {
+            let group: Vec<&Trial> = result
+                .trials
+                .iter()
+                .filter(|t| (t.server_workers, t.server_processes) == key)
+                .collect();
+            let sentence = compare(&group)?;
+            Some(match (labelled, key) {
+                (true, (Some(w), Some(p))) => {
+                    format!("{w} worker(s) x {p} process(es): {sentence}")
+                }
+                _ => sentence,
+            })
+        })
+        .collect()
+}
+
+fn compare(group: &[&Trial]) -> Option<String> {
+    let (&first, rest) = group.split_first()?;
+    let Some(&other) = rest.iter().find(|t| t.stack != first.stack) else {
+        return Some(single(first));
     };
-    let (fast, slow) = if first.throughput_rps >= last.throughput_rps {
-        (*first, *last)
+    let (fast, slow) = if first.throughput_rps >= other.throughput_rps {
+        (first, other)
     } else {
-        (*last, *first)
+        (other, first)
     };
-    let label = |t: &Trial| t.stack.to_string();
     if slow.requests_ok == 0 {
         return Some(format!(
             "{} got no good response; {} served {} req/s.",
-            label(slow),
-            label(fast),
+            slow.stack,
+            fast.stack,
             format::rate(fast.throughput_rps)
         ));
     }
-    let ratio = fast.throughput_rps / slow.throughput_rps;
     let errors = match (fast.errors_total(), slow.errors_total()) {
         (0, 0) => "both with 0 errors".to_owned(),
-        (a, b) => format!("errors: {} {a}, {} {b}", label(fast), label(slow)),
+        (a, b) => format!("errors: {} {a}, {} {b}", fast.stack, slow.stack),
     };
-    Some(format!(
-        "{} served {ratio:.2}x the requests per second of {} (p50 {} vs {}, p99 {} vs {}), {errors}.",
-        label(fast),
-        label(slow),
+    let mut sentence = format!(
+        "{} served {:.2}x the requests per second of {} (p50 {} vs {}, p99 {} vs {}), {errors}.",
+        fast.stack,
+        fast.throughput_rps / slow.throughput_rps,
+        slow.stack,
         format::latency_us(fast.latency_us.p50),
         format::latency_us(slow.latency_us.p50),
         format::latency_us(fast.latency_us.p99),
         format::latency_us(slow.latency_us.p99),
-    ))
+    );
+    if let (Some(a), Some(b)) = (
+        first.costs.requests_per_server_cpu_second,
+        other.costs.requests_per_server_cpu_second,
+    ) {
+        let ((lean, lean_rate), (heavy, heavy_rate)) = if a >= b {
+            ((first, a), (other, b))
+        } else {
+            ((other, b), (first, a))
+        };
+        sentence.push_str(&format!(
+            " {} served {:.2}x the requests per server CPU-second of {} ({} vs {}).",
+            lean.stack,
+            lean_rate / heavy_rate,
+            heavy.stack,
+            format::rate(lean_rate),
+            format::rate(heavy_rate),
+        ));
+    }
+    if fast.costs.client_bound || slow.costs.client_bound {
+        sentence.push_str(" The load generator was the limit in at least one trial: the throughput ratio says more about the client than the servers.");
+    }
+    Some(sentence)
 }
 
 fn single(t: &Trial) -> String {

@@ -1,0 +1,15 @@
+//! The probe: what each process of a benchmark costs, read from /proc, and
+//! where it runs.
+//!
+//! Window totals (CPU seconds) come from counters read at the start and the
+//! end of the measured window, never from summing samples, so they are
+//! exact to the kernel's tick. Samples (every 250 ms by default) give the
+//! per-second timeline, the RSS average and peak and the thread count. The
+//! probe runs on its own OS thread so that a saturated async runtime cannot
+//! delay its readings.
+
+pub mod cpuset;
+pub mod sampler;
+
+pub use cpuset::{CpuSet, CpuSetError};
+pub use sampler::{Probe, ProbeReport, ProcessPoint, ProcessUsage, Watched};

@@ -1,0 +1,366 @@
+//! The sampler thread: counters at the window's start and end, samples in
+//! between.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use procfs::process::Process;
+use procfs::{CurrentSI, KernelStats, WithCurrentSystemInfo};
+use serde::{Deserialize, Serialize};
+
+use crate::cpuset::CpuSet;
+
+/// A process to watch, and the role it plays ("server", "client", ...).
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub role: String,
+    pub pid: u32,
+}
+
+/// What one process cost over the measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessUsage {
+    pub role: String,
+    pub pid: u32,
+    /// CPUs the process may run on (Cpus_allowed_list).
+    pub cpus: Option<CpuSet>,
+    /// CPU time in user mode over the window, all threads, seconds.
+    pub cpu_user_s: f64,
+    /// CPU time in kernel mode over the window, all threads, seconds.
+    pub cpu_system_s: f64,
+    /// (user + system) / window * 100: 100 means one core busy throughout.
+    pub cpu_percent: f64,
+    /// Mean resident set size over the samples, bytes.
+    pub rss_avg_bytes: u64,
+    /// Largest resident set size sampled, bytes.
+    pub rss_peak_bytes: u64,
+    /// Most threads seen at once.
+    pub threads_max: u64,
+    /// One point per second of the window.
+    pub timeline: Vec<ProcessPoint>,
+    /// True when the process ended before the window did: its figures stop
+    /// at its last reading.
+    pub exited: bool,
+}
+
+impl ProcessUsage {
+    pub fn cpu_s(&self) -> f64 {
+        self.cpu_user_s + self.cpu_system_s
+    }
+}
+
+/// One second of one process.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProcessPoint {
+    /// End of the interval, seconds since the window began.
+    pub t_s: f64,
+    pub cpu_percent: f64,
+    pub rss_bytes: u64,
+}
+
+/// Everything the probe measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeReport {
+    /// Length of the probe's window, seconds (start and end readings).
+    pub window_s: f64,
+    pub processes: Vec<ProcessUsage>,
+    /// For each CPU set asked about: how busy its CPUs were over the
+    /// window, by any process, 0..100.
+    pub cpu_set_busy_percent: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    at: Instant,
+    user_ticks: u64,
+    system_ticks: u64,
+    rss_bytes: u64,
+    threads: u64,
+}
+
+fn read(pid: u32) -> Option<Reading> {
+    let stat = Process::new(i32::try_from(pid).ok()?).ok()?.stat().ok()?;
+    Some(Reading {
+        at: Instant::now(),
+        user_ticks: stat.utime,
+        system_ticks: stat.stime,
+        rss_bytes: stat.rss_bytes().get(),
+        threads: u64::try_from(stat.num_threads).unwrap_or(0),
+    })
+}
+
+fn cpus_allowed(pid: u32) -> Option<CpuSet> {
+    let status = Process::new(i32::try_from(pid).ok()?).ok()?.status().ok()?;
+    let ranges = status.cpus_allowed_list?;
+    CpuSet::new(
+        ranges
+            .into_iter()
+            .flat_map(|(lo, hi)| lo as usize..=hi as usize)
+            .collect(),
+    )
+    .ok()
+}
+
+/// Busy and total ticks per CPU, from /proc/stat.
+fn cpu_ticks() -> Vec<(u64, u64)> {
+    let Ok(stats) = KernelStats::current() else {
+        return Vec::new();
+    };
+    stats
+        .cpu_time
+        .iter()
+        .map(|t| {
+            let busy = t.user
+                + t.nice
+                + t.system
+                + t.irq.unwrap_or(0)
+                + t.softirq.unwrap_or(0)
+                + t.steal.unwrap_or(0);
+            (busy, busy + t.idle + t.iowait.unwrap_or(0))
+        })
+        .collect()
+}
+
+/// Per-process state while the window runs.
+struct Track {
+    watched: Watched,
+    cpus: Option<CpuSet>,
+    first: Option<Reading>,
+    last: Option<Reading>,
+    /// Reading at the last whole second, for the timeline.
+    second_mark: Option<Reading>,
+    rss_sum: u128,
+    samples: u64,
+    rss_peak: u64,
+    threads_max: u64,
+    timeline: Vec<ProcessPoint>,
+    exited: bool,
+}
+
+impl Track {
+    fn sample(&mut self, window_start: Instant, tps: f64) {
+        let Some(reading) = read(self.watched.pid) else {
+            self.exited |= self.first.is_some();
+            return;
+        };
+        if self.first.is_none() {
+            self.first = Some(reading);
+            self.second_mark = Some(reading);
+        }
+        self.last = Some(reading);
+        self.rss_sum += u128::from(reading.rss_bytes);
+        self.samples += 1;
+        self.rss_peak = self.rss_peak.max(reading.rss_bytes);
+        self.threads_max = self.threads_max.max(reading.threads);
+        let mark = self.second_mark.expect("set with first");
+        let elapsed = reading.at.duration_since(window_start).as_secs_f64();
+        let mark_s = mark.at.duration_since(window_start).as_secs_f64();
+        if elapsed.floor() > mark_s.floor() + 0.5 || elapsed - mark_s >= 1.0 {
+            self.timeline.push(ProcessPoint {
+                t_s: elapsed,
+                cpu_percent: cpu_percent(&mark, &reading, tps),
+                rss_bytes: reading.rss_bytes,
+            });
+            self.second_mark = Some(reading);
+        }
+    }
+
+    fn finish(self, tps: f64) -> ProcessUsage {
+        let (user_s, system_s, percent) = match (self.first, self.last) {
+            (Some(first), Some(last)) => (
+                (last.user_ticks - first.user_ticks) as f64 / tps,
+                (last.system_ticks - first.system_ticks) as f64 / tps,
+                cpu_percent(&first, &last, tps),
+            ),
+            _ => (0.0, 0.0, 0.0),
+        };
+        ProcessUsage {
+            role: self.watched.role,
+            pid: self.watched.pid,
+            cpus: self.cpus,
+            cpu_user_s: user_s,
+            cpu_system_s: system_s,
+            cpu_percent: percent,
+            rss_avg_bytes: if self.samples == 0 {
+                0
+            } else {
+                u64::try_from(self.rss_sum / u128::from(self.samples)).unwrap_or(u64::MAX)
+            },
+            rss_peak_bytes: self.rss_peak,
+            threads_max: self.threads_max,
+            timeline: self.timeline,
+            exited: self.exited,
+        }
+    }
+}
+
+fn cpu_percent(from: &Reading, to: &Reading, tps: f64) -> f64 {
+    let seconds = to.at.duration_since(from.at).as_secs_f64();
+    if seconds <= 0.0 {
+        return 0.0;
+    }
+    let ticks =
+        (to.user_ticks + to.system_ticks).saturating_sub(from.user_ticks + from.system_ticks);
+    ticks as f64 / tps / seconds * 100.0
+}
+
+/// A running probe; [`Probe::stop`] ends the window and returns the report.
+pub struct Probe {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: JoinHandle<ProbeReport>,
+}
+
+impl Probe {
+    /// Starts watching `watched`. The window begins at `window_start` (the
+    /// end of the warm-up) and ends when [`Probe::stop`] is called.
+    /// `cpu_sets` are the sets whose overall busyness is reported.
+    pub fn start(
+        watched: Vec<Watched>,
+        cpu_sets: Vec<CpuSet>,
+        window_start: Instant,
+        interval: Duration,
+    ) -> Probe {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("wirebench-probe".into())
+            .spawn(move || sample_window(watched, cpu_sets, window_start, interval, &thread_stop))
+            .expect("cannot start the probe thread");
+        Probe { stop, thread }
+    }
+
+    /// Ends the window now (final readings) and returns what was measured.
+    pub fn stop(self) -> ProbeReport {
+        let (flag, wake) = &*self.stop;
+        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        wake.notify_all();
+        self.thread.join().expect("the probe thread panicked")
+    }
+}
+
+/// Sleeps until `until` or until stopped; true when stopped.
+fn wait(stop: &(Mutex<bool>, Condvar), until: Instant) -> bool {
+    let (flag, wake) = stop;
+    let mut stopped = flag.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        if *stopped {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return false;
+        }
+        stopped = wake
+            .wait_timeout(stopped, until - now)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+}
+
+fn sample_window(
+    watched: Vec<Watched>,
+    cpu_sets: Vec<CpuSet>,
+    window_start: Instant,
+    interval: Duration,
+    stop: &(Mutex<bool>, Condvar),
+) -> ProbeReport {
+    let tps = procfs::ticks_per_second() as f64;
+    let mut tracks: Vec<Track> = watched
+        .into_iter()
+        .map(|w| Track {
+            cpus: cpus_allowed(w.pid),
+            watched: w,
+            first: None,
+            last: None,
+            second_mark: None,
+            rss_sum: 0,
+            samples: 0,
+            rss_peak: 0,
+            threads_max: 0,
+            timeline: Vec::new(),
+            exited: false,
+        })
+        .collect();
+    let stopped_early = wait(stop, window_start);
+    let start = Instant::now();
+    let ticks_start = cpu_ticks();
+    for track in &mut tracks {
+        track.sample(start, tps);
+    }
+    if !stopped_early {
+        let mut next = start + interval;
+        loop {
+            let stopped = wait(stop, next);
+            for track in &mut tracks {
+                track.sample(start, tps);
+            }
+            if stopped {
+                break;
+            }
+            next += interval;
+        }
+    }
+    let ticks_end = cpu_ticks();
+    let window_s = start.elapsed().as_secs_f64();
+    let cpu_set_busy_percent = cpu_sets
+        .iter()
+        .map(|set| set_busy_percent(set, &ticks_start, &ticks_end))
+        .collect();
+    ProbeReport {
+        window_s,
+        processes: tracks.into_iter().map(|t| t.finish(tps)).collect(),
+        cpu_set_busy_percent,
+    }
+}
+
+fn set_busy_percent(set: &CpuSet, start: &[(u64, u64)], end: &[(u64, u64)]) -> f64 {
+    let (mut busy, mut total) = (0u64, 0u64);
+    for &cpu in set.cpus() {
+        if let (Some(a), Some(b)) = (start.get(cpu), end.get(cpu)) {
+            busy += b.0.saturating_sub(a.0);
+            total += b.1.saturating_sub(a.1);
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        busy as f64 / total as f64 * 100.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_itself() {
+        let me = std::process::id();
+        let probe = Probe::start(
+            vec![Watched {
+                role: "client".into(),
+                pid: me,
+            }],
+            vec![CpuSet::current().unwrap()],
+            Instant::now(),
+            Duration::from_millis(50),
+        );
+        // Burn a little CPU and hold some memory.
+        let held = vec![1u8; 8 << 20];
+        let until = Instant::now() + Duration::from_millis(1100);
+        let mut x = 0u64;
+        while Instant::now() < until {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        let report = probe.stop();
+        std::hint::black_box((x, held));
+        let usage = &report.processes[0];
+        assert_eq!(usage.pid, me);
+        assert!(usage.cpu_user_s > 0.5, "{usage:?}");
+        assert!(usage.rss_peak_bytes > 8 << 20);
+        assert!(usage.threads_max >= 2, "the probe thread is one of ours");
+        assert!(!usage.timeline.is_empty());
+        assert!(report.cpu_set_busy_percent[0] > 0.0);
+        assert!((report.window_s - 1.1).abs() < 0.5);
+    }
+}

@@ -1,0 +1,163 @@
+//! The probe against children that burn a known amount of CPU or hold a
+//! known amount of memory (python3, which every machine here has), and
+//! against a child pinned to a known CPU set.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use wirebench_probe::{CpuSet, Probe, Watched};
+
+/// Starts `python3 -c script`; the script prints "ready", waits for a line
+/// on stdin, does its work, prints "done", then sleeps until killed.
+fn python(script: &str) -> (Child, ChildStdin, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for this test");
+    let stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    expect_line(&mut stdout, "ready");
+    (child, stdin, stdout)
+}
+
+fn expect_line(stdout: &mut impl BufRead, want: &str) {
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), want);
+}
+
+fn watch(child: &Child, role: &str) -> Vec<Watched> {
+    vec![Watched {
+        role: role.into(),
+        pid: child.id(),
+    }]
+}
+
+#[test]
+fn cpu_seconds_of_a_child_burning_one_second_are_within_15_percent() {
+    let (mut child, mut stdin, mut stdout) = python(
+        "import sys, time\n\
+         print('ready', flush=True)\n\
+         sys.stdin.readline()\n\
+         t0 = time.process_time()\n\
+         while time.process_time() - t0 < 1.0:\n    pass\n\
+         print('done', flush=True)\n\
+         time.sleep(30)\n",
+    );
+    let probe = Probe::start(
+        watch(&child, "burner"),
+        Vec::new(),
+        Instant::now(),
+        Duration::from_millis(250),
+    );
+    writeln!(stdin, "go").unwrap();
+    expect_line(&mut stdout, "done");
+    let report = probe.stop();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let usage = &report.processes[0];
+    let cpu_s = usage.cpu_s();
+    assert!(
+        (0.85..=1.15).contains(&cpu_s),
+        "measured {cpu_s} s of CPU for 1.0 s burnt: {usage:?}"
+    );
+    // Whatever else the machine does, the child cannot use more than the
+    // window's worth of one core.
+    assert!(
+        usage.cpu_percent <= 105.0 && usage.cpu_percent > 30.0,
+        "{usage:?}"
+    );
+    assert!(!usage.timeline.is_empty());
+}
+
+#[test]
+fn peak_rss_of_a_child_holding_256_mib_is_within_10_percent() {
+    const HELD: u64 = 256 << 20;
+    let (mut child, mut stdin, mut stdout) = python(
+        "import sys, time\n\
+         print('ready', flush=True)\n\
+         sys.stdin.readline()\n\
+         block = b'x' * (256 << 20)\n\
+         print('done', flush=True)\n\
+         time.sleep(30)\n",
+    );
+    let probe = Probe::start(
+        watch(&child, "holder"),
+        Vec::new(),
+        Instant::now(),
+        Duration::from_millis(100),
+    );
+    writeln!(stdin, "go").unwrap();
+    expect_line(&mut stdout, "done");
+    // Let at least a few samples see the block.
+    std::thread::sleep(Duration::from_millis(500));
+    let report = probe.stop();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let peak = report.processes[0].rss_peak_bytes;
+    let error = (peak as f64 - HELD as f64).abs() / HELD as f64;
+    assert!(
+        error < 0.10,
+        "peak RSS {peak} bytes for {HELD} held ({:.1}% off)",
+        error * 100.0
+    );
+    assert!(
+        report.processes[0].rss_avg_bytes < peak,
+        "the average includes samples before the block"
+    );
+}
+
+#[test]
+fn the_cpu_set_of_a_pinned_child_is_read_back() {
+    let available = CpuSet::current().unwrap();
+    let last: CpuSet = available
+        .cpus()
+        .last()
+        .unwrap()
+        .to_string()
+        .parse()
+        .unwrap();
+    let pin = last.clone();
+    let mut command = Command::new("sleep");
+    command.arg("5");
+    // SAFETY: sched_setaffinity is async-signal-safe; nothing allocates.
+    unsafe {
+        command.pre_exec(move || pin.pin_current_thread());
+    }
+    let mut child = command.spawn().unwrap();
+    let probe = Probe::start(
+        watch(&child, "pinned"),
+        vec![last.clone()],
+        Instant::now(),
+        Duration::from_millis(50),
+    );
+    std::thread::sleep(Duration::from_millis(120));
+    let report = probe.stop();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(report.processes[0].cpus.as_ref(), Some(&last));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", std::process::id())).unwrap();
+    assert!(
+        status.contains("Cpus_allowed_list"),
+        "the kernel exposes the list we read"
+    );
+}
+
+#[test]
+fn a_process_that_exits_mid_window_is_marked() {
+    let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
+    let probe = Probe::start(
+        watch(&child, "short"),
+        Vec::new(),
+        Instant::now(),
+        Duration::from_millis(50),
+    );
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let report = probe.stop();
+    assert!(report.processes[0].exited);
+}

@@ -1,0 +1,124 @@
+//! From probed processes to what a trial cost: CPU per request, requests
+//! per CPU-second, and the two verdicts (client-bound, server saturated).
+
+use wirebench_probe::ProcessUsage;
+
+use crate::model::Costs;
+
+/// At or above this share of its CPU set, a side is saturated.
+pub const SATURATED_FRACTION: f64 = 0.9;
+
+pub const CLIENT_BOUND_SENTENCE: &str =
+    "client-bound: these numbers measure the load generator, not the server";
+
+/// Derives the costs of a trial from its processes. `client_cpus_busy` is
+/// how busy the client's CPU set was (all processes), when known;
+/// `machine_cpus` is the capacity of a process whose CPU set is unknown.
+pub fn costs(
+    processes: &[ProcessUsage],
+    requests_ok: u64,
+    client_cpus_busy_percent: Option<f64>,
+    machine_cpus: usize,
+) -> Costs {
+    let is_client = |p: &&ProcessUsage| p.role == "client";
+    let servers: Vec<&ProcessUsage> = processes.iter().filter(|p| !is_client(p)).collect();
+    let clients: Vec<&ProcessUsage> = processes.iter().filter(is_client).collect();
+    let cpu_s = |ps: &[&ProcessUsage]| ps.iter().map(|p| p.cpu_s()).sum::<f64>();
+    let percent = |ps: &[&ProcessUsage]| ps.iter().map(|p| p.cpu_percent).sum::<f64>();
+    // Capacity of a side, in percent: 100 per CPU of the union of its sets.
+    let capacity = |ps: &[&ProcessUsage]| {
+        let mut cpus: Vec<usize> = ps
+            .iter()
+            .flat_map(|p| match &p.cpus {
+                Some(set) => set.cpus().to_vec(),
+                None => (0..machine_cpus).collect(),
+            })
+            .collect();
+        cpus.sort_unstable();
+        cpus.dedup();
+        100.0 * cpus.len().max(1) as f64
+    };
+    let per_request = |seconds: f64| {
+        (requests_ok > 0 && seconds > 0.0).then(|| seconds * 1000.0 / requests_ok as f64)
+    };
+    let per_second = |seconds: f64| (seconds > 0.0).then(|| requests_ok as f64 / seconds);
+    let server_cpu_s = cpu_s(&servers);
+    let client_cpu_s = cpu_s(&clients);
+    let server_cpu_percent = percent(&servers);
+    let client_cpu_percent = percent(&clients);
+    let client_saturated_itself =
+        !clients.is_empty() && client_cpu_percent >= SATURATED_FRACTION * capacity(&clients);
+    let client_set_saturated =
+        client_cpus_busy_percent.is_some_and(|busy| busy >= SATURATED_FRACTION * 100.0);
+    Costs {
+        server_cpu_percent,
+        client_cpu_percent,
+        server_rss_peak_bytes: servers.iter().map(|p| p.rss_peak_bytes).max().unwrap_or(0),
+        server_cpu_ms_per_request: per_request(server_cpu_s),
+        requests_per_server_cpu_second: per_second(server_cpu_s),
+        client_cpu_ms_per_request: per_request(client_cpu_s),
+        requests_per_client_cpu_second: per_second(client_cpu_s),
+        client_cpus_busy_percent,
+        client_bound: client_saturated_itself || client_set_saturated,
+        server_saturated: !servers.is_empty()
+            && server_cpu_percent >= SATURATED_FRACTION * capacity(&servers),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(role: &str, cpus: &str, cpu_s: f64, window_s: f64) -> ProcessUsage {
+        ProcessUsage {
+            role: role.into(),
+            pid: 1,
+            cpus: Some(cpus.parse().unwrap()),
+            cpu_user_s: cpu_s * 0.75,
+            cpu_system_s: cpu_s * 0.25,
+            cpu_percent: cpu_s / window_s * 100.0,
+            rss_avg_bytes: 10,
+            rss_peak_bytes: 20,
+            threads_max: 2,
+            timeline: Vec::new(),
+            exited: false,
+        }
+    }
+
+    #[test]
+    fn per_request_figures() {
+        let processes = [
+            usage("server", "1", 5.0, 10.0),
+            usage("client", "0", 2.0, 10.0),
+        ];
+        let c = costs(&processes, 10_000, Some(30.0), 2);
+        assert!((c.server_cpu_ms_per_request.unwrap() - 0.5).abs() < 1e-9);
+        assert!((c.requests_per_server_cpu_second.unwrap() - 2000.0).abs() < 1e-9);
+        assert!((c.client_cpu_ms_per_request.unwrap() - 0.2).abs() < 1e-9);
+        assert!((c.server_cpu_percent - 50.0).abs() < 1e-9);
+        assert!(!c.client_bound && !c.server_saturated);
+        assert_eq!(
+            costs(&processes, 0, None, 2).server_cpu_ms_per_request,
+            None
+        );
+    }
+
+    #[test]
+    fn saturation_verdicts() {
+        // Client uses 95% of its one CPU; servers 2 x 95% of two CPUs.
+        let processes = [
+            usage("server", "1", 9.5, 10.0),
+            usage("server", "2", 9.5, 10.0),
+            usage("client", "0", 9.5, 10.0),
+        ];
+        let c = costs(&processes, 1, None, 3);
+        assert!(c.client_bound && c.server_saturated);
+        // Starved: the client itself uses 40%, but its CPU is 99% busy.
+        let starved = [
+            usage("server", "1", 1.0, 10.0),
+            usage("client", "0", 4.0, 10.0),
+        ];
+        assert!(costs(&starved, 1, Some(99.0), 2).client_bound);
+        assert!(!costs(&starved, 1, Some(50.0), 2).client_bound);
+    }
+}

@@ -6,19 +6,38 @@ use std::path::PathBuf;
 
 use prost::Message;
 
+const PIPELINE_MESSAGES: [&str; 8] = [
+    "GenerateRequest",
+    "Record",
+    "RecordBatch",
+    "ProcessRequest",
+    "ProcessedRecord",
+    "ProcessedBatch",
+    "AggregateRequest",
+    "Summary",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["payload.proto"];
+    let files = ["payload.proto", "services.proto"];
     for file in files {
         println!("cargo:rerun-if-changed={}", proto_dir.join(file).display());
     }
     let descriptors = protox::compile(files, [&proto_dir])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out_dir.join("descriptors.bin"), descriptors.encode_to_vec())?;
-    tonic_prost_build::configure()
+    let mut config = tonic_prost_build::configure()
         // `bytes` fields as `Bytes`: the payload is handed to the encoder
         // without another copy, and the client can verify it in place.
-        .bytes(".")
-        .compile_fds(descriptors)?;
+        .bytes(".");
+    // The pipeline's messages are also its REST bodies: serde with the same
+    // field names, so both stacks carry identical fields.
+    for message in PIPELINE_MESSAGES {
+        config = config.type_attribute(
+            format!(".{message}"),
+            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
+        );
+    }
+    config.compile_fds(descriptors)?;
     Ok(())
 }

@@ -34,6 +34,17 @@ pub enum Command {
 pub enum ServeWorkload {
     /// Seed 000's payload service (GetLargePayload, Echo).
     Payload,
+    /// Seed 002's pipeline: one role per process (--role).
+    Pipeline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BenchWorkload {
+    /// Seed 000: a small request, an N KiB response.
+    Payload,
+    /// Seed 002: aggregator -> processor -> producer, three processes.
+    Pipeline,
 }
 
 #[derive(Debug, Args)]
@@ -44,10 +55,32 @@ pub struct ServeArgs {
     pub stack: Stack,
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Port; default 8000 for rest, 50051 for grpc (the seeds'); 0 picks a
-    /// free one (the chosen address is printed).
+    /// Port; default the seeds' (payload: rest 8000, grpc 50051; pipeline:
+    /// producer/processor/aggregator rest 8000/8001/8002, grpc
+    /// 50051/50052/50053); 0 picks a free one (the address is printed).
     #[arg(long)]
     pub port: Option<u16>,
+    /// Pipeline: which service this process is.
+    #[arg(long, help_heading = "Pipeline")]
+    pub role: Option<wirebench_server::pipeline::Role>,
+    /// Pipeline: host:port of the service this one calls (default: the
+    /// seed's port of the next role on 127.0.0.1).
+    #[arg(long, help_heading = "Pipeline")]
+    pub upstream: Option<String>,
+    /// Pipeline: records per request when the request does not say.
+    #[arg(long, default_value_t = wirebench_server::pipeline::DEFAULT_RECORDS, help_heading = "Pipeline")]
+    pub records: u32,
+    /// Pipeline: most records one request may ask for.
+    #[arg(long, default_value_t = wirebench_server::pipeline::DEFAULT_MAX_RECORDS, help_heading = "Pipeline")]
+    pub max_records: u32,
+    /// Pipeline, gRPC: stream (one bidirectional stream per hop, the seed's
+    /// design) or unary (one call per request).
+    #[arg(long, default_value = "stream", help_heading = "Pipeline")]
+    pub hop: wirebench_server::pipeline::HopMode,
+    /// Pipeline: how long to wait for the next service before answering 503
+    /// / UNAVAILABLE.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "2s", help_heading = "Pipeline")]
+    pub hop_timeout: Duration,
     /// Tokio worker threads (default: one per CPU this process may use).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -113,9 +146,17 @@ pub struct LoadCmdArgs {
     /// Extra header, "Name: value"; repeatable.
     #[arg(short = 'H', long = "header", help_heading = "HTTP")]
     pub headers: Vec<String>,
-    /// gRPC method, e.g. payload.PayloadService/GetLargePayload.
+    /// gRPC method, e.g. payload.PayloadService/GetLargePayload or
+    /// AggregatorService.Aggregate; any unary method of a server with
+    /// reflection, or of --proto.
     #[arg(long, help_heading = "gRPC")]
     pub call: Option<String>,
+    /// gRPC request as JSON (ghz's -d), e.g. '{"records": 100}'.
+    #[arg(short = 'd', long = "data", help_heading = "gRPC")]
+    pub data: Option<String>,
+    /// A .proto file describing --call (instead of server reflection).
+    #[arg(long, help_heading = "gRPC")]
+    pub proto: Option<PathBuf>,
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
     #[arg(long, default_value_t = 1, help_heading = "gRPC")]
     pub size_kb: u64,
@@ -125,6 +166,16 @@ pub struct LoadCmdArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub load: LoadArgs,
+    /// payload (seed 000) or pipeline (seed 002).
+    #[arg(long)]
+    pub workload: Option<BenchWorkload>,
+    /// Pipeline: records per request (default 100).
+    #[arg(long)]
+    pub records: Option<u32>,
+    /// Pipeline, gRPC: how services call each other; a list (stream,unary)
+    /// runs the gRPC pipeline once per mode.
+    #[arg(long, value_delimiter = ',')]
+    pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
     /// Stacks to compare, in order.
     #[arg(long, value_delimiter = ',')]
     pub stacks: Option<Vec<Stack>>,

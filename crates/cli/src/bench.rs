@@ -1,8 +1,9 @@
-//! `wirebench bench`: the main job. For each stack in turn: start its
-//! server as a child process on a free loopback port, run the same load
-//! against it, stop it; then print the table side by side and the verdict.
-//! The result file is rewritten (atomically) after every trial, so an
-//! interrupted or crashed run keeps every trial it finished.
+//! `wirebench bench`: the main job. For each trial (stack x worker count x
+//! hop mode): start its servers as child processes on free loopback ports,
+//! run the same load against them while the probe watches every process,
+//! stop them; then print the table side by side and the verdict. The result
+//! file is rewritten (atomically) after every trial, so an interrupted or
+//! crashed run keeps every trial it finished.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,12 +14,13 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use wirebench_load::verify::BodyCheck;
 use wirebench_load::{Client, GrpcCall, HttpTarget, LoadPlan, StopAt, Target};
-use wirebench_probe::CpuSet;
+use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+use wirebench_server::pipeline::{self, HopMode};
 
-use crate::args::BenchArgs;
-use crate::children::ServerProcess;
+use crate::args::{BenchArgs, BenchWorkload};
+use crate::deploy::{self, Deployment};
 use crate::placement::CpuPlacement;
 use crate::preset::{BUILT_IN, Preset};
 use crate::settings::{self, Defaults};
@@ -33,6 +35,20 @@ const DEFAULTS: Defaults = Defaults {
 };
 const DEFAULT_SIZE_KB: u64 = 512;
 
+/// Everything a bench run does, resolved from flags, preset and defaults.
+struct BenchConfig {
+    workload: BenchWorkload,
+    size_kb: u64,
+    records: u32,
+    hops: Vec<HopMode>,
+    worker_counts: Vec<usize>,
+    server_processes: usize,
+    max_size_kb: u64,
+    placement: CpuPlacement,
+    plans: Vec<(Stack, LoadPlan)>,
+    json_path: PathBuf,
+}
+
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.list_presets {
         for (name, text) in BUILT_IN {
@@ -42,17 +58,49 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::provenance::warn_if_debug_build();
+    let config = resolve(&args)?;
+    let settings = serde_json::json!({
+        "command": "bench",
+        "preset": args.preset,
+        "workload": match config.workload {
+            BenchWorkload::Payload => Workload::Payload,
+            BenchWorkload::Pipeline => Workload::Pipeline,
+        },
+        "stacks": config.plans.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        "size_kb": config.size_kb,
+        "records": config.records,
+        "hops": config.hops,
+        "server_workers": config.worker_counts,
+        "server_processes": config.server_processes,
+        "client_threads": config.placement.client_threads(),
+        "client_cpus": config.placement.client,
+        "server_cpus": config.placement.server,
+        "max_size_kb": config.max_size_kb,
+        "plans": config.plans.iter().map(|(s, p)| (s.name(), p)).collect::<BTreeMap<_, _>>(),
+    });
+
+    // Pinned before the runtime exists, so every thread it starts (and the
+    // probe's) inherits the load generator's CPU set.
+    if let Some(client) = &config.placement.client {
+        client
+            .pin_current_thread()
+            .context("cannot pin the load generator")?;
+    }
+    println!("placement: {}", config.placement.describe());
+    let runtime = crate::client_runtime(config.placement.client_threads())?;
+    runtime.block_on(run_trials(&config, settings))
+}
+
+fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let preset = match &args.preset {
         Some(name) => Preset::load(name)?,
         None => Preset::default(),
     };
-    if let Some(workload) = preset.workload.as_deref() {
-        anyhow::ensure!(
-            workload == "payload",
-            "preset workload '{workload}' is not available in this build (only 'payload')"
-        );
-    }
     let load = preset.fill(args.load.clone());
+    let workload = args
+        .workload
+        .or(preset.workload)
+        .unwrap_or(BenchWorkload::Payload);
     let stacks = args
         .stacks
         .clone()
@@ -60,6 +108,21 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Stack::ALL.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
+    let records = args
+        .records
+        .or(preset.records)
+        .unwrap_or(pipeline::DEFAULT_RECORDS);
+    anyhow::ensure!(
+        (1..=pipeline::DEFAULT_MAX_RECORDS).contains(&records),
+        "--records must be 1..={}",
+        pipeline::DEFAULT_MAX_RECORDS
+    );
+    let hops = args
+        .hop
+        .clone()
+        .or_else(|| preset.hop.clone())
+        .unwrap_or_else(|| vec![HopMode::Stream]);
+    anyhow::ensure!(!hops.is_empty(), "--hop names no mode");
     let placement = CpuPlacement::resolve(
         args.client_cpus.clone(),
         args.server_cpus.clone(),
@@ -82,6 +145,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         server_processes >= 1,
         "--server-processes must be at least 1"
     );
+    anyhow::ensure!(
+        server_processes == 1 || workload == BenchWorkload::Payload,
+        "--server-processes applies to the payload workload (the pipeline runs one process per role)"
+    );
     let max_size_kb = args
         .max_size_kb
         .or(preset.max_size_kb)
@@ -90,7 +157,13 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let plans = stacks
         .iter()
         .map(|&stack| {
-            let target = payload_target(stack, "127.0.0.1:0".parse().expect("literal"), size_kb)?;
+            let target = front_target(
+                workload,
+                stack,
+                "127.0.0.1:0".parse().expect("literal"),
+                size_kb,
+                records,
+            )?;
             let plan = settings::load_plan(&load, DEFAULTS, |senders| {
                 target.default_connections(senders)
             })?;
@@ -103,154 +176,186 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(0);
     crate::provenance::check_open_files(most_connections)?;
-    let json_path = load.json.clone().unwrap_or_else(default_result_path);
-    let settings = serde_json::json!({
-        "command": "bench",
-        "preset": args.preset,
-        "stacks": stacks,
-        "workload": Workload::Payload,
-        "size_kb": size_kb,
-        "server_workers": worker_counts,
-        "server_processes": server_processes,
-        "client_threads": placement.client_threads(),
-        "client_cpus": placement.client,
-        "server_cpus": placement.server,
-        "max_size_kb": max_size_kb,
-        "plans": plans.iter().map(|(s, p)| (s.name(), p)).collect::<BTreeMap<_, _>>(),
-    });
-
-    // Pinned before the runtime exists, so every thread it starts (and the
-    // probe's) inherits the load generator's CPU set.
-    if let Some(client) = &placement.client {
-        client
-            .pin_current_thread()
-            .context("cannot pin the load generator")?;
-    }
-    println!("placement: {}", placement.describe());
-    let runtime = crate::client_runtime(placement.client_threads())?;
-    runtime.block_on(async {
-        let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
-        let mut result = RunResult {
-            schema_version: SCHEMA_VERSION,
-            run: crate::provenance::run_info(settings),
-            trials: Vec::new(),
-        };
-        'trials: for &workers in &worker_counts {
-            for (stack, plan) in &plans {
-                if cancel.is_cancelled() {
-                    break 'trials;
-                }
-                println!(
-                    "{stack}: {}; stop after {}; warm-up {}; {} connection(s); {size_kb} KiB payload; \
-                     {server_processes} server process(es) x {workers} worker(s)",
-                    plan.model(),
-                    plan.stop(),
-                    humantime::format_duration(plan.warmup()),
-                    plan.connections(),
-                );
-                let server_args = ServerArgs {
-                    stack: *stack,
-                    workers,
-                    max_size_kb,
-                    processes: server_processes,
-                };
-                let servers = start_servers(&server_args, placement.server.clone())?;
-                let addr = servers[0].addr();
-                let target = payload_target(*stack, addr, size_kb)?;
-                let client = Arc::new(Client::new(&target, plan.connections()).await?);
-                let pids: Vec<u32> = servers.iter().map(ServerProcess::pid).collect();
-                let probe = crate::trial::start_probe(plan, &pids, placement.client_set());
-                let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
-                let probed = probe.stop();
-                drop(servers);
-                let spec = TrialSpec {
-                    stack: *stack,
-                    workload: Workload::Payload,
-                    target_label: target_label(&target),
-                    size_kb: Some(size_kb),
-                    target: &target,
-                    plan,
-                };
-                let mut trial = trial(spec, &outcome);
-                trial.server_workers = Some(workers);
-                trial.server_processes = Some(server_processes);
-                crate::trial::apply_probe(&mut trial, probed, &placement);
-                result.trials.push(trial);
-                result.run.interrupted = outcome.interrupted;
-                wirebench_report::write_atomically(&json_path, JsonExporter.render(&result).as_bytes())
-                    .with_context(|| format!("cannot write {}", json_path.display()))?;
-            }
-        }
-        println!();
-        print!("{}", TableExporter.render(&result));
-        println!("result: {}", json_path.display());
-        Ok(if result.run.interrupted {
-            ExitCode::from(130)
-        } else {
-            ExitCode::SUCCESS
-        })
+    Ok(BenchConfig {
+        workload,
+        size_kb,
+        records,
+        hops,
+        worker_counts,
+        server_processes,
+        max_size_kb,
+        placement,
+        plans,
+        json_path: load.json.clone().unwrap_or_else(default_result_path),
     })
 }
 
-struct ServerArgs {
-    stack: Stack,
-    workers: usize,
-    max_size_kb: u64,
-    processes: usize,
+/// One trial's set-up: which servers, which load.
+struct Setup<'a> {
+    deployment: Deployment,
+    plan: &'a LoadPlan,
 }
 
-/// Starts the server processes of one trial. Spawned from the thread that
-/// runs `block_on`, which lives as long as the run: PR_SET_PDEATHSIG is tied
-/// to that thread. With several processes, the first picks a free port and
-/// the others join it with SO_REUSEPORT.
-fn start_servers(args: &ServerArgs, cpus: Option<CpuSet>) -> anyhow::Result<Vec<ServerProcess>> {
-    let mut servers: Vec<ServerProcess> = Vec::with_capacity(args.processes);
-    for i in 0..args.processes {
-        let port = servers.first().map_or(0, |first| first.addr().port());
-        let mut command: Vec<String> = [
-            "serve",
-            "payload",
-            "--stack",
-            args.stack.name(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--workers",
-            &args.workers.to_string(),
-            "--max-size-kb",
-            &args.max_size_kb.to_string(),
-        ]
-        .map(String::from)
-        .to_vec();
-        if args.processes > 1 {
-            command.push("--reuse-port".into());
+/// Every trial, in order: worker counts outermost, then stacks, then (for
+/// the gRPC pipeline) hop modes.
+fn setups(config: &BenchConfig) -> Vec<Setup<'_>> {
+    let mut setups = Vec::new();
+    for &workers in &config.worker_counts {
+        for (stack, plan) in &config.plans {
+            let hops = match (config.workload, stack) {
+                (BenchWorkload::Pipeline, Stack::Grpc) => config.hops.clone(),
+                _ => vec![HopMode::Stream],
+            };
+            for hop in hops {
+                setups.push(Setup {
+                    deployment: Deployment {
+                        workload: config.workload,
+                        stack: *stack,
+                        workers,
+                        max_size_kb: config.max_size_kb,
+                        processes: config.server_processes,
+                        records: config.records,
+                        hop,
+                    },
+                    plan,
+                });
+            }
         }
-        let label = format!("{} #{}", args.stack, i + 1);
-        servers.push(ServerProcess::start(&label, &command, cpus.clone())?);
     }
-    Ok(servers)
+    setups
 }
 
-/// The seed-000 payload request for `stack` at `addr`.
-pub fn payload_target(
+async fn run_trials(config: &BenchConfig, settings: serde_json::Value) -> anyhow::Result<ExitCode> {
+    let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
+    let mut result = RunResult {
+        schema_version: SCHEMA_VERSION,
+        run: crate::provenance::run_info(settings),
+        trials: Vec::new(),
+    };
+    let pipeline_grpc_hops = config.workload == BenchWorkload::Pipeline && config.hops.len() > 1;
+    for setup in setups(config) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let d = &setup.deployment;
+        let plan = setup.plan;
+        let what = match d.workload {
+            BenchWorkload::Payload => format!(
+                "{} KiB payload; {} server process(es) x {} worker(s)",
+                config.size_kb, d.processes, d.workers
+            ),
+            BenchWorkload::Pipeline if d.stack == Stack::Grpc => format!(
+                "pipeline of {} records, {} hops; 3 processes x {} worker(s)",
+                config.records,
+                d.hop.name(),
+                d.workers
+            ),
+            BenchWorkload::Pipeline => format!(
+                "pipeline of {} records; 3 processes x {} worker(s)",
+                config.records, d.workers
+            ),
+        };
+        println!(
+            "{}: {}; stop after {}; warm-up {}; {} connection(s); {what}",
+            d.stack,
+            plan.model(),
+            plan.stop(),
+            humantime::format_duration(plan.warmup()),
+            plan.connections(),
+        );
+        let servers = deploy::start(d, config.placement.server.as_ref())?;
+        let target = front_target(
+            d.workload,
+            d.stack,
+            servers.front(),
+            config.size_kb,
+            config.records,
+        )?;
+        let client = Arc::new(Client::new(&target, plan.connections()).await?);
+        let probe =
+            crate::trial::start_probe(plan, &servers.roles(), config.placement.client_set());
+        let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
+        let probed = probe.stop();
+        drop(servers);
+        let spec = TrialSpec {
+            stack: d.stack,
+            workload: match d.workload {
+                BenchWorkload::Payload => Workload::Payload,
+                BenchWorkload::Pipeline => Workload::Pipeline,
+            },
+            target_label: target_label(&target),
+            size_kb: (d.workload == BenchWorkload::Payload).then_some(config.size_kb),
+            target: &target,
+            plan,
+        };
+        let mut trial = trial(spec, &outcome);
+        trial.server_workers = Some(d.workers);
+        trial.server_processes = Some(d.processes);
+        if d.workload == BenchWorkload::Pipeline && d.stack == Stack::Grpc {
+            trial.hop = Some(d.hop.name().to_owned());
+            if pipeline_grpc_hops {
+                trial.variant = Some(format!("{} hops", d.hop.name()));
+            }
+        }
+        crate::trial::apply_probe(&mut trial, probed, &config.placement);
+        result.trials.push(trial);
+        result.run.interrupted = outcome.interrupted;
+        wirebench_report::write_atomically(
+            &config.json_path,
+            JsonExporter.render(&result).as_bytes(),
+        )
+        .with_context(|| format!("cannot write {}", config.json_path.display()))?;
+    }
+    println!();
+    print!("{}", TableExporter.render(&result));
+    println!("result: {}", config.json_path.display());
+    Ok(if result.run.interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The request clients send to `addr`, the front server of `workload`, and
+/// the check every answer must pass.
+pub fn front_target(
+    workload: BenchWorkload,
     stack: Stack,
     addr: std::net::SocketAddr,
     size_kb: u64,
+    records: u32,
 ) -> anyhow::Result<Target> {
     let len = usize::try_from(size_kb * 1024).context("size too large")?;
-    Ok(match stack {
-        Stack::Rest => Target::Http(HttpTarget {
-            uri: format!("http://{addr}/payload?size_in_kb={size_kb}").parse()?,
+    let http = |path: String, check: BodyCheck| -> anyhow::Result<Target> {
+        Ok(Target::Http(HttpTarget {
+            uri: format!("http://{addr}{path}").parse()?,
             method: http::Method::GET,
             headers: http::HeaderMap::new(),
             body: bytes::Bytes::new(),
-            check: BodyCheck::PayloadJson { len },
-        }),
-        Stack::Grpc => Target::Grpc {
+            check,
+        }))
+    };
+    let expected = || pipeline::work::expected_summary(records);
+    Ok(match (workload, stack) {
+        (BenchWorkload::Payload, Stack::Rest) => http(
+            format!("/payload?size_in_kb={size_kb}"),
+            BodyCheck::PayloadJson { len },
+        )?,
+        (BenchWorkload::Payload, Stack::Grpc) => Target::Grpc {
             authority: addr.to_string(),
             call: GrpcCall::GetLargePayload {
                 size_in_kb: i64::try_from(size_kb)?,
+            },
+        },
+        (BenchWorkload::Pipeline, Stack::Rest) => http(
+            format!("/aggregate?records={records}"),
+            BodyCheck::Summary(expected()),
+        )?,
+        (BenchWorkload::Pipeline, Stack::Grpc) => Target::Grpc {
+            authority: addr.to_string(),
+            call: GrpcCall::Aggregate {
+                request: AggregateRequest { records },
+                expected: expected(),
             },
         },
     })
@@ -259,9 +364,7 @@ pub fn payload_target(
 fn target_label(target: &Target) -> String {
     match target {
         Target::Http(http) => http.uri.to_string(),
-        Target::Grpc { authority, .. } => {
-            format!("grpc://{authority}/{}", GrpcCall::GET_LARGE_PAYLOAD)
-        }
+        Target::Grpc { authority, call } => format!("grpc://{authority}{}", call.path()),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod bench;
 pub mod children;
+pub mod deploy;
 pub mod load_cmd;
 pub mod placement;
 pub mod preset;

@@ -12,10 +12,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use wirebench_load::client::dynamic;
 use wirebench_load::verify::BodyCheck;
 use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target};
+use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+use wirebench_server::pipeline::work::expected_summary;
 
 use crate::args::LoadCmdArgs;
 use crate::settings::{self, Defaults};
@@ -38,7 +41,8 @@ pub struct ParsedTarget {
 
 pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     crate::provenance::warn_if_debug_build();
-    let parsed = parse_target(&args)?;
+    let runtime = crate::client_runtime(crate::default_threads())?;
+    let parsed = runtime.block_on(parse_target(&args))?;
     let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
         parsed.target.default_connections(senders)
     })?;
@@ -49,7 +53,6 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         "plan": plan,
     });
     let placement = crate::placement::CpuPlacement::resolve(None, None, true)?;
-    let runtime = crate::client_runtime(crate::default_threads())?;
     runtime.block_on(async {
         let cancel = Cancel::on_signals(Some("stopping; keeping what was measured so far"))?;
         println!("wirebench load {}", args.url);
@@ -101,24 +104,12 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
+pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     if let Some(authority) = args.url.strip_prefix("grpc://") {
-        let authority = authority.trim_end_matches('/').to_owned();
-        let call_name = args.call.as_deref().unwrap_or(GrpcCall::GET_LARGE_PAYLOAD);
-        let call = GrpcCall::parse(call_name, args.size_kb).map_err(anyhow::Error::msg)?;
-        let workload = match call {
-            GrpcCall::GetLargePayload { .. } => Workload::Payload,
-            GrpcCall::Echo { .. } => Workload::Echo,
-        };
-        return Ok(ParsedTarget {
-            target: Target::Grpc { authority, call },
-            stack: Stack::Grpc,
-            workload,
-            size_kb: Some(args.size_kb),
-        });
+        return grpc_target(args, authority.trim_end_matches('/')).await;
     }
-    if args.call.is_some() {
-        bail!("--call is for grpc:// targets");
+    if args.call.is_some() || args.data.is_some() || args.proto.is_some() {
+        bail!("--call, -d and --proto are for grpc:// targets (use --body-file for HTTP)");
     }
     let uri: Uri = args
         .url
@@ -143,7 +134,7 @@ pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     let headers = parse_headers(&args.headers)?;
     let (workload, size_kb, check) = match uri.path() {
         "/payload" => {
-            let size_kb = payload_size_kb(&uri).unwrap_or(1);
+            let size_kb = query_number(&uri, "size_in_kb").unwrap_or(1);
             let len = usize::try_from(size_kb * 1024).context("size too large")?;
             (
                 Workload::Payload,
@@ -152,6 +143,14 @@ pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
             )
         }
         "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
+        "/aggregate" => {
+            let records = pipeline_records(query_number(&uri, "records").unwrap_or(0))?;
+            (
+                Workload::Pipeline,
+                None,
+                BodyCheck::Summary(expected_summary(records)),
+            )
+        }
         _ => (Workload::External, None, BodyCheck::Any),
     };
     Ok(ParsedTarget {
@@ -168,10 +167,73 @@ pub fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     })
 }
 
-fn payload_size_kb(uri: &Uri) -> Option<u64> {
+/// Our contracts get typed calls with full checks; any other method is
+/// resolved through reflection or --proto, as ghz does.
+async fn grpc_target(args: &LoadCmdArgs, authority: &str) -> anyhow::Result<ParsedTarget> {
+    let call_name = args.call.as_deref().unwrap_or(GrpcCall::GET_LARGE_PAYLOAD);
+    let (service, method) = dynamic::split_call(call_name)?;
+    let data = args.data.as_deref().unwrap_or("{}");
+    let known = format!("{service}/{method}");
+    let (call, workload, size_kb) = if known == GrpcCall::GET_LARGE_PAYLOAD && args.data.is_none() {
+        let size_in_kb = i64::try_from(args.size_kb).context("--size-kb too large")?;
+        (
+            GrpcCall::GetLargePayload { size_in_kb },
+            Workload::Payload,
+            Some(args.size_kb),
+        )
+    } else if known == GrpcCall::ECHO && args.data.is_none() {
+        let len = usize::try_from(args.size_kb * 1024).context("--size-kb too large")?;
+        let data = Bytes::from(vec![b'x'; len]);
+        (GrpcCall::Echo { data }, Workload::Echo, Some(args.size_kb))
+    } else if known == GrpcCall::AGGREGATE {
+        let request: AggregateRequest = serde_json::from_str(data)
+            .with_context(|| format!("-d is not an AggregateRequest: {data}"))?;
+        let expected = expected_summary(pipeline_records(request.records)?);
+        (
+            GrpcCall::Aggregate { request, expected },
+            Workload::Pipeline,
+            None,
+        )
+    } else {
+        let pool = match &args.proto {
+            Some(path) => dynamic::pool_from_proto(path)?,
+            None => {
+                dynamic::pool_from_reflection(wirebench_load::client::channel(authority)?, &service)
+                    .await?
+            }
+        };
+        let call = dynamic::resolve(&pool, &service, &method, data)?;
+        (GrpcCall::Dynamic(call), Workload::External, None)
+    };
+    Ok(ParsedTarget {
+        target: Target::Grpc {
+            authority: authority.to_owned(),
+            call,
+        },
+        stack: Stack::Grpc,
+        workload,
+        size_kb,
+    })
+}
+
+/// Records a pipeline request asks for; 0 means the servers' default.
+fn pipeline_records(requested: u32) -> anyhow::Result<u32> {
+    let records = if requested == 0 {
+        wirebench_server::pipeline::DEFAULT_RECORDS
+    } else {
+        requested
+    };
+    anyhow::ensure!(
+        records <= wirebench_server::pipeline::DEFAULT_MAX_RECORDS,
+        "{records} records is over the pipeline's limit"
+    );
+    Ok(records)
+}
+
+fn query_number<T: std::str::FromStr>(uri: &Uri, name: &str) -> Option<T> {
     uri.query()?
         .split('&')
-        .find_map(|pair| pair.strip_prefix("size_in_kb="))?
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?
         .parse()
         .ok()
 }

@@ -12,14 +12,18 @@ use wirebench_proto::vocab::Stack;
 use crate::args::LoadArgs;
 
 /// (name, TOML text) of every built-in preset.
-pub const BUILT_IN: &[(&str, &str)] =
-    &[("seed-000", include_str!("../../../scenarios/seed-000.toml"))];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("seed-000", include_str!("../../../scenarios/seed-000.toml")),
+    ("seed-002", include_str!("../../../scenarios/seed-002.toml")),
+];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Preset {
     pub description: Option<String>,
-    pub workload: Option<String>,
+    pub workload: Option<crate::args::BenchWorkload>,
+    pub records: Option<u32>,
+    pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
     pub stacks: Option<Vec<Stack>>,
     pub size_kb: Option<u64>,
     pub workers: Option<Vec<usize>>,

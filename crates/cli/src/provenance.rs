@@ -22,6 +22,7 @@ pub fn machine() -> Machine {
             .unwrap_or_else(|_| "unknown".to_owned()),
         os: std::env::consts::OS.to_owned(),
         arch: std::env::consts::ARCH.to_owned(),
+        clock_ticks_per_second: Some(wirebench_probe::ticks_per_second()),
     }
 }
 

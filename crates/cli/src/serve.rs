@@ -16,10 +16,14 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
 use wirebench_server::PayloadHandler;
+use wirebench_server::pipeline::PipelineConfig;
 
 use crate::args::{ServeArgs, ServeWorkload};
 use crate::children::LISTENING_PREFIX;
 use crate::signals::Cancel;
+
+/// How long a stopping server lets in-flight requests and streams finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let workers = args.workers.unwrap_or_else(crate::default_threads);
@@ -30,20 +34,87 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
-        let port = args.port.unwrap_or_else(|| args.stack.default_port());
+        let pipeline = match args.workload {
+            ServeWorkload::Payload => {
+                anyhow::ensure!(args.role.is_none(), "--role is for `serve pipeline`");
+                None
+            }
+            ServeWorkload::Pipeline => {
+                let role = args
+                    .role
+                    .context("`serve pipeline` needs --role producer|processor|aggregator")?;
+                let upstream = role.next().map(|next| {
+                    args.upstream
+                        .clone()
+                        .unwrap_or_else(|| format!("127.0.0.1:{}", next.default_port(args.stack)))
+                });
+                anyhow::ensure!(
+                    role.next().is_some() || args.upstream.is_none(),
+                    "the producer calls no other service: --upstream does not apply"
+                );
+                Some(PipelineConfig {
+                    role,
+                    upstream,
+                    default_records: args.records,
+                    max_records: args.max_records,
+                    hop: args.hop,
+                    hop_timeout: args.hop_timeout,
+                })
+            }
+        };
+        let port = args.port.unwrap_or_else(|| match &pipeline {
+            Some(config) => config.role.default_port(args.stack),
+            None => args.stack.default_port(),
+        });
         let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
-        let ServeWorkload::Payload = args.workload;
+        let what = match &pipeline {
+            Some(config) => match &config.upstream {
+                Some(upstream) => format!(
+                    "pipeline {}, calls {upstream}, hop {}",
+                    config.role,
+                    config.hop.name()
+                ),
+                None => format!("pipeline {}", config.role),
+            },
+            None => format!("payload, max {} KiB", args.max_size_kb),
+        };
         println!(
-            "{LISTENING_PREFIX}{addr} (payload, {}, {workers} workers, max {} KiB)",
-            args.stack, args.max_size_kb
+            "{LISTENING_PREFIX}{addr} ({what}, {}, {workers} workers)",
+            args.stack
         );
         std::io::stdout().flush()?;
         let cancel = Cancel::on_signals(None)?;
-        let shutdown = async move { cancel.cancelled().await };
-        let handler = PayloadHandler::new(args.max_size_kb);
-        wirebench_server::serve_payload(args.stack, listener, handler, shutdown).await?;
+        let shutdown = {
+            let cancel = cancel.clone();
+            async move { cancel.cancelled().await }
+        };
+        // Graceful, but bounded: in-flight requests get SHUTDOWN_GRACE to
+        // finish; long-lived streams (the pipeline's hops) would otherwise
+        // keep a stopping server alive forever.
+        let forced = async move {
+            cancel.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let serving = async {
+            match pipeline {
+                Some(config) => {
+                    wirebench_server::pipeline::serve_pipeline(
+                        args.stack, listener, config, shutdown,
+                    )
+                    .await
+                }
+                None => {
+                    let handler = PayloadHandler::new(args.max_size_kb);
+                    wirebench_server::serve_payload(args.stack, listener, handler, shutdown).await
+                }
+            }
+        };
+        tokio::select! {
+            served = serving => served?,
+            () = forced => {}
+        }
         Ok(())
     })
 }

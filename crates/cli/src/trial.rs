@@ -13,14 +13,15 @@ use crate::placement::CpuPlacement;
 /// How often the probe samples (the window totals are exact regardless).
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Starts probing `servers` and this process (the load generator) from the
-/// end of `plan`'s warm-up on. Call right before the load starts.
-pub fn start_probe(plan: &LoadPlan, servers: &[u32], client_cpus: &CpuSet) -> Probe {
+/// Starts probing `servers` (role, pid) and this process (the load
+/// generator) from the end of `plan`'s warm-up on. Call right before the
+/// load starts.
+pub fn start_probe(plan: &LoadPlan, servers: &[(String, u32)], client_cpus: &CpuSet) -> Probe {
     let mut watched: Vec<Watched> = servers
         .iter()
-        .map(|&pid| Watched {
-            role: "server".into(),
-            pid,
+        .map(|(role, pid)| Watched {
+            role: role.clone(),
+            pid: *pid,
         })
         .collect();
     watched.push(Watched {
@@ -45,7 +46,13 @@ pub fn apply_probe(trial: &mut Trial, report: ProbeReport, placement: &CpuPlacem
     trial.costs = wirebench_report::costs::costs(
         &report.processes,
         trial.requests_ok,
-        report.cpu_set_busy_percent.first().copied(),
+        // The busyness of the client's CPUs speaks of the client only when
+        // the client has them to itself; unpinned, the servers share them.
+        report
+            .cpu_set_busy_percent
+            .first()
+            .copied()
+            .filter(|_| placement.pinned()),
         placement.available.len(),
     );
     trial.processes = report.processes;
@@ -108,6 +115,8 @@ pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
         interrupted: outcome.interrupted,
         server_workers: None,
         server_processes: None,
+        hop: None,
+        variant: None,
         placement: Placement::default(),
         processes: Vec::new(),
         costs: Default::default(),

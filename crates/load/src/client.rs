@@ -8,6 +8,7 @@
 //! one connection per sender, the default). HTTP/2 and gRPC multiplex, so
 //! senders share a channel freely (ghz's default is one connection).
 
+pub mod dynamic;
 mod grpc;
 mod http1;
 
@@ -19,7 +20,7 @@ use http::{HeaderMap, Method, Uri};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
-pub use grpc::GrpcCall;
+pub use grpc::{GrpcCall, channel};
 
 /// What to load, protocol included.
 // One per run, never on the hot path: variant sizes do not matter.
@@ -39,7 +40,7 @@ impl Target {
     pub fn describe_check(&self) -> String {
         match self {
             Target::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
-            Target::Grpc { call, .. } => format!("grpc-status OK, {}", call.check().describe()),
+            Target::Grpc { call, .. } => format!("grpc-status OK, {}", call.describe_check()),
         }
     }
 

@@ -2,9 +2,10 @@
 //! body first: a 512 KiB response is verified in place, with no copy.
 
 use bytes::Bytes;
+use wirebench_proto::pipeline::Summary;
 
 /// What a good response body looks like.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum BodyCheck {
     /// Any body (only the status is checked).
     Any,
@@ -14,6 +15,23 @@ pub enum BodyCheck {
     PayloadJson { len: usize },
     /// `len` times `x` (the gRPC payload's `data`).
     PayloadBytes { len: usize },
+    /// Seed 002's pipeline summary as JSON: the same count and checksum as
+    /// the expected one (the checksum covers every record's score).
+    Summary(Summary),
+}
+
+/// Largest body gathered for checks that need the whole body (JSON).
+const GATHER_LIMIT_BYTES: usize = 1 << 20;
+
+/// Does `got` agree with `expected` (count and checksum)?
+pub fn summary_matches(expected: &Summary, got: &Summary) -> Result<(), String> {
+    if got.count != expected.count || got.checksum != expected.checksum {
+        return Err(format!(
+            "summary of {} records with checksum {}, expected {} records with checksum {}",
+            got.count, got.checksum, expected.count, expected.checksum
+        ));
+    }
+    Ok(())
 }
 
 const JSON_PREFIX: &[u8] = br#"{"data":""#;
@@ -26,6 +44,7 @@ impl BodyCheck {
             check: self,
             pos: 0,
             ok: true,
+            gathered: Vec::new(),
         }
     }
 
@@ -36,6 +55,10 @@ impl BodyCheck {
             BodyCheck::Exact(bytes) => format!("body equal to the {} bytes sent", bytes.len()),
             BodyCheck::PayloadJson { len } => format!("body {{\"data\":\"<{len} x>\"}}"),
             BodyCheck::PayloadBytes { len } => format!("data = {len} bytes of x"),
+            BodyCheck::Summary(expected) => format!(
+                "summary of {} records with checksum {}",
+                expected.count, expected.checksum
+            ),
         }
     }
 
@@ -53,6 +76,8 @@ pub struct BodyVerifier<'a> {
     check: &'a BodyCheck,
     pos: usize,
     ok: bool,
+    /// The body so far, only for checks that need all of it.
+    gathered: Vec<u8>,
 }
 
 impl BodyVerifier<'_> {
@@ -63,6 +88,10 @@ impl BodyVerifier<'_> {
                 BodyCheck::Exact(expected) => segment_matches(expected, self.pos, chunk),
                 BodyCheck::PayloadBytes { len } => self.pos + chunk.len() <= *len && all_x(chunk),
                 BodyCheck::PayloadJson { len } => json_payload_matches(*len, self.pos, chunk),
+                BodyCheck::Summary(_) => {
+                    self.gathered.extend_from_slice(chunk);
+                    self.gathered.len() <= GATHER_LIMIT_BYTES
+                }
             };
         }
         self.pos += chunk.len();
@@ -71,6 +100,14 @@ impl BodyVerifier<'_> {
     pub fn finish(self) -> Result<(), String> {
         let expected_len = match self.check {
             BodyCheck::Any => return Ok(()),
+            BodyCheck::Summary(expected) => {
+                if !self.ok {
+                    return Err(format!("body over {GATHER_LIMIT_BYTES} bytes"));
+                }
+                let got: Summary = serde_json::from_slice(&self.gathered)
+                    .map_err(|err| format!("body is not a summary: {err}"))?;
+                return summary_matches(expected, &got);
+            }
             BodyCheck::Exact(expected) => expected.len(),
             BodyCheck::PayloadBytes { len } => *len,
             BodyCheck::PayloadJson { len } => JSON_PREFIX.len() + len + JSON_SUFFIX.len(),
@@ -170,5 +207,33 @@ mod tests {
         assert!(exact.verify(b"hello").is_ok());
         assert!(exact.verify(b"hellO").is_err());
         assert!(BodyCheck::Any.verify(b"whatever").is_ok());
+    }
+
+    #[test]
+    fn summary_check_compares_count_and_checksum() {
+        let expected = Summary {
+            count: 2,
+            sum: 3.0,
+            mean: 1.5,
+            min: 1.0,
+            max: 2.0,
+            checksum: "00ff".into(),
+        };
+        let check = BodyCheck::Summary(expected);
+        let good =
+            br#"{"count": 2, "sum": 3.0, "mean": 1.5, "min": 1.0, "max": 2.0, "checksum": "00ff"}"#;
+        let mut v = check.start();
+        for chunk in good.chunks(5) {
+            v.feed(chunk);
+        }
+        assert_eq!(v.finish(), Ok(()));
+        let wrong = br#"{"count": 2, "checksum": "00fe"}"#;
+        assert!(check.verify(wrong).unwrap_err().contains("checksum 00fe"));
+        assert!(
+            check
+                .verify(b"not json")
+                .unwrap_err()
+                .contains("not a summary")
+        );
     }
 }

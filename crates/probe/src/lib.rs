@@ -13,3 +13,9 @@ pub mod sampler;
 
 pub use cpuset::{CpuSet, CpuSetError};
 pub use sampler::{Probe, ProbeReport, ProcessPoint, ProcessUsage, Watched};
+
+/// How often the kernel's per-process CPU counters tick (USER_HZ): CPU
+/// times from /proc are exact to one tick.
+pub fn ticks_per_second() -> u64 {
+    procfs::ticks_per_second()
+}

@@ -8,6 +8,11 @@ pub mod payload {
     tonic::include_proto!("payload");
 }
 
+/// Seed 002's pipeline (`proto/services.proto`, no proto package).
+pub mod pipeline {
+    tonic::include_proto!("_");
+}
+
 /// Encoded `FileDescriptorSet` of every contract, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 

@@ -81,6 +81,8 @@ pub enum Workload {
     Payload,
     /// N KiB up and the same N KiB back.
     Echo,
+    /// Seed 002: aggregator -> processor -> producer.
+    Pipeline,
     /// A request to a server wirebench did not write, defined by its URL.
     External,
 }
@@ -90,6 +92,7 @@ impl Workload {
         match self {
             Workload::Payload => "payload",
             Workload::Echo => "echo",
+            Workload::Pipeline => "pipeline",
             Workload::External => "external",
         }
     }

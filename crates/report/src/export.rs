@@ -8,6 +8,9 @@ use crate::format;
 use crate::model::RunResult;
 use crate::verdict::verdict;
 
+/// Below this window, CPU figures are coarse enough to say so.
+const SHORT_WINDOW_S: f64 = 2.0;
+
 pub trait Exporter {
     /// Renders the whole result.
     fn render(&self, result: &RunResult) -> String;
@@ -45,12 +48,54 @@ const HEADER: [&str; 15] = [
     "srv CPU ms/req",
 ];
 
+/// Per process, when a trial has more than one server process: what each
+/// one cost (seed 002's htop reading, measured).
+fn process_table(result: &RunResult) -> Option<String> {
+    let multi = result
+        .trials
+        .iter()
+        .any(|t| t.processes.iter().filter(|p| p.role != "client").count() > 1);
+    if !multi {
+        return None;
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "stack", "role", "pid", "CPUs", "CPU%", "user s", "sys s", "RSS avg", "RSS peak", "threads",
+    ]);
+    for trial in &result.trials {
+        let label = trial_label(result, trial);
+        for p in &trial.processes {
+            table.add_row(vec![
+                label.clone(),
+                p.role.clone(),
+                p.pid.to_string(),
+                p.cpus.as_ref().map_or("any".to_owned(), |c| c.to_string()),
+                format!("{:.1}", p.cpu_percent),
+                format!("{:.2}", p.cpu_user_s),
+                format!("{:.2}", p.cpu_system_s),
+                format::bytes(p.rss_avg_bytes),
+                format::bytes(p.rss_peak_bytes),
+                p.threads_max.to_string(),
+            ]);
+        }
+    }
+    for column in table.column_iter_mut().skip(2) {
+        column.set_cell_alignment(CellAlignment::Right);
+    }
+    Some(format!(
+        "per process (CPU% 100 = one core busy for the whole window):\n{table}\n"
+    ))
+}
+
 /// "rest", or "rest w2 p2" when the run varies workers or processes.
-fn trial_label(result: &RunResult, trial: &crate::model::Trial) -> String {
+pub(crate) fn trial_label(result: &RunResult, trial: &crate::model::Trial) -> String {
     let varies = |f: fn(&crate::model::Trial) -> Option<usize>| {
         result.trials.iter().any(|t| f(t) != f(&result.trials[0]))
     };
     let mut label = trial.stack.to_string();
+    if let Some(variant) = &trial.variant {
+        label.push_str(&format!(" ({variant})"));
+    }
     if let Some(w) = trial
         .server_workers
         .filter(|_| varies(|t| t.server_workers))
@@ -74,6 +119,7 @@ impl Exporter for TableExporter {
             let l = &trial.latency_us;
             let c = &trial.costs;
             let probed = !trial.processes.is_empty();
+            let server_probed = trial.processes.iter().any(|p| p.role != "client");
             let or_dash = |probed: bool, text: String| if probed { text } else { "-".to_owned() };
             let mut stack = trial_label(result, trial);
             if trial.interrupted {
@@ -91,9 +137,9 @@ impl Exporter for TableExporter {
                 format::latency_us(l.p999),
                 format::latency_us(l.max),
                 format!("{:.1}", trial.throughput_mb_s),
-                or_dash(probed, format!("{:.0}", c.server_cpu_percent)),
+                or_dash(server_probed, format!("{:.0}", c.server_cpu_percent)),
                 or_dash(probed, format!("{:.0}", c.client_cpu_percent)),
-                or_dash(probed, format::bytes(c.server_rss_peak_bytes)),
+                or_dash(server_probed, format::bytes(c.server_rss_peak_bytes)),
                 c.server_cpu_ms_per_request
                     .map_or("-".to_owned(), |ms| format!("{ms:.3}")),
             ]);
@@ -103,6 +149,9 @@ impl Exporter for TableExporter {
         }
         let mut out = table.to_string();
         out.push('\n');
+        if let Some(processes) = process_table(result) {
+            out.push_str(&processes);
+        }
         if let Some(trial) = result.trials.iter().find(|t| t.placement.pinned) {
             let p = &trial.placement;
             let show = |set: &Option<wirebench_probe::CpuSet>| {
@@ -114,8 +163,17 @@ impl Exporter for TableExporter {
                 show(&p.server_cpus)
             ));
         }
+        let tick_s = 1.0 / result.run.machine.clock_ticks_per_second.unwrap_or(100) as f64;
         for trial in &result.trials {
             let label = trial_label(result, trial);
+            if !trial.processes.is_empty() && trial.duration_s > 0.0 && trial.duration_s < SHORT_WINDOW_S {
+                out.push_str(&format!(
+                    "{label}: the window was {:.2} s and CPU counters tick every {:.0} ms: each process's CPU% is known to +-{:.0} points; run longer (-t 10s) to compare CPU\n",
+                    trial.duration_s,
+                    tick_s * 1000.0,
+                    tick_s / trial.duration_s * 100.0,
+                ));
+            }
             if trial.costs.client_bound {
                 out.push_str(&format!(
                     "{label}: {} (load generator CPU {:.0}%, its CPUs {:.0}% busy)\n",

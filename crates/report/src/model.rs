@@ -48,6 +48,10 @@ pub struct Machine {
     pub kernel: String,
     pub os: String,
     pub arch: String,
+    /// Ticks per second of /proc's CPU counters: per-process CPU times are
+    /// exact to 1 / this.
+    #[serde(default)]
+    pub clock_ticks_per_second: Option<u64>,
 }
 
 /// One measured run of one stack.
@@ -106,6 +110,14 @@ pub struct Trial {
     /// Server processes sharing the port (bench only; uvicorn --workers).
     #[serde(default)]
     pub server_processes: Option<usize>,
+    /// Pipeline over gRPC: how the services called each other ("stream" or
+    /// "unary").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+    /// A label that tells apart trials of one stack in one run (e.g.
+    /// "unary hops").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Where the load generator and the servers ran.
     #[serde(default)]
     pub placement: Placement,

@@ -35,33 +35,50 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
+/// "grpc", or "grpc (unary hops)".
+fn label(t: &Trial) -> String {
+    match &t.variant {
+        Some(variant) => format!("{} ({variant})", t.stack),
+        None => t.stack.to_string(),
+    }
+}
+
 fn compare(group: &[&Trial]) -> Option<String> {
     let (&first, rest) = group.split_first()?;
-    let Some(&other) = rest.iter().find(|t| t.stack != first.stack) else {
+    if rest.is_empty() {
         return Some(single(first));
-    };
+    }
+    // The first trial against each of the others.
+    let sentences: Vec<String> = rest
+        .iter()
+        .map(|&other| compare_pair(first, other))
+        .collect();
+    Some(sentences.join(" "))
+}
+
+fn compare_pair(first: &Trial, other: &Trial) -> String {
     let (fast, slow) = if first.throughput_rps >= other.throughput_rps {
         (first, other)
     } else {
         (other, first)
     };
     if slow.requests_ok == 0 {
-        return Some(format!(
+        return format!(
             "{} got no good response; {} served {} req/s.",
-            slow.stack,
-            fast.stack,
+            label(slow),
+            label(fast),
             format::rate(fast.throughput_rps)
-        ));
+        );
     }
     let errors = match (fast.errors_total(), slow.errors_total()) {
         (0, 0) => "both with 0 errors".to_owned(),
-        (a, b) => format!("errors: {} {a}, {} {b}", fast.stack, slow.stack),
+        (a, b) => format!("errors: {} {a}, {} {b}", label(fast), label(slow)),
     };
     let mut sentence = format!(
         "{} served {:.2}x the requests per second of {} (p50 {} vs {}, p99 {} vs {}), {errors}.",
-        fast.stack,
+        label(fast),
         fast.throughput_rps / slow.throughput_rps,
-        slow.stack,
+        label(slow),
         format::latency_us(fast.latency_us.p50),
         format::latency_us(slow.latency_us.p50),
         format::latency_us(fast.latency_us.p99),
@@ -78,9 +95,9 @@ fn compare(group: &[&Trial]) -> Option<String> {
         };
         sentence.push_str(&format!(
             " {} served {:.2}x the requests per server CPU-second of {} ({} vs {}).",
-            lean.stack,
+            label(lean),
             lean_rate / heavy_rate,
-            heavy.stack,
+            label(heavy),
             format::rate(lean_rate),
             format::rate(heavy_rate),
         ));
@@ -88,13 +105,13 @@ fn compare(group: &[&Trial]) -> Option<String> {
     if fast.costs.client_bound || slow.costs.client_bound {
         sentence.push_str(" The load generator was the limit in at least one trial: the throughput ratio says more about the client than the servers.");
     }
-    Some(sentence)
+    sentence
 }
 
 fn single(t: &Trial) -> String {
     format!(
         "{} served {} req/s with p50 {} and {} errors.",
-        t.stack,
+        label(t),
         format::rate(t.throughput_rps),
         format::latency_us(t.latency_us.p50),
         t.errors_total()

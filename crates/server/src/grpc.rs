@@ -9,6 +9,8 @@ use std::future::Future;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
+use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer;
+use tonic_reflection::pb::{v1, v1alpha};
 use wirebench_proto::payload::payload_service_server::{PayloadService, PayloadServiceServer};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest, PayloadResponse};
 
@@ -22,17 +24,7 @@ pub async fn serve(
     handler: PayloadHandler,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    // Both reflection versions: grpcurl asks for v1, Python's grpcio
-    // reflection client (and older tools) for v1alpha.
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(wirebench_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(ServeError::Reflection)?;
+    let (reflection_v1, reflection_v1alpha) = reflection_services("payload.PayloadService")?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<PayloadServiceServer<GrpcPayload>>()
@@ -45,6 +37,7 @@ pub async fn serve(
         .max_encoding_message_size(max_message_bytes);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
+        .http2_adaptive_window(Some(true))
         .add_service(payload)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -52,6 +45,33 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(ServeError::Grpc)
+}
+
+/// Server reflection, both versions (grpcurl asks for v1, Python's grpcio
+/// reflection client and older tools for v1alpha), advertising `service`
+/// and the health service: what this process actually serves.
+pub fn reflection_services(
+    service: &'static str,
+) -> Result<
+    (
+        ServerReflectionServer<impl v1::server_reflection_server::ServerReflection>,
+        v1alpha::server_reflection_server::ServerReflectionServer<
+            impl v1alpha::server_reflection_server::ServerReflection,
+        >,
+    ),
+    ServeError,
+> {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(wirebench_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name(service)
+            .with_service_name("grpc.health.v1.Health")
+    };
+    Ok((
+        builder().build_v1().map_err(ServeError::Reflection)?,
+        builder().build_v1alpha().map_err(ServeError::Reflection)?,
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -11,6 +11,7 @@
 
 pub mod grpc;
 pub mod handler;
+pub mod pipeline;
 pub mod rest;
 
 use std::future::Future;

@@ -4,56 +4,61 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use prost::Message;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 use wirebench_proto::payload::payload_service_client::PayloadServiceClient;
 use wirebench_proto::payload::{EchoMessage, PayloadRequest};
+use wirebench_proto::pipeline::aggregator_service_client::AggregatorServiceClient;
+use wirebench_proto::pipeline::{AggregateRequest, Summary};
 
+use super::dynamic::{DynamicCall, RawCodec};
 use super::{SetupError, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
-use crate::verify::BodyCheck;
+use crate::verify::{BodyCheck, summary_matches};
 
-/// Which rpc to call, with its request.
+/// Which rpc to call, with its request and what its answer must be.
 #[derive(Debug, Clone)]
 pub enum GrpcCall {
     /// `payload.PayloadService/GetLargePayload`.
     GetLargePayload { size_in_kb: i64 },
     /// `payload.PayloadService/Echo` with these bytes.
     Echo { data: Bytes },
+    /// Seed 002's `AggregatorService/Aggregate`; the answer must match
+    /// `expected` (count and checksum).
+    Aggregate {
+        request: AggregateRequest,
+        expected: Summary,
+    },
+    /// Any other unary method, described by reflection or a .proto file.
+    Dynamic(DynamicCall),
 }
 
 impl GrpcCall {
     pub const GET_LARGE_PAYLOAD: &str = "payload.PayloadService/GetLargePayload";
     pub const ECHO: &str = "payload.PayloadService/Echo";
+    pub const AGGREGATE: &str = "AggregatorService/Aggregate";
 
-    /// Parses ghz's `--call` form (`package.Service/Method` or `.Method`).
-    pub fn parse(call: &str, size_kb: u64) -> Result<GrpcCall, String> {
-        let normalized = call.replace('.', "/").replacen("payload/", "payload.", 1);
-        let known = [Self::GET_LARGE_PAYLOAD, Self::ECHO];
-        if normalized == Self::GET_LARGE_PAYLOAD {
-            Ok(GrpcCall::GetLargePayload {
-                size_in_kb: i64::try_from(size_kb).map_err(|_| "size too large".to_owned())?,
-            })
-        } else if normalized == Self::ECHO {
-            let len = usize::try_from(size_kb * 1024).map_err(|_| "size too large".to_owned())?;
-            Ok(GrpcCall::Echo {
-                data: Bytes::from(vec![b'x'; len]),
-            })
-        } else {
-            Err(format!(
-                "unknown call '{call}': this build calls {}",
-                known.join(" and ")
-            ))
-        }
-    }
-
-    /// What a good answer looks like.
-    pub fn check(&self) -> BodyCheck {
+    /// What a good answer looks like, in words.
+    pub fn describe_check(&self) -> String {
         match self {
             GrpcCall::GetLargePayload { size_in_kb } => BodyCheck::PayloadBytes {
                 len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
-            },
-            GrpcCall::Echo { data } => BodyCheck::Exact(data.clone()),
+            }
+            .describe(),
+            GrpcCall::Echo { data } => BodyCheck::Exact(data.clone()).describe(),
+            GrpcCall::Aggregate { expected, .. } => BodyCheck::Summary(expected.clone()).describe(),
+            GrpcCall::Dynamic(call) => format!("answer decodes as {}", call.output.full_name()),
+        }
+    }
+
+    /// `/package.Service/Method`, for labels.
+    pub fn path(&self) -> String {
+        match self {
+            GrpcCall::GetLargePayload { .. } => format!("/{}", Self::GET_LARGE_PAYLOAD),
+            GrpcCall::Echo { .. } => format!("/{}", Self::ECHO),
+            GrpcCall::Aggregate { .. } => format!("/{}", Self::AGGREGATE),
+            GrpcCall::Dynamic(call) => call.path.to_string(),
         }
     }
 }
@@ -61,69 +66,126 @@ impl GrpcCall {
 #[derive(Debug)]
 pub struct GrpcClient {
     call: GrpcCall,
-    check: BodyCheck,
-    channels: Box<[PayloadServiceClient<Channel>]>,
+    check: Option<BodyCheck>,
+    channels: Box<[Channel]>,
+}
+
+/// One lazily connected channel per connection: each is its own HTTP/2
+/// connection, reconnecting by itself. Adaptive (BDP-estimated) flow-control
+/// windows, as grpc-go and grpc-core use, so large messages are not held to
+/// 64 KiB windows.
+pub fn channel(authority: &str) -> Result<Channel, SetupError> {
+    let url = format!("http://{authority}");
+    let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
+        url,
+        why: err.to_string(),
+    })?;
+    Ok(endpoint
+        .tcp_nodelay(true)
+        .http2_adaptive_window(true)
+        .connect_lazy())
 }
 
 impl GrpcClient {
     pub fn new(authority: &str, call: GrpcCall, connections: u32) -> Result<Self, SetupError> {
-        let url = format!("http://{authority}");
-        let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
-            url,
-            why: err.to_string(),
-        })?;
-        // Each lazily connected channel is its own HTTP/2 connection.
-        // Adaptive (BDP-estimated) flow-control windows, as grpc-go and
-        // grpc-core use, so large messages are not held to 64 KiB windows.
-        let endpoint = endpoint.tcp_nodelay(true).http2_adaptive_window(true);
         let channels = (0..connections)
-            .map(|_| {
-                PayloadServiceClient::new(endpoint.connect_lazy())
-                    .max_decoding_message_size(usize::MAX)
-                    .max_encoding_message_size(usize::MAX)
-            })
-            .collect();
+            .map(|_| channel(authority))
+            .collect::<Result<_, _>>()?;
+        let check = match &call {
+            GrpcCall::GetLargePayload { size_in_kb } => Some(BodyCheck::PayloadBytes {
+                len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
+            }),
+            GrpcCall::Echo { data } => Some(BodyCheck::Exact(data.clone())),
+            GrpcCall::Aggregate { .. } | GrpcCall::Dynamic(_) => None,
+        };
         Ok(Self {
-            check: call.check(),
             call,
+            check,
             channels,
         })
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let mut client = self.channels[sender_id % self.channels.len()].clone();
+        let channel = self.channels[sender_id % self.channels.len()].clone();
         let exchange = async {
-            let data = match &self.call {
+            match &self.call {
                 GrpcCall::GetLargePayload { size_in_kb } => {
                     let request = PayloadRequest {
                         size_in_kb: *size_in_kb,
                     };
-                    client
+                    let data = payload_client(channel)
                         .get_large_payload(request)
                         .await
                         .map_err(classify)?
                         .into_inner()
-                        .data
+                        .data;
+                    self.verify(&data)
                 }
                 GrpcCall::Echo { data } => {
                     let request = EchoMessage { data: data.clone() };
-                    client
+                    let data = payload_client(channel)
                         .echo(request)
                         .await
                         .map_err(classify)?
                         .into_inner()
-                        .data
+                        .data;
+                    self.verify(&data)
                 }
-            };
-            self.check
-                .verify(&data)
-                .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
-            Ok(data.len() as u64)
+                GrpcCall::Aggregate { request, expected } => {
+                    let summary = AggregatorServiceClient::new(channel)
+                        .aggregate(*request)
+                        .await
+                        .map_err(classify)?
+                        .into_inner();
+                    summary_matches(expected, &summary)
+                        .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
+                    Ok(summary.encoded_len() as u64)
+                }
+                GrpcCall::Dynamic(call) => {
+                    let mut grpc =
+                        tonic::client::Grpc::new(channel).max_decoding_message_size(usize::MAX);
+                    grpc.ready()
+                        .await
+                        .map_err(|err| RequestFailure::new(ErrorKind::Unavailable, err))?;
+                    let answer = grpc
+                        .unary(
+                            tonic::Request::new(call.request.clone()),
+                            call.path.clone(),
+                            RawCodec,
+                        )
+                        .await
+                        .map_err(classify)?
+                        .into_inner();
+                    prost_reflect::DynamicMessage::decode(call.output.clone(), answer.as_ref())
+                        .map_err(|err| {
+                            RequestFailure::new(
+                                ErrorKind::WrongBody,
+                                format!("answer is not a {}: {err}", call.output.full_name()),
+                            )
+                        })?;
+                    Ok(answer.len() as u64)
+                }
+            }
         };
         tokio::time::timeout(timeout, exchange)
             .await
             .unwrap_or_else(|_| Err(timeout_failure(timeout)))
     }
+
+    fn verify(&self, data: &[u8]) -> Result<u64, RequestFailure> {
+        if let Some(check) = &self.check {
+            check
+                .verify(data)
+                .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
+        }
+        Ok(data.len() as u64)
+    }
+}
+
+fn payload_client(channel: Channel) -> PayloadServiceClient<Channel> {
+    PayloadServiceClient::new(channel)
+        .max_decoding_message_size(usize::MAX)
+        .max_encoding_message_size(usize::MAX)
 }
 
 fn classify(status: tonic::Status) -> RequestFailure {

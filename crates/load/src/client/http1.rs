@@ -19,6 +19,9 @@ use crate::errors::{ErrorKind, RequestFailure};
 
 type Sender = SendRequest<Full<Bytes>>;
 
+/// How much of an error response's body is kept for the error message.
+const ERROR_TEXT_BYTES: usize = 200;
+
 #[derive(Debug)]
 pub struct Http1Client {
     target: HttpTarget,
@@ -104,15 +107,23 @@ impl Http1Client {
         let mut body = response.into_body();
         let mut verifier = self.target.check.start();
         let mut received = 0u64;
+        // The start of an error body, so the error says what the server said.
+        let mut error_text = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(classify)?;
             if let Some(data) = frame.data_ref() {
                 received += data.len() as u64;
-                verifier.feed(data);
+                if status.is_success() {
+                    verifier.feed(data);
+                } else if error_text.len() < ERROR_TEXT_BYTES {
+                    let room = ERROR_TEXT_BYTES - error_text.len();
+                    error_text.extend_from_slice(&data[..data.len().min(room)]);
+                }
             }
         }
         if !status.is_success() {
-            return Err(RequestFailure::new(ErrorKind::Status, status));
+            let text = String::from_utf8_lossy(&error_text);
+            return Err(RequestFailure::new(ErrorKind::Status, format!("{status}: {}", text.trim())));
         }
         verifier
             .finish()

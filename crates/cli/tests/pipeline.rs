@@ -1,0 +1,262 @@
+//! Seed 002's pipeline as a user runs it: three `wirebench serve pipeline`
+//! processes per stack, the seed's own commands, a producer killed and
+//! brought back, and `bench --workload pipeline`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+struct Role {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(stack: &str, role: &str, port: &str, upstream: Option<&str>) -> Role {
+    let mut command = wirebench();
+    command.args([
+        "serve",
+        "pipeline",
+        "--stack",
+        stack,
+        "--role",
+        role,
+        "--port",
+        port,
+        "--workers",
+        "1",
+    ]);
+    command.args(["--hop-timeout", "2s"]);
+    if let Some(upstream) = upstream {
+        command.args(["--upstream", upstream]);
+    }
+    let mut child = spawn(&mut command);
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    Role { child, addr }
+}
+
+fn load(args: &[&str]) -> (bool, String, String) {
+    let output = wirebench().arg("load").args(args).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn one_request(stack: &str, aggregator: &str, json: &std::path::Path) -> serde_json::Value {
+    let url = match stack {
+        "rest" => format!("http://{aggregator}/aggregate"),
+        _ => format!("grpc://{aggregator}"),
+    };
+    let started = Instant::now();
+    let (ok, _, stderr) = load(
+        &[
+            &url,
+            "--call",
+            "AggregatorService.Aggregate",
+            "-n",
+            "1",
+            "-c",
+            "1",
+            "--json",
+            json.to_str().unwrap(),
+        ]
+        .into_iter()
+        .filter(|a| stack == "grpc" || !a.contains("Aggregat") && *a != "--call")
+        .collect::<Vec<_>>(),
+    );
+    assert!(ok, "{stderr}");
+    let trial = read_json(json)["trials"][0].clone();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    trial
+}
+
+#[test]
+fn a_dead_producer_gives_fast_errors_and_traffic_resumes_when_it_returns() {
+    for stack in ["rest", "grpc"] {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("one.json");
+        let producer = serve(stack, "producer", "0", None);
+        let producer_addr = producer.addr.clone();
+        let processor = serve(stack, "processor", "0", Some(&producer_addr));
+        let aggregator = serve(stack, "aggregator", "0", Some(&processor.addr));
+
+        let trial = one_request(stack, &aggregator.addr, &json);
+        assert_eq!(trial["requests_ok"], 1, "{stack}: {trial}");
+
+        drop(producer); // SIGKILL
+        let trial = one_request(stack, &aggregator.addr, &json);
+        assert_eq!(trial["requests_ok"], 0, "{stack}");
+        let kind = if stack == "rest" {
+            "status"
+        } else {
+            "unavailable"
+        };
+        assert_eq!(trial["errors"][kind], 1, "{stack}: {}", trial["errors"]);
+        let example = trial["error_examples"][kind].as_str().unwrap();
+        assert!(
+            example.contains("producer") && example.contains("unavailable"),
+            "{stack}: {example}"
+        );
+        if stack == "rest" {
+            assert!(example.contains("503"), "{example}");
+        }
+        assert!(trial["latency_us"]["max"].as_u64().unwrap() < 1_000_000);
+        assert!(
+            trial["duration_s"].as_f64().unwrap() < 1.0,
+            "{stack}: the error took too long"
+        );
+
+        // Back on the same port: no restart of processor or aggregator.
+        let port = producer_addr.rsplit(':').next().unwrap();
+        let _producer = serve(stack, "producer", port, None);
+        let recovered = (0..20).any(|_| {
+            std::thread::sleep(Duration::from_millis(250));
+            one_request(stack, &aggregator.addr, &json)["requests_ok"] == 1
+        });
+        assert!(recovered, "{stack}: traffic did not resume");
+    }
+}
+
+#[test]
+fn the_seeds_ghz_call_and_dynamic_calls_work() {
+    let producer = serve("grpc", "producer", "0", None);
+    let processor = serve("grpc", "processor", "0", Some(&producer.addr));
+    let aggregator = serve("grpc", "aggregator", "0", Some(&processor.addr));
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("seed.json");
+    // The seed's form: ghz --call AggregatorService.Aggregate -n 1000 -c 50
+    let (ok, stdout, stderr) = load(&[
+        &format!("grpc://{}", aggregator.addr),
+        "--call",
+        "AggregatorService.Aggregate",
+        "-n",
+        "1000",
+        "-c",
+        "50",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("checksum"),
+        "the answers are checked: {stdout}"
+    );
+    let trial = &read_json(&json)["trials"][0];
+    assert_eq!(
+        (trial["requests_ok"].as_u64(), trial["workload"].as_str()),
+        (Some(1000), Some("pipeline"))
+    );
+
+    // Any method, through reflection, with -d data.
+    let (ok, stdout, stderr) = load(&[
+        &format!("grpc://{}", producer.addr),
+        "--call",
+        "ProducerService.Generate",
+        "-d",
+        r#"{"records": 5}"#,
+        "-n",
+        "50",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("decodes as RecordBatch"), "{stdout}");
+    // The same through a .proto file.
+    let proto = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto/services.proto");
+    let (ok, _, stderr) = load(&[
+        &format!("grpc://{}", processor.addr),
+        "--call",
+        "ProcessorService/Process",
+        "--proto",
+        proto,
+        "-n",
+        "50",
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = load(&[
+        &format!("grpc://{}", producer.addr),
+        "--call",
+        "ProducerService.Nope",
+        "-n",
+        "1",
+    ]);
+    assert!(!ok && stderr.contains("no method"), "{stderr}");
+}
+
+#[test]
+fn bench_runs_the_pipeline_on_both_stacks_with_every_process_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("pipeline.json");
+    let output = wirebench()
+        .args([
+            "bench",
+            "--workload",
+            "pipeline",
+            "-n",
+            "400",
+            "-c",
+            "10",
+            "--warmup",
+            "300ms",
+        ])
+        .args(["--hop", "stream,unary", "--records", "50", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("per process"), "{stdout}");
+    let result = read_json(&json);
+    let trials = result["trials"].as_array().unwrap();
+    let labels: Vec<(String, Option<String>)> = trials
+        .iter()
+        .map(|t| {
+            (
+                t["stack"].as_str().unwrap().to_owned(),
+                t["hop"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("rest".to_owned(), None),
+            ("grpc".to_owned(), Some("stream".to_owned())),
+            ("grpc".to_owned(), Some("unary".to_owned()))
+        ]
+    );
+    for trial in trials {
+        assert_eq!(trial["requests_ok"], 400, "{}", trial["errors"]);
+        assert_eq!(trial["workload"], "pipeline");
+        let mut roles: Vec<&str> = trial["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["role"].as_str().unwrap())
+            .collect();
+        roles.sort();
+        assert_eq!(roles, ["aggregator", "client", "processor", "producer"]);
+    }
+}

@@ -28,6 +28,34 @@ pub enum Command {
     Load(LoadCmdArgs),
     /// The main job: start the servers, load every stack the same way, report.
     Bench(BenchArgs),
+    /// Re-render a saved result: table, md, csv, html or json.
+    Report(ReportArgs),
+    /// What changed between two results, in words (exit 1 past a threshold).
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A result.json written by bench or load.
+    pub result: PathBuf,
+    /// table, md, csv, html or json.
+    #[arg(long, default_value = "table")]
+    pub format: wirebench_report::Format,
+    /// Write here (atomically) instead of standard output.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier result.
+    pub before: PathBuf,
+    /// The later result.
+    pub after: PathBuf,
+    /// Exit with code 1 when a trial's throughput fell by more than this
+    /// (e.g. 10%).
+    #[arg(long)]
+    pub fail_if_slower: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +157,9 @@ pub struct LoadArgs {
     /// Write the result JSON here (atomically).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// No live progress.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -187,9 +218,10 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',')]
     pub workers: Option<Vec<usize>>,
     /// Server processes per stack sharing one port with SO_REUSEPORT, probed
-    /// as a group (the equivalent of uvicorn --workers N).
-    #[arg(long)]
-    pub server_processes: Option<usize>,
+    /// as a group (the equivalent of uvicorn --workers N). A list (1,2) runs
+    /// every stack at every count.
+    #[arg(long, value_delimiter = ',')]
+    pub server_processes: Option<Vec<usize>>,
     /// CPUs for the servers (e.g. 1 or 2-3). Default on 2+ CPUs: the upper
     /// half, disjoint from the load generator's.
     #[arg(long)]
@@ -209,4 +241,8 @@ pub struct BenchArgs {
     /// List the presets and exit.
     #[arg(long)]
     pub list_presets: bool,
+    /// Folder for result.json, report.html and report.md (default
+    /// results/<time>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

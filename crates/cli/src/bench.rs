@@ -16,13 +16,14 @@ use wirebench_load::verify::BodyCheck;
 use wirebench_load::{Client, GrpcCall, HttpTarget, LoadPlan, StopAt, Target};
 use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, Workload};
-use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+use wirebench_report::{Exporter, Format, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
 use wirebench_server::pipeline::{self, HopMode};
 
 use crate::args::{BenchArgs, BenchWorkload};
 use crate::deploy::{self, Deployment};
 use crate::placement::CpuPlacement;
 use crate::preset::{BUILT_IN, Preset};
+use crate::progress::Reporter;
 use crate::settings::{self, Defaults};
 use crate::signals::Cancel;
 use crate::trial::{TrialSpec, trial};
@@ -42,18 +43,21 @@ struct BenchConfig {
     records: u32,
     hops: Vec<HopMode>,
     worker_counts: Vec<usize>,
-    server_processes: usize,
+    process_counts: Vec<usize>,
     max_size_kb: u64,
     placement: CpuPlacement,
     plans: Vec<(Stack, LoadPlan)>,
     json_path: PathBuf,
+    /// Where report.html and report.md go.
+    out_dir: PathBuf,
+    quiet: bool,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.list_presets {
         for (name, text) in BUILT_IN {
             let preset = Preset::parse(name, text)?;
-            println!("{name:<12} {}", preset.description.unwrap_or_default());
+            println!("{name:<20} {}", preset.description.unwrap_or_default());
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -71,7 +75,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "records": config.records,
         "hops": config.hops,
         "server_workers": config.worker_counts,
-        "server_processes": config.server_processes,
+        "server_processes": config.process_counts,
         "client_threads": config.placement.client_threads(),
         "client_cpus": config.placement.client,
         "server_cpus": config.placement.server,
@@ -137,16 +141,17 @@ fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         !worker_counts.is_empty() && !worker_counts.contains(&0),
         "--workers must be at least 1"
     );
-    let server_processes = args
+    let process_counts = args
         .server_processes
-        .or(preset.server_processes)
-        .unwrap_or(1);
+        .clone()
+        .or_else(|| preset.server_processes.clone())
+        .unwrap_or_else(|| vec![1]);
     anyhow::ensure!(
-        server_processes >= 1,
+        !process_counts.is_empty() && !process_counts.contains(&0),
         "--server-processes must be at least 1"
     );
     anyhow::ensure!(
-        server_processes == 1 || workload == BenchWorkload::Payload,
+        process_counts == [1] || workload == BenchWorkload::Payload,
         "--server-processes applies to the payload workload (the pipeline runs one process per role)"
     );
     let max_size_kb = args
@@ -176,17 +181,28 @@ fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .max()
         .unwrap_or(0);
     crate::provenance::check_open_files(most_connections)?;
+    let out_dir = match (&args.out, &load.json) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(json)) => json.parent().map(PathBuf::from).unwrap_or_default(),
+        (None, None) => default_out_dir(),
+    };
+    let json_path = load
+        .json
+        .clone()
+        .unwrap_or_else(|| out_dir.join("result.json"));
     Ok(BenchConfig {
         workload,
         size_kb,
         records,
         hops,
         worker_counts,
-        server_processes,
+        process_counts,
         max_size_kb,
         placement,
         plans,
-        json_path: load.json.clone().unwrap_or_else(default_result_path),
+        json_path,
+        out_dir,
+        quiet: load.quiet,
     })
 }
 
@@ -196,11 +212,16 @@ struct Setup<'a> {
     plan: &'a LoadPlan,
 }
 
-/// Every trial, in order: worker counts outermost, then stacks, then (for
-/// the gRPC pipeline) hop modes.
+/// Every trial, in order: process counts outermost, then worker counts,
+/// then stacks (interleaved, so drift spreads over all), then (for the gRPC
+/// pipeline) hop modes.
 fn setups(config: &BenchConfig) -> Vec<Setup<'_>> {
     let mut setups = Vec::new();
-    for &workers in &config.worker_counts {
+    let configs = config
+        .process_counts
+        .iter()
+        .flat_map(|&p| config.worker_counts.iter().map(move |&w| (p, w)));
+    for (processes, workers) in configs {
         for (stack, plan) in &config.plans {
             let hops = match (config.workload, stack) {
                 (BenchWorkload::Pipeline, Stack::Grpc) => config.hops.clone(),
@@ -213,7 +234,7 @@ fn setups(config: &BenchConfig) -> Vec<Setup<'_>> {
                         stack: *stack,
                         workers,
                         max_size_kb: config.max_size_kb,
-                        processes: config.server_processes,
+                        processes,
                         records: config.records,
                         hop,
                     },
@@ -274,7 +295,11 @@ async fn run_trials(config: &BenchConfig, settings: serde_json::Value) -> anyhow
         let client = Arc::new(Client::new(&target, plan.connections()).await?);
         let probe =
             crate::trial::start_probe(plan, &servers.roles(), config.placement.client_set());
-        let outcome = wirebench_load::run(plan, client, cancel.cancelled()).await;
+        let mut progress = Reporter::new(d.stack.name(), plan, config.quiet);
+        let outcome =
+            wirebench_load::run_observed(plan, client, cancel.cancelled(), |p| progress.update(p))
+                .await;
+        progress.finish();
         let probed = probe.stop();
         drop(servers);
         let spec = TrialSpec {
@@ -309,6 +334,9 @@ async fn run_trials(config: &BenchConfig, settings: serde_json::Value) -> anyhow
     println!();
     print!("{}", TableExporter.render(&result));
     println!("result: {}", config.json_path.display());
+    for path in write_reports(config, &result)? {
+        println!("report: {}", path.display());
+    }
     Ok(if result.run.interrupted {
         ExitCode::from(130)
     } else {
@@ -368,10 +396,26 @@ fn target_label(target: &Target) -> String {
     }
 }
 
-/// `results/<UTC time>/result.json`.
-fn default_result_path() -> PathBuf {
+/// `results/<UTC time>/`.
+fn default_out_dir() -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace(':', "-");
-    PathBuf::from("results").join(stamp).join("result.json")
+    PathBuf::from("results").join(stamp)
+}
+
+/// Writes report.html and report.md beside the result; returns their paths.
+fn write_reports(config: &BenchConfig, result: &RunResult) -> anyhow::Result<Vec<PathBuf>> {
+    [
+        ("report.html", Format::Html),
+        ("report.md", Format::Markdown),
+    ]
+    .into_iter()
+    .map(|(name, format)| {
+        let path = config.out_dir.join(name);
+        wirebench_report::write_atomically(&path, format.exporter().render(result).as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    })
+    .collect()
 }

@@ -4,11 +4,14 @@
 pub mod args;
 pub mod bench;
 pub mod children;
+pub mod compare_cmd;
 pub mod deploy;
 pub mod load_cmd;
 pub mod placement;
 pub mod preset;
+pub mod progress;
 pub mod provenance;
+pub mod report_cmd;
 pub mod serve;
 pub mod settings;
 pub mod signals;
@@ -27,6 +30,11 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load_cmd::load(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Report(args) => report_cmd::report(&args.result, args.format, args.out.as_ref())
+            .map(|()| ExitCode::SUCCESS),
+        Command::Compare(args) => {
+            compare_cmd::compare_cmd(&args.before, &args.after, args.fail_if_slower.as_deref())
+        }
     };
     result.unwrap_or_else(|err| {
         eprintln!("wirebench: error: {err:#}");

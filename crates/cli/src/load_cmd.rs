@@ -71,7 +71,12 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         println!("  check: {}", parsed.target.describe_check());
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
         let probe = crate::trial::start_probe(&plan, &[], placement.client_set());
-        let outcome = wirebench_load::run(&plan, client, cancel.cancelled()).await;
+        let mut progress =
+            crate::progress::Reporter::new(parsed.stack.name(), &plan, args.load.quiet);
+        let outcome =
+            wirebench_load::run_observed(&plan, client, cancel.cancelled(), |p| progress.update(p))
+                .await;
+        progress.finish();
         let probed = probe.stop();
         let mut run = crate::provenance::run_info(settings);
         run.interrupted = outcome.interrupted;

@@ -14,6 +14,18 @@ use crate::args::LoadArgs;
 /// (name, TOML text) of every built-in preset.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("seed-000", include_str!("../../../scenarios/seed-000.toml")),
+    (
+        "seed-000-120s",
+        include_str!("../../../scenarios/seed-000-120s.toml"),
+    ),
+    (
+        "seed-000-10k-users",
+        include_str!("../../../scenarios/seed-000-10k-users.toml"),
+    ),
+    (
+        "seed-000-workers",
+        include_str!("../../../scenarios/seed-000-workers.toml"),
+    ),
     ("seed-002", include_str!("../../../scenarios/seed-002.toml")),
 ];
 
@@ -27,7 +39,7 @@ pub struct Preset {
     pub stacks: Option<Vec<Stack>>,
     pub size_kb: Option<u64>,
     pub workers: Option<Vec<usize>>,
-    pub server_processes: Option<usize>,
+    pub server_processes: Option<Vec<usize>>,
     pub max_size_kb: Option<u64>,
     pub users: Option<u32>,
     pub spawn_rate: Option<f64>,
@@ -101,6 +113,7 @@ impl Preset {
             warmup: args.warmup.or(self.warmup),
             timeout: args.timeout.or(self.timeout),
             json: args.json,
+            quiet: args.quiet,
         }
     }
 }
@@ -124,6 +137,14 @@ mod tests {
 
     #[test]
     fn every_built_in_preset_parses_and_describes_itself() {
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            files,
+            BUILT_IN.len(),
+            "every file in scenarios/ is built in"
+        );
         for (name, text) in BUILT_IN {
             let preset = Preset::parse(name, text).unwrap();
             assert!(preset.description.is_some(), "{name} has no description");

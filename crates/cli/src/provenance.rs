@@ -15,7 +15,7 @@ pub fn machine() -> Machine {
         })
         .unwrap_or_else(|| "unknown".to_owned());
     Machine {
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpus: online_cpus(),
         cpu_model,
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_owned())
@@ -24,6 +24,13 @@ pub fn machine() -> Machine {
         arch: std::env::consts::ARCH.to_owned(),
         clock_ticks_per_second: Some(wirebench_probe::ticks_per_second()),
     }
+}
+
+/// CPUs online on the machine, whatever this process is pinned to.
+fn online_cpus() -> usize {
+    // SAFETY: sysconf only reads a system value.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(1)
 }
 
 pub fn is_debug_build() -> bool {

@@ -146,5 +146,8 @@ fn load_refuses_bad_targets_clearly() {
         .unwrap();
     // Unknown to us: resolved through reflection, which a closed port lacks.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("reflection failed") && stderr.contains("--proto"), "{stderr}");
+    assert!(
+        stderr.contains("reflection failed") && stderr.contains("--proto"),
+        "{stderr}"
+    );
 }

@@ -99,11 +99,34 @@ impl Shared {
     }
 }
 
+/// Where a run is, once a second of the measured window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Seconds since the measured window began.
+    pub measured_s: f64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    /// Good responses in the last second.
+    pub last_second_ok: u64,
+}
+
 /// Runs `plan` with `client` until the window ends or `cancel` completes.
 pub async fn run(
     plan: &LoadPlan,
     client: Arc<Client>,
     cancel: impl Future<Output = ()>,
+) -> LoadOutcome {
+    run_observed(plan, client, cancel, |_| {}).await
+}
+
+/// [`run`], calling `on_progress` once a second of the measured window.
+/// Progress comes from the timeline's snapshot, so it costs the senders
+/// nothing.
+pub async fn run_observed(
+    plan: &LoadPlan,
+    client: Arc<Client>,
+    cancel: impl Future<Output = ()>,
+    mut on_progress: impl FnMut(Progress),
 ) -> LoadOutcome {
     let start = Instant::now();
     let measure_start = start + plan.warmup();
@@ -173,7 +196,15 @@ pub async fn run(
             },
             tick = ticks.tick() => {
                 let t_s = tick.into_std().saturating_duration_since(measure_start).as_secs_f64();
-                timeline.push(t_s, shared.tally.snapshot());
+                let snapshot = shared.tally.snapshot();
+                let (requests_ok, errors) = (snapshot.requests_ok, snapshot.errors.total());
+                timeline.push(t_s, snapshot);
+                on_progress(Progress {
+                    measured_s: t_s,
+                    requests_ok,
+                    errors,
+                    last_second_ok: timeline.last_point().map_or(0, |p| p.requests_ok),
+                });
             }
         }
     }

@@ -16,7 +16,7 @@ pub mod stats;
 pub mod verify;
 
 pub use client::{Client, GrpcCall, HttpTarget, Target};
-pub use engine::{LoadOutcome, run};
+pub use engine::{LoadOutcome, Progress, run, run_observed};
 pub use errors::{ErrorKind, ErrorTally, RequestFailure};
 pub use plan::{LoadPlan, PlanError};
 pub use wirebench_proto::vocab::{LoadModel, StopAt};

@@ -177,6 +177,10 @@ impl Timeline {
         self.points.last().map(|point| point.t_s)
     }
 
+    pub fn last_point(&self) -> Option<&TimelinePoint> {
+        self.points.last()
+    }
+
     pub fn into_points(self) -> Vec<TimelinePoint> {
         self.points
     }

@@ -13,6 +13,20 @@ pub mod pipeline {
     tonic::include_proto!("_");
 }
 
+/// HTTP/2 flow-control windows of every gRPC client and server wirebench
+/// runs, fixed rather than adaptive so runs repeat: a 512 KiB message fits
+/// one stream window, 16 such answers fit the connection window.
+///
+/// They must also be large for a second reason: h2 (0.4.20) closes a
+/// connection with ENHANCE_YOUR_CALM ("too_many_data_frames") when small DATA
+/// frames pile up unread beyond a budget of half the connection window. A
+/// bidirectional stream carrying hundreds of 10-byte requests (the
+/// pipeline's hops) trips that budget at the 64 KiB adaptive-window start
+/// whenever the reader is briefly starved of CPU; at 16 MiB it would take
+/// some 34,000 unread frames.
+pub const GRPC_STREAM_WINDOW_BYTES: u32 = 1 << 20;
+pub const GRPC_CONNECTION_WINDOW_BYTES: u32 = 16 << 20;
+
 /// Encoded `FileDescriptorSet` of every contract, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 

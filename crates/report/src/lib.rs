@@ -4,15 +4,21 @@
 //! other tools read: units are in the names (`_us`, `_s`, `_rps`, `_bytes`),
 //! and `schema_version` changes when a name or meaning changes.
 
+pub mod compare;
 pub mod costs;
 pub mod export;
 pub mod format;
+pub mod grid;
 pub mod histogram;
+pub mod label;
 pub mod model;
+pub mod notes;
 pub mod verdict;
 pub mod write;
 
-pub use export::{Exporter, JsonExporter, TableExporter};
+pub use export::{
+    CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter,
+};
 pub use model::{
     Costs, LatencySummary, Machine, Placement, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint,
     Trial,

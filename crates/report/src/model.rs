@@ -40,7 +40,7 @@ pub struct RunInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
-    /// CPUs this process may run on.
+    /// CPUs online on the machine.
     pub cpus: usize,
     /// `model name` from /proc/cpuinfo.
     pub cpu_model: String,

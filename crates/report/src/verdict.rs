@@ -4,6 +4,7 @@
 //! load generator, not the server, was the limit.
 
 use crate::format;
+use crate::label::trial_label;
 use crate::model::{RunResult, Trial};
 
 /// One sentence per server configuration.
@@ -24,7 +25,7 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
                 .iter()
                 .filter(|t| (t.server_workers, t.server_processes) == key)
                 .collect();
-            let sentence = compare(&group)?;
+            let sentence = compare(result, &group)?;
             Some(match (labelled, key) {
                 (true, (Some(w), Some(p))) => {
                     format!("{w} worker(s) x {p} process(es): {sentence}")
@@ -35,28 +36,21 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
-/// "grpc", or "grpc (unary hops)".
-fn label(t: &Trial) -> String {
-    match &t.variant {
-        Some(variant) => format!("{} ({variant})", t.stack),
-        None => t.stack.to_string(),
-    }
-}
-
-fn compare(group: &[&Trial]) -> Option<String> {
+fn compare(result: &RunResult, group: &[&Trial]) -> Option<String> {
     let (&first, rest) = group.split_first()?;
     if rest.is_empty() {
-        return Some(single(first));
+        return Some(single(result, first));
     }
     // The first trial against each of the others.
     let sentences: Vec<String> = rest
         .iter()
-        .map(|&other| compare_pair(first, other))
+        .map(|&other| compare_pair(result, first, other))
         .collect();
     Some(sentences.join(" "))
 }
 
-fn compare_pair(first: &Trial, other: &Trial) -> String {
+fn compare_pair(result: &RunResult, first: &Trial, other: &Trial) -> String {
+    let label = |t: &Trial| trial_label(result, t);
     let (fast, slow) = if first.throughput_rps >= other.throughput_rps {
         (first, other)
     } else {
@@ -108,7 +102,8 @@ fn compare_pair(first: &Trial, other: &Trial) -> String {
     sentence
 }
 
-fn single(t: &Trial) -> String {
+fn single(result: &RunResult, t: &Trial) -> String {
+    let label = |t: &Trial| trial_label(result, t);
     format!(
         "{} served {} req/s with p50 {} and {} errors.",
         label(t),

@@ -3,6 +3,7 @@
 //! new one, never half of one.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -12,6 +13,9 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     };
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    // Temporary files are private (0600); a result is for sharing.
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|err| err.error)?;

@@ -37,7 +37,8 @@ pub async fn serve(
         .max_encoding_message_size(max_message_bytes);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
-        .http2_adaptive_window(Some(true))
+        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .add_service(payload)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

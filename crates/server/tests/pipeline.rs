@@ -126,7 +126,7 @@ async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
         },
         Duration::from_secs(5),
     ));
-    let calls = (1..=500u32).map(|records| {
+    let calls = (1..=3000u32).map(|records| {
         let hop = Arc::clone(&hop);
         tokio::spawn(async move {
             let batch = hop

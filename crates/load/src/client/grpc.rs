@@ -71,9 +71,8 @@ pub struct GrpcClient {
 }
 
 /// One lazily connected channel per connection: each is its own HTTP/2
-/// connection, reconnecting by itself. Adaptive (BDP-estimated) flow-control
-/// windows, as grpc-go and grpc-core use, so large messages are not held to
-/// 64 KiB windows.
+/// connection, reconnecting by itself, with the same fixed flow-control
+/// windows as our servers (see `wirebench_proto::GRPC_STREAM_WINDOW_BYTES`).
 pub fn channel(authority: &str) -> Result<Channel, SetupError> {
     let url = format!("http://{authority}");
     let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
@@ -82,7 +81,8 @@ pub fn channel(authority: &str) -> Result<Channel, SetupError> {
     })?;
     Ok(endpoint
         .tcp_nodelay(true)
-        .http2_adaptive_window(true)
+        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .connect_lazy())
 }
 

@@ -123,7 +123,10 @@ impl Http1Client {
         }
         if !status.is_success() {
             let text = String::from_utf8_lossy(&error_text);
-            return Err(RequestFailure::new(ErrorKind::Status, format!("{status}: {}", text.trim())));
+            return Err(RequestFailure::new(
+                ErrorKind::Status,
+                format!("{status}: {}", text.trim()),
+            ));
         }
         verifier
             .finish()

@@ -29,6 +29,8 @@ use wirebench_proto::pipeline::{
     AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch, Summary,
 };
 
+use wirebench_proto::{GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES};
+
 use super::stream_hop::{Correlated, StreamHop};
 use super::{HopMode, PipelineConfig, PipelineError, Role, work};
 use crate::ServeError;
@@ -46,7 +48,9 @@ pub async fn serve(
     let (reflection_v1, reflection_v1alpha) = crate::grpc::reflection_services(service)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     let config = Arc::new(config);
-    let mut server = tonic::transport::Server::builder().http2_adaptive_window(Some(true));
+    let mut server = tonic::transport::Server::builder()
+        .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES);
     let router = match config.role {
         Role::Producer => {
             health_reporter
@@ -132,7 +136,8 @@ impl<Req: Correlated, Resp: Correlated + HasError> Hop<Req, Resp> {
             .expect("host:port makes a valid URI")
             .connect_timeout(config.hop_timeout)
             .tcp_nodelay(true)
-            .http2_adaptive_window(true)
+            .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
             .connect_lazy();
         match config.hop {
             HopMode::Stream => Hop::Stream(StreamHop::new(next, channel, open, config.hop_timeout)),

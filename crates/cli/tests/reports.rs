@@ -1,0 +1,158 @@
+//! `wirebench report` and `wirebench compare` on fixed result files, and
+//! what `bench` leaves in its --out folder, with progress lines when its
+//! output is not a terminal.
+
+mod common;
+
+use common::*;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../report/tests/fixtures/result.json"
+);
+const SLOWER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../report/tests/fixtures/result-slower.json"
+);
+
+#[test]
+fn report_re_renders_a_saved_result_in_every_format() {
+    for (format, expect) in [
+        ("table", "srv CPU ms/req"),
+        ("md", "| stack | conns |"),
+        ("csv", "trial,stack,variant,workload"),
+        ("html", "<!doctype html>"),
+        ("json", "\"schema_version\": 1"),
+    ] {
+        let output = wirebench()
+            .args(["report", FIXTURE, "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(expect),
+            "{format}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.html");
+    let output = wirebench()
+        .args(["report", FIXTURE, "--format", "html", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("data-chart=\"latency-spectrum\"")
+    );
+    let output = wirebench()
+        .args(["report", "/nonexistent.json"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read"));
+}
+
+#[test]
+fn compare_explains_two_runs_and_fails_past_the_threshold() {
+    let output = wirebench()
+        .args(["compare", FIXTURE, SLOWER])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("noticeably worse") && text.contains("about the same"),
+        "{text}"
+    );
+
+    let output = wirebench()
+        .args(["compare", FIXTURE, SLOWER, "--fail-if-slower", "10%"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "20% slower is past 10%");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("SLOWER: payload rest"));
+
+    let output = wirebench()
+        .args(["compare", FIXTURE, SLOWER, "--fail-if-slower", "25%"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "20% slower is within 25%");
+
+    let output = wirebench()
+        .args(["compare", FIXTURE, FIXTURE, "--fail-if-slower", "1%"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn bench_writes_result_and_reports_into_out_with_plain_progress_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = wirebench()
+        .args([
+            "bench",
+            "--stacks",
+            "grpc",
+            "-t",
+            "6s",
+            "--warmup",
+            "0s",
+            "-c",
+            "2",
+            "--size-kb",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for file in ["result.json", "report.html", "report.md"] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    assert!(
+        stdout.contains(&format!("report: {}", out.join("report.html").display())),
+        "{stdout}"
+    );
+    // Not a terminal: a plain progress line every 5 s on stderr.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("grpc: 5/6 s") && stderr.contains("errors so far"),
+        "{stderr}"
+    );
+
+    let quiet = dir.path().join("quiet");
+    let output = wirebench()
+        .args([
+            "bench",
+            "--stacks",
+            "grpc",
+            "-t",
+            "6s",
+            "--warmup",
+            "0s",
+            "-c",
+            "2",
+            "--size-kb",
+            "1",
+            "-q",
+            "--out",
+        ])
+        .arg(&quiet)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("errors so far"));
+}

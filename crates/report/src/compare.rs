@@ -1,0 +1,261 @@
+//! Two results side by side: for every trial present in both, how
+//! throughput, p50, p99 and server CPU per request moved, with the
+//! direction and the size in words; and which trials got slower than a
+//! threshold, for CI.
+
+use crate::format;
+use crate::model::{RunResult, Trial};
+
+/// A trial's identity across runs: what was measured, not when.
+pub fn trial_key(t: &Trial) -> String {
+    let mut key = format!("{} {}", t.workload, t.stack);
+    if let Some(variant) = &t.variant {
+        key.push_str(&format!(" ({variant})"));
+    }
+    if let Some(kb) = t.size_kb {
+        key.push_str(&format!(" {kb} KiB"));
+    }
+    if let Some(w) = t.server_workers {
+        key.push_str(&format!(" w{w}"));
+    }
+    if let Some(p) = t.server_processes.filter(|&p| p > 1) {
+        key.push_str(&format!(" p{p}"));
+    }
+    key
+}
+
+/// How a figure is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    RequestsPerSecond,
+    Microseconds,
+    Milliseconds,
+}
+
+impl Unit {
+    fn show(self, value: f64) -> String {
+        match self {
+            Unit::RequestsPerSecond => format!("{} req/s", format::rate(value)),
+            Unit::Microseconds => format::latency_us(value.round() as u64),
+            Unit::Milliseconds => format!("{value:.4} ms"),
+        }
+    }
+}
+
+/// One figure before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub name: &'static str,
+    pub unit: Unit,
+    pub before: f64,
+    pub after: f64,
+    /// True when a larger value is better (throughput).
+    pub higher_is_better: bool,
+}
+
+impl Change {
+    /// (after - before) / before; None when before is 0.
+    pub fn relative(&self) -> Option<f64> {
+        (self.before != 0.0).then(|| (self.after - self.before) / self.before)
+    }
+
+    /// True when the change is for the worse by more than `threshold`.
+    pub fn worse_by_more_than(&self, threshold: f64) -> bool {
+        match self.relative() {
+            Some(r) if self.higher_is_better => r < -threshold,
+            Some(r) => r > threshold,
+            None => false,
+        }
+    }
+
+    /// "about the same", "slightly better", "much worse"...
+    pub fn in_words(&self) -> String {
+        let Some(r) = self.relative() else {
+            return "not comparable (was 0)".to_owned();
+        };
+        let size = match r.abs() {
+            a if a < 0.02 => return "about the same".to_owned(),
+            a if a < 0.10 => "slightly",
+            a if a < 0.25 => "noticeably",
+            _ => "much",
+        };
+        let better = (r > 0.0) == self.higher_is_better;
+        format!("{size} {}", if better { "better" } else { "worse" })
+    }
+}
+
+/// The differences of one trial present in both results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialDiff {
+    pub key: String,
+    pub changes: Vec<Change>,
+}
+
+impl TrialDiff {
+    pub fn throughput(&self) -> &Change {
+        &self.changes[0]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub matched: Vec<TrialDiff>,
+    pub only_before: Vec<String>,
+    pub only_after: Vec<String>,
+}
+
+pub fn compare(before: &RunResult, after: &RunResult) -> Comparison {
+    let mut matched = Vec::new();
+    let mut only_before = Vec::new();
+    for a in &before.trials {
+        let key = trial_key(a);
+        match after.trials.iter().find(|b| trial_key(b) == key) {
+            Some(b) => {
+                let mut changes = vec![
+                    Change {
+                        name: "throughput",
+                        unit: Unit::RequestsPerSecond,
+                        before: a.throughput_rps,
+                        after: b.throughput_rps,
+                        higher_is_better: true,
+                    },
+                    Change {
+                        name: "p50",
+                        unit: Unit::Microseconds,
+                        before: a.latency_us.p50 as f64,
+                        after: b.latency_us.p50 as f64,
+                        higher_is_better: false,
+                    },
+                    Change {
+                        name: "p99",
+                        unit: Unit::Microseconds,
+                        before: a.latency_us.p99 as f64,
+                        after: b.latency_us.p99 as f64,
+                        higher_is_better: false,
+                    },
+                ];
+                if let (Some(x), Some(y)) = (
+                    a.costs.server_cpu_ms_per_request,
+                    b.costs.server_cpu_ms_per_request,
+                ) {
+                    changes.push(Change {
+                        name: "server CPU per request",
+                        unit: Unit::Milliseconds,
+                        before: x,
+                        after: y,
+                        higher_is_better: false,
+                    });
+                }
+                matched.push(TrialDiff { key, changes });
+            }
+            None => only_before.push(key),
+        }
+    }
+    let only_after = after
+        .trials
+        .iter()
+        .map(trial_key)
+        .filter(|key| !before.trials.iter().any(|a| &trial_key(a) == key))
+        .collect();
+    Comparison {
+        matched,
+        only_before,
+        only_after,
+    }
+}
+
+impl Comparison {
+    /// Trials whose throughput fell by more than `threshold` (0.10 = 10%).
+    pub fn slower_than(&self, threshold: f64) -> Vec<&TrialDiff> {
+        self.matched
+            .iter()
+            .filter(|d| d.throughput().worse_by_more_than(threshold))
+            .collect()
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for diff in &self.matched {
+            out.push_str(&format!("{}:\n", diff.key));
+            for c in &diff.changes {
+                let relative = c
+                    .relative()
+                    .map_or(String::new(), |r| format!(" ({:+.1}%)", r * 100.0));
+                out.push_str(&format!(
+                    "  {:<24} {} -> {}{relative}: {}\n",
+                    c.name,
+                    c.unit.show(c.before),
+                    c.unit.show(c.after),
+                    c.in_words()
+                ));
+            }
+        }
+        for key in &self.only_before {
+            out.push_str(&format!("{key}: only in the first result\n"));
+        }
+        for key in &self.only_after {
+            out.push_str(&format!("{key}: only in the second result\n"));
+        }
+        if self.matched.is_empty() {
+            out.push_str("no trial is present in both results\n");
+        }
+        out
+    }
+}
+
+/// Parses "10%", "10" or "0.1" into a fraction (0.10).
+pub fn parse_threshold(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, percent) = match trimmed.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (trimmed, false),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a threshold (e.g. 10%)"))?;
+    let fraction = if percent || value > 1.0 {
+        value / 100.0
+    } else {
+        value
+    };
+    if !(0.0..=10.0).contains(&fraction) {
+        return Err(format!("'{text}' is not a sensible threshold"));
+    }
+    Ok(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(before: f64, after: f64, higher_is_better: bool) -> Change {
+        Change {
+            name: "x",
+            unit: Unit::Milliseconds,
+            before,
+            after,
+            higher_is_better,
+        }
+    }
+
+    #[test]
+    fn words_and_directions() {
+        assert_eq!(change(100.0, 101.0, true).in_words(), "about the same");
+        assert_eq!(change(100.0, 95.0, true).in_words(), "slightly worse");
+        assert_eq!(change(100.0, 80.0, false).in_words(), "noticeably better");
+        assert_eq!(change(100.0, 200.0, true).in_words(), "much better");
+        assert_eq!(change(0.0, 5.0, true).in_words(), "not comparable (was 0)");
+        assert!(change(100.0, 85.0, true).worse_by_more_than(0.10));
+        assert!(!change(100.0, 95.0, true).worse_by_more_than(0.10));
+        assert!(change(100.0, 115.0, false).worse_by_more_than(0.10));
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(parse_threshold("10%"), Ok(0.10));
+        assert_eq!(parse_threshold("10"), Ok(0.10));
+        assert_eq!(parse_threshold("0.1"), Ok(0.1));
+        assert!(parse_threshold("fast").is_err());
+    }
+}

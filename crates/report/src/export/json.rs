@@ -1,0 +1,14 @@
+//! The result document itself, pretty-printed.
+
+use super::Exporter;
+use crate::model::RunResult;
+
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn render(&self, result: &RunResult) -> String {
+        let mut text = serde_json::to_string_pretty(result).expect("the result model serializes");
+        text.push('\n');
+        text
+    }
+}

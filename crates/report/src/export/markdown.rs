@@ -1,0 +1,72 @@
+//! Markdown: the verdict, the tables and the notes, for a pull request or
+//! a wiki page.
+
+use super::Exporter;
+use crate::grid::{self, Grid};
+use crate::model::RunResult;
+use crate::notes::notes;
+use crate::verdict::verdict;
+
+pub struct MarkdownExporter;
+
+fn table(grid: &Grid) -> String {
+    let escape = |cell: &str| cell.replace('|', "\\|");
+    let mut out = format!("| {} |\n", grid.header.join(" | "));
+    let rule: Vec<&str> = (0..grid.header.len())
+        .map(|i| {
+            if i >= grid.numeric_from {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    out.push_str(&format!("| {} |\n", rule.join(" | ")));
+    for row in &grid.rows {
+        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+impl Exporter for MarkdownExporter {
+    fn render(&self, result: &RunResult) -> String {
+        let run = &result.run;
+        let mut out = format!("# wirebench: {}\n\n", super::title(result));
+        for line in verdict(result) {
+            out.push_str(&format!("**{line}**\n\n"));
+        }
+        out.push_str(&table(&grid::trials(result)));
+        if let Some(processes) = grid::processes(result) {
+            out.push_str(&format!(
+                "\n{}:\n\n{}",
+                grid::PROCESSES_CAPTION,
+                table(&processes)
+            ));
+        }
+        let notes = notes(result);
+        if !notes.is_empty() {
+            out.push_str("\n## Notes\n\n");
+            for note in notes {
+                out.push_str(&format!("- {note}\n"));
+            }
+        }
+        out.push_str("\n## Run\n\n");
+        out.push_str(&format!("- command: `{}`\n", run.command_line.join(" ")));
+        out.push_str(&format!(
+            "- machine: {} CPUs, {}, Linux {} ({})\n",
+            run.machine.cpus, run.machine.cpu_model, run.machine.kernel, run.machine.arch
+        ));
+        out.push_str(&format!(
+            "- wirebench {} ({} build{}), started {}\n",
+            run.wirebench_version,
+            run.build_profile,
+            run.git_commit.as_deref().map_or(String::new(), |c| format!(
+                ", commit {}",
+                &c[..c.len().min(12)]
+            )),
+            run.started_at
+        ));
+        out
+    }
+}

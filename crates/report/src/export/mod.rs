@@ -1,0 +1,105 @@
+//! One exporter per format, behind one trait: each turns a [`RunResult`]
+//! into text. Adding a format is one file, one impl and one match arm.
+
+mod charts;
+mod csv;
+mod html;
+mod json;
+mod markdown;
+mod table;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use self::csv::CsvExporter;
+pub use html::HtmlExporter;
+pub use json::JsonExporter;
+pub use markdown::MarkdownExporter;
+pub use table::TableExporter;
+
+use crate::model::RunResult;
+
+pub trait Exporter {
+    /// Renders the whole result.
+    fn render(&self, result: &RunResult) -> String;
+}
+
+/// The formats `wirebench report --format` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Markdown,
+    Csv,
+    Html,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Table,
+        Format::Markdown,
+        Format::Csv,
+        Format::Html,
+        Format::Json,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Markdown => "md",
+            Format::Csv => "csv",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn exporter(self) -> &'static dyn Exporter {
+        match self {
+            Format::Table => &TableExporter,
+            Format::Markdown => &MarkdownExporter,
+            Format::Csv => &CsvExporter,
+            Format::Html => &HtmlExporter,
+            Format::Json => &JsonExporter,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = if s == "markdown" { "md" } else { s };
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown format '{s}' (expected table, md, csv, html or json)"))
+    }
+}
+
+/// "REST vs gRPC, payload 512 KiB" and the like.
+pub fn title(result: &RunResult) -> String {
+    let mut stacks: Vec<String> = Vec::new();
+    for trial in &result.trials {
+        let name = match trial.stack.name() {
+            "rest" => "REST".to_owned(),
+            "grpc" => "gRPC".to_owned(),
+            other => other.to_owned(),
+        };
+        if !stacks.contains(&name) {
+            stacks.push(name);
+        }
+    }
+    let what = match result.trials.first() {
+        Some(t) => match t.size_kb {
+            Some(kb) => format!("{}, {kb} KiB", t.workload),
+            None => t.workload.to_string(),
+        },
+        None => "no trials".to_owned(),
+    };
+    format!("{}, {what}", stacks.join(" vs "))
+}

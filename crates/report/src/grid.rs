@@ -1,0 +1,114 @@
+//! The result as rows and columns, once, for every exporter that draws a
+//! table (terminal, Markdown, HTML): the trials side by side, and each
+//! probed process when there are several.
+
+use crate::format;
+use crate::label::trial_label;
+use crate::model::RunResult;
+
+/// A header and rows of cells, already formatted for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    /// Columns, from this one on, hold numbers (right-aligned).
+    pub numeric_from: usize,
+}
+
+pub fn trials(result: &RunResult) -> Grid {
+    let rows = result
+        .trials
+        .iter()
+        .map(|trial| {
+            let l = &trial.latency_us;
+            let c = &trial.costs;
+            let probed = !trial.processes.is_empty();
+            let server_probed = trial.processes.iter().any(|p| p.role != "client");
+            let or_dash = |known: bool, text: String| if known { text } else { "-".to_owned() };
+            let mut label = trial_label(result, trial);
+            if trial.interrupted {
+                label.push_str(" (interrupted)");
+            }
+            vec![
+                label,
+                trial.connections.to_string(),
+                format::thousands(trial.requests_ok),
+                format::thousands(trial.errors_total()),
+                format::rate(trial.throughput_rps),
+                format::latency_us(l.p50),
+                format::latency_us(l.p90),
+                format::latency_us(l.p99),
+                format::latency_us(l.p999),
+                format::latency_us(l.max),
+                format!("{:.1}", trial.throughput_mb_s),
+                or_dash(server_probed, format!("{:.0}", c.server_cpu_percent)),
+                or_dash(probed, format!("{:.0}", c.client_cpu_percent)),
+                or_dash(server_probed, format::bytes(c.server_rss_peak_bytes)),
+                c.server_cpu_ms_per_request
+                    .map_or("-".to_owned(), |ms| format!("{ms:.3}")),
+            ]
+        })
+        .collect();
+    Grid {
+        header: vec![
+            "stack",
+            "conns",
+            "ok",
+            "errors",
+            "req/s",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+            "MB/s",
+            "srv CPU%",
+            "cli CPU%",
+            "srv RSS peak",
+            "srv CPU ms/req",
+        ],
+        rows,
+        numeric_from: 1,
+    }
+}
+
+/// Per process, when a trial has more than one server process: what each
+/// one cost (seed 002's htop reading, measured).
+pub fn processes(result: &RunResult) -> Option<Grid> {
+    let several = result
+        .trials
+        .iter()
+        .any(|t| t.processes.iter().filter(|p| p.role != "client").count() > 1);
+    if !several {
+        return None;
+    }
+    let mut rows = Vec::new();
+    for trial in &result.trials {
+        let label = trial_label(result, trial);
+        for p in &trial.processes {
+            rows.push(vec![
+                label.clone(),
+                p.role.clone(),
+                p.pid.to_string(),
+                p.cpus.as_ref().map_or("any".to_owned(), |c| c.to_string()),
+                format!("{:.1}", p.cpu_percent),
+                format!("{:.2}", p.cpu_user_s),
+                format!("{:.2}", p.cpu_system_s),
+                format::bytes(p.rss_avg_bytes),
+                format::bytes(p.rss_peak_bytes),
+                p.threads_max.to_string(),
+            ]);
+        }
+    }
+    Some(Grid {
+        header: vec![
+            "stack", "role", "pid", "CPUs", "CPU%", "user s", "sys s", "RSS avg", "RSS peak",
+            "threads",
+        ],
+        rows,
+        numeric_from: 2,
+    })
+}
+
+/// Says what the per-process CPU% means, under its table.
+pub const PROCESSES_CAPTION: &str = "per process (CPU% 100 = one core busy for the whole window)";

@@ -1,0 +1,68 @@
+//! The notes under a result, in plain words: where things ran, which
+//! trials measured the load generator rather than the server, which CPU
+//! figures are coarse, what the errors were.
+
+use crate::format;
+use crate::label::trial_label;
+use crate::model::RunResult;
+
+/// Below this window, CPU figures are coarse enough to say so.
+const SHORT_WINDOW_S: f64 = 2.0;
+
+pub fn notes(result: &RunResult) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(trial) = result.trials.iter().find(|t| t.placement.pinned) {
+        let p = &trial.placement;
+        let show = |set: &Option<wirebench_probe::CpuSet>| {
+            set.as_ref().map_or("any".to_owned(), |s| s.to_string())
+        };
+        notes.push(format!(
+            "placement: load generator on CPU {}, servers on CPU {}",
+            show(&p.client_cpus),
+            show(&p.server_cpus)
+        ));
+    }
+    let tick_s = 1.0 / result.run.machine.clock_ticks_per_second.unwrap_or(100) as f64;
+    for trial in &result.trials {
+        let label = trial_label(result, trial);
+        if !trial.processes.is_empty()
+            && trial.duration_s > 0.0
+            && trial.duration_s < SHORT_WINDOW_S
+        {
+            notes.push(format!(
+                    "{label}: the window was {:.2} s and CPU counters tick every {:.0} ms: each process's CPU% is known to +-{:.0} points; run longer (-t 10s) to compare CPU",
+                    trial.duration_s,
+                    tick_s * 1000.0,
+                    tick_s / trial.duration_s * 100.0,
+                ));
+        }
+        if trial.costs.client_bound {
+            notes.push(format!(
+                "{label}: {} (load generator CPU {:.0}%, its CPUs {:.0}% busy)",
+                crate::costs::CLIENT_BOUND_SENTENCE,
+                trial.costs.client_cpu_percent,
+                trial.costs.client_cpus_busy_percent.unwrap_or(f64::NAN),
+            ));
+        }
+        if trial.costs.server_saturated {
+            notes.push(format!(
+                "{label}: server saturated: the servers used {:.0}% CPU, all of their CPU set",
+                trial.costs.server_cpu_percent
+            ));
+        }
+        if let Some(uncorrected) = &trial.latency_uncorrected_us {
+            notes.push(format!(
+                    "{label}: latency from the intended send time (above); from the actual send time: p50 {}, p99 {}",
+                    format::latency_us(uncorrected.p50),
+                    format::latency_us(uncorrected.p99),
+                ));
+        }
+        for (kind, example) in &trial.error_examples {
+            notes.push(format!(
+                "{label}: {} x {kind}, first: {example}",
+                trial.errors[kind]
+            ));
+        }
+    }
+    notes
+}

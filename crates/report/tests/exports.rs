@@ -1,0 +1,173 @@
+//! The exporters on a fixed result file: snapshots of the table, Markdown
+//! and CSV (a change in them is a change users see), the JSON output checked
+//! against the schema in docs/, and the HTML report opened in headless
+//! Chromium.
+
+use std::path::Path;
+use std::process::Command;
+
+use wirebench_report::compare::compare;
+use wirebench_report::{Format, RunResult};
+
+const FIXTURE: &str = include_str!("fixtures/result.json");
+const SLOWER: &str = include_str!("fixtures/result-slower.json");
+
+fn fixture() -> RunResult {
+    serde_json::from_str(FIXTURE).expect("the fixture is a result")
+}
+
+#[test]
+fn table_snapshot() {
+    insta::assert_snapshot!(Format::Table.exporter().render(&fixture()));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(Format::Markdown.exporter().render(&fixture()));
+}
+
+#[test]
+fn csv_snapshot() {
+    insta::assert_snapshot!(Format::Csv.exporter().render(&fixture()));
+}
+
+#[test]
+fn compare_snapshot() {
+    let before = fixture();
+    let after: RunResult = serde_json::from_str(SLOWER).unwrap();
+    let comparison = compare(&before, &after);
+    insta::assert_snapshot!(comparison.render());
+    let slower: Vec<&str> = comparison
+        .slower_than(0.10)
+        .iter()
+        .map(|d| d.key.as_str())
+        .collect();
+    assert_eq!(slower, ["payload rest 16 KiB w1"]);
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/result.schema.json"
+    ))
+    .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("the schema compiles")
+}
+
+#[test]
+fn json_output_matches_the_checked_in_schema() {
+    let validator = schema();
+    let rendered: serde_json::Value =
+        serde_json::from_str(&Format::Json.exporter().render(&fixture())).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&rendered)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // And the schema does reject what is not a result.
+    let mut broken = rendered.clone();
+    broken["trials"][0]["throughput_rps"] = serde_json::json!("fast");
+    assert!(!validator.is_valid(&broken));
+    let mut extra = rendered;
+    extra["trials"][0]["undocumented"] = serde_json::json!(1);
+    assert!(
+        !validator.is_valid(&extra),
+        "every field must be documented in the schema"
+    );
+}
+
+#[test]
+fn html_is_self_contained() {
+    let html = Format::Html.exporter().render(&fixture());
+    for outside in ["http://", "https://", "<link", "src="] {
+        let hits: Vec<&str> = html
+            .match_indices(outside)
+            .map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())])
+            .collect();
+        // The SVG namespace is a name, not a fetch.
+        let fetches: Vec<&&str> = hits
+            .iter()
+            .filter(|h| !h.contains("www.w3.org/2000/svg"))
+            .collect();
+        assert!(fetches.is_empty(), "{outside}: {fetches:?}");
+    }
+}
+
+/// Opens the report in headless Chromium (Debian's `chromium`, which
+/// .ci/run installs) and reads back the DOM after its scripts ran.
+#[test]
+fn html_report_opens_in_chromium_with_every_chart_drawn() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("headless Chromium is needed: apt-get install chromium (.ci/run installs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, Format::Html.exporter().render(&fixture())).unwrap();
+    let output = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let console_errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("ERROR") || l.contains("Uncaught")))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:#?}"
+    );
+    // The page's own check ran in the browser and found every chart drawn.
+    assert!(
+        dom.contains(r#"data-charts="5""#),
+        "charts counted: {}",
+        attribute(&dom, "data-charts")
+    );
+    assert!(
+        dom.contains(r#"data-empty-charts="""#),
+        "empty charts: {}",
+        attribute(&dom, "data-empty-charts")
+    );
+    for chart in ["latency-spectrum", "throughput", "p99", "cpu", "rss"] {
+        assert!(
+            dom.contains(&format!(r#"data-chart="{chart}""#)),
+            "{chart} missing"
+        );
+    }
+    assert!(Path::new(&page).exists());
+}
+
+fn attribute<'a>(dom: &'a str, name: &str) -> &'a str {
+    dom.split(&format!("{name}=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("absent")
+}

@@ -39,5 +39,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     config.compile_fds(descriptors)?;
+
+    // The payload service again, with the JSON codec of the grpc-json stack
+    // (messages are the ones generated above).
+    let json_dir = out_dir.join("json");
+    std::fs::create_dir_all(&json_dir)?;
+    tonic_prost_build::configure()
+        .out_dir(&json_dir)
+        .extern_path(".payload", "crate::payload")
+        .codec_path("crate::json_codec::JsonCodec")
+        .compile_fds(protox::compile(["payload.proto"], [&proto_dir])?)?;
     Ok(())
 }

@@ -120,6 +120,17 @@ pub struct ServeArgs {
     /// --workers N).
     #[arg(long)]
     pub reuse_port: bool,
+    /// +tls stacks: certificate (PEM); without it a self-signed one is made
+    /// at start and its path printed.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// +tls stacks: the certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// gRPC stacks: async (handlers on the runtime's threads, like grpc.aio)
+    /// or pool:N (on N blocking threads, like grpcio's thread pool).
+    #[arg(long, default_value = "async")]
+    pub grpc_exec: wirebench_server::grpc::GrpcExec,
 }
 
 /// Load flags shared by `load` and `bench`. All optional: a preset or the
@@ -188,6 +199,19 @@ pub struct LoadCmdArgs {
     /// A .proto file describing --call (instead of server reflection).
     #[arg(long, help_heading = "gRPC")]
     pub proto: Option<PathBuf>,
+    /// HTTP/2 with prior knowledge (h2c) for http:// URLs (curl's
+    /// --http2-prior-knowledge).
+    #[arg(long, help_heading = "HTTP")]
+    pub http2: bool,
+    /// gRPC with the JSON codec (application/grpc+json).
+    #[arg(long, help_heading = "gRPC")]
+    pub grpc_json: bool,
+    /// TLS (https://, grpcs://, tcps://): accept any certificate.
+    #[arg(short = 'k', long, help_heading = "TLS")]
+    pub insecure: bool,
+    /// TLS: trust the certificates in this PEM file.
+    #[arg(long, help_heading = "TLS")]
+    pub cacert: Option<PathBuf>,
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
     #[arg(long, default_value_t = 1, help_heading = "gRPC")]
     pub size_kb: u64,
@@ -207,6 +231,17 @@ pub struct BenchArgs {
     /// runs the gRPC pipeline once per mode.
     #[arg(long, value_delimiter = ',')]
     pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
+    /// Run every configuration K times, interleaved (A B A B ...), and give
+    /// medians, spreads and ratios with intervals.
+    #[arg(long)]
+    pub trials: Option<u32>,
+    /// gRPC stacks: handler execution models to compare, e.g. async,pool:10.
+    #[arg(long, value_delimiter = ',')]
+    pub grpc_exec: Option<Vec<wirebench_server::grpc::GrpcExec>>,
+    /// Network conditions between load generator and servers, through a
+    /// user-space proxy: latency=20ms,jitter=5ms,bandwidth=100mbit,reset=0.001
+    #[arg(long)]
+    pub net: Option<wirebench_netsim::NetConditions>,
     /// Stacks to compare, in order.
     #[arg(long, value_delimiter = ',')]
     pub stacks: Option<Vec<Stack>>,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::Stack;
+use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::{HopMode, Role};
 
 use crate::args::BenchWorkload;
@@ -23,6 +24,45 @@ pub struct Deployment {
     /// Pipeline: records per request by default, and the gRPC hop mode.
     pub records: u32,
     pub hop: HopMode,
+    /// Payload over gRPC: where handlers run.
+    pub grpc_exec: GrpcExec,
+    /// +tls stacks: the certificate the servers present.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate and key on disk, for `serve --tls-cert/--tls-key`.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl Deployment {
+    /// For the trial's header line.
+    pub fn describe(&self, size_kb: u64) -> String {
+        match self.workload {
+            BenchWorkload::Payload => format!(
+                "{size_kb} KiB payload; {} server process(es) x {} worker(s){}",
+                self.processes,
+                self.workers,
+                if self.stack.is_grpc() {
+                    format!("; handlers {}", self.grpc_exec)
+                } else {
+                    String::new()
+                }
+            ),
+            BenchWorkload::Pipeline if self.stack.is_grpc() => format!(
+                "pipeline of {} records, {} hops; 3 processes x {} worker(s)",
+                self.records,
+                self.hop.name(),
+                self.workers
+            ),
+            BenchWorkload::Pipeline => format!(
+                "pipeline of {} records; 3 processes x {} worker(s)",
+                self.records, self.workers
+            ),
+        }
+    }
 }
 
 /// Running servers, with the role each plays; stopped on drop, the
@@ -66,18 +106,23 @@ pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<S
     };
     let d = deployment;
     let common = |workload: &str| -> Vec<String> {
-        [
+        let mut args: Vec<String> = [
             "serve",
             workload,
             "--stack",
-            d.stack.name(),
+            &d.stack.name(),
             "--bind",
             "127.0.0.1",
             "--workers",
             &d.workers.to_string(),
         ]
         .map(String::from)
-        .to_vec()
+        .to_vec();
+        if let Some(tls) = &d.tls {
+            args.extend(["--tls-cert".into(), tls.cert.display().to_string()]);
+            args.extend(["--tls-key".into(), tls.key.display().to_string()]);
+        }
+        args
     };
     match d.workload {
         BenchWorkload::Payload => {
@@ -91,6 +136,7 @@ pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<S
                 let mut args = common("payload");
                 args.extend(["--port".into(), port.to_string()]);
                 args.extend(["--max-size-kb".into(), d.max_size_kb.to_string()]);
+                args.extend(["--grpc-exec".into(), d.grpc_exec.to_string()]);
                 if d.processes > 1 {
                     args.push("--reuse-port".into());
                 }

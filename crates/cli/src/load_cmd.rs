@@ -11,14 +11,16 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use wirebench_load::client::dynamic;
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target};
+use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TlsClient, Trust};
 use wirebench_proto::pipeline::AggregateRequest;
-use wirebench_proto::vocab::{Stack, Workload};
+use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
 use wirebench_server::pipeline::work::expected_summary;
+use wirebench_server::rest::PROTOBUF;
 
 use crate::args::LoadCmdArgs;
 use crate::settings::{self, Defaults};
@@ -72,7 +74,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
         let probe = crate::trial::start_probe(&plan, &[], placement.client_set());
         let mut progress =
-            crate::progress::Reporter::new(parsed.stack.name(), &plan, args.load.quiet);
+            crate::progress::Reporter::new(&parsed.stack.name(), &plan, args.load.quiet);
         let outcome =
             wirebench_load::run_observed(&plan, client, cancel.cancelled(), |p| progress.update(p))
                 .await;
@@ -83,18 +85,20 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         let spec = TrialSpec {
             stack: parsed.stack,
             workload: parsed.workload,
-            target_label: args.url.clone(),
+            target_label: parsed.target.label(),
             size_kb: parsed.size_kb,
             target: &parsed.target,
             plan: &plan,
         };
         let mut trial = trial(spec, &outcome);
         crate::trial::apply_probe(&mut trial, probed, &placement);
-        let result = RunResult {
+        let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
             run,
             trials: vec![trial],
+            summary: None,
         };
+        result.summary = wirebench_report::summary::summarize(&result);
         print!("{}", TableExporter.render(&result));
         if let Some(path) = &args.load.json {
             wirebench_report::write_atomically(path, JsonExporter.render(&result).as_bytes())
@@ -110,24 +114,96 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
-    if let Some(authority) = args.url.strip_prefix("grpc://") {
-        return grpc_target(args, authority.trim_end_matches('/')).await;
-    }
+    let (scheme, rest) = args.url.split_once("://").with_context(|| {
+        format!(
+            "'{}': use http(s)://HOST:PORT/PATH, grpc(s)://HOST:PORT or tcp(s)://HOST:PORT",
+            args.url
+        )
+    })?;
+    let tls = scheme.ends_with('s') && scheme != "grpc" || scheme == "grpcs";
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    anyhow::ensure!(!authority.is_empty(), "'{}' has no host", args.url);
+    let base = scheme.trim_end_matches('s');
+    let base = if base == "http" || base == "grpc" || base == "tcp" {
+        base
+    } else {
+        bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url)
+    };
+    let kind = match base {
+        "grpc" if args.grpc_json => StackKind::GrpcJson,
+        "grpc" => StackKind::Grpc,
+        "tcp" => StackKind::Tcp,
+        _ if args.http2 => StackKind::RestH2,
+        _ if accepts_protobuf(&args.headers) => StackKind::RestProto,
+        _ => StackKind::Rest,
+    };
+    let stack = Stack { kind, tls };
+    let tls_client = if tls {
+        let trust = match (&args.cacert, args.insecure) {
+            (Some(path), _) => Trust::Pem(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+            (None, true) => Trust::Anything,
+            (None, false) => {
+                bail!("TLS needs --cacert FILE (the server's certificate) or -k/--insecure")
+            }
+        };
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .trim_matches(['[', ']']);
+        Some(TlsClient::new(host, stack.alpn(), &trust).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let (kind, workload, size_kb) = match base {
+        "grpc" => grpc_request(args, authority, args.grpc_json).await?,
+        "tcp" => {
+            let size_in_kb = i64::try_from(args.size_kb).context("--size-kb too large")?;
+            (
+                TargetKind::Tcp { size_in_kb },
+                Workload::Payload,
+                Some(args.size_kb),
+            )
+        }
+        _ => http_request(args, path, kind == StackKind::RestH2)?,
+    };
+    Ok(ParsedTarget {
+        target: Target {
+            authority: authority.to_owned(),
+            tls: tls_client,
+            kind,
+        },
+        stack,
+        workload,
+        size_kb,
+    })
+}
+
+fn accepts_protobuf(headers: &[String]) -> bool {
+    headers.iter().any(|h| {
+        h.split_once(':').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("accept") && value.trim().starts_with(PROTOBUF)
+        })
+    })
+}
+
+fn http_request(
+    args: &LoadCmdArgs,
+    path: &str,
+    http2: bool,
+) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
     if args.call.is_some() || args.data.is_some() || args.proto.is_some() {
         bail!("--call, -d and --proto are for grpc:// targets (use --body-file for HTTP)");
     }
-    let uri: Uri = args
-        .url
+    let path = if path.is_empty() { "/" } else { path };
+    let path: PathAndQuery = path
         .parse()
-        .with_context(|| format!("'{}' is not a URL", args.url))?;
-    if uri.scheme_str() != Some("http") {
-        bail!(
-            "'{}': use http://HOST:PORT/PATH or grpc://HOST:PORT",
-            args.url
-        );
-    }
+        .with_context(|| format!("'{path}' is not a path"))?;
     let body = match &args.body_file {
-        Some(path) => read_body(path)?,
+        Some(file) => read_body(file)?,
         None => Bytes::new(),
     };
     let method = match &args.method {
@@ -137,19 +213,21 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         None => Method::GET,
     };
     let headers = parse_headers(&args.headers)?;
-    let (workload, size_kb, check) = match uri.path() {
+    let protobuf = accepts_protobuf(&args.headers);
+    let (workload, size_kb, check) = match path.path() {
         "/payload" => {
-            let size_kb = query_number(&uri, "size_in_kb").unwrap_or(1);
+            let size_kb = query_number(&path, "size_in_kb").unwrap_or(1);
             let len = usize::try_from(size_kb * 1024).context("size too large")?;
-            (
-                Workload::Payload,
-                Some(size_kb),
-                BodyCheck::PayloadJson { len },
-            )
+            let check = if protobuf {
+                BodyCheck::PayloadProto { len }
+            } else {
+                BodyCheck::PayloadJson { len }
+            };
+            (Workload::Payload, Some(size_kb), check)
         }
         "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
         "/aggregate" => {
-            let records = pipeline_records(query_number(&uri, "records").unwrap_or(0))?;
+            let records = pipeline_records(query_number(&path, "records").unwrap_or(0))?;
             (
                 Workload::Pipeline,
                 None,
@@ -158,23 +236,27 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         }
         _ => (Workload::External, None, BodyCheck::Any),
     };
-    Ok(ParsedTarget {
-        target: Target::Http(HttpTarget {
-            uri,
+    Ok((
+        TargetKind::Http(HttpTarget {
+            path,
+            http2,
             method,
             headers,
             body,
             check,
         }),
-        stack: Stack::Rest,
         workload,
         size_kb,
-    })
+    ))
 }
 
 /// Our contracts get typed calls with full checks; any other method is
 /// resolved through reflection or --proto, as ghz does.
-async fn grpc_target(args: &LoadCmdArgs, authority: &str) -> anyhow::Result<ParsedTarget> {
+async fn grpc_request(
+    args: &LoadCmdArgs,
+    authority: &str,
+    json: bool,
+) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
     let call_name = args.call.as_deref().unwrap_or(GrpcCall::GET_LARGE_PAYLOAD);
     let (service, method) = dynamic::split_call(call_name)?;
     let data = args.data.as_deref().unwrap_or("{}");
@@ -210,15 +292,7 @@ async fn grpc_target(args: &LoadCmdArgs, authority: &str) -> anyhow::Result<Pars
         let call = dynamic::resolve(&pool, &service, &method, data)?;
         (GrpcCall::Dynamic(call), Workload::External, None)
     };
-    Ok(ParsedTarget {
-        target: Target::Grpc {
-            authority: authority.to_owned(),
-            call,
-        },
-        stack: Stack::Grpc,
-        workload,
-        size_kb,
-    })
+    Ok((TargetKind::Grpc { call, json }, workload, size_kb))
 }
 
 /// Records a pipeline request asks for; 0 means the servers' default.
@@ -235,8 +309,8 @@ fn pipeline_records(requested: u32) -> anyhow::Result<u32> {
     Ok(records)
 }
 
-fn query_number<T: std::str::FromStr>(uri: &Uri, name: &str) -> Option<T> {
-    uri.query()?
+fn query_number<T: std::str::FromStr>(path: &PathAndQuery, name: &str) -> Option<T> {
+    path.query()?
         .split('&')
         .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?
         .parse()

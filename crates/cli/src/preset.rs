@@ -36,6 +36,8 @@ pub struct Preset {
     pub workload: Option<crate::args::BenchWorkload>,
     pub records: Option<u32>,
     pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
+    pub trials: Option<u32>,
+    pub net: Option<String>,
     pub stacks: Option<Vec<Stack>>,
     pub size_kb: Option<u64>,
     pub workers: Option<Vec<usize>>,

@@ -15,8 +15,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
-use wirebench_server::PayloadHandler;
 use wirebench_server::pipeline::PipelineConfig;
+use wirebench_server::tls::CertifiedKey;
+use wirebench_server::{PayloadHandler, ServeOptions};
 
 use crate::args::{ServeArgs, ServeWorkload};
 use crate::children::LISTENING_PREFIX;
@@ -69,6 +70,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
+        let options = ServeOptions {
+            tls: tls_config(&args)?,
+            grpc_exec: args.grpc_exec,
+        };
         let what = match &pipeline {
             Some(config) => match &config.upstream {
                 Some(upstream) => format!(
@@ -78,6 +83,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 ),
                 None => format!("pipeline {}", config.role),
             },
+            None if args.stack.is_grpc() => {
+                format!(
+                    "payload, max {} KiB, handlers {}",
+                    args.max_size_kb, args.grpc_exec
+                )
+            }
             None => format!("payload, max {} KiB", args.max_size_kb),
         };
         println!(
@@ -107,7 +118,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 }
                 None => {
                     let handler = PayloadHandler::new(args.max_size_kb);
-                    wirebench_server::serve_payload(args.stack, listener, handler, shutdown).await
+                    wirebench_server::serve_payload(
+                        args.stack, listener, handler, options, shutdown,
+                    )
+                    .await
                 }
             }
         };
@@ -132,4 +146,32 @@ fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     }
     socket.bind(addr)?;
     socket.listen(1024)
+}
+
+/// The TLS configuration of a `+tls` stack: from --tls-cert/--tls-key, or a
+/// self-signed certificate made now (written beside the temporary files and
+/// printed, so clients can trust it with --cacert).
+fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+    if !args.stack.tls {
+        anyhow::ensure!(
+            args.tls_cert.is_none(),
+            "--tls-cert is for +tls stacks (e.g. --stack rest+tls)"
+        );
+        return Ok(None);
+    }
+    let key = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => CertifiedKey::from_files(cert, key)?,
+        _ => {
+            let key = CertifiedKey::self_signed()?;
+            let path =
+                std::env::temp_dir().join(format!("wirebench-{}-cert.pem", std::process::id()));
+            std::fs::write(&path, &key.cert_pem).context("cannot write the certificate")?;
+            eprintln!(
+                "wirebench: self-signed certificate for localhost: {}",
+                path.display()
+            );
+            key
+        }
+    };
+    Ok(Some(key.server_config(args.stack.alpn())?))
 }

@@ -79,7 +79,7 @@ pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
         target: spec.target_label,
         size_kb: spec.size_kb,
         verification: spec.target.describe_check(),
-        wire: spec.stack.wire_description().to_owned(),
+        wire: spec.stack.wire_description(),
         model: spec.plan.model(),
         stop: spec.plan.stop(),
         warmup_s: spec.plan.warmup().as_secs_f64(),
@@ -117,8 +117,19 @@ pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
         server_processes: None,
         hop: None,
         variant: None,
+        repetition: 0,
+        wire_bytes_sent: outcome.wire.sent,
+        wire_bytes_received: outcome.wire.received,
+        wire_bytes_sent_per_request: per_request(outcome.wire.sent, attempts),
+        wire_bytes_received_per_request: per_request(outcome.wire.received, attempts),
+        net: None,
+        grpc_exec: None,
         placement: Placement::default(),
         processes: Vec::new(),
         costs: Default::default(),
     }
+}
+
+fn per_request(bytes: u64, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| bytes as f64 / requests as f64)
 }

@@ -137,8 +137,7 @@ fn load_refuses_bad_targets_clearly() {
         .unwrap();
     assert!(!output.status.success());
     assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .contains("http://HOST:PORT/PATH or grpc://HOST:PORT")
+        String::from_utf8_lossy(&output.stderr).contains("use http(s)://, grpc(s):// or tcp(s)://")
     );
     let output = wirebench()
         .args(["load", "grpc://127.0.0.1:1", "--call", "foo.Bar/Baz"])

@@ -3,70 +3,114 @@
 //! uses connection `i % connections`, so the connection count is explicit
 //! and what the report says is what happened on the wire.
 //!
-//! HTTP/1.1 carries one request at a time per connection, so senders that
-//! share a connection take turns (a lock that is uncontended when there is
-//! one connection per sender, the default). HTTP/2 and gRPC multiplex, so
-//! senders share a channel freely (ghz's default is one connection).
+//! HTTP/1.1 and the TCP ceiling carry one request at a time per connection,
+//! so senders that share a connection take turns (a lock that is
+//! uncontended when there is one connection per sender, the default).
+//! HTTP/2 and gRPC multiplex, so senders share a connection freely (ghz's
+//! default is one connection). Every connection is opened by the
+//! [`connector`], which counts the bytes on the wire.
 
+pub mod connector;
 pub mod dynamic;
 mod grpc;
 mod http1;
+mod http2;
+mod http_common;
+mod tcp;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Uri};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, Method};
 
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
+pub use connector::{Connector, TlsClient, Trust, WireBytes};
 pub use grpc::{GrpcCall, channel};
 
-/// What to load, protocol included.
-// One per run, never on the hot path: variant sizes do not matter.
-#[allow(clippy::large_enum_variant)]
+/// What to load: where, over TLS or not, and what to send.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub struct Target {
+    /// `host:port`.
+    pub authority: String,
+    pub tls: Option<TlsClient>,
+    pub kind: TargetKind,
+}
+
+/// The request of a target, by protocol.
+#[derive(Debug, Clone)]
+pub enum TargetKind {
     Http(HttpTarget),
+    /// gRPC, with the protobuf codec or (`json`) the JSON codec.
     Grpc {
-        /// `host:port`.
-        authority: String,
         call: GrpcCall,
+        json: bool,
+    },
+    /// The bare TCP ceiling: ask for `size_in_kb` KiB.
+    Tcp {
+        size_in_kb: i64,
     },
 }
 
-impl Target {
-    /// What every answer is checked against, in words for the run header.
-    pub fn describe_check(&self) -> String {
-        match self {
-            Target::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
-            Target::Grpc { call, .. } => format!("grpc-status OK, {}", call.describe_check()),
-        }
-    }
-
-    /// Connections used when `--connections` is not given: one per sender
-    /// for HTTP/1.1 (it cannot multiplex), one for gRPC (as ghz does).
-    pub fn default_connections(&self, senders: u32) -> u32 {
-        match self {
-            Target::Http(_) => senders,
-            Target::Grpc { .. } => 1,
-        }
-    }
-}
-
-/// An HTTP/1.1 request to send again and again, and how to check its answer.
+/// An HTTP request to send again and again, and how to check its answer.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
-    pub uri: Uri,
+    pub path: PathAndQuery,
+    /// HTTP/2 with prior knowledge (or ALPN h2 over TLS) instead of HTTP/1.1.
+    pub http2: bool,
     pub method: Method,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub check: BodyCheck,
 }
 
+impl Target {
+    /// What every answer is checked against, in words for the run header.
+    pub fn describe_check(&self) -> String {
+        match &self.kind {
+            TargetKind::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
+            TargetKind::Grpc { call, .. } => format!("grpc-status OK, {}", call.describe_check()),
+            TargetKind::Tcp { size_in_kb } => BodyCheck::PayloadBytes {
+                len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
+            }
+            .describe(),
+        }
+    }
+
+    /// Connections used when `--connections` is not given: one per sender
+    /// where a connection carries one request at a time (HTTP/1.1, TCP),
+    /// one for HTTP/2 and gRPC (as ghz does).
+    pub fn default_connections(&self, senders: u32) -> u32 {
+        if self.multiplexes() { 1 } else { senders }
+    }
+
+    pub fn multiplexes(&self) -> bool {
+        match &self.kind {
+            TargetKind::Http(http) => http.http2,
+            TargetKind::Grpc { .. } => true,
+            TargetKind::Tcp { .. } => false,
+        }
+    }
+
+    /// The target as a URL, for labels.
+    pub fn label(&self) -> String {
+        let s = if self.tls.is_some() { "s" } else { "" };
+        match &self.kind {
+            TargetKind::Http(http) => format!("http{s}://{}{}", self.authority, http.path),
+            TargetKind::Grpc { call, .. } => format!("grpc{s}://{}{}", self.authority, call.path()),
+            TargetKind::Tcp { size_in_kb } => {
+                format!("tcp{s}://{}?size_in_kb={size_in_kb}", self.authority)
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("cannot use URL '{url}': {why}")]
+    #[error("cannot use '{url}': {why}")]
     BadUrl { url: String, why: String },
     #[error("cannot resolve '{authority}': {source}")]
     Resolve {
@@ -77,12 +121,12 @@ pub enum SetupError {
 }
 
 /// The connections of one run and the request they carry.
-// One per run, shared by reference: variant sizes do not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Client {
     Http1(http1::Http1Client),
+    Http2(http2::Http2Client),
     Grpc(grpc::GrpcClient),
+    Tcp(tcp::TcpClient),
 }
 
 impl Client {
@@ -90,16 +134,35 @@ impl Client {
     /// first use, so a server that is down shows up as `connect` errors in
     /// the run rather than stopping it.
     pub async fn new(target: &Target, connections: u32) -> Result<Client, SetupError> {
-        match target {
-            Target::Http(http) => Ok(Client::Http1(
-                http1::Http1Client::new(http.clone(), connections).await?,
-            )),
-            Target::Grpc { authority, call } => Ok(Client::Grpc(grpc::GrpcClient::new(
-                authority,
-                call.clone(),
+        let connector = Connector {
+            addr: resolve(&target.authority).await?,
+            tls: target.tls.clone(),
+            wire: Default::default(),
+        };
+        Ok(match &target.kind {
+            TargetKind::Http(http) if http.http2 => Client::Http2(http2::Http2Client::new(
+                http.clone(),
+                &target.authority,
+                connector,
                 connections,
-            )?)),
-        }
+            )?),
+            TargetKind::Http(http) => Client::Http1(http1::Http1Client::new(
+                http.clone(),
+                &target.authority,
+                connector,
+                connections,
+            )?),
+            TargetKind::Grpc { call, json } => Client::Grpc(grpc::GrpcClient::new(
+                &target.authority,
+                call.clone(),
+                *json,
+                connector,
+                connections,
+            )?),
+            TargetKind::Tcp { size_in_kb } => {
+                Client::Tcp(tcp::TcpClient::new(*size_in_kb, connector, connections))
+            }
+        })
     }
 
     /// Sends one request on sender `sender_id`'s connection and verifies the
@@ -107,9 +170,33 @@ impl Client {
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
         match self {
             Client::Http1(client) => client.call(sender_id, timeout).await,
+            Client::Http2(client) => client.call(sender_id, timeout).await,
             Client::Grpc(client) => client.call(sender_id, timeout).await,
+            Client::Tcp(client) => client.call(sender_id, timeout).await,
         }
     }
+
+    /// Bytes that crossed this client's sockets so far.
+    pub fn wire_bytes(&self) -> WireBytes {
+        match self {
+            Client::Http1(c) => c.connector().wire.read(),
+            Client::Http2(c) => c.connector().wire.read(),
+            Client::Grpc(c) => c.connector().wire.read(),
+            Client::Tcp(c) => c.connector().wire.read(),
+        }
+    }
+}
+
+async fn resolve(authority: &str) -> Result<SocketAddr, SetupError> {
+    let resolve_error = |source| SetupError::Resolve {
+        authority: authority.to_owned(),
+        source,
+    };
+    tokio::net::lookup_host(authority)
+        .await
+        .map_err(resolve_error)?
+        .next()
+        .ok_or_else(|| resolve_error(std::io::Error::other("no address")))
 }
 
 fn timeout_failure(timeout: Duration) -> RequestFailure {
@@ -117,4 +204,8 @@ fn timeout_failure(timeout: Duration) -> RequestFailure {
         ErrorKind::Timeout,
         format!("no complete answer within {timeout:?}"),
     )
+}
+
+fn connect_failure(err: std::io::Error) -> RequestFailure {
+    RequestFailure::new(ErrorKind::Connect, err)
 }

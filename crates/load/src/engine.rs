@@ -14,15 +14,15 @@
 //! everything measured so far and says it was interrupted.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio::time::{MissedTickBehavior, sleep_until};
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
-use crate::client::Client;
+use crate::client::{Client, WireBytes};
 use crate::plan::LoadPlan;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
 
@@ -38,6 +38,9 @@ pub struct LoadOutcome {
     pub measured: Duration,
     /// True when `cancel` ended the run early.
     pub interrupted: bool,
+    /// Bytes that crossed the client's sockets during the measured window
+    /// (headers, framing and TLS included), both directions.
+    pub wire: WireBytes,
 }
 
 impl LoadOutcome {
@@ -81,6 +84,9 @@ struct Shared {
     budget: Option<AtomicU64>,
     pacer: Option<Pacer>,
     tally: ShardedTally,
+    /// The client's wire counters when the first measured request left:
+    /// where the window opens for bytes on the wire.
+    wire_at_start: OnceLock<WireBytes>,
 }
 
 impl Shared {
@@ -153,6 +159,7 @@ pub async fn run_observed(
             _ => None,
         },
         tally: ShardedTally::new(open_loop),
+        wire_at_start: OnceLock::new(),
     });
 
     let mut senders = JoinSet::new();
@@ -209,6 +216,8 @@ pub async fn run_observed(
         }
     }
     let stopped = Instant::now();
+    let now = shared.client.wire_bytes();
+    let wire = now.since(shared.wire_at_start.get().copied().unwrap_or(now));
     senders.shutdown().await;
 
     let tally = shared.tally.snapshot();
@@ -227,6 +236,7 @@ pub async fn run_observed(
         timeline: timeline.into_points(),
         measured,
         interrupted,
+        wire,
     }
 }
 
@@ -256,6 +266,13 @@ async fn sender(id: usize, shared: Arc<Shared>, starts_at: Instant) {
         let measured = due.unwrap_or(sent) >= shared.measure_start;
         if measured && !shared.claim() {
             return;
+        }
+        if measured {
+            // One atomic load once set; requests of the warm-up still in
+            // flight here add a little to the window's bytes.
+            shared
+                .wire_at_start
+                .get_or_init(|| shared.client.wire_bytes());
         }
         let result = shared.client.call(id, shared.timeout).await;
         let done = Instant::now();

@@ -15,7 +15,9 @@ pub mod plan;
 pub mod stats;
 pub mod verify;
 
-pub use client::{Client, GrpcCall, HttpTarget, Target};
+pub use client::{
+    Client, Connector, GrpcCall, HttpTarget, Target, TargetKind, TlsClient, Trust, WireBytes,
+};
 pub use engine::{LoadOutcome, Progress, run, run_observed};
 pub use errors::{ErrorKind, ErrorTally, RequestFailure};
 pub use plan::{LoadPlan, PlanError};

@@ -15,6 +15,9 @@ pub enum BodyCheck {
     PayloadJson { len: usize },
     /// `len` times `x` (the gRPC payload's `data`).
     PayloadBytes { len: usize },
+    /// The protobuf `PayloadResponse` of `rest-proto`: field 1's tag and
+    /// length, then `len` times `x`.
+    PayloadProto { len: usize },
     /// Seed 002's pipeline summary as JSON: the same count and checksum as
     /// the expected one (the checksum covers every record's score).
     Summary(Summary),
@@ -55,6 +58,7 @@ impl BodyCheck {
             BodyCheck::Exact(bytes) => format!("body equal to the {} bytes sent", bytes.len()),
             BodyCheck::PayloadJson { len } => format!("body {{\"data\":\"<{len} x>\"}}"),
             BodyCheck::PayloadBytes { len } => format!("data = {len} bytes of x"),
+            BodyCheck::PayloadProto { len } => format!("protobuf PayloadResponse of {len} x"),
             BodyCheck::Summary(expected) => format!(
                 "summary of {} records with checksum {}",
                 expected.count, expected.checksum
@@ -87,7 +91,13 @@ impl BodyVerifier<'_> {
                 BodyCheck::Any => true,
                 BodyCheck::Exact(expected) => segment_matches(expected, self.pos, chunk),
                 BodyCheck::PayloadBytes { len } => self.pos + chunk.len() <= *len && all_x(chunk),
-                BodyCheck::PayloadJson { len } => json_payload_matches(*len, self.pos, chunk),
+                BodyCheck::PayloadJson { len } => {
+                    framed_payload_matches(JSON_PREFIX, *len, JSON_SUFFIX, self.pos, chunk)
+                }
+                BodyCheck::PayloadProto { len } => {
+                    let (prefix, prefix_len) = proto_prefix(*len);
+                    framed_payload_matches(&prefix[..prefix_len], *len, &[], self.pos, chunk)
+                }
                 BodyCheck::Summary(_) => {
                     self.gathered.extend_from_slice(chunk);
                     self.gathered.len() <= GATHER_LIMIT_BYTES
@@ -111,6 +121,7 @@ impl BodyVerifier<'_> {
             BodyCheck::Exact(expected) => expected.len(),
             BodyCheck::PayloadBytes { len } => *len,
             BodyCheck::PayloadJson { len } => JSON_PREFIX.len() + len + JSON_SUFFIX.len(),
+            BodyCheck::PayloadProto { len } => proto_prefix(*len).1 + len,
         };
         if self.pos != expected_len {
             Err(format!(
@@ -138,12 +149,42 @@ fn segment_matches(expected: &[u8], pos: usize, chunk: &[u8]) -> bool {
     chunk.is_empty() || expected.get(pos..pos + chunk.len()) == Some(chunk)
 }
 
-/// Does `chunk`, starting at body offset `pos`, agree with the JSON payload
-/// `{"data":"` + `len` x + `"}`? The chunk may span the region borders.
-fn json_payload_matches(len: usize, pos: usize, chunk: &[u8]) -> bool {
-    let data_start = JSON_PREFIX.len();
+/// The bytes before the data in a protobuf `PayloadResponse` (field 1,
+/// wire type 2, then the length as a varint), and how many there are.
+/// Pure arithmetic, no allocation: it runs for every chunk.
+fn proto_prefix(len: usize) -> ([u8; 11], usize) {
+    let mut prefix = [0u8; 11];
+    if len == 0 {
+        // proto3 leaves an empty field out: the body is empty.
+        return (prefix, 0);
+    }
+    prefix[0] = 0x0a;
+    let mut n = 1;
+    let mut rest = len as u64;
+    loop {
+        let byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            prefix[n] = byte;
+            return (prefix, n + 1);
+        }
+        prefix[n] = byte | 0x80;
+        n += 1;
+    }
+}
+
+/// Does `chunk`, starting at body offset `pos`, agree with `prefix` + `len`
+/// times `x` + `suffix`? The chunk may span the region borders.
+fn framed_payload_matches(
+    prefix: &[u8],
+    len: usize,
+    suffix: &[u8],
+    pos: usize,
+    chunk: &[u8],
+) -> bool {
+    let data_start = prefix.len();
     let data_end = data_start + len;
-    let total = data_end + JSON_SUFFIX.len();
+    let total = data_end + suffix.len();
     let end = pos + chunk.len();
     if end > total {
         return false;
@@ -154,12 +195,12 @@ fn json_payload_matches(len: usize, pos: usize, chunk: &[u8]) -> bool {
         let hi = to.clamp(pos, end) - pos;
         (&chunk[lo..hi], lo + pos)
     };
-    let (prefix, prefix_at) = part(0, data_start);
+    let (prefix_part, prefix_at) = part(0, data_start);
     let (data, _) = part(data_start, data_end);
-    let (suffix, suffix_at) = part(data_end, total);
-    segment_matches(JSON_PREFIX, prefix_at, prefix)
+    let (suffix_part, suffix_at) = part(data_end, total);
+    segment_matches(prefix, prefix_at, prefix_part)
         && all_x(data)
-        && segment_matches(JSON_SUFFIX, suffix_at.saturating_sub(data_end), suffix)
+        && segment_matches(suffix, suffix_at.saturating_sub(data_end), suffix_part)
 }
 
 #[cfg(test)]
@@ -194,6 +235,28 @@ mod tests {
         // Whitespace variant is not the seed's compact encoding.
         let spaced = format!("{{\"data\": \"{}\"}}", "x".repeat(1000));
         assert!(check.verify(spaced.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn protobuf_payload_matches_prost_encoding() {
+        use prost::Message;
+        for len in [0usize, 1, 127, 128, 300, 524_288] {
+            let body = wirebench_proto::payload::PayloadResponse {
+                data: Bytes::from(vec![b'x'; len]),
+            }
+            .encode_to_vec();
+            let check = BodyCheck::PayloadProto { len };
+            let mut v = check.start();
+            for chunk in body.chunks(1000) {
+                v.feed(chunk);
+            }
+            assert_eq!(v.finish(), Ok(()), "{len}");
+            assert!(
+                BodyCheck::PayloadProto { len: len + 1 }
+                    .verify(&body)
+                    .is_err()
+            );
+        }
     }
 
     #[test]

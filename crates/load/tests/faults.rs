@@ -33,7 +33,7 @@ async fn wrong_size_bodies_are_counted_as_errors() {
         }),
     );
     let addr = serve_router(router).await;
-    let target = common::payload_target(Stack::Rest, addr, 2);
+    let target = common::payload_target(Stack::REST, addr, 2);
     let plan = common::plan(
         LoadModel::Fixed { concurrency: 1 },
         StopAt::Requests(100),
@@ -53,7 +53,7 @@ async fn http_errors_are_counted_by_status() {
         get(|| async { (http::StatusCode::SERVICE_UNAVAILABLE, "busy") }),
     );
     let addr = serve_router(router).await;
-    let target = common::payload_target(Stack::Rest, addr, 1);
+    let target = common::payload_target(Stack::REST, addr, 1);
     let plan = common::plan(LoadModel::Fixed { concurrency: 2 }, StopAt::Requests(20), 2);
     let outcome = run(
         &plan,
@@ -77,7 +77,7 @@ async fn a_stalled_server_gives_timeouts_and_the_run_ends_on_time() {
             held.push(socket);
         }
     });
-    for stack in Stack::ALL {
+    for stack in common::plain_stacks() {
         let target = common::payload_target(stack, addr, 1);
         let plan = LoadPlan::new(
             LoadModel::Fixed { concurrency: 2 },
@@ -110,7 +110,7 @@ async fn a_stalled_server_gives_timeouts_and_the_run_ends_on_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_dies_mid_run_gives_errors_by_kind_and_the_run_ends_on_time() {
-    for stack in Stack::ALL {
+    for stack in common::plain_stacks() {
         let server = common::start(stack, 64).await;
         let target = common::payload_target(stack, server.addr, 1);
         let plan = common::plan(
@@ -142,8 +142,8 @@ async fn a_server_that_dies_mid_run_gives_errors_by_kind_and_the_run_ends_on_tim
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_the_run_and_keeps_what_was_measured() {
-    let server = common::start(Stack::Rest, 64).await;
-    let target = common::payload_target(Stack::Rest, server.addr, 1);
+    let server = common::start(Stack::REST, 64).await;
+    let target = common::payload_target(Stack::REST, server.addr, 1);
     let plan = common::plan(
         LoadModel::Fixed { concurrency: 2 },
         StopAt::Duration(Duration::from_secs(30)),

@@ -8,6 +8,14 @@ pub mod payload {
     tonic::include_proto!("payload");
 }
 
+/// The payload service with the JSON codec (`grpc-json` stack): same paths,
+/// `application/grpc+json` bodies.
+pub mod payload_json {
+    include!(concat!(env!("OUT_DIR"), "/json/payload.rs"));
+}
+
+pub mod json_codec;
+
 /// Seed 002's pipeline (`proto/services.proto`, no proto package).
 pub mod pipeline {
     tonic::include_proto!("_");

@@ -7,47 +7,135 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// How a request travels: transport x encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stack {
+/// Transport x encoding, without TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StackKind {
     /// HTTP/1.1 + JSON.
     Rest,
+    /// HTTP/2 with prior knowledge (h2c) + JSON.
+    RestH2,
+    /// HTTP/1.1 + protobuf body (`application/x-protobuf`).
+    RestProto,
     /// gRPC: HTTP/2 + protobuf.
     Grpc,
+    /// gRPC framing with a JSON codec (`application/grpc+json`).
+    GrpcJson,
+    /// The ceiling: the same payload bytes over bare length-prefixed TCP.
+    Tcp,
 }
 
-impl Stack {
-    pub const ALL: [Stack; 2] = [Stack::Rest, Stack::Grpc];
+impl StackKind {
+    pub const ALL: [StackKind; 6] = [
+        StackKind::Rest,
+        StackKind::RestH2,
+        StackKind::RestProto,
+        StackKind::Grpc,
+        StackKind::GrpcJson,
+        StackKind::Tcp,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Stack::Rest => "rest",
-            Stack::Grpc => "grpc",
+            StackKind::Rest => "rest",
+            StackKind::RestH2 => "rest-h2",
+            StackKind::RestProto => "rest-proto",
+            StackKind::Grpc => "grpc",
+            StackKind::GrpcJson => "grpc-json",
+            StackKind::Tcp => "tcp",
         }
+    }
+}
+
+/// How a request travels: transport x encoding, optionally over TLS.
+/// Written "rest", "grpc-json", "rest-h2+tls", ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Stack {
+    pub kind: StackKind,
+    pub tls: bool,
+}
+
+impl Stack {
+    pub const REST: Stack = Stack::plain(StackKind::Rest);
+    pub const GRPC: Stack = Stack::plain(StackKind::Grpc);
+
+    /// The default comparison: REST vs gRPC.
+    pub const DEFAULT: [Stack; 2] = [Stack::REST, Stack::GRPC];
+
+    pub const fn plain(kind: StackKind) -> Stack {
+        Stack { kind, tls: false }
+    }
+
+    pub fn name(self) -> String {
+        if self.tls {
+            format!("{}+tls", self.kind.name())
+        } else {
+            self.kind.name().to_owned()
+        }
+    }
+
+    /// HTTP with REST routes (any version, any body encoding).
+    pub fn is_rest(self) -> bool {
+        matches!(
+            self.kind,
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto
+        )
+    }
+
+    /// gRPC framing (any codec).
+    pub fn is_grpc(self) -> bool {
+        matches!(self.kind, StackKind::Grpc | StackKind::GrpcJson)
+    }
+
+    /// Speaks HTTP/2 (and so multiplexes requests on a connection).
+    pub fn is_http2(self) -> bool {
+        matches!(
+            self.kind,
+            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson
+        )
     }
 
     /// Port `serve` listens on when none is given (the seeds' ports).
     pub fn default_port(self) -> u16 {
-        match self {
-            Stack::Rest => 8000,
-            Stack::Grpc => 50051,
+        match self.kind {
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => 8000,
+            StackKind::Grpc | StackKind::GrpcJson => 50051,
+            StackKind::Tcp => 9000,
+        }
+    }
+
+    /// The ALPN protocol this stack negotiates over TLS.
+    pub fn alpn(self) -> &'static [u8] {
+        match self.kind {
+            StackKind::Rest | StackKind::RestProto => b"http/1.1",
+            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson => b"h2",
+            StackKind::Tcp => b"wirebench-tcp",
         }
     }
 
     /// What a report says travels differently on this stack, so a reader
-    /// knows what else besides "REST vs gRPC" the numbers include.
-    pub fn wire_description(self) -> &'static str {
-        match self {
-            Stack::Rest => "HTTP/1.1, JSON body, one request in flight per connection",
-            Stack::Grpc => "HTTP/2, protobuf body, requests multiplexed on each connection",
+    /// knows what else besides the protocol's name the numbers include.
+    pub fn wire_description(self) -> String {
+        let base = match self.kind {
+            StackKind::Rest => "HTTP/1.1, JSON body, one request in flight per connection",
+            StackKind::RestH2 => "HTTP/2 (h2c prior knowledge), JSON body, requests multiplexed",
+            StackKind::RestProto => "HTTP/1.1, protobuf body, one request in flight per connection",
+            StackKind::Grpc => "HTTP/2, gRPC framing, protobuf body, requests multiplexed",
+            StackKind::GrpcJson => "HTTP/2, gRPC framing, JSON body, requests multiplexed",
+            StackKind::Tcp => {
+                "bare TCP, 4-byte length prefix, raw payload bytes, one request in flight per connection"
+            }
+        };
+        if self.tls {
+            format!("{base}, over TLS 1.3")
+        } else {
+            base.to_owned()
         }
     }
 }
 
 impl fmt::Display for Stack {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
@@ -62,14 +150,36 @@ pub struct UnknownName {
 impl FromStr for Stack {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Stack::ALL
+        let (kind, tls) = match s.strip_suffix("+tls") {
+            Some(kind) => (kind, true),
+            None => (s, false),
+        };
+        StackKind::ALL
             .into_iter()
-            .find(|stack| stack.name() == s)
+            .find(|k| k.name() == kind)
+            .map(|kind| Stack { kind, tls })
             .ok_or_else(|| UnknownName {
                 what: "stack",
                 got: s.to_owned(),
-                expected: Stack::ALL.map(Stack::name).join(", "),
+                expected: format!(
+                    "{}, each optionally +tls",
+                    StackKind::ALL.map(StackKind::name).join(", ")
+                ),
             })
+    }
+}
+
+impl Serialize for Stack {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Stack {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stack, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -110,15 +220,23 @@ mod tests {
 
     #[test]
     fn stack_names_round_trip() {
-        for stack in Stack::ALL {
-            assert_eq!(stack.name().parse::<Stack>().unwrap(), stack);
-            assert_eq!(
-                serde_json::to_string(&stack).unwrap(),
-                format!("\"{}\"", stack.name())
-            );
+        for kind in StackKind::ALL {
+            for tls in [false, true] {
+                let stack = Stack { kind, tls };
+                assert_eq!(stack.name().parse::<Stack>().unwrap(), stack);
+                assert_eq!(
+                    serde_json::to_string(&stack).unwrap(),
+                    format!("\"{}\"", stack.name())
+                );
+            }
         }
+        assert_eq!(
+            "grpc-json+tls".parse::<Stack>().unwrap().to_string(),
+            "grpc-json+tls"
+        );
         let err = "soap".parse::<Stack>().unwrap_err().to_string();
-        assert!(err.contains("rest, grpc"), "{err}");
+        assert!(err.contains("rest, rest-h2"), "{err}");
+        assert!("rest+tls+tls".parse::<Stack>().is_err());
     }
 }
 

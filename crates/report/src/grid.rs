@@ -112,3 +112,84 @@ pub fn processes(result: &RunResult) -> Option<Grid> {
 
 /// Says what the per-process CPU% means, under its table.
 pub const PROCESSES_CAPTION: &str = "per process (CPU% 100 = one core busy for the whole window)";
+
+/// Per configuration over its repetitions, when there is something to
+/// summarise: repetitions, the TCP ceiling, or wire bytes.
+pub fn summary(result: &RunResult) -> Option<Grid> {
+    let summary = crate::summary::summarize(result)?;
+    let repeated = summary.groups.iter().any(|g| g.trials > 1);
+    let ceiling = summary.groups.iter().any(|g| g.share_of_ceiling.is_some());
+    let wire = summary
+        .groups
+        .iter()
+        .any(|g| g.wire_bytes_per_request.is_some());
+    if !(repeated || ceiling || wire) {
+        return None;
+    }
+    let spread = |s: &crate::stats::Spread, show: &dyn Fn(f64) -> String| {
+        if s.n > 1 {
+            format!("{} [{}-{}]", show(s.median), show(s.min), show(s.max))
+        } else {
+            show(s.median)
+        }
+    };
+    let rows = summary
+        .groups
+        .iter()
+        .map(|g| {
+            let ratio = summary
+                .ratios
+                .iter()
+                .find(|r| r.numerator == g.label)
+                .map_or_else(
+                    || {
+                        if g.label == summary.baseline {
+                            "baseline".to_owned()
+                        } else {
+                            "-".to_owned()
+                        }
+                    },
+                    |r| interval_text(&r.throughput),
+                );
+            vec![
+                g.label.clone(),
+                g.trials.to_string(),
+                spread(&g.throughput_rps, &|v| format::rate(v)),
+                format::latency_us(g.latency_p50_us.median as u64),
+                format::latency_us(g.latency_p99_us.median as u64),
+                g.server_cpu_ms_per_request
+                    .map_or("-".to_owned(), |s| format!("{:.3}", s.median)),
+                g.wire_bytes_per_request.map_or("-".to_owned(), |s| {
+                    format::thousands(s.median.round() as u64)
+                }),
+                g.share_of_ceiling
+                    .map_or("-".to_owned(), |share| format!("{:.1}%", share * 100.0)),
+                ratio,
+            ]
+        })
+        .collect();
+    Some(Grid {
+        header: vec![
+            "per stack",
+            "trials",
+            "req/s (median [min-max])",
+            "p50",
+            "p99",
+            "srv CPU ms/req",
+            "wire B/req",
+            "of ceiling",
+            "req/s vs baseline",
+        ],
+        rows,
+        numeric_from: 1,
+    })
+}
+
+/// "1.85x [1.70-2.01]" (or "1.85x" from one pair).
+pub fn interval_text(r: &crate::stats::RatioInterval) -> String {
+    if r.pairs > 1 {
+        format!("{:.2}x [{:.2}-{:.2}]", r.ratio, r.low, r.high)
+    } else {
+        format!("{:.2}x", r.ratio)
+    }
+}

@@ -13,6 +13,8 @@ pub mod histogram;
 pub mod label;
 pub mod model;
 pub mod notes;
+pub mod stats;
+pub mod summary;
 pub mod verdict;
 pub mod write;
 

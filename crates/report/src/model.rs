@@ -16,6 +16,10 @@ pub struct RunResult {
     pub schema_version: u32,
     pub run: RunInfo,
     pub trials: Vec<Trial>,
+    /// Derived from `trials`: per stack the median and spread, and each
+    /// stack against the baseline with an interval (see `summary.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::summary::RunSummary>,
 }
 
 /// Provenance: enough to know exactly what produced the numbers.
@@ -128,6 +132,28 @@ pub struct Trial {
     /// What the window cost, derived from `processes`.
     #[serde(default)]
     pub costs: Costs,
+    /// Which repetition of its configuration this trial is (0-based;
+    /// `--trials K` runs every configuration K times, interleaved).
+    #[serde(default)]
+    pub repetition: u32,
+    /// Bytes that crossed the load generator's sockets in the window (all
+    /// headers, framing and TLS included), sent and received.
+    #[serde(default)]
+    pub wire_bytes_sent: u64,
+    #[serde(default)]
+    pub wire_bytes_received: u64,
+    /// The same per request (good and failed), bytes.
+    #[serde(default)]
+    pub wire_bytes_sent_per_request: Option<f64>,
+    #[serde(default)]
+    pub wire_bytes_received_per_request: Option<f64>,
+    /// Network conditions between the load generator and the servers
+    /// (`--net`), e.g. "latency=20ms"; None: plain loopback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net: Option<String>,
+    /// gRPC stacks: where handlers ran ("async" or "pool:N").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_exec: Option<String>,
 }
 
 /// CPU placement of a trial.

@@ -7,8 +7,69 @@ use crate::format;
 use crate::label::trial_label;
 use crate::model::{RunResult, Trial};
 
-/// One sentence per server configuration.
+/// With repeated trials or more than two configurations: each against the
+/// baseline, one sentence each (with intervals when trials were paired),
+/// and one warning when the load generator was the limit.
+fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
+    let summary = crate::summary::summarize(result)?;
+    let repeated = summary.ratios.iter().any(|r| r.throughput.pairs > 1);
+    if !(repeated || summary.groups.len() > 2) {
+        return None;
+    }
+    let mut sentences: Vec<String> = summary
+        .ratios
+        .iter()
+        .map(|r| {
+            let t = &r.throughput;
+            let mut sentence = format!(
+                "{} served {} the requests per second of {}",
+                r.numerator,
+                crate::grid::interval_text(t),
+                r.denominator
+            );
+            if t.pairs > 1 {
+                sentence.push_str(&format!(
+                    " ({:.0}% interval over {} paired trials)",
+                    t.confidence * 100.0,
+                    t.pairs
+                ));
+            }
+            if let Some(cpu) = &r.requests_per_server_cpu_second {
+                sentence.push_str(&format!(
+                    ", and {} the requests per server CPU-second",
+                    crate::grid::interval_text(cpu)
+                ));
+            }
+            sentence.push('.');
+            sentence
+        })
+        .collect();
+    let bound: Vec<String> = summary
+        .groups
+        .iter()
+        .filter(|g| {
+            result
+                .trials
+                .iter()
+                .any(|t| crate::label::group_label(result, t) == g.label && t.costs.client_bound)
+        })
+        .map(|g| g.label.clone())
+        .collect();
+    if !bound.is_empty() {
+        sentences.push(format!(
+            "The load generator was the limit for {}: those throughputs say more about the client than the servers.",
+            bound.join(", ")
+        ));
+    }
+    Some(sentences)
+}
+
+/// One sentence per server configuration, or per stack against the baseline
+/// with intervals when trials were repeated.
 pub fn verdict(result: &RunResult) -> Vec<String> {
+    if let Some(sentences) = against_baseline(result) {
+        return sentences;
+    }
     let mut configs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
     for t in &result.trials {
         let key = (t.server_workers, t.server_processes);

@@ -2,44 +2,121 @@
 //!
 //! `payload.PayloadService/GetLargePayload` and `Echo`, plus server
 //! reflection and the standard health service, so grpcurl, ghz or a Python
-//! grpcio client can call it without the `.proto` file.
+//! grpcio client can call it without the `.proto` file. The same service
+//! answers with the protobuf codec (`grpc`) or the JSON codec (`grpc-json`),
+//! its handlers on the async runtime or on a thread pool (`--grpc-exec`).
 
 use std::future::Future;
 
-use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer;
 use tonic_reflection::pb::{v1, v1alpha};
 use wirebench_proto::payload::payload_service_server::{PayloadService, PayloadServiceServer};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest, PayloadResponse};
+use wirebench_proto::payload_json;
 
+use crate::listener::Incoming;
 use crate::{PayloadHandler, RequestError, ServeError};
 
 /// Room for protobuf framing around the largest allowed message.
 const FRAMING_OVERHEAD_BYTES: usize = 1024;
 
+/// How gRPC handlers run (seed 000 compares grpcio's thread pool with
+/// grpc.aio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GrpcExec {
+    /// On the async runtime's worker threads (grpc.aio's model).
+    #[default]
+    Async,
+    /// On a pool of at most N blocking threads, the runtime's threads only
+    /// doing I/O (grpc.server(ThreadPoolExecutor(max_workers=N))).
+    Pool(usize),
+}
+
+impl std::str::FromStr for GrpcExec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "async" => Ok(GrpcExec::Async),
+            Some(("pool", n)) => match n.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(GrpcExec::Pool(n)),
+                _ => Err(format!(
+                    "'{s}': the pool needs a size of at least 1 (pool:10)"
+                )),
+            },
+            _ => Err(format!("'{s}' is not async or pool:N")),
+        }
+    }
+}
+
+impl std::fmt::Display for GrpcExec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GrpcExec::Async => f.write_str("async"),
+            GrpcExec::Pool(n) => write!(f, "pool:{n}"),
+        }
+    }
+}
+
+/// Serves the payload service over gRPC with the protobuf codec (`grpc`)
+/// or the JSON codec (`grpc-json`) until `shutdown` completes.
 pub async fn serve(
-    listener: TcpListener,
+    incoming: Incoming,
     handler: PayloadHandler,
+    json: bool,
+    exec: GrpcExec,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let (reflection_v1, reflection_v1alpha) = reflection_services("payload.PayloadService")?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
-        .set_serving::<PayloadServiceServer<GrpcPayload>>()
+        .set_service_status(
+            "payload.PayloadService",
+            tonic_health::ServingStatus::Serving,
+        )
         .await;
     let max_message_bytes = handler
         .max_size_bytes()
         .saturating_add(FRAMING_OVERHEAD_BYTES);
-    let payload = PayloadServiceServer::new(GrpcPayload { handler })
-        .max_decoding_message_size(max_message_bytes)
-        .max_encoding_message_size(max_message_bytes);
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let service = GrpcPayload {
+        handler,
+        pool: match exec {
+            GrpcExec::Async => None,
+            GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
+        },
+    };
+    let server = tonic::transport::Server::builder()
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
-        .add_service(payload)
+        .layer(tower::util::MapResponseLayer::new(
+            move |mut response: http::Response<tonic::body::Body>| {
+                if json {
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
+                    );
+                }
+                response
+            },
+        ));
+    let mut server = server;
+    let router = if json {
+        server.add_service(
+            payload_json::payload_service_server::PayloadServiceServer::new(service)
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+        )
+    } else {
+        server.add_service(
+            PayloadServiceServer::new(service)
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+        )
+    };
+    router
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(health)
@@ -75,26 +152,65 @@ pub fn reflection_services(
     ))
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GrpcPayload {
     handler: PayloadHandler,
+    /// With `--grpc-exec pool:N`: permits for the N handler threads.
+    pool: Option<Arc<Semaphore>>,
 }
 
-#[tonic::async_trait]
-impl PayloadService for GrpcPayload {
-    async fn get_large_payload(
+impl GrpcPayload {
+    /// Runs the handler's work where the execution model says.
+    async fn run<T: Send + 'static>(
         &self,
-        request: Request<PayloadRequest>,
-    ) -> Result<Response<PayloadResponse>, Status> {
-        let data = self.handler.payload(request.into_inner().size_in_kb)?;
-        Ok(Response::new(PayloadResponse { data }))
-    }
-
-    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
-        let data = self.handler.echo(request.into_inner().data)?;
-        Ok(Response::new(EchoMessage { data }))
+        work: impl FnOnce(PayloadHandler) -> Result<T, RequestError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let handler = self.handler;
+        match &self.pool {
+            None => Ok(work(handler)?),
+            Some(pool) => {
+                let _permit = pool
+                    .acquire()
+                    .await
+                    .map_err(|_| Status::unavailable("shutting down"))?;
+                let result = tokio::task::spawn_blocking(move || work(handler))
+                    .await
+                    .map_err(|_| Status::internal("handler panicked"))?;
+                Ok(result?)
+            }
+        }
     }
 }
+
+/// One implementation for both codecs: the generated traits have the same
+/// shape, only the module differs.
+macro_rules! payload_service {
+    ($service:path) => {
+        #[tonic::async_trait]
+        impl $service for GrpcPayload {
+            async fn get_large_payload(
+                &self,
+                request: Request<PayloadRequest>,
+            ) -> Result<Response<PayloadResponse>, Status> {
+                let size_in_kb = request.into_inner().size_in_kb;
+                let data = self.run(move |h| h.payload(size_in_kb)).await?;
+                Ok(Response::new(PayloadResponse { data }))
+            }
+
+            async fn echo(
+                &self,
+                request: Request<EchoMessage>,
+            ) -> Result<Response<EchoMessage>, Status> {
+                let data = request.into_inner().data;
+                let data = self.run(move |h| h.echo(data)).await?;
+                Ok(Response::new(EchoMessage { data }))
+            }
+        }
+    };
+}
+
+payload_service!(PayloadService);
+payload_service!(payload_json::payload_service_server::PayloadService);
 
 impl From<RequestError> for Status {
     fn from(err: RequestError) -> Self {

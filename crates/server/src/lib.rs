@@ -11,13 +11,19 @@
 
 pub mod grpc;
 pub mod handler;
+pub mod http_serve;
+pub mod listener;
 pub mod pipeline;
 pub mod rest;
+pub mod tcp;
+pub mod tls;
 
 use std::future::Future;
 
+use std::sync::Arc;
 use tokio::net::TcpListener;
-use wirebench_proto::vocab::Stack;
+
+use wirebench_proto::vocab::{Stack, StackKind};
 
 pub use handler::{PayloadHandler, RequestError};
 
@@ -32,6 +38,19 @@ pub enum ServeError {
     Grpc(#[source] tonic::transport::Error),
     #[error("gRPC reflection setup failed: {0}")]
     Reflection(#[source] tonic_reflection::server::Error),
+    #[error("stack {0}: TLS configuration and stack name disagree")]
+    TlsMismatch(String),
+    #[error("the pipeline runs over rest and grpc only, not {0}")]
+    PipelineStack(String),
+}
+
+/// How a payload server is set up, besides its stack.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// TLS configuration when the stack is `+tls`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// gRPC stacks: where handlers run.
+    pub grpc_exec: grpc::GrpcExec,
 }
 
 /// Serves the payload service on `listener` until `shutdown` completes, then
@@ -40,10 +59,25 @@ pub async fn serve_payload(
     stack: Stack,
     listener: TcpListener,
     handler: PayloadHandler,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    match stack {
-        Stack::Rest => rest::serve(listener, handler, shutdown).await,
-        Stack::Grpc => grpc::serve(listener, handler, shutdown).await,
+    if stack.tls != options.tls.is_some() {
+        return Err(ServeError::TlsMismatch(stack.name()));
+    }
+    let incoming = listener::incoming(listener, options.tls);
+    match stack.kind {
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+            rest::serve(incoming, handler, shutdown).await;
+            Ok(())
+        }
+        StackKind::Grpc => grpc::serve(incoming, handler, false, options.grpc_exec, shutdown).await,
+        StackKind::GrpcJson => {
+            grpc::serve(incoming, handler, true, options.grpc_exec, shutdown).await
+        }
+        StackKind::Tcp => {
+            tcp::serve(incoming, handler, shutdown).await;
+            Ok(())
+        }
     }
 }

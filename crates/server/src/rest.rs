@@ -1,10 +1,14 @@
-//! REST adapter (axum, HTTP/1.1 + JSON) over the shared [`PayloadHandler`].
+//! REST adapter (axum) over the shared [`PayloadHandler`], for the `rest`,
+//! `rest-h2` and `rest-proto` stacks: one router, served over HTTP/1.1 and
+//! HTTP/2 (h2c) alike, answering JSON or protobuf as the request asks.
 //!
 //! `GET /payload?size_in_kb=N` -> `200 application/json {"data":"xxx..."}`
-//! (a missing parameter means 1, as in seed 000); `POST /echo` returns the
-//! JSON body it got. Bad input gets a status and a one-line message:
-//! 400 (not an integer, negative, malformed JSON), 404 (unknown route),
-//! 405 (wrong method), 413 (over `--max-size-kb`), 415 (not JSON).
+//! (a missing parameter means 1, as in seed 000), or the protobuf
+//! `PayloadResponse` with `Accept: application/x-protobuf`; `POST /echo`
+//! returns the body it got (JSON, or protobuf `EchoMessage`). Bad input gets
+//! a status and a one-line message: 400 (not an integer, negative,
+//! malformed body), 404 (unknown route), 405 (wrong method), 413 (over
+//! `--max-size-kb`), 415 (neither JSON nor protobuf).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -15,25 +19,27 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use prost::Message;
 use serde::Deserialize;
-use tokio::net::TcpListener;
 use wirebench_proto::DataJson;
+use wirebench_proto::payload::{EchoMessage, PayloadResponse};
 
-use crate::{PayloadHandler, RequestError, ServeError};
+use crate::listener::Incoming;
+use crate::{PayloadHandler, RequestError};
 
 /// Room for the JSON around an echo body of the largest allowed size.
 const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
 pub async fn serve(
-    listener: TcpListener,
+    incoming: Incoming,
     handler: PayloadHandler,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    axum::serve(listener, router(handler))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Rest)
+    shutdown: impl Future<Output = ()>,
+) {
+    crate::http_serve::serve_router(router(handler), incoming, shutdown).await;
 }
+
+/// The protobuf media type of the `rest-proto` stack.
+pub const PROTOBUF: &str = "application/x-protobuf";
 
 pub fn router(handler: PayloadHandler) -> Router {
     let body_limit = handler.max_size_bytes().saturating_add(JSON_OVERHEAD_BYTES);
@@ -53,6 +59,7 @@ struct PayloadQuery {
 
 async fn get_payload(
     State(handler): State<PayloadHandler>,
+    headers: HeaderMap,
     Query(query): Query<PayloadQuery>,
 ) -> Result<Response, RestError> {
     let size_in_kb = match query.size_in_kb.as_deref() {
@@ -62,7 +69,23 @@ async fn get_payload(
         })?,
     };
     let data = handler.payload(size_in_kb)?;
-    Ok(json_data(&data))
+    Ok(if wants_protobuf(&headers) {
+        protobuf(&PayloadResponse { data })
+    } else {
+        json_data(&data)
+    })
+}
+
+fn wants_protobuf(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROTOBUF))
+}
+
+/// Serializes a protobuf body: the cost `rest-proto` pays instead of JSON.
+fn protobuf(message: &impl prost::Message) -> Response {
+    ([(header::CONTENT_TYPE, PROTOBUF)], message.encode_to_vec()).into_response()
 }
 
 async fn echo(
@@ -70,11 +93,18 @@ async fn echo(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, RestError> {
-    let is_json = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if !is_json {
+        .unwrap_or("");
+    if content_type.starts_with(PROTOBUF) {
+        let message = EchoMessage::decode(body).map_err(|err| {
+            RequestError::InvalidArgument(format!("malformed protobuf body: {err}"))
+        })?;
+        let data = handler.echo(message.data)?;
+        return Ok(protobuf(&EchoMessage { data }));
+    }
+    if !content_type.starts_with("application/json") {
         return Err(RestError::UnsupportedMediaType);
     }
     let message: DataJson<'_> = serde_json::from_slice(&body)
@@ -124,7 +154,7 @@ impl IntoResponse for RestError {
             }
             RestError::UnsupportedMediaType => error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "expected Content-Type: application/json",
+                "expected Content-Type: application/json or application/x-protobuf",
             ),
         }
     }

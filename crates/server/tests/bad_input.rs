@@ -21,6 +21,7 @@ async fn start(stack: Stack) -> SocketAddr {
         stack,
         listener,
         PayloadHandler::new(MAX_SIZE_KB),
+        wirebench_server::ServeOptions::default(),
         std::future::pending(),
     ));
     addr
@@ -52,7 +53,7 @@ fn post(path: &str, content_type: &str, body: &str) -> String {
 
 #[tokio::test]
 async fn rest_payload_is_exactly_n_kib_and_missing_size_means_one() {
-    let addr = start(Stack::Rest).await;
+    let addr = start(Stack::REST).await;
     let (status, body) = http(addr, &get("/payload?size_in_kb=512")).await;
     assert_eq!(status, 200);
     assert_eq!(body, format!("{{\"data\":\"{}\"}}", "x".repeat(512 * 1024)));
@@ -62,7 +63,7 @@ async fn rest_payload_is_exactly_n_kib_and_missing_size_means_one() {
 
 #[tokio::test]
 async fn rest_bad_input_gets_the_right_status_and_the_server_keeps_serving() {
-    let addr = start(Stack::Rest).await;
+    let addr = start(Stack::REST).await;
     let too_big = format!("/payload?size_in_kb={}", MAX_SIZE_KB + 1);
     let oversized_echo = format!(
         "{{\"data\":\"{}\"}}",
@@ -112,7 +113,7 @@ async fn grpc_client(addr: SocketAddr) -> PayloadServiceClient<tonic::transport:
 
 #[tokio::test]
 async fn grpc_payload_is_exactly_n_kib() {
-    let addr = start(Stack::Grpc).await;
+    let addr = start(Stack::GRPC).await;
     let mut client = grpc_client(addr).await;
     let data = client
         .get_large_payload(PayloadRequest { size_in_kb: 512 })
@@ -134,7 +135,7 @@ async fn grpc_payload_is_exactly_n_kib() {
 
 #[tokio::test]
 async fn grpc_bad_input_gets_the_right_code_and_the_server_keeps_serving() {
-    let addr = start(Stack::Grpc).await;
+    let addr = start(Stack::GRPC).await;
     let mut client = grpc_client(addr).await;
     let negative = client
         .get_large_payload(PayloadRequest { size_in_kb: -1 })
@@ -171,7 +172,7 @@ async fn grpc_bad_input_gets_the_right_code_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn grpc_health_service_reports_serving() {
-    let addr = start(Stack::Grpc).await;
+    let addr = start(Stack::GRPC).await;
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
@@ -194,7 +195,7 @@ async fn grpc_health_service_reports_serving() {
 #[tokio::test]
 async fn reflection_lists_every_service_in_both_versions() {
     use tonic_reflection::pb::{v1, v1alpha};
-    let addr = start(Stack::Grpc).await;
+    let addr = start(Stack::GRPC).await;
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()

@@ -67,7 +67,7 @@ async fn rest_aggregate(addr: SocketAddr, query: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_pipeline_gives_the_expected_summary() {
-    let aggregator = start_pipeline(Stack::Rest, HopMode::Stream).await;
+    let aggregator = start_pipeline(Stack::REST, HopMode::Stream).await;
     let (status, body) = rest_aggregate(aggregator, "").await;
     assert_eq!(status, 200, "{body}");
     let summary: Summary = serde_json::from_str(&body).unwrap();
@@ -86,7 +86,7 @@ async fn rest_pipeline_gives_the_expected_summary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_pipeline_gives_the_expected_summary_in_both_hop_modes() {
     for hop in [HopMode::Stream, HopMode::Unary] {
-        let aggregator = start_pipeline(Stack::Grpc, hop).await;
+        let aggregator = start_pipeline(Stack::GRPC, hop).await;
         let mut client = AggregatorServiceClient::connect(format!("http://{aggregator}"))
             .await
             .unwrap();
@@ -109,7 +109,7 @@ async fn grpc_pipeline_gives_the_expected_summary_in_both_hop_modes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
-    let producer = start_role(Stack::Grpc, Role::Producer, None, HopMode::Stream).await;
+    let producer = start_role(Stack::GRPC, Role::Producer, None, HopMode::Stream).await;
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{producer}"))
         .unwrap()
         .connect_lazy();

@@ -12,8 +12,10 @@ use wirebench_proto::payload::{EchoMessage, PayloadRequest};
 use wirebench_proto::pipeline::aggregator_service_client::AggregatorServiceClient;
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 
+use wirebench_proto::payload_json::payload_service_client::PayloadServiceClient as JsonPayloadClient;
+
 use super::dynamic::{DynamicCall, RawCodec};
-use super::{SetupError, timeout_failure};
+use super::{Connector, SetupError, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::{BodyCheck, summary_matches};
 
@@ -66,30 +68,86 @@ impl GrpcCall {
 #[derive(Debug)]
 pub struct GrpcClient {
     call: GrpcCall,
+    /// The JSON codec (`grpc-json`) instead of protobuf.
+    json: bool,
     check: Option<BodyCheck>,
+    connector: Connector,
     channels: Box<[Channel]>,
 }
 
-/// One lazily connected channel per connection: each is its own HTTP/2
-/// connection, reconnecting by itself, with the same fixed flow-control
-/// windows as our servers (see `wirebench_proto::GRPC_STREAM_WINDOW_BYTES`).
+/// A channel whose connections come from `connector`: one HTTP/2
+/// connection, opened lazily, reopened by itself, with the same fixed
+/// flow-control windows as our servers (`wirebench_proto::GRPC_*_WINDOW_BYTES`).
+pub fn channel_via(connector: &Connector, authority: &str) -> Result<Channel, SetupError> {
+    let scheme = if connector.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{authority}");
+    let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
+        url,
+        why: err.to_string(),
+    })?;
+    let connector = connector.clone();
+    let connect = tower::service_fn(move |_: http::Uri| {
+        let connector = connector.clone();
+        async move { connector.connect().await.map(hyper_util::rt::TokioIo::new) }
+    });
+    Ok(endpoint
+        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+        .connect_with_connector_lazy(connect))
+}
+
+/// A plain-TCP channel to `authority` (reflection look-ups and the like).
 pub fn channel(authority: &str) -> Result<Channel, SetupError> {
     let url = format!("http://{authority}");
     let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
         url,
         why: err.to_string(),
     })?;
-    Ok(endpoint
-        .tcp_nodelay(true)
-        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
-        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
-        .connect_lazy())
+    Ok(endpoint.tcp_nodelay(true).connect_lazy())
+}
+
+type JsonChannel = tower::util::MapRequest<
+    Channel,
+    fn(http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body>,
+>;
+
+/// Marks requests as `application/grpc+json`.
+fn json_channel(channel: Channel) -> JsonChannel {
+    fn mark(mut request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
+        );
+        request
+    }
+    tower::util::MapRequest::new(channel, mark as fn(_) -> _)
 }
 
 impl GrpcClient {
-    pub fn new(authority: &str, call: GrpcCall, connections: u32) -> Result<Self, SetupError> {
+    pub fn new(
+        authority: &str,
+        call: GrpcCall,
+        json: bool,
+        connector: Connector,
+        connections: u32,
+    ) -> Result<Self, SetupError> {
+        if json
+            && !matches!(
+                call,
+                GrpcCall::GetLargePayload { .. } | GrpcCall::Echo { .. }
+            )
+        {
+            return Err(SetupError::BadUrl {
+                url: format!("{authority}{}", call.path()),
+                why: "the JSON codec (grpc-json) serves the payload service only".into(),
+            });
+        }
         let channels = (0..connections)
-            .map(|_| channel(authority))
+            .map(|_| channel_via(&connector, authority))
             .collect::<Result<_, _>>()?;
         let check = match &call {
             GrpcCall::GetLargePayload { size_in_kb } => Some(BodyCheck::PayloadBytes {
@@ -100,9 +158,15 @@ impl GrpcClient {
         };
         Ok(Self {
             call,
+            json,
             check,
+            connector,
             channels,
         })
+    }
+
+    pub fn connector(&self) -> &Connector {
+        &self.connector
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
@@ -113,23 +177,23 @@ impl GrpcClient {
                     let request = PayloadRequest {
                         size_in_kb: *size_in_kb,
                     };
-                    let data = payload_client(channel)
-                        .get_large_payload(request)
-                        .await
-                        .map_err(classify)?
-                        .into_inner()
-                        .data;
-                    self.verify(&data)
+                    let answer = if self.json {
+                        payload_json_client(channel)
+                            .get_large_payload(request)
+                            .await
+                    } else {
+                        payload_client(channel).get_large_payload(request).await
+                    };
+                    self.verify(&answer.map_err(classify)?.into_inner().data)
                 }
                 GrpcCall::Echo { data } => {
                     let request = EchoMessage { data: data.clone() };
-                    let data = payload_client(channel)
-                        .echo(request)
-                        .await
-                        .map_err(classify)?
-                        .into_inner()
-                        .data;
-                    self.verify(&data)
+                    let answer = if self.json {
+                        payload_json_client(channel).echo(request).await
+                    } else {
+                        payload_client(channel).echo(request).await
+                    };
+                    self.verify(&answer.map_err(classify)?.into_inner().data)
                 }
                 GrpcCall::Aggregate { request, expected } => {
                     let summary = AggregatorServiceClient::new(channel)
@@ -184,6 +248,12 @@ impl GrpcClient {
 
 fn payload_client(channel: Channel) -> PayloadServiceClient<Channel> {
     PayloadServiceClient::new(channel)
+        .max_decoding_message_size(usize::MAX)
+        .max_encoding_message_size(usize::MAX)
+}
+
+fn payload_json_client(channel: Channel) -> JsonPayloadClient<JsonChannel> {
+    JsonPayloadClient::new(json_channel(channel))
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX)
 }

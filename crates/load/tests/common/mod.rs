@@ -9,8 +9,8 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{GrpcCall, HttpTarget, LoadModel, LoadPlan, StopAt, Target};
-use wirebench_proto::vocab::Stack;
+use wirebench_load::{GrpcCall, HttpTarget, LoadModel, LoadPlan, StopAt, Target, TargetKind};
+use wirebench_proto::vocab::{Stack, StackKind};
 use wirebench_server::PayloadHandler;
 
 /// A payload server of `stack`, stopped when the guard drops.
@@ -32,6 +32,7 @@ pub async fn start(stack: Stack, max_size_kb: u64) -> TestServer {
             stack,
             listener,
             PayloadHandler::new(max_size_kb),
+            wirebench_server::ServeOptions::default(),
             shutdown,
         )
         .await
@@ -44,25 +45,67 @@ pub async fn start(stack: Stack, max_size_kb: u64) -> TestServer {
     }
 }
 
+/// Every stack without TLS.
+pub fn plain_stacks() -> Vec<Stack> {
+    StackKind::ALL.into_iter().map(Stack::plain).collect()
+}
+
 pub fn payload_target(stack: Stack, addr: SocketAddr, size_kb: u64) -> Target {
-    match stack {
-        Stack::Rest => Target::Http(HttpTarget {
-            uri: format!("http://{addr}/payload?size_in_kb={size_kb}")
-                .parse()
-                .unwrap(),
+    let len = size_kb as usize * 1024;
+    let http = |check: BodyCheck, accept: Option<&'static str>| {
+        let mut headers = http::HeaderMap::new();
+        if let Some(accept) = accept {
+            headers.insert(http::header::ACCEPT, http::HeaderValue::from_static(accept));
+        }
+        TargetKind::Http(HttpTarget {
+            path: format!("/payload?size_in_kb={size_kb}").parse().unwrap(),
+            http2: stack.kind == StackKind::RestH2,
             method: http::Method::GET,
-            headers: http::HeaderMap::new(),
+            headers,
             body: Bytes::new(),
-            check: BodyCheck::PayloadJson {
-                len: size_kb as usize * 1024,
-            },
-        }),
-        Stack::Grpc => Target::Grpc {
-            authority: addr.to_string(),
+            check,
+        })
+    };
+    let kind = match stack.kind {
+        StackKind::Rest | StackKind::RestH2 => http(BodyCheck::PayloadJson { len }, None),
+        StackKind::RestProto => http(
+            BodyCheck::PayloadProto { len },
+            Some("application/x-protobuf"),
+        ),
+        StackKind::Grpc | StackKind::GrpcJson => TargetKind::Grpc {
             call: GrpcCall::GetLargePayload {
                 size_in_kb: size_kb as i64,
             },
+            json: stack.kind == StackKind::GrpcJson,
         },
+        StackKind::Tcp => TargetKind::Tcp {
+            size_in_kb: size_kb as i64,
+        },
+    };
+    Target {
+        authority: addr.to_string(),
+        tls: None,
+        kind,
+    }
+}
+
+/// Response payload bytes one good answer of `size_kb` counts.
+pub fn received_per_answer(stack: Stack, size_kb: u64) -> u64 {
+    let len = size_kb * 1024;
+    match stack.kind {
+        StackKind::Rest | StackKind::RestH2 => len + 11,
+        // Tag, then the length as a varint.
+        StackKind::RestProto => {
+            len + 1
+                + if len < 128 {
+                    1
+                } else if len < 16_384 {
+                    2
+                } else {
+                    3
+                }
+        }
+        StackKind::Grpc | StackKind::GrpcJson | StackKind::Tcp => len,
     }
 }
 

@@ -93,6 +93,9 @@ impl Exporter for HtmlExporter {
         }
         body.push_str("</section>\n<section><h2>Summary</h2>");
         body.push_str(&table(&grid::trials(result)));
+        if let Some(summary) = grid::summary(result) {
+            body.push_str(&table(&summary));
+        }
         body.push_str("</section>\n");
         let notes = notes(result);
         if !notes.is_empty() {

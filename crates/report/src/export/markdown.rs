@@ -37,6 +37,9 @@ impl Exporter for MarkdownExporter {
             out.push_str(&format!("**{line}**\n\n"));
         }
         out.push_str(&table(&grid::trials(result)));
+        if let Some(summary) = grid::summary(result) {
+            out.push_str(&format!("\n{}", table(&summary)));
+        }
         if let Some(processes) = grid::processes(result) {
             out.push_str(&format!(
                 "\n{}:\n\n{}",

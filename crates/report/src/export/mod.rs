@@ -85,7 +85,7 @@ impl FromStr for Format {
 pub fn title(result: &RunResult) -> String {
     let mut stacks: Vec<String> = Vec::new();
     for trial in &result.trials {
-        let name = match trial.stack.name() {
+        let name = match trial.stack.name().as_str() {
             "rest" => "REST".to_owned(),
             "grpc" => "gRPC".to_owned(),
             other => other.to_owned(),

@@ -30,6 +30,9 @@ impl Exporter for TableExporter {
     fn render(&self, result: &RunResult) -> String {
         let mut out = draw(&grid::trials(result));
         out.push('\n');
+        if let Some(summary) = grid::summary(result) {
+            out.push_str(&format!("{}\n", draw(&summary)));
+        }
         if let Some(processes) = grid::processes(result) {
             out.push_str(&format!(
                 "{}:\n{}\n",

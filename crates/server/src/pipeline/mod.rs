@@ -56,10 +56,7 @@ impl Role {
 
     /// The seed's ports.
     pub fn default_port(self, stack: Stack) -> u16 {
-        let base = match stack {
-            Stack::Rest => 8000,
-            Stack::Grpc => 50051,
-        };
+        let base = stack.default_port();
         base + match self {
             Role::Producer => 0,
             Role::Processor => 1,
@@ -193,7 +190,8 @@ pub async fn serve_pipeline(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     match stack {
-        Stack::Rest => rest::serve(listener, config, shutdown).await,
-        Stack::Grpc => grpc::serve(listener, config, shutdown).await,
+        Stack::REST => rest::serve(listener, config, shutdown).await,
+        Stack::GRPC => grpc::serve(listener, config, shutdown).await,
+        other => Err(ServeError::PipelineStack(other.name())),
     }
 }

@@ -1,0 +1,159 @@
+//! Issue 6 through `wirebench bench`: every stack side by side with its
+//! share of the TCP ceiling and bytes on the wire, paired trials in
+//! interleaved order with a ratio and an interval, gRPC execution models,
+//! TLS, and network conditions recorded in the result.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let output = wirebench()
+        .args([
+            "bench",
+            "-q",
+            "--warmup",
+            "200ms",
+            "--size-kb",
+            "8",
+            "-c",
+            "4",
+        ])
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (read_json(&json), stdout)
+}
+
+#[test]
+fn paired_trials_interleave_and_give_a_ratio_with_an_interval() {
+    let (result, stdout) = bench(&["--stacks", "tcp,rest,grpc", "--trials", "2", "-n", "400"]);
+    let order: Vec<(String, u64)> = result["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["stack"].as_str().unwrap().to_owned(),
+                t["repetition"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = [
+        ("tcp", 0),
+        ("rest", 0),
+        ("grpc", 0),
+        ("tcp", 1),
+        ("rest", 1),
+        ("grpc", 1),
+    ]
+    .into_iter()
+    .map(|(s, r)| (s.to_owned(), r))
+    .collect();
+    assert_eq!(order, expected, "A B C A B C");
+    for trial in result["trials"].as_array().unwrap() {
+        assert_eq!(trial["requests_ok"], 400, "{}", trial["errors"]);
+        assert!(trial["wire_bytes_received_per_request"].as_f64().unwrap() > 8.0 * 1024.0);
+        assert!(trial["wire_bytes_sent_per_request"].as_f64().unwrap() > 0.0);
+    }
+    let summary = &result["summary"];
+    assert_eq!(summary["baseline"], "rest");
+    let groups = summary["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(groups[0]["label"], "tcp");
+    assert_eq!(groups[0]["share_of_ceiling"], 1.0);
+    assert!(groups[1]["share_of_ceiling"].as_f64().unwrap() > 0.0);
+    let ratios = summary["ratios"].as_array().unwrap();
+    let grpc = ratios.iter().find(|r| r["numerator"] == "grpc").unwrap();
+    assert_eq!(grpc["throughput"]["pairs"], 2);
+    let (low, ratio, high) = (
+        grpc["throughput"]["low"].as_f64().unwrap(),
+        grpc["throughput"]["ratio"].as_f64().unwrap(),
+        grpc["throughput"]["high"].as_f64().unwrap(),
+    );
+    assert!(low <= ratio && ratio <= high, "{low} {ratio} {high}");
+    assert!(stdout.contains("interval over 2 paired trials"), "{stdout}");
+    assert!(stdout.contains("of ceiling"), "{stdout}");
+}
+
+#[test]
+fn every_stack_and_tls_run_with_zero_errors() {
+    let (result, _) = bench(&[
+        "--stacks",
+        "tcp,rest,rest-h2,rest-proto,grpc,grpc-json,rest-h2+tls,grpc+tls,tcp+tls",
+        "-n",
+        "200",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        assert_eq!(
+            trial["requests_ok"], 200,
+            "{}: {}",
+            trial["stack"], trial["errors"]
+        );
+        assert!(trial["wire"].as_str().unwrap().len() > 10);
+    }
+    let tls = result["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["stack"] == "grpc+tls")
+        .unwrap();
+    assert!(tls["wire"].as_str().unwrap().contains("TLS"));
+}
+
+#[test]
+fn grpc_execution_models_run_side_by_side() {
+    let (result, stdout) = bench(&[
+        "--stacks",
+        "grpc",
+        "--grpc-exec",
+        "async,pool:4",
+        "-n",
+        "300",
+    ]);
+    let execs: Vec<&str> = result["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["grpc_exec"].as_str().unwrap())
+        .collect();
+    assert_eq!(execs, ["async", "pool:4"]);
+    assert!(stdout.contains("grpc (handlers pool:4)"), "{stdout}");
+}
+
+#[test]
+fn network_conditions_slow_every_stack_alike_and_are_recorded() {
+    let (result, _) = bench(&[
+        "--stacks",
+        "rest,grpc",
+        "--net",
+        "latency=10ms",
+        "-n",
+        "100",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        assert_eq!(trial["net"], "latency=10ms");
+        assert!(
+            trial["latency_us"]["min"].as_u64().unwrap() >= 20_000,
+            "{}",
+            trial["latency_us"]
+        );
+    }
+    assert!(
+        result["run"]["settings"]["net"]["latency_s"]
+            .as_f64()
+            .unwrap()
+            > 0.009
+    );
+}

@@ -1,0 +1,94 @@
+//! HTTP/2 REST (the `rest-h2` stack): prior knowledge over plain TCP, ALPN
+//! h2 over TLS, the same flow-control windows as gRPC. Senders mapped to a
+//! connection share it (HTTP/2 multiplexes); a broken connection is
+//! replaced on the next request.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::Full;
+use hyper::client::conn::http2::{self, SendRequest};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::sync::Mutex;
+
+use super::http_common::{build_request, classify, read_response};
+use super::{Connector, HttpTarget, SetupError, connect_failure, timeout_failure};
+use crate::errors::{ErrorKind, RequestFailure};
+
+type Sender = SendRequest<Full<Bytes>>;
+
+#[derive(Debug)]
+pub struct Http2Client {
+    target: HttpTarget,
+    connector: Connector,
+    uri: Uri,
+    connections: Box<[Mutex<Option<Sender>>]>,
+}
+
+impl Http2Client {
+    pub fn new(
+        target: HttpTarget,
+        authority: &str,
+        connector: Connector,
+        connections: u32,
+    ) -> Result<Self, SetupError> {
+        let scheme = if connector.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url = format!("{scheme}://{authority}{}", target.path);
+        let uri = url.parse().map_err(|_| SetupError::BadUrl {
+            url: url.clone(),
+            why: "not a URL".into(),
+        })?;
+        Ok(Self {
+            target,
+            connector,
+            uri,
+            connections: (0..connections).map(|_| Mutex::new(None)).collect(),
+        })
+    }
+
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+        let exchange = async {
+            let mut sender = self.sender(sender_id).await?;
+            sender.ready().await.map_err(classify)?;
+            let request = build_request(&self.target, &self.uri, None);
+            let response = sender.send_request(request).await.map_err(classify)?;
+            read_response(response, &self.target.check).await
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(timeout_failure(timeout)))
+    }
+
+    /// The connection of `sender_id`, opened if it is missing or closed. The
+    /// lock is held only to look (or to connect), never while a request is
+    /// in flight.
+    async fn sender(&self, sender_id: usize) -> Result<Sender, RequestFailure> {
+        let mut slot = self.connections[sender_id % self.connections.len()]
+            .lock()
+            .await;
+        if let Some(sender) = slot.as_ref().filter(|s| !s.is_closed()) {
+            return Ok(sender.clone());
+        }
+        let stream = self.connector.connect().await.map_err(connect_failure)?;
+        let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+            .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(|err| RequestFailure::new(ErrorKind::Connect, err))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        *slot = Some(sender.clone());
+        Ok(sender)
+    }
+}

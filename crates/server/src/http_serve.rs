@@ -1,0 +1,51 @@
+//! Serving an axum router over our accepted connections: HTTP/1.1 and
+//! HTTP/2 with prior knowledge (h2c) on the same port, detected from the
+//! first bytes, plain or TLS. Shutdown lets open connections finish.
+
+use std::future::Future;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio_stream::StreamExt;
+
+use crate::listener::Incoming;
+
+/// How long a client may take to send a request's headers (slowloris).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub async fn serve_router(
+    router: Router,
+    mut incoming: Incoming,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            next = incoming.next() => match next {
+                Some(Ok(stream)) => {
+                    let service = TowerToHyperService::new(router.clone());
+                    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let connection = graceful.watch(connection.into_owned());
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                }
+                Some(Err(_)) => continue,
+                None => break,
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(incoming);
+    graceful.shutdown().await;
+}

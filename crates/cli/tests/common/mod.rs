@@ -76,3 +76,108 @@ pub fn spawn(command: &mut Command) -> Child {
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// The peer tools of scripts/install-peers.sh, or None (with a loud line on
+/// stderr) on a machine without them. Under CI (`CI` set) a missing tool
+/// fails the test instead: CI never skips silently.
+pub struct Peers {
+    pub venv_bin: std::path::PathBuf,
+}
+
+impl Peers {
+    pub fn python(&self) -> std::path::PathBuf {
+        self.venv_bin.join("python")
+    }
+    pub fn bin(&self, name: &str) -> std::path::PathBuf {
+        self.venv_bin.join(name)
+    }
+}
+
+pub fn peers(tools: &[&str]) -> Option<Peers> {
+    let root = std::env::var_os("WIREBENCH_PEERS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/wirebench-peers")
+        });
+    let venv_bin = root.join("venv/bin");
+    let mut missing: Vec<String> = tools
+        .iter()
+        .filter(|tool| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|t| t.to_string())
+        .collect();
+    if !venv_bin.join("python").exists() {
+        missing.push(format!("{}", venv_bin.join("python").display()));
+    }
+    if missing.is_empty() {
+        return Some(Peers { venv_bin });
+    }
+    let message = format!(
+        "peer tools missing ({}): run scripts/install-peers.sh (as root on Debian)",
+        missing.join(", ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command` and waits for its "listening on ADDR" line.
+pub fn start_listening(command: &mut Command) -> (Guard, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = spawn(command);
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let _ = tx.send(lines.next());
+        for _ in lines {}
+    });
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Some(Ok(line))) => line,
+        other => {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "no address from {command:?}: {other:?} {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    };
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (Guard(child), addr)
+}
+
+/// Runs a command, returns (success, stdout + stderr).
+pub fn run(command: &mut Command) -> (bool, String) {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}

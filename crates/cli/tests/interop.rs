@@ -1,0 +1,344 @@
+//! Proven against tools nobody here wrote (scripts/install-peers.sh
+//! installs them; .ci/run calls it): curl, ab, wrk, hey, h2load (HTTP/2 REST
+//! and gRPC by framed requests), Locust (an HttpUser and a grpcio user),
+//! grpcurl with reflection, and a Python grpcio client for every gRPC
+//! service, streaming rpcs included. Then the other way round: our load
+//! engine against Python servers (Starlette/uvicorn, grpcio sync and aio)
+//! implementing the seed contracts.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const PROTO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
+const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers");
+
+fn serve(args: &[&str]) -> (Guard, String) {
+    start_listening(
+        wirebench()
+            .arg("serve")
+            .args(args)
+            .args(["--port", "0", "--workers", "1"]),
+    )
+}
+
+#[test]
+fn http_tools_agree_our_rest_server_answers_correctly() {
+    let Some(_peers) = peers(&["curl", "ab", "wrk", "hey", "h2load"]) else {
+        return;
+    };
+    let (_server, addr) = serve(&["payload", "--stack", "rest", "--max-size-kb", "1024"]);
+    let url = format!("http://{addr}/payload?size_in_kb=16");
+
+    let (ok, body) = run(Command::new("curl").args(["-sS", &url]));
+    assert!(
+        ok && body.len() == 16 * 1024 + 11 && body.starts_with(r#"{"data":"xxx"#),
+        "{}",
+        &body[..80.min(body.len())]
+    );
+    for (path, code) in [
+        ("/nowhere", "404"),
+        ("/payload?size_in_kb=abc", "400"),
+        ("/payload?size_in_kb=2048", "413"),
+    ] {
+        let (_, got) = run(Command::new("curl").args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://{addr}{path}"),
+        ]));
+        assert_eq!(got, code, "{path}");
+    }
+    let (_, echoed) = run(Command::new("curl").args([
+        "-s",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"data":"hi"}"#,
+        &format!("http://{addr}/echo"),
+    ]));
+    assert_eq!(echoed, r#"{"data":"hi"}"#);
+
+    let (ok, out) = run(Command::new("ab").args(["-q", "-n", "300", "-c", "10", &url]));
+    assert!(
+        ok && out.contains("Complete requests:      300")
+            && out.contains("Failed requests:        0"),
+        "{out}"
+    );
+
+    let (ok, out) = run(Command::new("wrk").args(["-t1", "-c10", "-d2s", &url]));
+    assert!(
+        ok && out.contains("Requests/sec") && !out.contains("Non-2xx"),
+        "{out}"
+    );
+
+    let (ok, out) = run(Command::new("hey").args(["-n", "300", "-c", "10", &url]));
+    assert!(ok && out.contains("[200]\t300 responses"), "{out}");
+
+    // HTTP/2 with prior knowledge on the same port.
+    let (ok, out) = run(Command::new("h2load").args(["-n", "300", "-c", "2", "-m", "10", &url]));
+    assert!(ok && out.contains("300 succeeded, 0 failed, 0 errored"), "{out}");
+}
+
+#[test]
+fn h2load_drives_our_grpc_server_with_framed_requests() {
+    let Some(_peers) = peers(&["h2load"]) else {
+        return;
+    };
+    let (_server, addr) = serve(&["payload", "--stack", "grpc"]);
+    let dir = tempfile::tempdir().unwrap();
+    // gRPC frame: no compression, 4-byte length, PayloadRequest{size_in_kb: 16}.
+    let message = [0x08, 16];
+    let mut frame = vec![0u8, 0, 0, 0, message.len() as u8];
+    frame.extend_from_slice(&message);
+    let data = dir.path().join("request.bin");
+    std::fs::write(&data, frame).unwrap();
+    let (ok, out) = run(Command::new("h2load")
+        .args(["-n", "300", "-c", "1", "-m", "10", "-d"])
+        .arg(&data)
+        .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+        .arg(format!(
+            "http://{addr}/payload.PayloadService/GetLargePayload"
+        )));
+    assert!(ok && out.contains("300 succeeded, 0 failed, 0 errored"), "{out}");
+    // 300 answers of 16 KiB each came back.
+    assert!(out.contains("status codes: 300 2xx"), "{out}");
+}
+
+#[test]
+fn grpcurl_and_python_grpcio_call_every_grpc_service() {
+    let Some(peers) = peers(&[]) else { return };
+    let grpcurl = peers.bin("grpcurl");
+    let (_payload, payload) = serve(&["payload", "--stack", "grpc"]);
+    let (ok, out) = run(Command::new(&grpcurl).args(["-plaintext", &payload, "list"]));
+    assert!(
+        ok && out.contains("payload.PayloadService") && out.contains("grpc.health.v1.Health"),
+        "{out}"
+    );
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        &payload,
+        "describe",
+        "payload.PayloadService",
+    ]));
+    assert!(ok && out.contains("rpc GetLargePayload"), "{out}");
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        r#"{"size_in_kb": 1}"#,
+        &payload,
+        "payload.PayloadService/GetLargePayload",
+    ]));
+    assert!(ok && out.contains(r#""data":"#), "{out}");
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        r#"{"service": "payload.PayloadService"}"#,
+        &payload,
+        "grpc.health.v1.Health/Check",
+    ]));
+    assert!(ok && out.contains("SERVING"), "{out}");
+
+    let (_producer, producer) = serve(&["pipeline", "--stack", "grpc", "--role", "producer"]);
+    let (_processor, processor) = serve(&[
+        "pipeline",
+        "--stack",
+        "grpc",
+        "--role",
+        "processor",
+        "--upstream",
+        &producer,
+    ]);
+    let (_aggregator, aggregator) = serve(&[
+        "pipeline",
+        "--stack",
+        "grpc",
+        "--role",
+        "aggregator",
+        "--upstream",
+        &processor,
+    ]);
+    for (addr, service) in [
+        (&producer, "ProducerService"),
+        (&processor, "ProcessorService"),
+        (&aggregator, "AggregatorService"),
+    ] {
+        let (ok, out) = run(Command::new(&grpcurl).args(["-plaintext", addr, "list"]));
+        assert!(ok && out.contains(service), "{service}: {out}");
+    }
+    // The seed's own command, and a bidirectional stream carrying several requests.
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        "{}",
+        &producer,
+        "ProducerService.Generate",
+    ]));
+    assert!(ok && out.matches("\"label\"").count() == 100, "{out}");
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        r#"{"request_id": 1, "records": 2} {"request_id": 2, "records": 3}"#,
+        &producer,
+        "ProducerService.GenerateStream",
+    ]));
+    assert!(ok && out.matches("\"requestId\"").count() == 2, "{out}");
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        "{}",
+        &aggregator,
+        "AggregatorService.Aggregate",
+    ]));
+    assert!(ok && out.contains("69e426d1415168fa"), "{out}");
+
+    let client = format!("{PEERS_DIR}/grpc_client.py");
+    for (kind, addr) in [
+        ("payload", &payload),
+        ("producer", &producer),
+        ("processor", &processor),
+        ("aggregator", &aggregator),
+    ] {
+        let (ok, out) = run(Command::new(peers.python()).args([&client, kind, addr]));
+        assert!(ok && out.trim_end().ends_with("ok"), "{kind}: {out}");
+    }
+}
+
+/// Runs Locust headless for a few seconds; returns (requests, failures)
+/// from its stats CSV.
+fn locust(peers: &Peers, file: &str, host: &str) -> (u64, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("stats");
+    let (ok, out) = run(Command::new(peers.bin("locust"))
+        .args([
+            "-f",
+            &format!("{PEERS_DIR}/{file}"),
+            "--headless",
+            "-u",
+            "5",
+            "-r",
+            "5",
+            "-t",
+            "3s",
+            "--host",
+            host,
+            "--only-summary",
+            "--csv",
+        ])
+        .arg(&prefix)
+        .current_dir(dir.path()));
+    let csv = std::fs::read_to_string(format!("{}_stats.csv", prefix.display()))
+        .unwrap_or_else(|_| panic!("no stats: {out}"));
+    let aggregated = csv
+        .lines()
+        .find(|l| l.contains(",Aggregated,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    let fields: Vec<&str> = aggregated.split(',').collect();
+    let _ = ok; // Locust exits 1 when any request failed; the counts say why.
+    (fields[2].parse().unwrap(), fields[3].parse().unwrap())
+}
+
+#[test]
+fn locust_http_and_grpc_users_load_our_servers_without_failures() {
+    let Some(peers) = peers(&[]) else { return };
+    let (_rest, rest) = serve(&["payload", "--stack", "rest"]);
+    let (requests, failures) = locust(&peers, "locust_rest.py", &format!("http://{rest}"));
+    assert!(
+        requests > 20 && failures == 0,
+        "rest: {requests} requests, {failures} failures"
+    );
+    let (_grpc, grpc) = serve(&["payload", "--stack", "grpc"]);
+    let (requests, failures) = locust(&peers, "locust_grpc.py", &format!("grpc://{grpc}"));
+    assert!(
+        requests > 20 && failures == 0,
+        "grpc: {requests} requests, {failures} failures"
+    );
+}
+
+#[test]
+fn our_engine_drives_python_servers_of_the_seed_contracts() {
+    let Some(peers) = peers(&[]) else { return };
+    let load = |url: &str, extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("r.json");
+        let (ok, out) = run(wirebench()
+            .args(["load", url, "-q", "--json"])
+            .arg(&json)
+            .args(extra));
+        assert!(ok, "{url}: {out}");
+        read_json(&json)["trials"][0].clone()
+    };
+    let (_rest, rest) =
+        start_listening(Command::new(peers.python()).arg(format!("{PEERS_DIR}/rest_server.py")));
+    let trial = load(
+        &format!("http://{rest}/payload?size_in_kb=16"),
+        &["-n", "300", "-c", "10"],
+    );
+    assert_eq!(
+        trial["requests_ok"], 300,
+        "Starlette payload: {}",
+        trial["errors"]
+    );
+    let trial = load(
+        &format!("http://{rest}/aggregate"),
+        &["-n", "100", "-c", "4"],
+    );
+    assert_eq!(
+        trial["requests_ok"], 100,
+        "Starlette pipeline: {}",
+        trial["error_examples"]
+    );
+
+    for flavour in [&[][..], &["--aio"][..]] {
+        let (_grpc, grpc) = start_listening(
+            Command::new(peers.python())
+                .arg(format!("{PEERS_DIR}/grpc_server.py"))
+                .args(flavour),
+        );
+        let trial = load(
+            &format!("grpc://{grpc}"),
+            &["--size-kb", "16", "-n", "300", "-c", "10"],
+        );
+        assert_eq!(
+            trial["requests_ok"], 300,
+            "grpcio {flavour:?} payload: {}",
+            trial["errors"]
+        );
+        let trial = load(
+            &format!("grpc://{grpc}"),
+            &[
+                "--call",
+                "payload.PayloadService/Echo",
+                "--size-kb",
+                "4",
+                "-n",
+                "100",
+            ],
+        );
+        assert_eq!(
+            trial["requests_ok"], 100,
+            "grpcio {flavour:?} echo: {}",
+            trial["errors"]
+        );
+        let trial = load(
+            &format!("grpc://{grpc}"),
+            &[
+                "--call",
+                "AggregatorService.Aggregate",
+                "--proto",
+                &format!("{PROTO_DIR}/services.proto"),
+                "-n",
+                "100",
+            ],
+        );
+        assert_eq!(
+            trial["requests_ok"], 100,
+            "grpcio {flavour:?} pipeline: {}",
+            trial["error_examples"]
+        );
+    }
+}

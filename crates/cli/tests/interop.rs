@@ -81,7 +81,10 @@ fn http_tools_agree_our_rest_server_answers_correctly() {
 
     // HTTP/2 with prior knowledge on the same port.
     let (ok, out) = run(Command::new("h2load").args(["-n", "300", "-c", "2", "-m", "10", &url]));
-    assert!(ok && out.contains("300 succeeded, 0 failed, 0 errored"), "{out}");
+    assert!(
+        ok && out.contains("300 succeeded, 0 failed, 0 errored"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -104,7 +107,10 @@ fn h2load_drives_our_grpc_server_with_framed_requests() {
         .arg(format!(
             "http://{addr}/payload.PayloadService/GetLargePayload"
         )));
-    assert!(ok && out.contains("300 succeeded, 0 failed, 0 errored"), "{out}");
+    assert!(
+        ok && out.contains("300 succeeded, 0 failed, 0 errored"),
+        "{out}"
+    );
     // 300 answers of 16 KiB each came back.
     assert!(out.contains("status codes: 300 2xx"), "{out}");
 }

@@ -90,8 +90,9 @@ pub struct Trial {
     pub duration_s: f64,
     /// requests_ok / duration_s.
     pub throughput_rps: f64,
-    /// Response payload bytes of good responses (HTTP body or gRPC message
-    /// data; headers and framing not included).
+    /// Response payload bytes of good responses: the HTTP body, the gRPC
+    /// message (encoded, without its 5-byte prefix), the TCP payload;
+    /// headers and framing not included (see `wire_bytes_*` for those).
     pub bytes_received: u64,
     /// bytes_received / duration_s / 10^6.
     pub throughput_mb_s: f64,

@@ -7,17 +7,16 @@ use bytes::Bytes;
 use prost::Message;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
-use wirebench_proto::payload::payload_service_client::PayloadServiceClient;
+use wirebench_proto::json_codec::JsonMessage;
+#[cfg(test)]
+use wirebench_proto::payload::PayloadResponse;
 use wirebench_proto::payload::{EchoMessage, PayloadRequest};
-use wirebench_proto::pipeline::aggregator_service_client::AggregatorServiceClient;
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 
-use wirebench_proto::payload_json::payload_service_client::PayloadServiceClient as JsonPayloadClient;
-
-use super::dynamic::{DynamicCall, RawCodec};
+use super::dynamic::DynamicCall;
 use super::{Connector, SetupError, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
-use crate::verify::{BodyCheck, summary_matches};
+use crate::verify::BodyCheck;
 
 /// Which rpc to call, with its request and what its answer must be.
 #[derive(Debug, Clone)]
@@ -65,42 +64,25 @@ impl GrpcCall {
     }
 }
 
+/// The gRPC client of the load engine, on h2 directly: the request frame is
+/// encoded once and sent as is; answers are checked in place, DATA frame by
+/// DATA frame, their flow-control capacity handed back at once; the status
+/// comes from the trailers. tonic's generic client costs about twice the
+/// CPU per request (a tower buffer, a codec, a decoded message per call),
+/// which made the load generator the bottleneck (see issue 8's note).
 #[derive(Debug)]
 pub struct GrpcClient {
-    call: GrpcCall,
-    /// The JSON codec (`grpc-json`) instead of protobuf.
-    json: bool,
-    check: Option<BodyCheck>,
+    uri: http::Uri,
+    content_type: http::HeaderValue,
+    /// The request as it goes on the wire: 5-byte gRPC prefix + message.
+    frame: Bytes,
+    /// What the one response message must be.
+    check: BodyCheck,
     connector: Connector,
-    channels: Box<[Channel]>,
+    connections: Box<[tokio::sync::Mutex<Option<h2::client::SendRequest<Bytes>>>]>,
 }
 
-/// A channel whose connections come from `connector`: one HTTP/2
-/// connection, opened lazily, reopened by itself, with the same fixed
-/// flow-control windows as our servers (`wirebench_proto::GRPC_*_WINDOW_BYTES`).
-pub fn channel_via(connector: &Connector, authority: &str) -> Result<Channel, SetupError> {
-    let scheme = if connector.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let url = format!("{scheme}://{authority}");
-    let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
-        url,
-        why: err.to_string(),
-    })?;
-    let connector = connector.clone();
-    let connect = tower::service_fn(move |_: http::Uri| {
-        let connector = connector.clone();
-        async move { connector.connect().await.map(hyper_util::rt::TokioIo::new) }
-    });
-    Ok(endpoint
-        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
-        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
-        .connect_with_connector_lazy(connect))
-}
-
-/// A plain-TCP channel to `authority` (reflection look-ups and the like).
+/// A plain-TCP tonic channel to `authority` (reflection look-ups).
 pub fn channel(authority: &str) -> Result<Channel, SetupError> {
     let url = format!("http://{authority}");
     let endpoint = Endpoint::from_shared(url.clone()).map_err(|err| SetupError::BadUrl {
@@ -108,23 +90,6 @@ pub fn channel(authority: &str) -> Result<Channel, SetupError> {
         why: err.to_string(),
     })?;
     Ok(endpoint.tcp_nodelay(true).connect_lazy())
-}
-
-type JsonChannel = tower::util::MapRequest<
-    Channel,
-    fn(http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body>,
->;
-
-/// Marks requests as `application/grpc+json`.
-fn json_channel(channel: Channel) -> JsonChannel {
-    fn mark(mut request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
-        request.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
-        );
-        request
-    }
-    tower::util::MapRequest::new(channel, mark as fn(_) -> _)
 }
 
 impl GrpcClient {
@@ -135,33 +100,85 @@ impl GrpcClient {
         connector: Connector,
         connections: u32,
     ) -> Result<Self, SetupError> {
-        if json
-            && !matches!(
-                call,
-                GrpcCall::GetLargePayload { .. } | GrpcCall::Echo { .. }
-            )
-        {
-            return Err(SetupError::BadUrl {
-                url: format!("{authority}{}", call.path()),
-                why: "the JSON codec (grpc-json) serves the payload service only".into(),
-            });
-        }
-        let channels = (0..connections)
-            .map(|_| channel_via(&connector, authority))
-            .collect::<Result<_, _>>()?;
-        let check = match &call {
-            GrpcCall::GetLargePayload { size_in_kb } => Some(BodyCheck::PayloadBytes {
-                len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
-            }),
-            GrpcCall::Echo { data } => Some(BodyCheck::Exact(data.clone())),
-            GrpcCall::Aggregate { .. } | GrpcCall::Dynamic(_) => None,
+        let bad = |why: &str| SetupError::BadUrl {
+            url: format!("{authority}{}", call.path()),
+            why: why.to_owned(),
         };
+        let (message, check) = match (&call, json) {
+            (GrpcCall::GetLargePayload { size_in_kb }, false) => (
+                Bytes::from(
+                    PayloadRequest {
+                        size_in_kb: *size_in_kb,
+                    }
+                    .encode_to_vec(),
+                ),
+                BodyCheck::PayloadProto {
+                    len: payload_len(*size_in_kb),
+                },
+            ),
+            (GrpcCall::GetLargePayload { size_in_kb }, true) => {
+                let mut json = Vec::new();
+                PayloadRequest {
+                    size_in_kb: *size_in_kb,
+                }
+                .write_json(&mut json);
+                (
+                    Bytes::from(json),
+                    BodyCheck::PayloadJson {
+                        len: payload_len(*size_in_kb),
+                    },
+                )
+            }
+            (GrpcCall::Echo { data }, false) => {
+                let message = Bytes::from(EchoMessage { data: data.clone() }.encode_to_vec());
+                (message.clone(), BodyCheck::Exact(message))
+            }
+            (GrpcCall::Echo { data }, true) => {
+                let mut json = Vec::new();
+                EchoMessage { data: data.clone() }.write_json(&mut json);
+                let message = Bytes::from(json);
+                (message.clone(), BodyCheck::Exact(message))
+            }
+            (GrpcCall::Aggregate { request, expected }, false) => (
+                Bytes::from(request.encode_to_vec()),
+                BodyCheck::SummaryProto(expected.clone()),
+            ),
+            (GrpcCall::Dynamic(dynamic), false) => (
+                dynamic.request.clone(),
+                BodyCheck::Decodes(dynamic.output.clone()),
+            ),
+            (_, true) => {
+                return Err(bad(
+                    "the JSON codec (grpc-json) serves the payload service only",
+                ));
+            }
+        };
+        let length = u32::try_from(message.len()).map_err(|_| bad("request over 4 GiB"))?;
+        let mut frame = Vec::with_capacity(5 + message.len());
+        frame.push(0);
+        frame.extend_from_slice(&length.to_be_bytes());
+        frame.extend_from_slice(&message);
+        let scheme = if connector.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let uri = format!("{scheme}://{authority}{}", call.path())
+            .parse()
+            .map_err(|_| bad("not a URI"))?;
         Ok(Self {
-            call,
-            json,
+            uri,
+            content_type: http::HeaderValue::from_static(if json {
+                wirebench_proto::json_codec::CONTENT_TYPE
+            } else {
+                "application/grpc"
+            }),
+            frame: Bytes::from(frame),
             check,
             connector,
-            channels,
+            connections: (0..connections)
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
         })
     }
 
@@ -170,107 +187,288 @@ impl GrpcClient {
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let channel = self.channels[sender_id % self.channels.len()].clone();
-        let exchange = async {
-            match &self.call {
-                GrpcCall::GetLargePayload { size_in_kb } => {
-                    let request = PayloadRequest {
-                        size_in_kb: *size_in_kb,
-                    };
-                    let answer = if self.json {
-                        payload_json_client(channel)
-                            .get_large_payload(request)
-                            .await
-                    } else {
-                        payload_client(channel).get_large_payload(request).await
-                    };
-                    self.verify(&answer.map_err(classify)?.into_inner().data)
-                }
-                GrpcCall::Echo { data } => {
-                    let request = EchoMessage { data: data.clone() };
-                    let answer = if self.json {
-                        payload_json_client(channel).echo(request).await
-                    } else {
-                        payload_client(channel).echo(request).await
-                    };
-                    self.verify(&answer.map_err(classify)?.into_inner().data)
-                }
-                GrpcCall::Aggregate { request, expected } => {
-                    let summary = AggregatorServiceClient::new(channel)
-                        .aggregate(*request)
-                        .await
-                        .map_err(classify)?
-                        .into_inner();
-                    summary_matches(expected, &summary)
-                        .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
-                    Ok(summary.encoded_len() as u64)
-                }
-                GrpcCall::Dynamic(call) => {
-                    let mut grpc =
-                        tonic::client::Grpc::new(channel).max_decoding_message_size(usize::MAX);
-                    grpc.ready()
-                        .await
-                        .map_err(|err| RequestFailure::new(ErrorKind::Unavailable, err))?;
-                    let answer = grpc
-                        .unary(
-                            tonic::Request::new(call.request.clone()),
-                            call.path.clone(),
-                            RawCodec,
-                        )
-                        .await
-                        .map_err(classify)?
-                        .into_inner();
-                    prost_reflect::DynamicMessage::decode(call.output.clone(), answer.as_ref())
-                        .map_err(|err| {
-                            RequestFailure::new(
-                                ErrorKind::WrongBody,
-                                format!("answer is not a {}: {err}", call.output.full_name()),
-                            )
-                        })?;
-                    Ok(answer.len() as u64)
-                }
-            }
-        };
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(timeout, self.exchange(sender_id))
             .await
             .unwrap_or_else(|_| Err(timeout_failure(timeout)))
     }
 
-    fn verify(&self, data: &[u8]) -> Result<u64, RequestFailure> {
-        if let Some(check) = &self.check {
-            check
-                .verify(data)
-                .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
+    async fn exchange(&self, sender_id: usize) -> Result<u64, RequestFailure> {
+        let sender = self.sender(sender_id).await?;
+        let mut sender = sender.ready().await.map_err(h2_failure)?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(http::header::CONTENT_TYPE, self.content_type.clone());
+        headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+        let (response, mut body_out) = sender.send_request(request, false).map_err(h2_failure)?;
+        body_out
+            .send_data(self.frame.clone(), true)
+            .map_err(h2_failure)?;
+        let response = response.await.map_err(h2_failure)?;
+        if response.status() != http::StatusCode::OK {
+            return Err(RequestFailure::new(
+                ErrorKind::Status,
+                format!("HTTP {}", response.status()),
+            ));
         }
-        Ok(data.len() as u64)
+        // A "trailers-only" answer carries its status in the headers.
+        if let Some(failure) = grpc_failure(response.headers()) {
+            return Err(failure);
+        }
+        let mut body = response.into_body();
+        let mut frames = Frames::new(&self.check);
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(h2_failure)?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+            frames.feed(&chunk);
+        }
+        let trailers = body.trailers().await.map_err(h2_failure)?;
+        match trailers.as_ref().and_then(grpc_failure) {
+            Some(failure) => Err(failure),
+            None if trailers.is_none() => Err(RequestFailure::new(
+                ErrorKind::Protocol,
+                "no grpc-status trailer",
+            )),
+            None => frames
+                .finish()
+                .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why)),
+        }
+    }
+
+    /// The connection of `sender_id`, opened if it is missing or broken.
+    async fn sender(
+        &self,
+        sender_id: usize,
+    ) -> Result<h2::client::SendRequest<Bytes>, RequestFailure> {
+        let mut slot = self.connections[sender_id % self.connections.len()]
+            .lock()
+            .await;
+        if let Some(sender) = slot.as_ref() {
+            let mut probe = sender.clone();
+            // Ready or busy is fine; an error means the connection is gone.
+            let broken = matches!(
+                std::future::poll_fn(|cx| std::task::Poll::Ready(probe.poll_ready(cx))).await,
+                std::task::Poll::Ready(Err(_))
+            );
+            if !broken {
+                return Ok(sender.clone());
+            }
+        }
+        let stream = self
+            .connector
+            .connect()
+            .await
+            .map_err(|err| RequestFailure::new(ErrorKind::Connect, err))?;
+        let (sender, connection) = h2::client::Builder::new()
+            .initial_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+            .handshake(stream)
+            .await
+            .map_err(|err| RequestFailure::new(ErrorKind::Connect, err))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        *slot = Some(sender.clone());
+        Ok(sender)
     }
 }
 
-fn payload_client(channel: Channel) -> PayloadServiceClient<Channel> {
-    PayloadServiceClient::new(channel)
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX)
+fn payload_len(size_in_kb: i64) -> usize {
+    usize::try_from(size_in_kb).unwrap_or(0) * 1024
 }
 
-fn payload_json_client(channel: Channel) -> JsonPayloadClient<JsonChannel> {
-    JsonPayloadClient::new(json_channel(channel))
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX)
-}
-
-fn classify(status: tonic::Status) -> RequestFailure {
-    let kind = match status.code() {
+/// The failure a `grpc-status` header or trailer reports, if not OK.
+fn grpc_failure(headers: &http::HeaderMap) -> Option<RequestFailure> {
+    let status = headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<i32>()
+        .ok()?;
+    if status == 0 {
+        return None;
+    }
+    let code = Code::from_i32(status);
+    let message = headers
+        .get("grpc-message")
+        .and_then(|m| m.to_str().ok())
+        .map(percent_decode)
+        .unwrap_or_default();
+    let kind = match code {
         Code::Unavailable => ErrorKind::Unavailable,
         Code::DeadlineExceeded => ErrorKind::Timeout,
-        Code::Cancelled => ErrorKind::Reset,
-        // tonic reports broken HTTP/2 connections as UNKNOWN with a source.
-        Code::Unknown if std::error::Error::source(&status).is_some() => ErrorKind::Reset,
         _ => ErrorKind::GrpcStatus,
     };
-    let message = if status.message().is_empty() {
-        format!("{}", status.code())
+    Some(RequestFailure::new(kind, format!("{code:?}: {message}")))
+}
+
+/// grpc-message is percent-encoded.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn h2_failure(err: h2::Error) -> RequestFailure {
+    let kind = if err.is_io() || err.is_go_away() || err.is_reset() {
+        ErrorKind::Reset
     } else {
-        format!("{}: {}", status.code(), status.message())
+        ErrorKind::Protocol
     };
-    RequestFailure::new(kind, message)
+    RequestFailure::new(kind, err)
+}
+
+/// The gRPC length-prefixed messages of a response body, checked as they
+/// stream in: exactly one message (unary), uncompressed, whose bytes go to
+/// the body check without being gathered.
+struct Frames<'a> {
+    verifier: crate::verify::BodyVerifier<'a>,
+    header: [u8; 5],
+    have: usize,
+    /// Message bytes still to come; None while reading a prefix.
+    left: Option<usize>,
+    messages: u32,
+    message_bytes: u64,
+    error: Option<String>,
+}
+
+impl<'a> Frames<'a> {
+    fn new(check: &'a BodyCheck) -> Self {
+        Frames {
+            verifier: check.start(),
+            header: [0; 5],
+            have: 0,
+            left: None,
+            messages: 0,
+            message_bytes: 0,
+            error: None,
+        }
+    }
+
+    fn feed(&mut self, mut chunk: &[u8]) {
+        while !chunk.is_empty() && self.error.is_none() {
+            match self.left {
+                None => {
+                    let take = (5 - self.have).min(chunk.len());
+                    self.header[self.have..self.have + take].copy_from_slice(&chunk[..take]);
+                    self.have += take;
+                    chunk = &chunk[take..];
+                    if self.have == 5 {
+                        self.have = 0;
+                        self.messages += 1;
+                        if self.header[0] != 0 {
+                            self.error =
+                                Some("compressed message (wirebench asks for none)".into());
+                        } else if self.messages > 1 {
+                            self.error = Some("more than one message in a unary answer".into());
+                        }
+                        let len = u32::from_be_bytes(self.header[1..].try_into().expect("4 bytes"))
+                            as usize;
+                        self.message_bytes = len as u64;
+                        self.left = (len > 0).then_some(len);
+                    }
+                }
+                Some(left) => {
+                    let take = left.min(chunk.len());
+                    self.verifier.feed(&chunk[..take]);
+                    chunk = &chunk[take..];
+                    self.left = (left > take).then_some(left - take);
+                }
+            }
+        }
+    }
+
+    /// The message's length when it was complete and right.
+    fn finish(self) -> Result<u64, String> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if self.messages == 0 {
+            return Err("no message in the answer".into());
+        }
+        if self.left.is_some() || self.have > 0 {
+            return Err("the answer ended inside a message".into());
+        }
+        self.verifier.finish()?;
+        Ok(self.message_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(message: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0];
+        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        frame.extend_from_slice(message);
+        frame
+    }
+
+    #[test]
+    fn frames_are_checked_in_any_chunking() {
+        let message = PayloadResponse {
+            data: Bytes::from(vec![b'x'; 3000]),
+        }
+        .encode_to_vec();
+        let body = framed(&message);
+        let check = BodyCheck::PayloadProto { len: 3000 };
+        for size in [1, 2, 5, 7, 100, 4096] {
+            let mut frames = Frames::new(&check);
+            for chunk in body.chunks(size) {
+                frames.feed(chunk);
+            }
+            assert_eq!(
+                frames.finish(),
+                Ok(message.len() as u64),
+                "chunks of {size}"
+            );
+        }
+        let mut twice = body.clone();
+        twice.extend_from_slice(&body);
+        let mut frames = Frames::new(&check);
+        frames.feed(&twice);
+        assert!(frames.finish().unwrap_err().contains("more than one"));
+        let mut frames = Frames::new(&check);
+        frames.feed(&body[..body.len() - 1]);
+        assert!(frames.finish().unwrap_err().contains("inside a message"));
+        let mut compressed = body.clone();
+        compressed[0] = 1;
+        let mut frames = Frames::new(&check);
+        frames.feed(&compressed);
+        assert!(frames.finish().unwrap_err().contains("compressed"));
+    }
+
+    #[test]
+    fn grpc_status_and_message_are_read() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("grpc-status", "0".parse().unwrap());
+        assert!(grpc_failure(&headers).is_none());
+        headers.insert("grpc-status", "14".parse().unwrap());
+        headers.insert("grpc-message", "producer%20is%20down".parse().unwrap());
+        let failure = grpc_failure(&headers).unwrap();
+        assert_eq!(failure.kind, ErrorKind::Unavailable);
+        assert!(
+            failure.message.contains("producer is down"),
+            "{}",
+            failure.message
+        );
+        headers.insert("grpc-status", "8".parse().unwrap());
+        assert_eq!(grpc_failure(&headers).unwrap().kind, ErrorKind::GrpcStatus);
+    }
 }

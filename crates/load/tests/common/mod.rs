@@ -89,23 +89,23 @@ pub fn payload_target(stack: Stack, addr: SocketAddr, size_kb: u64) -> Target {
     }
 }
 
-/// Response payload bytes one good answer of `size_kb` counts.
+/// Response payload bytes one good answer of `size_kb` counts: the HTTP
+/// body, the gRPC message, the TCP payload.
 pub fn received_per_answer(stack: Stack, size_kb: u64) -> u64 {
     let len = size_kb * 1024;
+    // A protobuf `bytes` field: its tag, the length as a varint, the data.
+    let varint = if len < 128 {
+        1
+    } else if len < 16_384 {
+        2
+    } else {
+        3
+    };
+    let protobuf = len + 1 + varint;
     match stack.kind {
-        StackKind::Rest | StackKind::RestH2 => len + 11,
-        // Tag, then the length as a varint.
-        StackKind::RestProto => {
-            len + 1
-                + if len < 128 {
-                    1
-                } else if len < 16_384 {
-                    2
-                } else {
-                    3
-                }
-        }
-        StackKind::Grpc | StackKind::GrpcJson | StackKind::Tcp => len,
+        StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson => len + 11,
+        StackKind::RestProto | StackKind::Grpc => protobuf,
+        StackKind::Tcp => len,
     }
 }
 

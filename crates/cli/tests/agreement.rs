@@ -1,0 +1,37 @@
+//! Independent tools agree with wirebench: scripts/agree.sh runs wrk, hey
+//! and h2load (HTTP/2 and framed gRPC) against the same server as
+//! wirebench, and fails when any req/s or latency ratio is off by more than
+//! 30% (generous: this machine is shared; the note quotes a quiet run).
+//! Agreement is a property of the release build (a debug client is the
+//! bottleneck), which .ci/run builds before the tests.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn wirebench_agrees_with_wrk_hey_and_h2load_within_30_percent() {
+    let Some(_peers) = peers(&["wrk", "hey", "h2load", "taskset"]) else {
+        return;
+    };
+    let release = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/wirebench");
+    if !release.exists() {
+        let message = "no release build (cargo build --release): agreement is measured on it";
+        if std::env::var_os("CI").is_some() {
+            panic!("{message}");
+        }
+        eprintln!("SKIPPED: {message}");
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/agree.sh");
+    let (ok, out) = run(Command::new("bash")
+        .arg(script)
+        .env("WIREBENCH", &release)
+        .env("DURATION", "2")
+        .env("AGREE_WITHIN", "0.3"));
+    assert!(ok, "{out}");
+    assert!(out.contains("gRPC (mean)") && out.contains("wrk"), "{out}");
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Does wirebench measure what independent tools measure? On the same server
+# and the same load, run wirebench and another tool in turn and print both
+# req/s and p50 (h2load reports no percentiles: its mean, beside ours) with
+# their ratio (wirebench / other):
+#   HTTP/1.1   wrk and hey           vs  wirebench load http://...
+#   HTTP/2     h2load (h2c)          vs  wirebench load --http2
+#   gRPC       h2load, framed gRPC   vs  wirebench load grpc://...
+# The server runs on CPU 1 and every load generator on CPU 0 (taskset), so
+# the server is the bottleneck for all of them.
+# Env: DURATION (s, default 5), SIZE_KB (default 64), CONC (default 10),
+#      WIREBENCH (binary, default target/release/wirebench),
+#      AGREE_WITHIN (e.g. 0.3: exit 1 if any ratio is outside 1 +- that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-5}
+SIZE_KB=${SIZE_KB:-64}
+CONC=${CONC:-10}
+WB=${WIREBENCH:-target/release/wirebench}
+[ -x "$WB" ] || cargo build --release -q
+for tool in wrk hey h2load taskset python3; do
+    command -v "$tool" >/dev/null || { echo "agree.sh: $tool missing: run scripts/install-peers.sh" >&2; exit 2; }
+done
+SERVER_CPU=1; CLIENT_CPU=0
+[ "$(nproc)" -ge 2 ] || { SERVER_CPU=0; echo "agree.sh: one CPU only: server and clients share it" >&2; }
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+serve() { # stack -> prints address
+    taskset -c "$SERVER_CPU" "$WB" serve payload --stack "$1" --port 0 --workers 1 > "$tmp/$1.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.1; done
+    grep -o "127.0.0.1:[0-9]*" "$tmp/$1.out" | head -1
+}
+
+ours() { # url extra... -> "rps p50_ms mean_ms"
+    local url=$1; shift
+    taskset -c "$CLIENT_CPU" "$WB" load "$url" -c "$CONC" -t "${DURATION}s" --warmup 1s -q --json "$tmp/ours.json" "$@" > /dev/null
+    python3 - "$tmp/ours.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["trials"][0]
+assert not t["errors"], t["errors"]
+print(t["throughput_rps"], t["latency_us"]["p50"] / 1000, t["latency_us"]["mean"] / 1000)
+PY
+}
+
+ms() { # "1.23ms" / "850.00us" / "1.2s" -> ms
+    python3 -c "import re,sys; v,u=re.match(r'([0-9.]+)(us|ms|s)',sys.argv[1]).groups(); print(float(v)*{'us':1e-3,'ms':1,'s':1e3}[u])" "$1"
+}
+
+rows=()
+add() { rows+=("$1|$2|$3|$4|$5|$6"); }
+
+rest=$(serve rest)
+url="http://$rest/payload?size_in_kb=$SIZE_KB"
+taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONC" -d1s "$url" > /dev/null  # warm-up
+out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONC" -d"${DURATION}s" --latency "$url")
+wrk_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+wrk_p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
+read -r o_rps o_p50 _ < <(ours "$url")
+add "HTTP/1.1" "wrk" "$wrk_rps" "$o_rps" "$wrk_p50" "$o_p50"
+
+out=$(taskset -c "$CLIENT_CPU" hey -z "${DURATION}s" -c "$CONC" "$url")
+hey_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+hey_p50=$(awk '/50%% in/ || /50% in/ {print $3 * 1000}' <<<"$out")
+read -r o_rps o_p50 _ < <(ours "$url")
+add "HTTP/1.1" "hey" "$hey_rps" "$o_rps" "$hey_p50" "$o_p50"
+
+out=$(taskset -c "$CLIENT_CPU" h2load -D "$DURATION" -c 1 -m "$CONC" "$url")
+h2_rps=$(awk '/^finished in/ {gsub(",","",$4); print $4}' <<<"$out")
+h2_mean=$(ms "$(awk '/time for request:/ {print $6}' <<<"$out")")
+read -r o_rps _ o_mean < <(ours "$url" --http2 --connections 1)
+add "HTTP/2 (mean)" "h2load" "$h2_rps" "$o_rps" "$h2_mean" "$o_mean"
+
+grpc=$(serve grpc)
+python3 -c "import sys; m=bytes([0x08])+bytes([$SIZE_KB]) if $SIZE_KB<128 else None; sys.stdout.buffer.write(bytes([0,0,0,0,len(m)])+m)" > "$tmp/grpc.bin"
+out=$(taskset -c "$CLIENT_CPU" h2load -D "$DURATION" -c 1 -m "$CONC" -d "$tmp/grpc.bin" \
+    -H "content-type: application/grpc" -H "te: trailers" "http://$grpc/payload.PayloadService/GetLargePayload")
+h2_rps=$(awk '/^finished in/ {gsub(",","",$4); print $4}' <<<"$out")
+h2_mean=$(ms "$(awk '/time for request:/ {print $6}' <<<"$out")")
+read -r o_rps _ o_mean < <(ours "grpc://$grpc" --size-kb "$SIZE_KB" --connections 1)
+add "gRPC (mean)" "h2load" "$h2_rps" "$o_rps" "$h2_mean" "$o_mean"
+
+printf '%s\n' "${rows[@]}" > "$tmp/rows"
+python3 - "$tmp/rows" "${AGREE_WITHIN:-}" "$SIZE_KB" "$CONC" "$DURATION" <<'PY'
+import sys
+within = float(sys.argv[2]) if sys.argv[2] else None
+print(f"same server, same load: {sys.argv[3]} KiB payload, {sys.argv[4]} in flight, {sys.argv[5]} s each; ratio = wirebench / other")
+print(f"{'protocol':<14} {'other':<7} {'req/s other':>12} {'req/s ours':>11} {'ratio':>6}   {'p50 other':>10} {'p50 ours':>9} {'ratio':>6}")
+bad = []
+for line in open(sys.argv[1]):
+    proto, tool, rps_o, rps_w, lat_o, lat_w = line.strip().split("|")
+    rps_o, rps_w, lat_o, lat_w = map(float, (rps_o, rps_w, lat_o, lat_w))
+    r1, r2 = rps_w / rps_o, lat_w / lat_o
+    print(f"{proto:<14} {tool:<7} {rps_o:>12,.0f} {rps_w:>11,.0f} {r1:>6.2f}   {lat_o:>8.2f}ms {lat_w:>7.2f}ms {r2:>6.2f}")
+    if within is not None:
+        bad += [f"{proto} {tool} {name} ratio {r:.2f}" for name, r in (("req/s", r1), ("latency", r2)) if abs(r - 1) > within]
+if bad:
+    print("DISAGREE beyond", within, ":", "; ".join(bad))
+    sys.exit(1)
+PY

@@ -131,6 +131,12 @@ pub struct ServeArgs {
     /// or pool:N (on N blocking threads, like grpcio's thread pool).
     #[arg(long, default_value = "async")]
     pub grpc_exec: wirebench_server::grpc::GrpcExec,
+    /// Close a connection with nothing read or written for this long.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    pub idle_timeout: Duration,
+    /// HTTP/1.1: a request's headers must arrive within this (slowloris).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    pub header_timeout: Duration,
 }
 
 /// Load flags shared by `load` and `bench`. All optional: a preset or the

@@ -27,6 +27,8 @@ use crate::signals::Cancel;
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Thousands of clients need thousands of sockets.
+    crate::provenance::raise_open_files_limit();
     let workers = args.workers.unwrap_or_else(crate::default_threads);
     anyhow::ensure!(workers > 0, "--workers must be at least 1");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -60,6 +62,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     max_records: args.max_records,
                     hop: args.hop,
                     hop_timeout: args.hop_timeout,
+                    idle_timeout: args.idle_timeout,
                 })
             }
         };
@@ -73,6 +76,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let options = ServeOptions {
             tls: tls_config(&args)?,
             grpc_exec: args.grpc_exec,
+            idle_timeout: args.idle_timeout,
+            header_timeout: args.header_timeout,
         };
         let what = match &pipeline {
             Some(config) => match &config.upstream {

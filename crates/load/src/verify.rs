@@ -231,6 +231,30 @@ fn framed_payload_matches(
         && segment_matches(suffix, suffix_at.saturating_sub(data_end), suffix_part)
 }
 
+/// Fuzzing entry: every body check on an arbitrary answer, fed in chunks of
+/// a size the first byte picks. Must never panic.
+pub fn fuzz_entry(data: &[u8]) {
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let chunk = 1 + usize::from(first) % 97;
+    let checks = [
+        BodyCheck::PayloadJson { len: 64 },
+        BodyCheck::PayloadProto { len: 300 },
+        BodyCheck::PayloadBytes { len: 16 },
+        BodyCheck::Exact(Bytes::from_static(b"{\"data\":\"x\"}")),
+        BodyCheck::Summary(Summary::default()),
+        BodyCheck::SummaryProto(Summary::default()),
+    ];
+    for check in &checks {
+        let mut verifier = check.start();
+        for piece in body.chunks(chunk) {
+            verifier.feed(piece);
+        }
+        let _ = verifier.finish();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -162,3 +162,16 @@ async fn cancel_stops_the_run_and_keeps_what_was_measured() {
     assert!(outcome.tally.requests_ok > 0);
     assert!(outcome.measured < Duration::from_secs(2));
 }
+
+#[test]
+fn body_checks_survive_arbitrary_answers() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let len = (state % 400) as usize;
+        let input: Vec<u8> = (0..len).map(|i| (state >> (i % 56)) as u8 ^ b'x').collect();
+        wirebench_load::verify::fuzz_entry(&input);
+    }
+}

@@ -1,10 +1,12 @@
-//! Two results side by side: for every trial present in both, how
+//! Two results side by side: for every configuration present in both
+//! (over the medians of its repetitions), how
 //! throughput, p50, p99 and server CPU per request moved, with the
 //! direction and the size in words; and which trials got slower than a
 //! threshold, for CI.
 
 use crate::format;
 use crate::model::{RunResult, Trial};
+use crate::stats::Spread;
 
 /// A trial's identity across runs: what was measured, not when.
 pub fn trial_key(t: &Trial) -> String {
@@ -104,58 +106,77 @@ pub struct Comparison {
     pub only_after: Vec<String>,
 }
 
-pub fn compare(before: &RunResult, after: &RunResult) -> Comparison {
-    let mut matched = Vec::new();
-    let mut only_before = Vec::new();
-    for a in &before.trials {
-        let key = trial_key(a);
-        match after.trials.iter().find(|b| trial_key(b) == key) {
-            Some(b) => {
-                let mut changes = vec![
-                    Change {
-                        name: "throughput",
-                        unit: Unit::RequestsPerSecond,
-                        before: a.throughput_rps,
-                        after: b.throughput_rps,
-                        higher_is_better: true,
-                    },
-                    Change {
-                        name: "p50",
-                        unit: Unit::Microseconds,
-                        before: a.latency_us.p50 as f64,
-                        after: b.latency_us.p50 as f64,
-                        higher_is_better: false,
-                    },
-                    Change {
-                        name: "p99",
-                        unit: Unit::Microseconds,
-                        before: a.latency_us.p99 as f64,
-                        after: b.latency_us.p99 as f64,
-                        higher_is_better: false,
-                    },
-                ];
-                if let (Some(x), Some(y)) = (
-                    a.costs.server_cpu_ms_per_request,
-                    b.costs.server_cpu_ms_per_request,
-                ) {
-                    changes.push(Change {
-                        name: "server CPU per request",
-                        unit: Unit::Milliseconds,
-                        before: x,
-                        after: y,
-                        higher_is_better: false,
-                    });
-                }
-                matched.push(TrialDiff { key, changes });
-            }
-            None => only_before.push(key),
+/// The trials of one configuration, by key, in the order they first ran.
+fn groups(result: &RunResult) -> Vec<(String, Vec<&Trial>)> {
+    let mut groups: Vec<(String, Vec<&Trial>)> = Vec::new();
+    for trial in result.trials.iter().filter(|t| !t.interrupted) {
+        let key = trial_key(trial);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, trials)) => trials.push(trial),
+            None => groups.push((key, vec![trial])),
         }
     }
-    let only_after = after
-        .trials
-        .iter()
-        .map(trial_key)
-        .filter(|key| !before.trials.iter().any(|a| &trial_key(a) == key))
+    groups
+}
+
+/// The median of `f` over a configuration's repetitions.
+fn median(trials: &[&Trial], f: fn(&Trial) -> Option<f64>) -> Option<f64> {
+    let values: Vec<f64> = trials.iter().filter_map(|t| f(t)).collect();
+    Spread::of(&values).map(|s| s.median)
+}
+
+/// Every configuration present in both results, compared on the medians of
+/// its repetitions (a single trial is its own median).
+pub fn compare(before: &RunResult, after: &RunResult) -> Comparison {
+    let before_groups = groups(before);
+    let after_groups = groups(after);
+    let mut matched = Vec::new();
+    let mut only_before = Vec::new();
+    for (key, a) in &before_groups {
+        let Some((_, b)) = after_groups.iter().find(|(k, _)| k == key) else {
+            only_before.push(key.clone());
+            continue;
+        };
+        let figures: [(&'static str, Unit, bool, fn(&Trial) -> Option<f64>); 4] = [
+            ("throughput", Unit::RequestsPerSecond, true, |t| {
+                Some(t.throughput_rps)
+            }),
+            ("p50", Unit::Microseconds, false, |t| {
+                Some(t.latency_us.p50 as f64)
+            }),
+            ("p99", Unit::Microseconds, false, |t| {
+                Some(t.latency_us.p99 as f64)
+            }),
+            ("server CPU per request", Unit::Milliseconds, false, |t| {
+                t.costs.server_cpu_ms_per_request
+            }),
+        ];
+        let changes = figures
+            .into_iter()
+            .filter_map(|(name, unit, higher_is_better, f)| {
+                Some(Change {
+                    name,
+                    unit,
+                    before: median(a, f)?,
+                    after: median(b, f)?,
+                    higher_is_better,
+                })
+            })
+            .collect();
+        let trials = if a.len() > 1 || b.len() > 1 {
+            format!(" ({} vs {} trials, medians)", a.len(), b.len())
+        } else {
+            String::new()
+        };
+        matched.push(TrialDiff {
+            key: format!("{key}{trials}"),
+            changes,
+        });
+    }
+    let only_after = after_groups
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| !before_groups.iter().any(|(k, _)| k == key))
         .collect();
     Comparison {
         matched,

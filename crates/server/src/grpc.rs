@@ -88,9 +88,17 @@ pub async fn serve(
             GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
         },
     };
+    let accepted: &'static [&'static str] = if json {
+        &[wirebench_proto::json_codec::CONTENT_TYPE]
+    } else {
+        // application/grpc, application/grpc+proto
+        &["application/grpc"]
+    };
     let server = tonic::transport::Server::builder()
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+        .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
+        .layer(crate::grpc_guard::ContentTypeGuard { accepted })
         .layer(tower::util::MapResponseLayer::new(
             move |mut response: http::Response<tonic::body::Body>| {
                 if json {

@@ -13,20 +13,30 @@ use tokio_stream::StreamExt;
 
 use crate::listener::Incoming;
 
-/// How long a client may take to send a request's headers (slowloris).
-pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a client may take to send a request's headers (slowloris:
+/// a client trickling bytes keeps a connection busy but not idle).
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Largest request head (request line and headers) a server reads:
+/// bigger gets 431 (HTTP/1.1) or a stream reset (HTTP/2).
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 pub async fn serve_router(
     router: Router,
     mut incoming: Incoming,
+    header_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEADER_BYTES as u32);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -9,7 +9,9 @@
 //! Shutdown is a parameter ([`serve`] takes a future), as in mini-redis: the
 //! CLI passes SIGINT/SIGTERM, tests pass a oneshot.
 
+pub mod fuzz_entry;
 pub mod grpc;
+mod grpc_guard;
 pub mod handler;
 pub mod http_serve;
 pub mod listener;
@@ -21,6 +23,7 @@ pub mod tls;
 use std::future::Future;
 
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 use wirebench_proto::vocab::{Stack, StackKind};
@@ -45,12 +48,27 @@ pub enum ServeError {
 }
 
 /// How a payload server is set up, besides its stack.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// TLS configuration when the stack is `+tls`.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// gRPC stacks: where handlers run.
     pub grpc_exec: grpc::GrpcExec,
+    /// A connection with nothing read or written this long is closed.
+    pub idle_timeout: Duration,
+    /// HTTP/1.1: a request's headers must arrive within this.
+    pub header_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            grpc_exec: grpc::GrpcExec::Async,
+            idle_timeout: listener::DEFAULT_IDLE_TIMEOUT,
+            header_timeout: http_serve::DEFAULT_HEADER_TIMEOUT,
+        }
+    }
 }
 
 /// Serves the payload service on `listener` until `shutdown` completes, then
@@ -65,10 +83,10 @@ pub async fn serve_payload(
     if stack.tls != options.tls.is_some() {
         return Err(ServeError::TlsMismatch(stack.name()));
     }
-    let incoming = listener::incoming(listener, options.tls);
+    let incoming = listener::incoming(listener, options.tls, options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, handler, shutdown).await;
+            rest::serve(incoming, handler, options.header_timeout, shutdown).await;
             Ok(())
         }
         StackKind::Grpc => grpc::serve(incoming, handler, false, options.grpc_exec, shutdown).await,

@@ -3,6 +3,7 @@
 //! tasks, so a slow handshake never stalls accepting) to the protocol's
 //! server as a stream of connections.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,18 +20,72 @@ use tokio_stream::wrappers::ReceiverStream;
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One accepted connection.
-pub enum ServerStream {
+/// How long a connection may sit with nothing read or written before the
+/// server closes it (slowloris: idle connections must not pile up).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+enum Inner {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// One accepted connection, closed when it has been idle too long.
+pub struct ServerStream {
+    inner: Inner,
+    idle: IdleTimer,
+}
+
+/// Fires when nothing has moved for `limit`. Activity only records a time;
+/// the timer is re-armed lazily when it fires early, so the busy path pays
+/// no timer work.
+struct IdleTimer {
+    limit: Duration,
+    last_activity: tokio::time::Instant,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl IdleTimer {
+    fn new(limit: Duration) -> IdleTimer {
+        let now = tokio::time::Instant::now();
+        IdleTimer {
+            limit,
+            last_activity: now,
+            sleep: Box::pin(tokio::time::sleep_until(now + limit)),
+        }
+    }
+
+    fn touch(&mut self) {
+        self.last_activity = tokio::time::Instant::now();
+    }
+
+    /// Ready(error) once the connection has been idle for the limit.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        loop {
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let deadline = self.last_activity + self.limit;
+            if tokio::time::Instant::now() >= deadline {
+                return Poll::Ready(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection idle too long",
+                ));
+            }
+            self.sleep.as_mut().reset(deadline);
+        }
+    }
 }
 
 /// Accepted connections, ready to speak the protocol.
 pub type Incoming = ReceiverStream<io::Result<ServerStream>>;
 
 /// Accepts on `listener` (with TLS when `tls` is given) until the returned
-/// stream is dropped.
-pub fn incoming(listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) -> Incoming {
+/// stream is dropped; connections idle for `idle_timeout` are closed.
+pub fn incoming(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    idle_timeout: Duration,
+) -> Incoming {
     let (tx, rx) = mpsc::channel(256);
     let acceptor = tls.map(TlsAcceptor::from);
     tokio::spawn(async move {
@@ -50,7 +105,11 @@ pub fn incoming(listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) -
             let _ = stream.set_nodelay(true);
             match &acceptor {
                 None => {
-                    if tx.send(Ok(ServerStream::Plain(stream))).await.is_err() {
+                    let stream = ServerStream {
+                        inner: Inner::Plain(stream),
+                        idle: IdleTimer::new(idle_timeout),
+                    };
+                    if tx.send(Ok(stream)).await.is_err() {
                         return;
                     }
                 }
@@ -60,7 +119,11 @@ pub fn incoming(listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>) -
                         if let Ok(Ok(tls)) =
                             tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                         {
-                            let _ = tx.send(Ok(ServerStream::Tls(Box::new(tls)))).await;
+                            let stream = ServerStream {
+                                inner: Inner::Tls(Box::new(tls)),
+                                idle: IdleTimer::new(idle_timeout),
+                            };
+                            let _ = tx.send(Ok(stream)).await;
                         }
                     });
                 }
@@ -76,9 +139,45 @@ impl AsyncRead for ServerStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        match result {
+            Poll::Pending => this.idle.poll_expired(cx).map(Err),
+            ready => {
+                if buf.filled().len() > before {
+                    this.idle.touch();
+                }
+                ready
+            }
+        }
+    }
+}
+
+impl ServerStream {
+    /// Runs a write, notes progress, and times out a write stuck for the
+    /// idle limit (a client that stops reading).
+    fn write_with<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(
+            Pin<&mut (dyn AsyncWrite + Unpin + Send)>,
+            &mut Context<'_>,
+        ) -> Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        let result = match &mut self.inner {
+            Inner::Plain(s) => write(Pin::new(s), cx),
+            Inner::Tls(s) => write(Pin::new(s.as_mut()), cx),
+        };
+        match result {
+            Poll::Pending => self.idle.poll_expired(cx).map(Err),
+            ready => {
+                self.idle.touch();
+                ready
+            }
         }
     }
 }
@@ -89,10 +188,7 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
+        self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -100,30 +196,25 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
+        self.get_mut()
+            .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            ServerStream::Plain(s) => s.is_write_vectored(),
-            ServerStream::Tls(s) => s.is_write_vectored(),
+        match &self.inner {
+            Inner::Plain(s) => s.is_write_vectored(),
+            Inner::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        self.get_mut().write_with(cx, |s, cx| s.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

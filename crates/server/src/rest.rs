@@ -33,9 +33,10 @@ const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 pub async fn serve(
     incoming: Incoming,
     handler: PayloadHandler,
+    header_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    crate::http_serve::serve_router(router(handler), incoming, shutdown).await;
+    crate::http_serve::serve_router(router(handler), incoming, header_timeout, shutdown).await;
 }
 
 /// The protobuf media type of the `rest-proto` stack.
@@ -62,12 +63,7 @@ async fn get_payload(
     headers: HeaderMap,
     Query(query): Query<PayloadQuery>,
 ) -> Result<Response, RestError> {
-    let size_in_kb = match query.size_in_kb.as_deref() {
-        None => 1,
-        Some(text) => text.trim().parse::<i64>().map_err(|_| {
-            RequestError::InvalidArgument(format!("size_in_kb must be an integer, got '{text}'"))
-        })?,
-    };
+    let size_in_kb = parse_size(query.size_in_kb.as_deref())?;
     let data = handler.payload(size_in_kb)?;
     Ok(if wants_protobuf(&headers) {
         protobuf(&PayloadResponse { data })
@@ -97,21 +93,63 @@ async fn echo(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
+    let (encoding, data) = decode_echo(content_type, body)?;
+    let echoed = handler.echo(data)?;
+    Ok(match encoding {
+        Encoding::Protobuf => protobuf(&EchoMessage { data: echoed }),
+        Encoding::Json => json_data(&echoed),
+    })
+}
+
+/// How a REST body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Protobuf,
+}
+
+/// Why an `/echo` body was refused (400 or 415).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EchoError {
+    UnsupportedMediaType,
+    Malformed(String),
+}
+
+/// Decodes an `/echo` body by its content type: the data to send back.
+pub fn decode_echo(content_type: &str, body: Bytes) -> Result<(Encoding, Bytes), EchoError> {
     if content_type.starts_with(PROTOBUF) {
-        let message = EchoMessage::decode(body).map_err(|err| {
-            RequestError::InvalidArgument(format!("malformed protobuf body: {err}"))
-        })?;
-        let data = handler.echo(message.data)?;
-        return Ok(protobuf(&EchoMessage { data }));
+        let message = EchoMessage::decode(body)
+            .map_err(|err| EchoError::Malformed(format!("malformed protobuf body: {err}")))?;
+        return Ok((Encoding::Protobuf, message.data));
     }
     if !content_type.starts_with("application/json") {
-        return Err(RestError::UnsupportedMediaType);
+        return Err(EchoError::UnsupportedMediaType);
     }
     let message: DataJson<'_> = serde_json::from_slice(&body)
-        .map_err(|err| RequestError::InvalidArgument(format!("malformed JSON body: {err}")))?;
-    let data = Bytes::copy_from_slice(message.data.as_bytes());
-    let echoed = handler.echo(data)?;
-    Ok(json_data(&echoed))
+        .map_err(|err| EchoError::Malformed(format!("malformed JSON body: {err}")))?;
+    Ok((
+        Encoding::Json,
+        Bytes::copy_from_slice(message.data.as_bytes()),
+    ))
+}
+
+/// `size_in_kb` from the query: missing means 1 (as in seed 000).
+pub fn parse_size(text: Option<&str>) -> Result<i64, RequestError> {
+    match text {
+        None => Ok(1),
+        Some(text) => text.trim().parse::<i64>().map_err(|_| {
+            RequestError::InvalidArgument(format!("size_in_kb must be an integer, got '{text}'"))
+        }),
+    }
+}
+
+impl From<EchoError> for RestError {
+    fn from(err: EchoError) -> Self {
+        match err {
+            EchoError::UnsupportedMediaType => RestError::UnsupportedMediaType,
+            EchoError::Malformed(why) => RestError::Request(RequestError::InvalidArgument(why)),
+        }
+    }
 }
 
 async fn not_found() -> Response {

@@ -61,7 +61,7 @@ async fn connection(mut stream: ServerStream, handler: PayloadHandler) {
         if stream.read_exact(&mut request[..8]).await.is_err() {
             return;
         }
-        let size_in_kb = i64::from_le_bytes(request[..8].try_into().expect("8 bytes"));
+        let size_in_kb = decode_request(&request[..8]).expect("8 bytes were read");
         let answer = match handler.payload(size_in_kb) {
             Ok(data) => data,
             Err(err) => {
@@ -79,6 +79,14 @@ async fn connection(mut stream: ServerStream, handler: PayloadHandler) {
             return;
         }
     }
+}
+
+/// A request's body: the size asked for, 8 bytes little-endian.
+pub fn decode_request(body: &[u8]) -> Result<i64, String> {
+    let bytes: [u8; 8] = body
+        .try_into()
+        .map_err(|_| format!("a request is 8 bytes, got {}", body.len()))?;
+    Ok(i64::from_le_bytes(bytes))
 }
 
 async fn refuse(stream: &mut ServerStream, why: &str) -> std::io::Result<()> {

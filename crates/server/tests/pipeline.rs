@@ -34,6 +34,7 @@ async fn start_role(
         max_records: 10_000,
         hop,
         hop_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(60),
     };
     tokio::spawn(serve_pipeline(
         stack,

@@ -49,7 +49,11 @@ pub async fn serve(
     let config = Arc::new(config);
     let mut server = tonic::transport::Server::builder()
         .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
-        .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES);
+        .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
+        .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
+        .layer(crate::grpc_guard::ContentTypeGuard {
+            accepted: &["application/grpc"],
+        });
     let router = match config.role {
         Role::Producer => {
             health_reporter
@@ -84,7 +88,10 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(health)
-        .serve_with_incoming_shutdown(crate::listener::incoming(listener, None), shutdown)
+        .serve_with_incoming_shutdown(
+            crate::listener::incoming(listener, None, config.idle_timeout),
+            shutdown,
+        )
         .await
         .map_err(ServeError::Grpc)
 }

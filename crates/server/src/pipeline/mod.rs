@@ -140,6 +140,8 @@ pub struct PipelineConfig {
     pub max_records: u32,
     pub hop: HopMode,
     pub hop_timeout: Duration,
+    /// A connection with nothing read or written this long is closed.
+    pub idle_timeout: Duration,
 }
 
 /// Why a pipeline request failed.

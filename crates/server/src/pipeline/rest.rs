@@ -31,10 +31,15 @@ pub async fn serve(
     config: PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Rest)
+    let incoming = crate::listener::incoming(listener, None, config.idle_timeout);
+    crate::http_serve::serve_router(
+        router(config),
+        incoming,
+        crate::http_serve::DEFAULT_HEADER_TIMEOUT,
+        shutdown,
+    )
+    .await;
+    Ok(())
 }
 
 #[derive(Clone)]

@@ -1,0 +1,173 @@
+//! Faults around a run: SIGTERM of bench (like Ctrl-C: no server left, the
+//! partial result written), 10,000 concurrent users over HTTP/1.1 (10,000
+//! sockets: wirebench raises its open-files limit itself), and a server
+//! process holding many idle connections with bounded memory until its idle
+//! timeout closes them.
+
+mod common;
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+
+#[test]
+fn sigterm_writes_the_partial_result_and_leaves_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("partial.json");
+    let marker = marker(7);
+    let child = spawn(
+        wirebench()
+            .args([
+                "bench",
+                "-t",
+                "60s",
+                "-c",
+                "2",
+                "--size-kb",
+                "1",
+                "--warmup",
+                "0s",
+                "-q",
+            ])
+            .args(["--max-size-kb", &marker, "--json"])
+            .arg(&json),
+    );
+    assert!(
+        eventually(Duration::from_secs(15), || servers_with_marker(&marker)
+            .len()
+            == 1),
+        "the server did not start"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, libc::SIGTERM);
+    let (output, _) = wait_with_limit(child, Duration::from_secs(10));
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = read_json(&json);
+    assert_eq!(result["run"]["interrupted"], true);
+    assert!(result["trials"][0]["requests_ok"].as_u64().unwrap() > 0);
+    assert!(
+        eventually(Duration::from_secs(5), || servers_with_marker(&marker)
+            .is_empty()),
+        "servers left behind"
+    );
+}
+
+#[test]
+fn ten_thousand_users_over_http1_are_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("10k.json");
+    let output = wirebench()
+        .args([
+            "bench", "--stacks", "rest", "-u", "10000", "-r", "5000", "-t", "4s", "--warmup", "3s",
+        ])
+        .args(["--size-kb", "1", "--timeout", "30s", "-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let trial = &read_json(&json)["trials"][0];
+    assert_eq!(trial["connections"], 10_000);
+    assert_eq!(
+        trial["errors"],
+        serde_json::json!({}),
+        "{}",
+        trial["error_examples"]
+    );
+    assert!(
+        trial["requests_ok"].as_u64().unwrap() > 10_000,
+        "every user sent"
+    );
+    let client = trial["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "client")
+        .unwrap();
+    eprintln!(
+        "10,000 users: {} ok, client RSS peak {} MiB, server RSS peak {} MiB",
+        trial["requests_ok"],
+        client["rss_peak_bytes"].as_u64().unwrap() >> 20,
+        trial["costs"]["server_rss_peak_bytes"].as_u64().unwrap() >> 20
+    );
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn idle_connections_cost_bounded_memory_and_are_closed() {
+    use std::io::{Read, Write};
+    let (server, addr) = start_listening(wirebench().args([
+        "serve",
+        "payload",
+        "--stack",
+        "rest",
+        "--port",
+        "0",
+        "--workers",
+        "1",
+        "--idle-timeout",
+        "2s",
+        "--header-timeout",
+        "30s",
+    ]));
+    let pid = server.0.id();
+    let before = rss_kib(pid);
+    // 2,000 slowloris clients, each with half a request line sent.
+    let mut clients: Vec<TcpStream> = (0..2000)
+        .map(|_| {
+            let mut c = TcpStream::connect(&addr).unwrap();
+            c.write_all(b"GET /payload?size").unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let held = rss_kib(pid);
+    let per_connection = (held.saturating_sub(before)) as f64 * 1024.0 / 2000.0;
+    eprintln!(
+        "2,000 idle connections: server RSS {before} KiB -> {held} KiB ({per_connection:.0} bytes each)"
+    );
+    assert!(
+        held - before < 64 * 1024,
+        "RSS grew by {} KiB",
+        held - before
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let mut closed = 0;
+    for client in &mut clients {
+        client
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        if matches!(client.read(&mut buf), Ok(0) | Err(_)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 2000, "idle connections left open by the server");
+    // And it still serves.
+    let mut fresh = TcpStream::connect(&addr).unwrap();
+    fresh
+        .write_all(b"GET /payload HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    fresh.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+}

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wirebench_server::fuzz_entry::grpc_json(data));

@@ -125,6 +125,10 @@ fn median(trials: &[&Trial], f: fn(&Trial) -> Option<f64>) -> Option<f64> {
     Spread::of(&values).map(|s| s.median)
 }
 
+/// A compared figure: its name, unit, whether more is better, and how to
+/// read it off a trial.
+type Figure = (&'static str, Unit, bool, fn(&Trial) -> Option<f64>);
+
 /// Every configuration present in both results, compared on the medians of
 /// its repetitions (a single trial is its own median).
 pub fn compare(before: &RunResult, after: &RunResult) -> Comparison {
@@ -137,7 +141,7 @@ pub fn compare(before: &RunResult, after: &RunResult) -> Comparison {
             only_before.push(key.clone());
             continue;
         };
-        let figures: [(&'static str, Unit, bool, fn(&Trial) -> Option<f64>); 4] = [
+        let figures: [Figure; 4] = [
             ("throughput", Unit::RequestsPerSecond, true, |t| {
                 Some(t.throughput_rps)
             }),

@@ -73,53 +73,56 @@ fn bench_compares_both_stacks_and_writes_the_result() {
 }
 
 #[test]
-fn ctrl_c_writes_the_partial_result_and_leaves_no_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("partial.json");
-    let marker = marker(2);
-    let child = spawn(
-        wirebench()
-            .args([
-                "bench",
-                "-t",
-                "60s",
-                "-c",
-                "2",
-                "--size-kb",
-                "1",
-                "--warmup",
-                "0s",
-            ])
-            .args(["--max-size-kb", &marker, "--json"])
-            .arg(&json),
-    );
-    assert!(
-        eventually(Duration::from_secs(15), || servers_with_marker(&marker)
-            .len()
-            == 1),
-        "the server did not start"
-    );
-    std::thread::sleep(Duration::from_millis(1500));
-    signal(&child, libc::SIGINT);
-    let (output, elapsed) = wait_with_limit(child, Duration::from_secs(10));
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?} to stop");
-    let result = read_json(&json);
-    assert_eq!(result["run"]["interrupted"], true);
-    let trials = result["trials"].as_array().unwrap();
-    assert_eq!(trials.len(), 1, "only the interrupted first trial ran");
-    assert_eq!(trials[0]["interrupted"], true);
-    assert!(trials[0]["requests_ok"].as_u64().unwrap() > 0);
-    assert!(
-        eventually(Duration::from_secs(5), || servers_with_marker(&marker)
-            .is_empty()),
-        "servers left behind"
-    );
+fn ctrl_c_and_sigterm_write_the_partial_result_and_leave_no_server() {
+    for (i, sig) in [libc::SIGINT, libc::SIGTERM].into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("partial.json");
+        let marker = marker(2 + 5 * i as u64);
+        let child = spawn(
+            wirebench()
+                .args([
+                    "bench",
+                    "-t",
+                    "60s",
+                    "-c",
+                    "2",
+                    "--size-kb",
+                    "1",
+                    "--warmup",
+                    "0s",
+                    "-q",
+                ])
+                .args(["--max-size-kb", &marker, "--json"])
+                .arg(&json),
+        );
+        assert!(
+            eventually(Duration::from_secs(15), || servers_with_marker(&marker)
+                .len()
+                == 1),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        signal(&child, sig);
+        let (output, elapsed) = wait_with_limit(child, Duration::from_secs(10));
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "signal {sig}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(elapsed < Duration::from_secs(6), "took {elapsed:?} to stop");
+        let result = read_json(&json);
+        assert_eq!(result["run"]["interrupted"], true);
+        let trials = result["trials"].as_array().unwrap();
+        assert_eq!(trials.len(), 1, "only the interrupted first trial ran");
+        assert_eq!(trials[0]["interrupted"], true);
+        assert!(trials[0]["requests_ok"].as_u64().unwrap() > 0);
+        assert!(
+            eventually(Duration::from_secs(5), || servers_with_marker(&marker)
+                .is_empty()),
+            "servers left behind"
+        );
+    }
 }
 
 #[test]

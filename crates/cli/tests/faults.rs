@@ -1,5 +1,5 @@
-//! Faults around a run: SIGTERM of bench (like Ctrl-C: no server left, the
-//! partial result written), 10,000 concurrent users over HTTP/1.1 (10,000
+//! Faults around a run (Ctrl-C and SIGTERM of bench are in bench.rs):
+//! 10,000 concurrent users over HTTP/1.1 (10,000
 //! sockets: wirebench raises its open-files limit itself), and a server
 //! process holding many idle connections with bounded memory until its idle
 //! timeout closes them.
@@ -10,53 +10,6 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
-
-#[test]
-fn sigterm_writes_the_partial_result_and_leaves_no_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("partial.json");
-    let marker = marker(7);
-    let child = spawn(
-        wirebench()
-            .args([
-                "bench",
-                "-t",
-                "60s",
-                "-c",
-                "2",
-                "--size-kb",
-                "1",
-                "--warmup",
-                "0s",
-                "-q",
-            ])
-            .args(["--max-size-kb", &marker, "--json"])
-            .arg(&json),
-    );
-    assert!(
-        eventually(Duration::from_secs(15), || servers_with_marker(&marker)
-            .len()
-            == 1),
-        "the server did not start"
-    );
-    std::thread::sleep(Duration::from_millis(1500));
-    signal(&child, libc::SIGTERM);
-    let (output, _) = wait_with_limit(child, Duration::from_secs(10));
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result = read_json(&json);
-    assert_eq!(result["run"]["interrupted"], true);
-    assert!(result["trials"][0]["requests_ok"].as_u64().unwrap() > 0);
-    assert!(
-        eventually(Duration::from_secs(5), || servers_with_marker(&marker)
-            .is_empty()),
-        "servers left behind"
-    );
-}
 
 #[test]
 fn ten_thousand_users_over_http1_are_held() {

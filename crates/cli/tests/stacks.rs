@@ -9,31 +9,9 @@ use common::*;
 use serde_json::Value;
 
 fn bench(args: &[&str]) -> (Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("r.json");
-    let output = wirebench()
-        .args([
-            "bench",
-            "-q",
-            "--warmup",
-            "200ms",
-            "--size-kb",
-            "8",
-            "-c",
-            "4",
-        ])
-        .args(args)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (read_json(&json), stdout)
+    let mut all = vec!["-q", "--warmup", "200ms", "--size-kb", "8", "-c", "4"];
+    all.extend_from_slice(args);
+    bench_json(&all)
 }
 
 #[test]

@@ -206,6 +206,29 @@ fn timeout_failure(timeout: Duration) -> RequestFailure {
     )
 }
 
+/// Runs `exchange` on a connection that carries one request at a time
+/// (HTTP/1.1, TCP): senders sharing it take turns; a connection whose
+/// request failed or timed out may be out of step with the server, so it is
+/// dropped and the next request opens a fresh one.
+async fn one_at_a_time<C>(
+    slot: &tokio::sync::Mutex<Option<C>>,
+    timeout: Duration,
+    exchange: impl AsyncFnOnce(&mut Option<C>) -> Result<u64, RequestFailure>,
+) -> Result<u64, RequestFailure> {
+    let mut connection = slot.lock().await;
+    match tokio::time::timeout(timeout, exchange(&mut connection)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(failure)) => {
+            *connection = None;
+            Err(failure)
+        }
+        Err(_) => {
+            *connection = None;
+            Err(timeout_failure(timeout))
+        }
+    }
+}
+
 fn connect_failure(err: std::io::Error) -> RequestFailure {
     RequestFailure::new(ErrorKind::Connect, err)
 }

@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wirebench_load::client::connector::ClientStream;
 use wirebench_load::{Client, Connector, ErrorKind, LoadModel, StopAt, TlsClient, Trust, run};
 use wirebench_proto::vocab::{Stack, StackKind};
 use wirebench_server::tls::CertifiedKey;
@@ -45,7 +44,7 @@ async fn every_stack_answers_over_tls_with_its_alpn() {
             tls: Some(tls.clone()),
             wire: Default::default(),
         };
-        let ClientStream::Tls(stream) = connector.connect().await.unwrap() else {
+        let tokio_util::either::Either::Right(stream) = connector.connect().await.unwrap() else {
             panic!("{stack}: not TLS");
         };
         assert_eq!(

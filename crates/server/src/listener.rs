@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::either::Either;
 
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,10 +25,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// server closes it (slowloris: idle connections must not pile up).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-enum Inner {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
+/// Plain or TLS (tokio-util's `Either` forwards every read and write).
+type Inner = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
 /// One accepted connection, closed when it has been idle too long.
 pub struct ServerStream {
@@ -106,7 +105,7 @@ pub fn incoming(
             match &acceptor {
                 None => {
                     let stream = ServerStream {
-                        inner: Inner::Plain(stream),
+                        inner: Either::Left(stream),
                         idle: IdleTimer::new(idle_timeout),
                     };
                     if tx.send(Ok(stream)).await.is_err() {
@@ -120,7 +119,7 @@ pub fn incoming(
                             tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                         {
                             let stream = ServerStream {
-                                inner: Inner::Tls(Box::new(tls)),
+                                inner: Either::Right(Box::new(tls)),
                                 idle: IdleTimer::new(idle_timeout),
                             };
                             let _ = tx.send(Ok(stream)).await;
@@ -141,11 +140,7 @@ impl AsyncRead for ServerStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let result = match &mut this.inner {
-            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        };
-        match result {
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Pending => this.idle.poll_expired(cx).map(Err),
             ready => {
                 if buf.filled().len() > before {
@@ -163,16 +158,9 @@ impl ServerStream {
     fn write_with<T>(
         &mut self,
         cx: &mut Context<'_>,
-        write: impl FnOnce(
-            Pin<&mut (dyn AsyncWrite + Unpin + Send)>,
-            &mut Context<'_>,
-        ) -> Poll<io::Result<T>>,
+        write: impl FnOnce(Pin<&mut Inner>, &mut Context<'_>) -> Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
-        let result = match &mut self.inner {
-            Inner::Plain(s) => write(Pin::new(s), cx),
-            Inner::Tls(s) => write(Pin::new(s.as_mut()), cx),
-        };
-        match result {
+        match write(Pin::new(&mut self.inner), cx) {
             Poll::Pending => self.idle.poll_expired(cx).map(Err),
             ready => {
                 self.idle.touch();
@@ -201,10 +189,7 @@ impl AsyncWrite for ServerStream {
     }
 
     fn is_write_vectored(&self) -> bool {
-        match &self.inner {
-            Inner::Plain(s) => s.is_write_vectored(),
-            Inner::Tls(s) => s.is_write_vectored(),
-        }
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -212,10 +197,7 @@ impl AsyncWrite for ServerStream {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

@@ -181,3 +181,24 @@ pub fn run(command: &mut Command) -> (bool, String) {
     );
     (output.status.success(), text)
 }
+
+/// Runs `wirebench bench ARGS --json FILE`, asserts it succeeded, and
+/// returns the result and what it printed.
+pub fn bench_json(args: &[&str]) -> (serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let output = wirebench()
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (read_json(&json), stdout)
+}

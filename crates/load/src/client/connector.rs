@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tokio_util::either::Either;
 
 /// Bytes that crossed the sockets of one client, both directions.
 #[derive(Debug, Default)]
@@ -127,12 +128,12 @@ impl Connector {
             wire: Arc::clone(&self.wire),
         };
         match &self.tls {
-            None => Ok(ClientStream::Plain(counted)),
+            None => Ok(Either::Left(counted)),
             Some(tls) => {
                 let stream = TlsConnector::from(Arc::clone(&tls.config))
                     .connect(tls.server_name.clone(), counted)
                     .await?;
-                Ok(ClientStream::Tls(Box::new(stream)))
+                Ok(Either::Right(Box::new(stream)))
             }
         }
     }
@@ -202,70 +203,9 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// A client connection, plain or TLS.
-#[derive(Debug)]
-pub enum ClientStream {
-    Plain(Counted),
-    Tls(Box<TlsStream<Counted>>),
-}
-
-impl AsyncRead for ClientStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ClientStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            ClientStream::Plain(s) => s.is_write_vectored(),
-            ClientStream::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            ClientStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+/// A client connection, plain or TLS (tokio-util's `Either` forwards every
+/// read and write, vectored ones included).
+pub type ClientStream = Either<Counted, Box<TlsStream<Counted>>>;
 
 /// Accepts any server certificate: wirebench's own servers use self-signed
 /// certificates made at start. Signatures are still checked, so the

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use super::connector::ClientStream;
-use super::{Connector, HttpTarget, SetupError, connect_failure, timeout_failure};
+use super::{Connector, HttpTarget, SetupError, connect_failure, one_at_a_time};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyVerifier;
 
@@ -85,21 +85,11 @@ impl Http1Client {
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let mut slot = self.connections[sender_id % self.connections.len()]
-            .lock()
-            .await;
-        match tokio::time::timeout(timeout, self.exchange(&mut slot)).await {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(failure)) => {
-                // Out of step with the server, or closed: start afresh.
-                *slot = None;
-                Err(failure)
-            }
-            Err(_) => {
-                *slot = None;
-                Err(timeout_failure(timeout))
-            }
-        }
+        let slot = &self.connections[sender_id % self.connections.len()];
+        one_at_a_time(slot, timeout, async |connection| {
+            self.exchange(connection).await
+        })
+        .await
     }
 
     async fn exchange(&self, slot: &mut Option<Connection>) -> Result<u64, RequestFailure> {

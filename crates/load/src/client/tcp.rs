@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 use super::connector::ClientStream;
-use super::{Connector, connect_failure, timeout_failure};
+use super::{Connector, connect_failure, one_at_a_time};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
@@ -48,21 +48,11 @@ impl TcpClient {
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let mut slot = self.connections[sender_id % self.connections.len()]
-            .lock()
-            .await;
-        let result = tokio::time::timeout(timeout, self.exchange(&mut slot)).await;
-        match result {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(failure)) => {
-                *slot = None;
-                Err(failure)
-            }
-            Err(_) => {
-                *slot = None;
-                Err(timeout_failure(timeout))
-            }
-        }
+        let slot = &self.connections[sender_id % self.connections.len()];
+        one_at_a_time(slot, timeout, async |connection| {
+            self.exchange(connection).await
+        })
+        .await
     }
 
     async fn exchange(

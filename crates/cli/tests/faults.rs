@@ -82,6 +82,7 @@ fn idle_connections_cost_bounded_memory_and_are_closed() {
         "--header-timeout",
         "30s",
     ]));
+    let server = Guard(server);
     let pid = server.0.id();
     let before = rss_kib(pid);
     // 2,000 slowloris clients, each with half a request line sent.

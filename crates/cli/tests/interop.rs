@@ -16,12 +16,13 @@ const PROTO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
 const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers");
 
 fn serve(args: &[&str]) -> (Guard, String) {
-    start_listening(
-        wirebench()
-            .arg("serve")
-            .args(args)
-            .args(["--port", "0", "--workers", "1"]),
-    )
+    let (child, addr) = start_listening(wirebench().arg("serve").args(args).args([
+        "--port",
+        "0",
+        "--workers",
+        "1",
+    ]));
+    (Guard(child), addr)
 }
 
 #[test]
@@ -278,8 +279,9 @@ fn our_engine_drives_python_servers_of_the_seed_contracts() {
         assert!(ok, "{url}: {out}");
         read_json(&json)["trials"][0].clone()
     };
-    let (_rest, rest) =
+    let (rest_child, rest) =
         start_listening(Command::new(peers.python()).arg(format!("{PEERS_DIR}/rest_server.py")));
+    let _rest = Guard(rest_child);
     let trial = load(
         &format!("http://{rest}/payload?size_in_kb=16"),
         &["-n", "300", "-c", "10"],
@@ -300,11 +302,12 @@ fn our_engine_drives_python_servers_of_the_seed_contracts() {
     );
 
     for flavour in [&[][..], &["--aio"][..]] {
-        let (_grpc, grpc) = start_listening(
+        let (grpc_child, grpc) = start_listening(
             Command::new(peers.python())
                 .arg(format!("{PEERS_DIR}/grpc_server.py"))
                 .args(flavour),
         );
+        let _grpc = Guard(grpc_child);
         let trial = load(
             &format!("grpc://{grpc}"),
             &["--size-kb", "16", "-n", "300", "-c", "10"],

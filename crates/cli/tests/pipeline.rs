@@ -4,22 +4,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::*;
 
+/// A pipeline role, killed on drop.
 struct Role {
-    child: Child,
+    _child: Guard,
     addr: String,
-}
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve(stack: &str, role: &str, port: &str, upstream: Option<&str>) -> Role {
@@ -40,17 +32,11 @@ fn serve(stack: &str, role: &str, port: &str, upstream: Option<&str>) -> Role {
     if let Some(upstream) = upstream {
         command.args(["--upstream", upstream]);
     }
-    let mut child = spawn(&mut command);
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
-    Role { child, addr }
+    let (child, addr) = start_listening(&mut command);
+    Role {
+        _child: Guard(child),
+        addr,
+    }
 }
 
 fn load(args: &[&str]) -> (bool, String, String) {

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Child;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use common::*;
 /// Starts `wirebench serve payload --stack STACK --port 0`; returns the
 /// child and the address it printed.
 fn serve(stack: &str) -> (Child, String) {
-    let mut child = spawn(wirebench().args([
+    start_listening(wirebench().args([
         "serve",
         "payload",
         "--stack",
@@ -22,17 +21,7 @@ fn serve(stack: &str) -> (Child, String) {
         "0",
         "--workers",
         "1",
-    ]));
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
-    (child, addr)
+    ]))
 }
 
 #[test]

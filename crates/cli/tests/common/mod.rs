@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod wire;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -138,8 +140,9 @@ impl Drop for Guard {
     }
 }
 
-/// Starts `command` and waits for its "listening on ADDR" line.
-pub fn start_listening(command: &mut Command) -> (Guard, String) {
+/// Starts `command` and waits for its "listening on ADDR" line. Wrap the
+/// child in a [`Guard`] to have it killed on drop.
+pub fn start_listening(command: &mut Command) -> (Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = spawn(command);
     let stdout = child.stdout.take().unwrap();
@@ -165,7 +168,7 @@ pub fn start_listening(command: &mut Command) -> (Guard, String) {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned();
-    (Guard(child), addr)
+    (child, addr)
 }
 
 /// Runs a command, returns (success, stdout + stderr).

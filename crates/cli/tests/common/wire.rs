@@ -1,0 +1,277 @@
+//! What the abuse tests share: servers with short timeouts, raw-socket and
+//! raw-HTTP/2 exchanges, the "still serves" check, the cases every HTTP
+//! server faces, and the printed table of what was sent and what came back.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wirebench::args::BenchWorkload;
+use wirebench_load::Client;
+use wirebench_proto::vocab::Stack;
+use wirebench_server::pipeline::{HopMode, PipelineConfig, Role};
+use wirebench_server::{PayloadHandler, ServeOptions};
+
+pub const IDLE: Duration = Duration::from_secs(1);
+pub const HEADER: Duration = Duration::from_secs(1);
+
+thread_local! {
+    /// What this test's cases sent and what came back, for its table.
+    static TABLE: RefCell<Vec<(String, u32, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn record(kind: &str, sent: u32, outcome: &str) {
+    TABLE.with(|t| {
+        t.borrow_mut()
+            .push((kind.to_owned(), sent, outcome.to_owned()))
+    });
+}
+
+pub async fn payload_server(stack: Stack) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = ServeOptions {
+        idle_timeout: IDLE,
+        header_timeout: HEADER,
+        ..ServeOptions::default()
+    };
+    tokio::spawn(wirebench_server::serve_payload(
+        stack,
+        listener,
+        PayloadHandler::new(256),
+        options,
+        std::future::pending(),
+    ));
+    addr
+}
+
+pub async fn pipeline_server(stack: Stack, role: Role) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = PipelineConfig {
+        role,
+        upstream: None,
+        default_records: 10,
+        max_records: 1000,
+        hop: HopMode::Stream,
+        hop_timeout: Duration::from_secs(1),
+        idle_timeout: IDLE,
+    };
+    tokio::spawn(wirebench_server::pipeline::serve_pipeline(
+        stack,
+        listener,
+        config,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// A correct request gets a correct answer.
+pub async fn assert_serves(stack: Stack, addr: SocketAddr, after: &str) {
+    let target =
+        wirebench::bench::front_target(BenchWorkload::Payload, stack, addr, 4, 10, None).unwrap();
+    let client = Client::new(&target, 1).await.unwrap();
+    let answer = client.call(0, Duration::from_secs(5)).await;
+    assert!(answer.is_ok(), "{stack} after {after}: {answer:?}");
+}
+
+/// Sends `bytes`, then reads until the server closes or `wait` passes.
+/// Returns what came back and whether the connection was closed.
+pub async fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> (Vec<u8>, bool) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let _ = stream.write_all(bytes).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (got, true),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (got, false),
+        }
+    }
+}
+
+pub fn status_line(reply: &[u8]) -> String {
+    String::from_utf8_lossy(reply)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub fn http(method: &str, path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// HTTP/2 connection preface and an empty SETTINGS frame.
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// Sends part of a request, then resets the connection (RST, not FIN).
+pub async fn rst_mid_request(addr: SocketAddr, partial: &[u8]) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(partial).await.unwrap();
+    // SO_LINGER 0 makes the close a reset; it does not block with 0.
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(stream);
+}
+
+/// Cases every HTTP server (REST and gRPC, payload and pipeline) faces.
+pub async fn http_level_cases(name: &str, stack: Stack, addr: SocketAddr, check: bool) {
+    let (reply, closed) = exchange(addr, b"HELLO WORLD\r\n\r\n", Duration::from_secs(3)).await;
+    assert!(closed, "{name}: invalid request left open");
+    record(
+        &format!("{name}: invalid HTTP request line"),
+        1,
+        &format!("closed ({})", status_or_empty(&reply)),
+    );
+
+    let mut broken = b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".to_vec();
+    broken.extend_from_slice(&[0; 32]);
+    let (reply, closed) = exchange(addr, &broken, Duration::from_secs(3)).await;
+    assert!(closed, "{name}: broken preface left open");
+    record(
+        &format!("{name}: broken HTTP/2 preface"),
+        1,
+        &format!("closed ({})", status_or_empty(&reply)),
+    );
+
+    let mut garbage = PREFACE.to_vec();
+    garbage.extend_from_slice(&[0xff, 0xff, 0xff, 0xee, 0x00, 0x7f, 0xff, 0xff, 0xff]);
+    garbage.extend_from_slice(&[0xab; 64]);
+    let (reply, closed) = exchange(addr, &garbage, Duration::from_secs(3)).await;
+    let goaway = reply.windows(4).any(|w| w[3] == 0x07);
+    assert!(closed, "{name}: garbage frames left open");
+    record(
+        &format!("{name}: garbage HTTP/2 frames"),
+        1,
+        if goaway { "GOAWAY, closed" } else { "closed" },
+    );
+
+    let started = Instant::now();
+    let (_, closed) = exchange(addr, b"", IDLE * 4).await;
+    assert!(closed, "{name}: idle connection kept");
+    record(
+        &format!("{name}: idle connection (slowloris)"),
+        1,
+        &format!("closed after {:.1} s", started.elapsed().as_secs_f64()),
+    );
+
+    rst_mid_request(addr, b"GET /payload?size_in_kb=1 HT").await;
+    record(
+        &format!("{name}: reset mid-request"),
+        1,
+        "server unaffected",
+    );
+    if check {
+        assert_serves(stack, addr, "the resets").await;
+    }
+}
+
+pub fn status_or_empty(reply: &[u8]) -> String {
+    let line = status_line(reply);
+    if line.is_empty() {
+        "no answer".to_owned()
+    } else if line.starts_with("HTTP/") {
+        line
+    } else {
+        "binary answer".to_owned()
+    }
+}
+
+/// Sends one gRPC call with a raw body over h2; returns grpc-status and
+/// grpc-message (or the h2 error).
+pub async fn grpc_raw(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    reset_after_send: bool,
+) -> String {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut client = client.ready().await.unwrap();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", content_type)
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (response, mut send) = client.send_request(request, false).unwrap();
+    if reset_after_send {
+        send.send_data(Bytes::from(body), false).unwrap();
+        send.send_reset(h2::Reason::CANCEL);
+        return "stream reset by us".into();
+    }
+    send.send_data(Bytes::from(body), true).unwrap();
+    let response = match tokio::time::timeout(Duration::from_secs(5), response).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return format!("h2 error: {e}"),
+        Err(_) => return "no answer in 5 s".into(),
+    };
+    let (head, mut body) = response.into_parts();
+    let mut status = head
+        .headers
+        .get("grpc-status")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let mut message = head
+        .headers
+        .get("grpc-message")
+        .map(|v| v.to_str().unwrap().to_owned());
+    while let Some(chunk) = body.data().await {
+        if chunk.is_err() {
+            break;
+        }
+    }
+    if let Ok(Some(trailers)) = body.trailers().await {
+        status = status.or(trailers
+            .get("grpc-status")
+            .map(|v| v.to_str().unwrap().to_owned()));
+        message = message.or(trailers
+            .get("grpc-message")
+            .map(|v| v.to_str().unwrap().to_owned()));
+    }
+    format!(
+        "HTTP {}, grpc-status {} {}",
+        head.status.as_u16(),
+        status.unwrap_or_else(|| "none".into()),
+        message
+            .unwrap_or_default()
+            .replace("%20", " ")
+            .chars()
+            .take(70)
+            .collect::<String>()
+    )
+}
+
+pub fn grpc_frame(message: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0];
+    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    frame.extend_from_slice(message);
+    frame
+}
+
+pub fn print_table() {
+    TABLE.with(|table| {
+        let mut out = String::from("\n| kind | sent | outcome |\n| --- | ---: | --- |\n");
+        for (kind, sent, outcome) in table.borrow().iter() {
+            out.push_str(&format!("| {kind} | {sent} | {outcome} |\n"));
+        }
+        eprint!("{out}");
+    });
+}

@@ -29,11 +29,13 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-serve() { # stack -> prints address
+# Starts a server in this shell (not in $(...): its pid must reach cleanup)
+# and sets ADDR to the address it printed.
+serve() { # stack
     taskset -c "$SERVER_CPU" "$WB" serve payload --stack "$1" --port 0 --workers 1 > "$tmp/$1.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.1; done
-    grep -o "127.0.0.1:[0-9]*" "$tmp/$1.out" | head -1
+    ADDR=$(grep -o "127.0.0.1:[0-9]*" "$tmp/$1.out" | head -1)
 }
 
 ours() { # url extra... -> "rps p50_ms mean_ms"
@@ -54,7 +56,7 @@ ms() { # "1.23ms" / "850.00us" / "1.2s" -> ms
 rows=()
 add() { rows+=("$1|$2|$3|$4|$5|$6"); }
 
-rest=$(serve rest)
+serve rest; rest=$ADDR
 url="http://$rest/payload?size_in_kb=$SIZE_KB"
 taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONC" -d1s "$url" > /dev/null  # warm-up
 out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONC" -d"${DURATION}s" --latency "$url")
@@ -75,7 +77,7 @@ h2_mean=$(ms "$(awk '/time for request:/ {print $6}' <<<"$out")")
 read -r o_rps _ o_mean < <(ours "$url" --http2 --connections 1)
 add "HTTP/2 (mean)" "h2load" "$h2_rps" "$o_rps" "$h2_mean" "$o_mean"
 
-grpc=$(serve grpc)
+serve grpc; grpc=$ADDR
 python3 -c "import sys; m=bytes([0x08])+bytes([$SIZE_KB]) if $SIZE_KB<128 else None; sys.stdout.buffer.write(bytes([0,0,0,0,len(m)])+m)" > "$tmp/grpc.bin"
 out=$(taskset -c "$CLIENT_CPU" h2load -D "$DURATION" -c 1 -m "$CONC" -d "$tmp/grpc.bin" \
     -H "content-type: application/grpc" -H "te: trailers" "http://$grpc/payload.PayloadService/GetLargePayload")

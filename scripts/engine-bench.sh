@@ -33,11 +33,13 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-serve() { # stack -> address
+# Starts a server in this shell (not in $(...): its pid must reach cleanup)
+# and sets ADDR to the address it printed.
+serve() { # stack
     taskset -c 1 "$WB" serve payload --stack "$1" --port 0 --workers 1 --max-size-kb 1024 > "$tmp/$1.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do grep -q "listening on" "$tmp/$1.out" 2>/dev/null && break; sleep 0.1; done
-    grep -o "127.0.0.1:[0-9]*" "$tmp/$1.out" | head -1
+    ADDR=$(grep -o "127.0.0.1:[0-9]*" "$tmp/$1.out" | head -1)
 }
 cpu() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['$2'])" "$1"; }
 
@@ -66,8 +68,8 @@ run_wb() { # case url extra...
     measure "$case" wirebench "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['trials'][0]['requests_ok'])" "$tmp/wb.json")" "$tmp/cpu.json"
 }
 
-rest=$(serve rest)
-grpc=$(serve grpc)
+serve rest; rest=$ADDR
+serve grpc; grpc=$ADDR
 url1="http://$rest/payload?size_in_kb=1"
 url512="http://$rest/payload?size_in_kb=512"
 taskset -c 0 wrk -t1 -c64 -d1s "$url1" > /dev/null  # warm the server

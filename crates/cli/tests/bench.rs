@@ -12,27 +12,21 @@ fn bench_compares_both_stacks_and_writes_the_result() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let marker = marker(1);
-    let output = wirebench()
-        .args([
-            "bench",
-            "-n",
-            "300",
-            "-c",
-            "10",
-            "--size-kb",
-            "64",
-            "--warmup",
-            "200ms",
-        ])
-        .args(["--max-size-kb", &marker, "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = run_ok(
+        wirebench()
+            .args([
+                "bench",
+                "-n",
+                "300",
+                "-c",
+                "10",
+                "--size-kb",
+                "64",
+                "--warmup",
+                "200ms",
+            ])
+            .args(["--max-size-kb", &marker, "--json"])
+            .arg(&json),
     );
     for column in ["stack", "conns", "req/s", "p50", "p99.9", "MB/s"] {
         assert!(stdout.contains(column), "{stdout}");

@@ -151,30 +151,24 @@ fn workers_one_and_two_run_four_trials() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("w.json");
-    let output = wirebench()
-        .args([
-            "bench",
-            "--workers",
-            "1,2",
-            "-n",
-            "500",
-            "-c",
-            "8",
-            "--size-kb",
-            "4",
-            "--warmup",
-            "200ms",
-            "--json",
-        ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = run_ok(
+        wirebench()
+            .args([
+                "bench",
+                "--workers",
+                "1,2",
+                "-n",
+                "500",
+                "-c",
+                "8",
+                "--size-kb",
+                "4",
+                "--warmup",
+                "200ms",
+                "--json",
+            ])
+            .arg(&json),
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
     for label in ["rest w1", "grpc w1", "rest w2", "grpc w2"] {
         assert!(stdout.contains(label), "{label} missing:\n{stdout}");
     }

@@ -15,18 +15,14 @@ use common::*;
 fn ten_thousand_users_over_http1_are_held() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("10k.json");
-    let output = wirebench()
-        .args([
-            "bench", "--stacks", "rest", "-u", "10000", "-r", "5000", "-t", "4s", "--warmup", "3s",
-        ])
-        .args(["--size-kb", "1", "--timeout", "30s", "-q", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    run_ok(
+        wirebench()
+            .args([
+                "bench", "--stacks", "rest", "-u", "10000", "-r", "5000", "-t", "4s", "--warmup",
+                "3s",
+            ])
+            .args(["--size-kb", "1", "--timeout", "30s", "-q", "--json"])
+            .arg(&json),
     );
     let trial = &read_json(&json)["trials"][0];
     assert_eq!(trial["connections"], 10_000);

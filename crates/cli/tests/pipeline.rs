@@ -191,27 +191,21 @@ fn the_seeds_ghz_call_and_dynamic_calls_work() {
 fn bench_runs_the_pipeline_on_both_stacks_with_every_process_probed() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("pipeline.json");
-    let output = wirebench()
-        .args([
-            "bench",
-            "--workload",
-            "pipeline",
-            "-n",
-            "400",
-            "-c",
-            "10",
-            "--warmup",
-            "300ms",
-        ])
-        .args(["--hop", "stream,unary", "--records", "50", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = run_ok(
+        wirebench()
+            .args([
+                "bench",
+                "--workload",
+                "pipeline",
+                "-n",
+                "400",
+                "-c",
+                "10",
+                "--warmup",
+                "300ms",
+            ])
+            .args(["--hop", "stream,unary", "--records", "50", "--json"])
+            .arg(&json),
     );
     assert!(stdout.contains("per process"), "{stdout}");
     let result = read_json(&json);

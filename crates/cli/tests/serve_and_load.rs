@@ -33,25 +33,20 @@ fn load_drives_both_servers_and_writes_json() {
         let (server, addr) = serve(stack);
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("load.json");
-        let output = wirebench()
-            .args([
-                "load",
-                &url.replace("{}", &addr),
-                "-n",
-                "200",
-                "-c",
-                "4",
-                "--size-kb",
-                "8",
-                "--json",
-            ])
-            .arg(&json)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        run_ok(
+            wirebench()
+                .args([
+                    "load",
+                    &url.replace("{}", &addr),
+                    "-n",
+                    "200",
+                    "-c",
+                    "4",
+                    "--size-kb",
+                    "8",
+                    "--json",
+                ])
+                .arg(&json),
         );
         let result = read_json(&json);
         let trial = &result["trials"][0];

@@ -190,18 +190,21 @@ pub fn run(command: &mut Command) -> (bool, String) {
 pub fn bench_json(args: &[&str]) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
-    let output = wirebench()
-        .arg("bench")
-        .args(args)
-        .arg("--json")
-        .arg(&json)
+    let stdout = run_ok(wirebench().arg("bench").args(args).arg("--json").arg(&json));
+    (read_json(&json), stdout)
+}
+
+/// Runs a command, asserts it succeeded (showing what it printed if not)
+/// and returns its standard output.
+pub fn run_ok(command: &mut Command) -> String {
+    let output = command
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "{stdout}{}",
+        "{command:?}\n{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    (read_json(&json), stdout)
+    stdout
 }

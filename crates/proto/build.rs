@@ -49,5 +49,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .extern_path(".payload", "crate::payload")
         .codec_path("crate::json_codec::JsonCodec")
         .compile_fds(protox::compile(["payload.proto"], [&proto_dir])?)?;
+    // And the pipeline's services, for the pipeline over grpc-json. The
+    // file has no package, so each message is mapped by its own name.
+    let mut config = tonic_prost_build::configure()
+        .out_dir(&json_dir)
+        .codec_path("crate::json_codec::JsonCodec");
+    for message in PIPELINE_MESSAGES {
+        config = config.extern_path(format!(".{message}"), format!("crate::pipeline::{message}"));
+    }
+    config.compile_fds(protox::compile(["services.proto"], [&proto_dir])?)?;
     Ok(())
 }

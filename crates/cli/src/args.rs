@@ -78,7 +78,8 @@ pub enum BenchWorkload {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     pub workload: ServeWorkload,
-    /// rest (HTTP/1.1 + JSON) or grpc (HTTP/2 + protobuf).
+    /// rest, rest-h2, rest-proto, grpc, grpc-json or tcp, each optionally
+    /// +tls. The pipeline's services call each other over the same stack.
     #[arg(long)]
     pub stack: Stack,
     #[arg(long, default_value = "127.0.0.1")]
@@ -95,6 +96,10 @@ pub struct ServeArgs {
     /// seed's port of the next role on 127.0.0.1).
     #[arg(long, help_heading = "Pipeline")]
     pub upstream: Option<String>,
+    /// Pipeline, +tls: the certificate (PEM) the next service must present
+    /// (default: --tls-cert, when all services share one certificate).
+    #[arg(long, help_heading = "Pipeline")]
+    pub upstream_ca: Option<PathBuf>,
     /// Pipeline: records per request when the request does not say.
     #[arg(long, default_value_t = wirebench_server::pipeline::DEFAULT_RECORDS, help_heading = "Pipeline")]
     pub records: u32,

@@ -15,7 +15,9 @@ use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use wirebench_load::client::dynamic;
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TlsClient, Trust};
+use wirebench_load::{
+    Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TcpTarget, TlsClient, Trust,
+};
 use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
@@ -160,14 +162,7 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     };
     let (kind, workload, size_kb) = match base {
         "grpc" => grpc_request(args, authority, args.grpc_json).await?,
-        "tcp" => {
-            let size_in_kb = i64::try_from(args.size_kb).context("--size-kb too large")?;
-            (
-                TargetKind::Tcp { size_in_kb },
-                Workload::Payload,
-                Some(args.size_kb),
-            )
-        }
+        "tcp" => tcp_request(args, path)?,
         _ => http_request(args, path, kind == StackKind::RestH2)?,
     };
     Ok(ParsedTarget {
@@ -228,11 +223,13 @@ fn http_request(
         "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
         "/aggregate" => {
             let records = pipeline_records(query_number(&path, "records").unwrap_or(0))?;
-            (
-                Workload::Pipeline,
-                None,
-                BodyCheck::Summary(expected_summary(records)),
-            )
+            let expected = expected_summary(records);
+            let check = if protobuf {
+                BodyCheck::SummaryProto(expected)
+            } else {
+                BodyCheck::Summary(expected)
+            };
+            (Workload::Pipeline, None, check)
         }
         _ => (Workload::External, None, BodyCheck::Any),
     };
@@ -248,6 +245,41 @@ fn http_request(
         workload,
         size_kb,
     ))
+}
+
+/// The TCP ceiling: `tcp://HOST:PORT` asks the payload service for
+/// --size-kb KiB; `tcp://HOST:PORT/aggregate?records=N` asks the pipeline's
+/// aggregator (the path names the request, as the REST routes do).
+fn tcp_request(
+    args: &LoadCmdArgs,
+    path: &str,
+) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
+    let path: PathAndQuery = if path.is_empty() { "/" } else { path }
+        .parse()
+        .with_context(|| format!("'{path}' is not a path"))?;
+    match path.path() {
+        "/" | "/payload" => {
+            let size_kb = query_number(&path, "size_in_kb").unwrap_or(args.size_kb);
+            let size_in_kb = i64::try_from(size_kb).context("--size-kb too large")?;
+            Ok((
+                TargetKind::Tcp(TcpTarget::payload(size_in_kb)),
+                Workload::Payload,
+                Some(size_kb),
+            ))
+        }
+        "/aggregate" => {
+            let request = AggregateRequest {
+                records: query_number(&path, "records").unwrap_or(0),
+            };
+            let expected = expected_summary(pipeline_records(request.records)?);
+            Ok((
+                TargetKind::Tcp(TcpTarget::aggregate(&request, expected)),
+                Workload::Pipeline,
+                None,
+            ))
+        }
+        other => bail!("a tcp:// target asks for /payload or /aggregate, not '{other}'"),
+    }
 }
 
 /// Our contracts get typed calls with full checks; any other method is

@@ -63,8 +63,23 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     hop: args.hop,
                     hop_timeout: args.hop_timeout,
                     idle_timeout: args.idle_timeout,
+                    tls: None,
+                    upstream_tls: None,
                 })
             }
+        };
+        let tls_key = tls_key(&args)?;
+        let tls = match &tls_key {
+            Some(key) => Some(key.server_config(args.stack.alpn())?),
+            None => None,
+        };
+        let pipeline = match pipeline {
+            Some(config) => Some(PipelineConfig {
+                upstream_tls: upstream_tls(&args, &config, tls_key.as_ref())?,
+                tls: tls.clone(),
+                ..config
+            }),
+            None => None,
         };
         let port = args.port.unwrap_or_else(|| match &pipeline {
             Some(config) => config.role.default_port(args.stack),
@@ -74,7 +89,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
         let options = ServeOptions {
-            tls: tls_config(&args)?,
+            tls,
             grpc_exec: args.grpc_exec,
             idle_timeout: args.idle_timeout,
             header_timeout: args.header_timeout,
@@ -153,14 +168,14 @@ fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     socket.listen(1024)
 }
 
-/// The TLS configuration of a `+tls` stack: from --tls-cert/--tls-key, or a
+/// The certificate of a `+tls` stack: from --tls-cert/--tls-key, or a
 /// self-signed certificate made now (written beside the temporary files and
 /// printed, so clients can trust it with --cacert).
-fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<CertifiedKey>> {
     if !args.stack.tls {
         anyhow::ensure!(
-            args.tls_cert.is_none(),
-            "--tls-cert is for +tls stacks (e.g. --stack rest+tls)"
+            args.tls_cert.is_none() && args.upstream_ca.is_none(),
+            "--tls-cert and --upstream-ca are for +tls stacks (e.g. --stack rest+tls)"
         );
         return Ok(None);
     }
@@ -178,5 +193,44 @@ fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<std::sync::Arc<rustls::
             key
         }
     };
-    Ok(Some(key.server_config(args.stack.alpn())?))
+    Ok(Some(key))
+}
+
+/// A `+tls` processor or aggregator's client side: it trusts --upstream-ca,
+/// or else the certificate it presents itself (bench gives all three
+/// services one certificate).
+fn upstream_tls(
+    args: &ServeArgs,
+    config: &PipelineConfig,
+    own: Option<&CertifiedKey>,
+) -> anyhow::Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
+    let Some(own) = own else {
+        return Ok(None);
+    };
+    if config.role.next().is_none() {
+        anyhow::ensure!(
+            args.upstream_ca.is_none(),
+            "the producer calls no other service: --upstream-ca does not apply"
+        );
+        return Ok(None);
+    }
+    let (trusted, source) = match (&args.upstream_ca, &args.tls_cert) {
+        (Some(path), _) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --upstream-ca {}", path.display()))?,
+            format!("--upstream-ca {}", path.display()),
+        ),
+        (None, Some(cert)) => (
+            own.cert_pem.clone(),
+            format!("--tls-cert {}", cert.display()),
+        ),
+        (None, None) => anyhow::bail!(
+            "a +tls {} must know the certificate of the service it calls: \
+             give --upstream-ca FILE, or one --tls-cert/--tls-key to all three services",
+            config.role
+        ),
+    };
+    let config = wirebench_server::tls::client_config(&trusted, args.stack.alpn())
+        .with_context(|| format!("the certificate to trust upstream ({source})"))?;
+    Ok(Some(config))
 }

@@ -1,5 +1,5 @@
-//! Bad input against the TCP ceiling and the pipeline's REST and gRPC
-//! roles.
+//! Bad input against the TCP ceiling and the pipeline's REST, gRPC,
+//! grpc-json and TCP roles.
 
 mod common;
 
@@ -122,6 +122,91 @@ async fn pipeline_servers_survive_bad_input() {
         "/ProducerService/Generate",
         "application/grpc",
         grpc_frame(&[0x10, 0x03]),
+        false,
+    )
+    .await;
+    assert!(outcome.contains("grpc-status 0"), "still serves: {outcome}");
+    print_table();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_tcp_and_grpc_json_roles_survive_bad_input() {
+    use prost::Message;
+    use wirebench_proto::pipeline::{GenerateRequest, RecordBatch};
+
+    let tcp = pipeline_server(Stack::plain(StackKind::Tcp), Role::Producer).await;
+    let frame = |body: &[u8]| wirebench_proto::tcp_wire::frame(body);
+    let good = frame(
+        &GenerateRequest {
+            request_id: 7,
+            records: 3,
+        }
+        .encode_to_vec(),
+    );
+    for (case, bytes, code) in [
+        ("garbage message", frame(&[0xff; 8]), 3u8),
+        (
+            "records over the limit",
+            frame(
+                &GenerateRequest {
+                    request_id: 1,
+                    records: 5000,
+                }
+                .encode_to_vec(),
+            ),
+            8,
+        ),
+        ("length over the limit", vec![0x7f, 0, 0, 0, 1], 3),
+    ] {
+        let (reply, closed) = exchange(tcp, &bytes, Duration::from_secs(3)).await;
+        assert!(
+            closed && reply.starts_with(&[0xff; 4]) && reply.get(8) == Some(&code),
+            "tcp producer {case}: {reply:?}"
+        );
+        let text = String::from_utf8_lossy(&reply[9..]).into_owned();
+        record(
+            &format!("pipeline tcp producer: {case}"),
+            1,
+            &format!(
+                "error frame, code {code}: \"{}\", closed",
+                text.chars().take(40).collect::<String>()
+            ),
+        );
+        let (reply, _) = exchange(tcp, &good, Duration::from_secs(3)).await;
+        let batch = RecordBatch::decode(&reply[4..]).expect("still serves");
+        assert_eq!((batch.request_id, batch.records.len()), (7, 3), "{case}");
+    }
+
+    let json = pipeline_server(Stack::plain(StackKind::GrpcJson), Role::Producer).await;
+    let outcome = grpc_raw(
+        json,
+        "/ProducerService/Generate",
+        "application/grpc+json",
+        grpc_frame(b"{not json"),
+        false,
+    )
+    .await;
+    assert!(outcome.contains("grpc-status 3 "), "{outcome}");
+    record("pipeline grpc-json producer: malformed JSON", 1, &outcome);
+    let outcome = grpc_raw(
+        json,
+        "/ProducerService/Generate",
+        "application/grpc",
+        grpc_frame(&[0x10, 0x03]),
+        false,
+    )
+    .await;
+    assert!(outcome.contains("415"), "{outcome}");
+    record(
+        "pipeline grpc-json producer: protobuf content type",
+        1,
+        &outcome,
+    );
+    let outcome = grpc_raw(
+        json,
+        "/ProducerService/Generate",
+        "application/grpc+json",
+        grpc_frame(br#"{"records":3}"#),
         false,
     )
     .await;

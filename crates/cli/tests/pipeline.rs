@@ -48,37 +48,71 @@ fn load(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn one_request(stack: &str, aggregator: &str, json: &std::path::Path) -> serde_json::Value {
-    let url = match stack {
-        "rest" => format!("http://{aggregator}/aggregate"),
-        _ => format!("grpc://{aggregator}"),
+/// `wirebench load` arguments that ask `stack`'s aggregator for one summary.
+fn aggregate_args(stack: &str, aggregator: &str) -> Vec<String> {
+    let plain = stack.trim_end_matches("+tls");
+    let tls = plain != stack;
+    let s = if tls { "s" } else { "" };
+    let mut args: Vec<String> = match plain {
+        "rest" => vec![format!("http{s}://{aggregator}/aggregate")],
+        "rest-h2" => vec![
+            format!("http{s}://{aggregator}/aggregate"),
+            "--http2".into(),
+        ],
+        "rest-proto" => vec![
+            format!("http{s}://{aggregator}/aggregate"),
+            "-H".into(),
+            "Accept: application/x-protobuf".into(),
+        ],
+        "grpc" | "grpc-json" => vec![
+            format!("grpc{s}://{aggregator}"),
+            "--call".into(),
+            "AggregatorService.Aggregate".into(),
+        ],
+        "tcp" => vec![format!("tcp{s}://{aggregator}/aggregate")],
+        other => panic!("no such stack {other}"),
     };
+    if plain == "grpc-json" {
+        args.push("--grpc-json".into());
+    }
+    args
+}
+
+fn one_request(stack: &str, aggregator: &str, json: &std::path::Path) -> serde_json::Value {
+    one_request_with(stack, aggregator, json, &[])
+}
+
+fn one_request_with(
+    stack: &str,
+    aggregator: &str,
+    json: &std::path::Path,
+    extra: &[&str],
+) -> serde_json::Value {
     let started = Instant::now();
-    let (ok, _, stderr) = load(
-        &[
-            &url,
-            "--call",
-            "AggregatorService.Aggregate",
-            "-n",
-            "1",
-            "-c",
-            "1",
-            "--json",
-            json.to_str().unwrap(),
-        ]
-        .into_iter()
-        .filter(|a| stack == "grpc" || !a.contains("Aggregat") && *a != "--call")
-        .collect::<Vec<_>>(),
-    );
+    let mut args = aggregate_args(stack, aggregator);
+    args.extend(["-n", "1", "-c", "1", "--json"].map(String::from));
+    args.push(json.to_str().unwrap().to_owned());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, _, stderr) = load(&args);
     assert!(ok, "{stderr}");
     let trial = read_json(json)["trials"][0].clone();
     assert!(started.elapsed() < Duration::from_secs(5));
     trial
 }
 
+/// The error kind a client sees when the pipeline behind `stack` is broken.
+fn unavailable_kind(stack: &str) -> &'static str {
+    if stack.starts_with("grpc") {
+        "unavailable"
+    } else {
+        "status"
+    }
+}
+
 #[test]
 fn a_dead_producer_gives_fast_errors_and_traffic_resumes_when_it_returns() {
-    for stack in ["rest", "grpc"] {
+    for stack in ["rest", "rest-h2", "rest-proto", "grpc", "grpc-json", "tcp"] {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("one.json");
         let producer = serve(stack, "producer", "0", None);
@@ -88,22 +122,19 @@ fn a_dead_producer_gives_fast_errors_and_traffic_resumes_when_it_returns() {
 
         let trial = one_request(stack, &aggregator.addr, &json);
         assert_eq!(trial["requests_ok"], 1, "{stack}: {trial}");
+        assert_eq!(trial["workload"], "pipeline", "{stack}");
 
         drop(producer); // SIGKILL
         let trial = one_request(stack, &aggregator.addr, &json);
         assert_eq!(trial["requests_ok"], 0, "{stack}");
-        let kind = if stack == "rest" {
-            "status"
-        } else {
-            "unavailable"
-        };
+        let kind = unavailable_kind(stack);
         assert_eq!(trial["errors"][kind], 1, "{stack}: {}", trial["errors"]);
         let example = trial["error_examples"][kind].as_str().unwrap();
         assert!(
-            example.contains("producer") && example.contains("unavailable"),
+            example.contains("producer") && example.to_lowercase().contains("unavailable"),
             "{stack}: {example}"
         );
-        if stack == "rest" {
+        if stack.starts_with("rest") {
             assert!(example.contains("503"), "{example}");
         }
         assert!(trial["latency_us"]["max"].as_u64().unwrap() < 1_000_000);
@@ -121,6 +152,97 @@ fn a_dead_producer_gives_fast_errors_and_traffic_resumes_when_it_returns() {
         });
         assert!(recovered, "{stack}: traffic did not resume");
     }
+}
+
+/// Starts a `+tls` role with the given certificate (or a fresh
+/// self-signed one) and upstream.
+fn serve_tls(
+    stack: &str,
+    role: &str,
+    cert: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+    upstream: Option<&str>,
+) -> Role {
+    let mut command = wirebench();
+    command.args(["serve", "pipeline", "--stack", stack, "--role", role]);
+    command.args(["--port", "0", "--workers", "1", "--hop-timeout", "2s"]);
+    if let Some((cert, key)) = cert {
+        command
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key);
+    }
+    if let Some(upstream) = upstream {
+        command.args(["--upstream", upstream]);
+    }
+    let (child, addr) = start_listening(&mut command);
+    Role {
+        _child: Guard(child),
+        addr,
+    }
+}
+
+#[test]
+fn tls_hops_check_the_next_services_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = wirebench_server::tls::CertifiedKey::self_signed().unwrap();
+    let files = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&files.0, &key.cert_pem).unwrap();
+    std::fs::write(&files.1, &key.key_pem).unwrap();
+    let cacert = files.0.to_str().unwrap().to_owned();
+    let json = dir.path().join("one.json");
+    for stack in ["rest+tls", "grpc+tls", "tcp+tls"] {
+        // All three share one certificate: the pipeline works end to end.
+        let producer = serve_tls(stack, "producer", Some(&files), None);
+        let processor = serve_tls(stack, "processor", Some(&files), Some(&producer.addr));
+        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        assert_eq!(trial["requests_ok"], 1, "{stack}: {}", trial["errors"]);
+
+        // A producer with a certificate the processor does not trust: the
+        // hop's handshake fails, and the client hears which service and why.
+        let stranger = serve_tls(stack, "producer", None, None);
+        let processor = serve_tls(stack, "processor", Some(&files), Some(&stranger.addr));
+        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        assert_eq!(trial["requests_ok"], 0, "{stack}");
+        let kind = unavailable_kind(stack);
+        let example = trial["error_examples"][kind].as_str().unwrap_or_default();
+        assert!(
+            example.contains("producer") && example.contains("certificate"),
+            "{stack}: {}",
+            trial["error_examples"]
+        );
+
+        // A plain producer behind a +tls processor is refused too.
+        let plain = serve(stack.trim_end_matches("+tls"), "producer", "0", None);
+        let processor = serve_tls(stack, "processor", Some(&files), Some(&plain.addr));
+        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        assert_eq!(
+            trial["requests_ok"], 0,
+            "{stack}: a plain hop must not pass"
+        );
+    }
+}
+
+#[test]
+fn a_tls_processor_must_be_told_whom_to_trust() {
+    let output = wirebench()
+        .args([
+            "serve",
+            "pipeline",
+            "--stack",
+            "grpc+tls",
+            "--role",
+            "processor",
+        ])
+        .args(["--port", "0", "--upstream", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--upstream-ca"), "{stderr}");
 }
 
 #[test]
@@ -188,7 +310,7 @@ fn the_seeds_ghz_call_and_dynamic_calls_work() {
 }
 
 #[test]
-fn bench_runs_the_pipeline_on_both_stacks_with_every_process_probed() {
+fn bench_runs_the_pipeline_with_every_process_probed() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("pipeline.json");
     let stdout = run_ok(

@@ -91,6 +91,49 @@ fn every_stack_and_tls_run_with_zero_errors() {
 }
 
 #[test]
+fn the_pipeline_runs_over_every_stack_and_tls_with_checked_summaries() {
+    let stacks = "tcp,rest,rest-h2,rest-proto,grpc,grpc-json,\
+        tcp+tls,rest+tls,rest-h2+tls,rest-proto+tls,grpc+tls,grpc-json+tls";
+    let (result, _) = bench(&[
+        "--workload",
+        "pipeline",
+        "--records",
+        "20",
+        "--stacks",
+        stacks,
+        "-n",
+        "100",
+    ]);
+    let trials = result["trials"].as_array().unwrap();
+    let names: Vec<&str> = trials
+        .iter()
+        .map(|t| t["stack"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.join(","), stacks.replace(' ', ""));
+    for trial in trials {
+        // Every answer was checked against the locally computed summary
+        // (count and checksum), in the stack's own encoding.
+        assert_eq!(
+            trial["requests_ok"], 100,
+            "{}: {}",
+            trial["stack"], trial["errors"]
+        );
+        assert_eq!(trial["workload"], "pipeline");
+        assert_eq!(trial["processes"].as_array().unwrap().len(), 4);
+        assert!(trial["wire_bytes_received_per_request"].as_f64().unwrap() > 0.0);
+    }
+    // JSON summaries are longer than protobuf ones; the TCP ceiling's are the
+    // shortest of all.
+    let received = |stack: &str| {
+        trials.iter().find(|t| t["stack"] == stack).unwrap()["wire_bytes_received_per_request"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(received("tcp") < received("rest-proto"));
+    assert!(received("rest-proto") < received("rest"));
+}
+
+#[test]
 fn grpc_execution_models_run_side_by_side() {
     let (result, stdout) = bench(&[
         "--stacks",

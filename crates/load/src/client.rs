@@ -49,10 +49,45 @@ pub enum TargetKind {
         call: GrpcCall,
         json: bool,
     },
-    /// The bare TCP ceiling: ask for `size_in_kb` KiB.
-    Tcp {
-        size_in_kb: i64,
-    },
+    /// The bare TCP ceiling: one framed request, sent again and again.
+    Tcp(TcpTarget),
+}
+
+/// A request of the `tcp` stack ([`wirebench_proto::tcp_wire`]).
+#[derive(Debug, Clone)]
+pub struct TcpTarget {
+    /// The request frame, length included.
+    pub request: Bytes,
+    pub check: BodyCheck,
+    /// What is asked, as a URL path for labels: `/payload?size_in_kb=512`.
+    pub path: String,
+}
+
+impl TcpTarget {
+    /// The payload service: `size_in_kb` KiB of `x`.
+    pub fn payload(size_in_kb: i64) -> TcpTarget {
+        TcpTarget {
+            request: Bytes::from(wirebench_proto::tcp_wire::payload_request(size_in_kb)),
+            check: BodyCheck::PayloadBytes {
+                len: usize::try_from(size_in_kb).unwrap_or(0) * 1024,
+            },
+            path: format!("/payload?size_in_kb={size_in_kb}"),
+        }
+    }
+
+    /// The pipeline's aggregator: a protobuf `AggregateRequest`, answered
+    /// by a `Summary` that must match `expected`.
+    pub fn aggregate(
+        request: &wirebench_proto::pipeline::AggregateRequest,
+        expected: wirebench_proto::pipeline::Summary,
+    ) -> TcpTarget {
+        use prost::Message;
+        TcpTarget {
+            request: Bytes::from(wirebench_proto::tcp_wire::frame(&request.encode_to_vec())),
+            check: BodyCheck::SummaryProto(expected),
+            path: format!("/aggregate?records={}", request.records),
+        }
+    }
 }
 
 /// An HTTP request to send again and again, and how to check its answer.
@@ -73,10 +108,7 @@ impl Target {
         match &self.kind {
             TargetKind::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
             TargetKind::Grpc { call, .. } => format!("grpc-status OK, {}", call.describe_check()),
-            TargetKind::Tcp { size_in_kb } => BodyCheck::PayloadBytes {
-                len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
-            }
-            .describe(),
+            TargetKind::Tcp(tcp) => tcp.check.describe(),
         }
     }
 
@@ -101,9 +133,7 @@ impl Target {
         match &self.kind {
             TargetKind::Http(http) => format!("http{s}://{}{}", self.authority, http.path),
             TargetKind::Grpc { call, .. } => format!("grpc{s}://{}{}", self.authority, call.path()),
-            TargetKind::Tcp { size_in_kb } => {
-                format!("tcp{s}://{}?size_in_kb={size_in_kb}", self.authority)
-            }
+            TargetKind::Tcp(tcp) => format!("tcp{s}://{}{}", self.authority, tcp.path),
         }
     }
 }
@@ -159,8 +189,8 @@ impl Client {
                 connector,
                 connections,
             )?),
-            TargetKind::Tcp { size_in_kb } => {
-                Client::Tcp(tcp::TcpClient::new(*size_in_kb, connector, connections))
+            TargetKind::Tcp(target) => {
+                Client::Tcp(tcp::TcpClient::new(target.clone(), connector, connections))
             }
         })
     }

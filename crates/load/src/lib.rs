@@ -16,7 +16,8 @@ pub mod stats;
 pub mod verify;
 
 pub use client::{
-    Client, Connector, GrpcCall, HttpTarget, Target, TargetKind, TlsClient, Trust, WireBytes,
+    Client, Connector, GrpcCall, HttpTarget, Target, TargetKind, TcpTarget, TlsClient, Trust,
+    WireBytes,
 };
 pub use engine::{LoadOutcome, Progress, run, run_observed};
 pub use errors::{ErrorKind, ErrorTally, RequestFailure};

@@ -84,6 +84,31 @@ impl JsonMessage for PayloadRequest {
     }
 }
 
+/// The pipeline's messages: the JSON of the REST pipeline (serde, same
+/// field names), so the pipeline over `grpc-json` carries what the REST
+/// pipeline carries, in gRPC frames.
+macro_rules! serde_json_message {
+    ($($t:ty),*) => {$(
+        impl JsonMessage for $t {
+            fn write_json(&self, out: &mut Vec<u8>) {
+                serde_json::to_writer(out, self).expect("writing to memory");
+            }
+            fn read_json(bytes: &[u8]) -> Result<Self, String> {
+                serde_json::from_slice(bytes).map_err(|e| e.to_string())
+            }
+        }
+    )*};
+}
+
+serde_json_message!(
+    crate::pipeline::GenerateRequest,
+    crate::pipeline::RecordBatch,
+    crate::pipeline::ProcessRequest,
+    crate::pipeline::ProcessedBatch,
+    crate::pipeline::AggregateRequest,
+    crate::pipeline::Summary
+);
+
 /// Encodes `E` and decodes `D` as JSON inside gRPC frames.
 #[derive(Debug)]
 pub struct JsonCodec<E, D>(PhantomData<(E, D)>);

@@ -21,6 +21,14 @@ pub mod pipeline {
     tonic::include_proto!("_");
 }
 
+/// The pipeline's services with the JSON codec (the pipeline over
+/// `grpc-json`): same paths and messages, `application/grpc+json` bodies.
+pub mod pipeline_json {
+    include!(concat!(env!("OUT_DIR"), "/json/_.rs"));
+}
+
+pub mod tcp_wire;
+
 /// HTTP/2 flow-control windows of every gRPC client and server wirebench
 /// runs, fixed rather than adaptive so runs repeat: a 512 KiB message fits
 /// one stream window, 16 such answers fit the connection window.

@@ -50,16 +50,22 @@ pub fn protobuf(data: &[u8]) {
     let _ = ProcessedBatch::decode(data);
 }
 
-/// The grpc-json codec's messages.
+/// The grpc-json codec's messages (payload service and pipeline).
 pub fn grpc_json(data: &[u8]) {
     let _ = PayloadRequest::read_json(data);
     let _ = PayloadResponse::read_json(data);
     let _ = EchoMessage::read_json(data);
+    let _ = GenerateRequest::read_json(data);
+    let _ = ProcessRequest::read_json(data);
+    let _ = AggregateRequest::read_json(data);
+    let _ = RecordBatch::read_json(data);
+    let _ = ProcessedBatch::read_json(data);
 }
 
-/// The TCP ceiling's request body.
+/// The TCP ceiling's payload request body (the pipeline's are protobuf,
+/// covered by [`protobuf`]).
 pub fn tcp_request(data: &[u8]) {
-    if let Ok(size) = crate::tcp::decode_request(data) {
+    if let Ok(size) = wirebench_proto::tcp_wire::decode_payload_request(data) {
         let _ = PayloadHandler::new(LIMIT_KB).payload(size);
     }
 }

@@ -88,28 +88,11 @@ pub async fn serve(
             GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
         },
     };
-    let accepted: &'static [&'static str] = if json {
-        &[wirebench_proto::json_codec::CONTENT_TYPE]
-    } else {
-        // application/grpc, application/grpc+proto
-        &["application/grpc"]
-    };
     let server = tonic::transport::Server::builder()
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
-        .layer(crate::grpc_guard::ContentTypeGuard { accepted })
-        .layer(tower::util::MapResponseLayer::new(
-            move |mut response: http::Response<tonic::body::Body>| {
-                if json {
-                    response.headers_mut().insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
-                    );
-                }
-                response
-            },
-        ));
+        .layer(crate::grpc_guard::ContentTypeGuard::for_codec(json));
     let mut server = server;
     let router = if json {
         server.add_service(

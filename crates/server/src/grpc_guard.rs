@@ -1,6 +1,7 @@
 //! What tonic leaves to its user: a request that is not gRPC (by its
 //! content type) gets HTTP 415, as the gRPC spec asks, instead of being
-//! decoded as if it were.
+//! decoded as if it were; and a `grpc-json` answer says it is JSON (tonic
+//! always answers `application/grpc`).
 
 use std::task::{Context, Poll};
 
@@ -8,10 +9,31 @@ use http::{Request, Response, StatusCode};
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-/// Admits requests whose content type starts with one of `accepted`.
+/// Admits requests whose content type starts with one of `accepted`, and
+/// answers with `answer_as` when set.
 #[derive(Debug, Clone, Copy)]
 pub struct ContentTypeGuard {
     pub accepted: &'static [&'static str],
+    pub answer_as: Option<&'static str>,
+}
+
+impl ContentTypeGuard {
+    /// The guard of a gRPC server with the protobuf codec, or (`json`) the
+    /// JSON codec of the `grpc-json` stack.
+    pub fn for_codec(json: bool) -> ContentTypeGuard {
+        if json {
+            ContentTypeGuard {
+                accepted: &[wirebench_proto::json_codec::CONTENT_TYPE],
+                answer_as: Some(wirebench_proto::json_codec::CONTENT_TYPE),
+            }
+        } else {
+            ContentTypeGuard {
+                // application/grpc, application/grpc+proto
+                accepted: &["application/grpc"],
+                answer_as: None,
+            }
+        }
+    }
 }
 
 impl<S> Layer<S> for ContentTypeGuard {
@@ -19,7 +41,7 @@ impl<S> Layer<S> for ContentTypeGuard {
     fn layer(&self, inner: S) -> Guarded<S> {
         Guarded {
             inner,
-            accepted: self.accepted,
+            guard: *self,
         }
     }
 }
@@ -27,7 +49,7 @@ impl<S> Layer<S> for ContentTypeGuard {
 #[derive(Debug, Clone)]
 pub struct Guarded<S> {
     inner: S,
-    accepted: &'static [&'static str],
+    guard: ContentTypeGuard,
 }
 
 impl<S, B> Service<Request<B>> for Guarded<S>
@@ -52,11 +74,26 @@ where
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if self.accepted.iter().any(|a| content_type.starts_with(a)) {
+        if self
+            .guard
+            .accepted
+            .iter()
+            .any(|a| content_type.starts_with(a))
+        {
             let future = self.inner.call(request);
-            return Box::pin(future);
+            let Some(answer_as) = self.guard.answer_as else {
+                return Box::pin(future);
+            };
+            return Box::pin(async move {
+                let mut response = future.await?;
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(answer_as),
+                );
+                Ok(response)
+            });
         }
-        let expected = self.accepted.join(" or ");
+        let expected = self.guard.accepted.join(" or ");
         let response = Response::builder()
             .status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .header(http::header::CONTENT_TYPE, "text/plain")

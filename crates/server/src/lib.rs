@@ -43,8 +43,6 @@ pub enum ServeError {
     Reflection(#[source] tonic_reflection::server::Error),
     #[error("stack {0}: TLS configuration and stack name disagree")]
     TlsMismatch(String),
-    #[error("the pipeline runs over rest and grpc only, not {0}")]
-    PipelineStack(String),
 }
 
 /// How a payload server is set up, besides its stack.

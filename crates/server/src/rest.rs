@@ -72,7 +72,7 @@ async fn get_payload(
     })
 }
 
-fn wants_protobuf(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_protobuf(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -80,7 +80,7 @@ fn wants_protobuf(headers: &HeaderMap) -> bool {
 }
 
 /// Serializes a protobuf body: the cost `rest-proto` pays instead of JSON.
-fn protobuf(message: &impl prost::Message) -> Response {
+pub(crate) fn protobuf(message: &impl prost::Message) -> Response {
     ([(header::CONTENT_TYPE, PROTOBUF)], message.encode_to_vec()).into_response()
 }
 

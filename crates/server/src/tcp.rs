@@ -1,35 +1,79 @@
-//! The `tcp` stack, the ceiling: the same payload bytes over a bare
-//! length-prefixed protocol, with nothing else on the wire. A request is a
-//! 4-byte big-endian length then that many bytes (an 8-byte little-endian
-//! `size_in_kb`); the answer is a 4-byte length then the payload. A bad
-//! request gets length 0xFFFFFFFF, then a length-prefixed error text, and
-//! the connection closes.
+//! The `tcp` stack, the ceiling: requests and answers as bare
+//! length-prefixed frames ([`wirebench_proto::tcp_wire`]), nothing else on
+//! the wire. One loop serves both workloads; each passes the function that
+//! turns a request's bytes into its answer's bytes: the payload service
+//! ([`serve`]) or a pipeline role (`pipeline::tcp`).
 
 use std::future::Future;
 
+use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
+use wirebench_proto::tcp_wire::{self, MAX_REQUEST_BYTES};
 
 use crate::PayloadHandler;
 use crate::listener::{Incoming, ServerStream};
 
-/// Marks an error answer.
-pub const ERROR_MARK: u32 = u32::MAX;
-/// Requests are 8 bytes; anything longer is refused without reading it.
-const MAX_REQUEST_BYTES: u32 = 64;
+/// Why a request got no answer: a gRPC status code and a message, sent to
+/// the client before the connection closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: tonic::Code,
+    pub message: String,
+}
 
+impl From<tonic::Status> for Refusal {
+    fn from(status: tonic::Status) -> Self {
+        Refusal {
+            code: status.code(),
+            message: status.message().to_owned(),
+        }
+    }
+}
+
+/// Serves the payload service over the TCP ceiling.
 pub async fn serve(
-    mut incoming: Incoming,
+    incoming: Incoming,
     handler: PayloadHandler,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_frames(
+        incoming,
+        move |request: Bytes| {
+            std::future::ready(
+                tcp_wire::decode_payload_request(&request)
+                    .map_err(|why| Refusal {
+                        code: tonic::Code::InvalidArgument,
+                        message: why,
+                    })
+                    .and_then(|size_in_kb| {
+                        handler
+                            .payload(size_in_kb)
+                            .map_err(|err| tonic::Status::from(err).into())
+                    }),
+            )
+        },
+        shutdown,
+    )
+    .await;
+}
+
+/// Serves framed requests until `shutdown`, answering each with `answer`.
+pub async fn serve_frames<F, Fut>(
+    mut incoming: Incoming,
+    answer: F,
+    shutdown: impl Future<Output = ()>,
+) where
+    F: Fn(Bytes) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<Bytes, Refusal>> + Send + 'static,
+{
     tokio::pin!(shutdown);
     let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(stream)) => {
-                    connections.spawn(connection(stream, handler));
+                    connections.spawn(connection(stream, answer.clone()));
                 }
                 Some(Err(_)) => continue,
                 None => break,
@@ -44,54 +88,54 @@ pub async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection(mut stream: ServerStream, handler: PayloadHandler) {
+async fn connection<F, Fut>(mut stream: ServerStream, answer: F)
+where
+    F: Fn(Bytes) -> Fut,
+    Fut: Future<Output = Result<Bytes, Refusal>>,
+{
     let mut request = [0u8; MAX_REQUEST_BYTES as usize];
     loop {
         let Ok(len) = stream.read_u32().await else {
             return;
         };
-        if len != 8 {
+        if len > MAX_REQUEST_BYTES {
             let _ = refuse(
                 &mut stream,
-                &format!("a request is 8 bytes, got a length of {len}"),
+                Refusal {
+                    code: tonic::Code::InvalidArgument,
+                    message: format!(
+                        "a request is at most {MAX_REQUEST_BYTES} bytes, got a length of {len}"
+                    ),
+                },
             )
             .await;
             return;
         }
-        if stream.read_exact(&mut request[..8]).await.is_err() {
+        let body = &mut request[..len as usize];
+        if stream.read_exact(body).await.is_err() {
             return;
         }
-        let size_in_kb = decode_request(&request[..8]).expect("8 bytes were read");
-        let answer = match handler.payload(size_in_kb) {
-            Ok(data) => data,
-            Err(err) => {
-                let _ = refuse(&mut stream, &err.to_string()).await;
+        let bytes = match answer(Bytes::copy_from_slice(body)).await {
+            Ok(bytes) => bytes,
+            Err(refusal) => {
+                let _ = refuse(&mut stream, refusal).await;
                 return;
             }
         };
-        let header = u32::try_from(answer.len())
-            .unwrap_or(ERROR_MARK - 1)
+        let header = u32::try_from(bytes.len())
+            .unwrap_or(tcp_wire::ERROR_MARK - 1)
             .to_be_bytes();
-        // Header and payload in one vectored write: one syscall, one wake-up
+        // Header and answer in one vectored write: one syscall, one wake-up
         // of the reader, as a framed protocol should.
-        let mut frame = bytes::Buf::chain(&header[..], &answer[..]);
+        let mut frame = bytes::Buf::chain(&header[..], &bytes[..]);
         if stream.write_all_buf(&mut frame).await.is_err() {
             return;
         }
     }
 }
 
-/// A request's body: the size asked for, 8 bytes little-endian.
-pub fn decode_request(body: &[u8]) -> Result<i64, String> {
-    let bytes: [u8; 8] = body
-        .try_into()
-        .map_err(|_| format!("a request is 8 bytes, got {}", body.len()))?;
-    Ok(i64::from_le_bytes(bytes))
-}
-
-async fn refuse(stream: &mut ServerStream, why: &str) -> std::io::Result<()> {
-    stream.write_all(&ERROR_MARK.to_be_bytes()).await?;
-    stream.write_all(&(why.len() as u32).to_be_bytes()).await?;
-    stream.write_all(why.as_bytes()).await?;
+async fn refuse(stream: &mut ServerStream, refusal: Refusal) -> std::io::Result<()> {
+    let answer = tcp_wire::error_answer(refusal.code as u8, &refusal.message);
+    stream.write_all(&answer).await?;
     stream.shutdown().await
 }

@@ -75,3 +75,34 @@ impl CertifiedKey {
         Ok(Arc::new(config))
     }
 }
+
+/// The client side of a `+tls` hop between pipeline services: trusts the
+/// PEM certificates in `trusted_pem` (the services' shared certificate, or
+/// `--upstream-ca`) and offers `alpn`.
+pub fn client_config(
+    trusted_pem: &str,
+    alpn: &[u8],
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(trusted_pem.as_bytes()) {
+        let cert = cert.map_err(|e| TlsError::Read {
+            path: "trusted certificate".into(),
+            why: e.to_string(),
+        })?;
+        roots.add(cert)?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError::Read {
+            path: "trusted certificate".into(),
+            why: "no PEM certificate in it".into(),
+        });
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    Ok(Arc::new(config))
+}

@@ -62,13 +62,6 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .or_else(|| preset.stacks.clone())
         .unwrap_or_else(|| Stack::DEFAULT.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
-    if workload == BenchWorkload::Pipeline
-        && let Some(other) = stacks
-            .iter()
-            .find(|s| **s != Stack::REST && **s != Stack::GRPC)
-    {
-        anyhow::bail!("the pipeline runs over rest and grpc only, not {other}");
-    }
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
     let records = args
         .records

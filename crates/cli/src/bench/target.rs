@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{GrpcCall, HttpTarget, Target, TargetKind, TlsClient};
+use wirebench_load::{GrpcCall, HttpTarget, Target, TargetKind, TcpTarget, TlsClient};
 use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, StackKind};
 use wirebench_server::pipeline;
@@ -57,22 +57,28 @@ pub fn front_target(
             call: GrpcCall::GetLargePayload { size_in_kb },
             json: stack.kind == StackKind::GrpcJson,
         },
-        (BenchWorkload::Payload, StackKind::Tcp) => TargetKind::Tcp { size_in_kb },
-        (BenchWorkload::Pipeline, StackKind::Grpc) => TargetKind::Grpc {
-            call: GrpcCall::Aggregate {
-                request: AggregateRequest { records },
-                expected: pipeline::work::expected_summary(records),
-            },
-            json: false,
-        },
-        (BenchWorkload::Pipeline, StackKind::Rest) => http(
+        (BenchWorkload::Payload, StackKind::Tcp) => TargetKind::Tcp(TcpTarget::payload(size_in_kb)),
+        (BenchWorkload::Pipeline, StackKind::Rest | StackKind::RestH2) => http(
             format!("/aggregate?records={records}"),
             BodyCheck::Summary(pipeline::work::expected_summary(records)),
             false,
         )?,
-        (BenchWorkload::Pipeline, _) => {
-            anyhow::bail!("the pipeline runs over rest and grpc only, not {stack}")
-        }
+        (BenchWorkload::Pipeline, StackKind::RestProto) => http(
+            format!("/aggregate?records={records}"),
+            BodyCheck::SummaryProto(pipeline::work::expected_summary(records)),
+            true,
+        )?,
+        (BenchWorkload::Pipeline, StackKind::Grpc | StackKind::GrpcJson) => TargetKind::Grpc {
+            call: GrpcCall::Aggregate {
+                request: AggregateRequest { records },
+                expected: pipeline::work::expected_summary(records),
+            },
+            json: stack.kind == StackKind::GrpcJson,
+        },
+        (BenchWorkload::Pipeline, StackKind::Tcp) => TargetKind::Tcp(TcpTarget::aggregate(
+            &AggregateRequest { records },
+            pipeline::work::expected_summary(records),
+        )),
     };
     Ok(Target {
         authority: addr.to_string(),

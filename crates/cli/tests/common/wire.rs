@@ -59,6 +59,8 @@ pub async fn pipeline_server(stack: Stack, role: Role) -> SocketAddr {
         hop: HopMode::Stream,
         hop_timeout: Duration::from_secs(1),
         idle_timeout: IDLE,
+        tls: None,
+        upstream_tls: None,
     };
     tokio::spawn(wirebench_server::pipeline::serve_pipeline(
         stack,

@@ -143,13 +143,18 @@ impl GrpcClient {
                 Bytes::from(request.encode_to_vec()),
                 BodyCheck::SummaryProto(expected.clone()),
             ),
+            (GrpcCall::Aggregate { request, expected }, true) => {
+                let mut json = Vec::new();
+                request.write_json(&mut json);
+                (Bytes::from(json), BodyCheck::Summary(expected.clone()))
+            }
             (GrpcCall::Dynamic(dynamic), false) => (
                 dynamic.request.clone(),
                 BodyCheck::Decodes(dynamic.output.clone()),
             ),
-            (_, true) => {
+            (GrpcCall::Dynamic(_), true) => {
                 return Err(bad(
-                    "the JSON codec (grpc-json) serves the payload service only",
+                    "the JSON codec (grpc-json) knows wirebench's own services only, not --call",
                 ));
             }
         };

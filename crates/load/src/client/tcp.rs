@@ -1,26 +1,23 @@
-//! The TCP ceiling's client: a 4-byte length and an 8-byte size out, a
-//! 4-byte length and the payload back, one request at a time per
-//! connection; the payload is read into a reused buffer and checked as it
-//! comes.
+//! The TCP ceiling's client ([`wirebench_proto::tcp_wire`]): a request
+//! frame out, an answer frame back, one request at a time per connection;
+//! the answer is read into a reused buffer and checked as it comes.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use super::connector::ClientStream;
-use super::{Connector, connect_failure, one_at_a_time};
-use crate::errors::{ErrorKind, RequestFailure};
-use crate::verify::BodyCheck;
+use wirebench_proto::tcp_wire::{ERROR_MARK, MAX_ERROR_BYTES, parse_error};
 
-/// The answer length that marks an error (then a length-prefixed text).
-const ERROR_MARK: u32 = u32::MAX;
+use super::connector::ClientStream;
+use super::{Connector, TcpTarget, connect_failure, one_at_a_time};
+use crate::errors::{ErrorKind, RequestFailure};
+
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct TcpClient {
-    request: [u8; 12],
-    check: BodyCheck,
+    target: TcpTarget,
     connector: Connector,
     connections: Box<[Mutex<Option<Connection>>]>,
 }
@@ -29,15 +26,9 @@ pub struct TcpClient {
 type Connection = (ClientStream, Vec<u8>);
 
 impl TcpClient {
-    pub fn new(size_in_kb: i64, connector: Connector, connections: u32) -> Self {
-        let mut request = [0u8; 12];
-        request[..4].copy_from_slice(&8u32.to_be_bytes());
-        request[4..].copy_from_slice(&size_in_kb.to_le_bytes());
+    pub fn new(target: TcpTarget, connector: Connector, connections: u32) -> Self {
         Self {
-            request,
-            check: BodyCheck::PayloadBytes {
-                len: usize::try_from(size_in_kb).unwrap_or(0) * 1024,
-            },
+            target,
             connector,
             connections: (0..connections).map(|_| Mutex::new(None)).collect(),
         }
@@ -66,7 +57,10 @@ impl TcpClient {
         let (stream, buffer) = slot.as_mut().expect("connected above");
         let reset = |err: std::io::Error| RequestFailure::new(ErrorKind::Reset, err);
         let closed = || RequestFailure::new(ErrorKind::Reset, "the server closed the connection");
-        stream.write_all(&self.request).await.map_err(reset)?;
+        stream
+            .write_all(&self.target.request)
+            .await
+            .map_err(reset)?;
         // Read as much as is there, header and payload together: as few
         // syscalls as the bytes allow.
         let mut have = 0;
@@ -79,12 +73,9 @@ impl TcpClient {
         }
         let len = u32::from_be_bytes(buffer[..4].try_into().expect("4 bytes"));
         if len == ERROR_MARK {
-            return Err(RequestFailure::new(
-                ErrorKind::Status,
-                String::from_utf8_lossy(&buffer[4..have]).into_owned(),
-            ));
+            return Err(read_error(stream, buffer, have).await);
         }
-        let mut verifier = self.check.start();
+        let mut verifier = self.target.check.start();
         let first = (have - 4).min(len as usize);
         verifier.feed(&buffer[4..4 + first]);
         let mut left = len as usize - first;
@@ -102,4 +93,43 @@ impl TcpClient {
             .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
         Ok(u64::from(len))
     }
+}
+
+/// The refusal after an error mark: its status code and message. `buffer`
+/// holds `have` bytes read so far, the mark included.
+async fn read_error(
+    stream: &mut ClientStream,
+    buffer: &mut Vec<u8>,
+    have: usize,
+) -> RequestFailure {
+    let Some(have) = fill(stream, buffer, have, 8).await else {
+        return RequestFailure::new(ErrorKind::Status, "the server refused the request");
+    };
+    let len = u32::from_be_bytes(buffer[4..8].try_into().expect("4 bytes")).min(MAX_ERROR_BYTES);
+    let end = 8 + len as usize;
+    let complete = fill(stream, buffer, have, end).await;
+    let (code, message) = parse_error(&buffer[8..complete.unwrap_or(8).min(end)]);
+    RequestFailure::new(
+        ErrorKind::Status,
+        format!("{:?}: {message}", tonic::Code::from_i32(i32::from(code))),
+    )
+}
+
+/// Reads until `buffer` holds `want` bytes; `None` if the stream ended first.
+async fn fill(
+    stream: &mut ClientStream,
+    buffer: &mut Vec<u8>,
+    mut have: usize,
+    want: usize,
+) -> Option<usize> {
+    if buffer.len() < want {
+        buffer.resize(want, 0);
+    }
+    while have < want {
+        match stream.read(&mut buffer[have..want]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => have += n,
+        }
+    }
+    Some(have)
 }

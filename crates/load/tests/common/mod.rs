@@ -78,9 +78,7 @@ pub fn payload_target(stack: Stack, addr: SocketAddr, size_kb: u64) -> Target {
             },
             json: stack.kind == StackKind::GrpcJson,
         },
-        StackKind::Tcp => TargetKind::Tcp {
-            size_in_kb: size_kb as i64,
-        },
+        StackKind::Tcp => TargetKind::Tcp(wirebench_load::TcpTarget::payload(size_kb as i64)),
     };
     Target {
         authority: addr.to_string(),

@@ -1,6 +1,9 @@
-//! The pipeline over gRPC. Each role is a tonic service over the shared
-//! [`work`]; between services a [`Hop`] carries requests either on one
-//! long-lived bidirectional stream ([`StreamHop`]) or as unary calls.
+//! The pipeline over gRPC: `grpc` (protobuf) and `grpc-json` (the same
+//! messages as JSON, `application/grpc+json`). Each role is a tonic service
+//! over the shared [`work`]; the generated traits of the two codecs have the
+//! same shape, so one implementation serves both. Between services a
+//! [`Hop`] carries requests either on one long-lived bidirectional stream
+//! ([`StreamHop`]) or as unary calls, in the server's own codec.
 //! Streaming rpcs answer each message as soon as its work is done (not in
 //! order), so many requests share one stream; a request that fails gets an
 //! answer with `error` set, and the stream lives on.
@@ -10,32 +13,27 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status, Streaming};
-use wirebench_proto::pipeline::aggregator_service_server::{
-    AggregatorService, AggregatorServiceServer,
-};
-use wirebench_proto::pipeline::processor_service_client::ProcessorServiceClient;
-use wirebench_proto::pipeline::processor_service_server::{
-    ProcessorService, ProcessorServiceServer,
-};
-use wirebench_proto::pipeline::producer_service_client::ProducerServiceClient;
-use wirebench_proto::pipeline::producer_service_server::{ProducerService, ProducerServiceServer};
 use wirebench_proto::pipeline::{
     AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch, Summary,
 };
-
-use wirebench_proto::{GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES};
+use wirebench_proto::{
+    GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES, pipeline, pipeline_json,
+};
 
 use super::stream_hop::{Correlated, StreamHop};
 use super::{HopMode, PipelineConfig, PipelineError, Role, work};
 use crate::ServeError;
+use crate::listener::Incoming;
 
+/// Serves `config.role` with the protobuf codec, or (`json`) the JSON
+/// codec, until `shutdown` completes.
 pub async fn serve(
-    listener: TcpListener,
+    incoming: Incoming,
+    json: bool,
     config: PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -46,52 +44,51 @@ pub async fn serve(
     };
     let (reflection_v1, reflection_v1alpha) = crate::grpc::reflection_services(service)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status(service, tonic_health::ServingStatus::Serving)
+        .await;
     let config = Arc::new(config);
+    let codec = Codec::of(json);
     let mut server = tonic::transport::Server::builder()
         .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
         .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
-        .layer(crate::grpc_guard::ContentTypeGuard {
-            accepted: &["application/grpc"],
-        });
-    let router = match config.role {
-        Role::Producer => {
-            health_reporter
-                .set_serving::<ProducerServiceServer<Producer>>()
-                .await;
-            server.add_service(ProducerServiceServer::new(Producer {
-                config: Arc::clone(&config),
-            }))
-        }
-        Role::Processor => {
-            health_reporter
-                .set_serving::<ProcessorServiceServer<Processor>>()
-                .await;
-            server.add_service(ProcessorServiceServer::new(Processor(Arc::new(
-                ProcessorInner {
-                    hop: Hop::new(&config, open_generate, call_generate),
-                    config: Arc::clone(&config),
-                },
-            ))))
-        }
-        Role::Aggregator => {
-            health_reporter
-                .set_serving::<AggregatorServiceServer<Aggregator>>()
-                .await;
-            server.add_service(AggregatorServiceServer::new(Aggregator {
-                hop: Hop::new(&config, open_process, call_process),
-                config: Arc::clone(&config),
-            }))
-        }
+        .layer(crate::grpc_guard::ContentTypeGuard::for_codec(json));
+    let router = match (config.role, json) {
+        (Role::Producer, false) => server.add_service(
+            pipeline::producer_service_server::ProducerServiceServer::new(Producer::new(&config)),
+        ),
+        (Role::Producer, true) => server.add_service(
+            pipeline_json::producer_service_server::ProducerServiceServer::new(Producer::new(
+                &config,
+            )),
+        ),
+        (Role::Processor, false) => server.add_service(
+            pipeline::processor_service_server::ProcessorServiceServer::new(Processor::new(
+                &config, codec,
+            )),
+        ),
+        (Role::Processor, true) => server.add_service(
+            pipeline_json::processor_service_server::ProcessorServiceServer::new(Processor::new(
+                &config, codec,
+            )),
+        ),
+        (Role::Aggregator, false) => server.add_service(
+            pipeline::aggregator_service_server::AggregatorServiceServer::new(Aggregator::new(
+                &config, codec,
+            )),
+        ),
+        (Role::Aggregator, true) => server.add_service(
+            pipeline_json::aggregator_service_server::AggregatorServiceServer::new(
+                Aggregator::new(&config, codec),
+            ),
+        ),
     };
     router
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(health)
-        .serve_with_incoming_shutdown(
-            crate::listener::incoming(listener, None, config.idle_timeout),
-            shutdown,
-        )
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(ServeError::Grpc)
 }
@@ -111,13 +108,138 @@ impl From<PipelineError> for Status {
 // ---- the hop to the next service ------------------------------------------
 
 type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type UnaryCall<Req, Resp> = fn(Channel, Req) -> Boxed<Result<Resp, Status>>;
+
+/// A request on its way to the next service, before tonic sees it.
+type HttpRequest = http::Request<tonic::body::Body>;
+
+/// A channel to the next service that sends its codec's content type
+/// (tonic's client always says `application/grpc`).
+pub type HopChannel = tower::util::MapRequest<Channel, fn(HttpRequest) -> HttpRequest>;
+
+/// A hop channel for the protobuf codec: requests go out as tonic made
+/// them.
+pub fn proto_channel(channel: Channel) -> HopChannel {
+    tower::util::MapRequest::new(channel, as_made)
+}
+
+fn as_made(request: HttpRequest) -> HttpRequest {
+    request
+}
+
+type UnaryCall<Req, Resp> = fn(HopChannel, Req) -> Boxed<Result<Resp, Status>>;
+type Opener<Req, Resp> = super::stream_hop::Opener<Req, Resp>;
+
+/// The calls a role makes to the next one, in one codec.
+#[derive(Clone, Copy)]
+struct Codec {
+    content_type: fn(HttpRequest) -> HttpRequest,
+    open_generate: Opener<GenerateRequest, RecordBatch>,
+    call_generate: UnaryCall<GenerateRequest, RecordBatch>,
+    open_process: Opener<ProcessRequest, ProcessedBatch>,
+    call_process: UnaryCall<ProcessRequest, ProcessedBatch>,
+}
+
+impl Codec {
+    fn of(json: bool) -> Codec {
+        if json {
+            Codec {
+                content_type: |mut request| {
+                    request.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
+                    );
+                    request
+                },
+                open_generate: json_calls::open_generate,
+                call_generate: json_calls::call_generate,
+                open_process: json_calls::open_process,
+                call_process: json_calls::call_process,
+            }
+        } else {
+            Codec {
+                content_type: as_made,
+                open_generate: proto_calls::open_generate,
+                call_generate: proto_calls::call_generate,
+                open_process: proto_calls::open_process,
+                call_process: proto_calls::call_process,
+            }
+        }
+    }
+}
+
+/// The four client calls of a hop, for one generated module (codec).
+macro_rules! hop_calls {
+    ($name:ident, $generated:ident) => {
+        mod $name {
+            use tokio_stream::wrappers::ReceiverStream;
+            use tonic::{Status, Streaming};
+            use wirebench_proto::pipeline::{
+                GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch,
+            };
+            use wirebench_proto::$generated::processor_service_client::ProcessorServiceClient;
+            use wirebench_proto::$generated::producer_service_client::ProducerServiceClient;
+
+            use super::{Boxed, HopChannel};
+
+            pub fn open_generate(
+                channel: HopChannel,
+                requests: ReceiverStream<GenerateRequest>,
+            ) -> Boxed<Result<Streaming<RecordBatch>, Status>> {
+                Box::pin(async move {
+                    Ok(ProducerServiceClient::new(channel)
+                        .generate_stream(requests)
+                        .await?
+                        .into_inner())
+                })
+            }
+
+            pub fn call_generate(
+                channel: HopChannel,
+                request: GenerateRequest,
+            ) -> Boxed<Result<RecordBatch, Status>> {
+                Box::pin(async move {
+                    Ok(ProducerServiceClient::new(channel)
+                        .generate(request)
+                        .await?
+                        .into_inner())
+                })
+            }
+
+            pub fn open_process(
+                channel: HopChannel,
+                requests: ReceiverStream<ProcessRequest>,
+            ) -> Boxed<Result<Streaming<ProcessedBatch>, Status>> {
+                Box::pin(async move {
+                    Ok(ProcessorServiceClient::new(channel)
+                        .process_stream(requests)
+                        .await?
+                        .into_inner())
+                })
+            }
+
+            pub fn call_process(
+                channel: HopChannel,
+                request: ProcessRequest,
+            ) -> Boxed<Result<ProcessedBatch, Status>> {
+                Box::pin(async move {
+                    Ok(ProcessorServiceClient::new(channel)
+                        .process(request)
+                        .await?
+                        .into_inner())
+                })
+            }
+        }
+    };
+}
+
+hop_calls!(proto_calls, pipeline);
+hop_calls!(json_calls, pipeline_json);
 
 /// How a role calls the next one: a shared stream, or unary calls.
 enum Hop<Req, Resp> {
     Stream(StreamHop<Req, Resp>),
     Unary {
-        channel: Channel,
+        channel: HopChannel,
         call: UnaryCall<Req, Resp>,
         next: String,
         timeout: Duration,
@@ -127,21 +249,20 @@ enum Hop<Req, Resp> {
 impl<Req: Correlated, Resp: Correlated + HasError> Hop<Req, Resp> {
     fn new(
         config: &PipelineConfig,
-        open: super::stream_hop::Opener<Req, Resp>,
+        content_type: fn(HttpRequest) -> HttpRequest,
+        open: Opener<Req, Resp>,
         call: UnaryCall<Req, Resp>,
     ) -> Self {
-        let upstream = config.upstream();
-        let next = format!(
-            "{} at {upstream}",
-            config.role.next().map_or("next service", Role::name)
-        );
-        let channel = Endpoint::from_shared(format!("http://{upstream}"))
-            .expect("host:port makes a valid URI")
-            .connect_timeout(config.hop_timeout)
-            .tcp_nodelay(true)
-            .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
-            .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
-            .connect_lazy();
+        let connector = config.hop_connector();
+        let channel =
+            Endpoint::from_shared(format!("{}://{}", connector.scheme(), config.upstream()))
+                .expect("host:port makes a valid URI")
+                .connect_timeout(config.hop_timeout)
+                .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+                .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
+                .connect_with_connector_lazy(connector);
+        let channel = tower::util::MapRequest::new(channel, content_type);
+        let next = config.next_service();
         match config.hop {
             HopMode::Stream => Hop::Stream(StreamHop::new(next, channel, open, config.hop_timeout)),
             HopMode::Unary => Hop::Unary {
@@ -216,51 +337,6 @@ fn code_of(err: &PipelineError) -> i32 {
     Status::from(err.clone()).code() as i32
 }
 
-fn open_generate(
-    channel: Channel,
-    requests: ReceiverStream<GenerateRequest>,
-) -> Boxed<Result<Streaming<RecordBatch>, Status>> {
-    Box::pin(async move {
-        Ok(ProducerServiceClient::new(channel)
-            .generate_stream(requests)
-            .await?
-            .into_inner())
-    })
-}
-
-fn call_generate(channel: Channel, request: GenerateRequest) -> Boxed<Result<RecordBatch, Status>> {
-    Box::pin(async move {
-        Ok(ProducerServiceClient::new(channel)
-            .generate(request)
-            .await?
-            .into_inner())
-    })
-}
-
-fn open_process(
-    channel: Channel,
-    requests: ReceiverStream<ProcessRequest>,
-) -> Boxed<Result<Streaming<ProcessedBatch>, Status>> {
-    Box::pin(async move {
-        Ok(ProcessorServiceClient::new(channel)
-            .process_stream(requests)
-            .await?
-            .into_inner())
-    })
-}
-
-fn call_process(
-    channel: Channel,
-    request: ProcessRequest,
-) -> Boxed<Result<ProcessedBatch, Status>> {
-    Box::pin(async move {
-        Ok(ProcessorServiceClient::new(channel)
-            .process(request)
-            .await?
-            .into_inner())
-    })
-}
-
 /// Answers every message of a bidirectional stream as its work completes.
 /// `work` turns one request into its answer (errors already folded into the
 /// answer's `error` field).
@@ -295,50 +371,39 @@ pub struct Producer {
     config: Arc<PipelineConfig>,
 }
 
-fn generate_batch(
-    config: &PipelineConfig,
-    request: &GenerateRequest,
-) -> Result<RecordBatch, PipelineError> {
-    let n = config.records(request.records)?;
-    Ok(RecordBatch {
-        request_id: request.request_id,
-        records: work::generate(n),
-        error: String::new(),
-        error_code: 0,
-    })
-}
-
-#[tonic::async_trait]
-impl ProducerService for Producer {
-    async fn generate(
-        &self,
-        request: Request<GenerateRequest>,
-    ) -> Result<Response<RecordBatch>, Status> {
-        Ok(Response::new(generate_batch(
-            &self.config,
-            request.get_ref(),
-        )?))
+impl Producer {
+    fn new(config: &Arc<PipelineConfig>) -> Producer {
+        Producer {
+            config: Arc::clone(config),
+        }
     }
 
-    type GenerateStreamStream = ReceiverStream<Result<RecordBatch, Status>>;
+    fn generate(&self, request: &GenerateRequest) -> Result<RecordBatch, PipelineError> {
+        let n = self.config.records(request.records)?;
+        Ok(RecordBatch {
+            request_id: request.request_id,
+            records: work::generate(n),
+            error: String::new(),
+            error_code: 0,
+        })
+    }
 
-    async fn generate_stream(
+    fn generate_each(
         &self,
-        request: Request<Streaming<GenerateRequest>>,
-    ) -> Result<Response<Self::GenerateStreamStream>, Status> {
-        let config = Arc::clone(&self.config);
-        Ok(Response::new(answer_each(
-            request.into_inner(),
-            move |request: GenerateRequest| {
-                let answer = generate_batch(&config, &request).unwrap_or_else(|err| RecordBatch {
+        requests: Streaming<GenerateRequest>,
+    ) -> ReceiverStream<Result<RecordBatch, Status>> {
+        let producer = self.clone();
+        answer_each(requests, move |request: GenerateRequest| {
+            let answer = producer
+                .generate(&request)
+                .unwrap_or_else(|err| RecordBatch {
                     request_id: request.request_id,
                     records: Vec::new(),
                     error: err.to_string(),
                     error_code: code_of(&err),
                 });
-                std::future::ready(answer)
-            },
-        )))
+            std::future::ready(answer)
+        })
     }
 }
 
@@ -347,10 +412,26 @@ struct ProcessorInner {
     hop: Hop<GenerateRequest, RecordBatch>,
 }
 
-impl ProcessorInner {
+#[derive(Clone)]
+pub struct Processor(Arc<ProcessorInner>);
+
+impl Processor {
+    fn new(config: &Arc<PipelineConfig>, codec: Codec) -> Processor {
+        Processor(Arc::new(ProcessorInner {
+            hop: Hop::new(
+                config,
+                codec.content_type,
+                codec.open_generate,
+                codec.call_generate,
+            ),
+            config: Arc::clone(config),
+        }))
+    }
+
     async fn process(&self, request: &ProcessRequest) -> Result<ProcessedBatch, PipelineError> {
-        let n = self.config.records(request.records)?;
+        let n = self.0.config.records(request.records)?;
         let batch = self
+            .0
             .hop
             .call(GenerateRequest {
                 request_id: 0,
@@ -364,44 +445,26 @@ impl ProcessorInner {
             error_code: 0,
         })
     }
-}
 
-#[derive(Clone)]
-pub struct Processor(Arc<ProcessorInner>);
-
-#[tonic::async_trait]
-impl ProcessorService for Processor {
-    async fn process(
+    fn process_each(
         &self,
-        request: Request<ProcessRequest>,
-    ) -> Result<Response<ProcessedBatch>, Status> {
-        Ok(Response::new(self.0.process(request.get_ref()).await?))
-    }
-
-    type ProcessStreamStream = ReceiverStream<Result<ProcessedBatch, Status>>;
-
-    async fn process_stream(
-        &self,
-        request: Request<Streaming<ProcessRequest>>,
-    ) -> Result<Response<Self::ProcessStreamStream>, Status> {
-        let inner = Arc::clone(&self.0);
-        Ok(Response::new(answer_each(
-            request.into_inner(),
-            move |request: ProcessRequest| {
-                let inner = Arc::clone(&inner);
-                async move {
-                    inner
-                        .process(&request)
-                        .await
-                        .unwrap_or_else(|err| ProcessedBatch {
-                            request_id: request.request_id,
-                            records: Vec::new(),
-                            error: err.to_string(),
-                            error_code: code_of(&err),
-                        })
-                }
-            },
-        )))
+        requests: Streaming<ProcessRequest>,
+    ) -> ReceiverStream<Result<ProcessedBatch, Status>> {
+        let processor = self.clone();
+        answer_each(requests, move |request: ProcessRequest| {
+            let processor = processor.clone();
+            async move {
+                processor
+                    .process(&request)
+                    .await
+                    .unwrap_or_else(|err| ProcessedBatch {
+                        request_id: request.request_id,
+                        records: Vec::new(),
+                        error: err.to_string(),
+                        error_code: code_of(&err),
+                    })
+            }
+        })
     }
 }
 
@@ -410,13 +473,21 @@ pub struct Aggregator {
     hop: Hop<ProcessRequest, ProcessedBatch>,
 }
 
-#[tonic::async_trait]
-impl AggregatorService for Aggregator {
-    async fn aggregate(
-        &self,
-        request: Request<AggregateRequest>,
-    ) -> Result<Response<Summary>, Status> {
-        let n = self.config.records(request.get_ref().records)?;
+impl Aggregator {
+    fn new(config: &Arc<PipelineConfig>, codec: Codec) -> Aggregator {
+        Aggregator {
+            hop: Hop::new(
+                config,
+                codec.content_type,
+                codec.open_process,
+                codec.call_process,
+            ),
+            config: Arc::clone(config),
+        }
+    }
+
+    async fn aggregate(&self, request: &AggregateRequest) -> Result<Summary, PipelineError> {
+        let n = self.config.records(request.records)?;
         let batch = self
             .hop
             .call(ProcessRequest {
@@ -424,6 +495,66 @@ impl AggregatorService for Aggregator {
                 records: n,
             })
             .await?;
-        Ok(Response::new(work::aggregate(&batch.records)))
+        Ok(work::aggregate(&batch.records))
     }
 }
+
+/// The generated traits of one codec, implemented over the roles above.
+macro_rules! role_services {
+    ($generated:ident) => {
+        #[tonic::async_trait]
+        impl $generated::producer_service_server::ProducerService for Producer {
+            async fn generate(
+                &self,
+                request: Request<GenerateRequest>,
+            ) -> Result<Response<RecordBatch>, Status> {
+                Ok(Response::new(Producer::generate(self, request.get_ref())?))
+            }
+
+            type GenerateStreamStream = ReceiverStream<Result<RecordBatch, Status>>;
+
+            async fn generate_stream(
+                &self,
+                request: Request<Streaming<GenerateRequest>>,
+            ) -> Result<Response<Self::GenerateStreamStream>, Status> {
+                Ok(Response::new(self.generate_each(request.into_inner())))
+            }
+        }
+
+        #[tonic::async_trait]
+        impl $generated::processor_service_server::ProcessorService for Processor {
+            async fn process(
+                &self,
+                request: Request<ProcessRequest>,
+            ) -> Result<Response<ProcessedBatch>, Status> {
+                Ok(Response::new(
+                    Processor::process(self, request.get_ref()).await?,
+                ))
+            }
+
+            type ProcessStreamStream = ReceiverStream<Result<ProcessedBatch, Status>>;
+
+            async fn process_stream(
+                &self,
+                request: Request<Streaming<ProcessRequest>>,
+            ) -> Result<Response<Self::ProcessStreamStream>, Status> {
+                Ok(Response::new(self.process_each(request.into_inner())))
+            }
+        }
+
+        #[tonic::async_trait]
+        impl $generated::aggregator_service_server::AggregatorService for Aggregator {
+            async fn aggregate(
+                &self,
+                request: Request<AggregateRequest>,
+            ) -> Result<Response<Summary>, Status> {
+                Ok(Response::new(
+                    Aggregator::aggregate(self, request.get_ref()).await?,
+                ))
+            }
+        }
+    };
+}
+
+role_services!(pipeline);
+role_services!(pipeline_json);

@@ -2,18 +2,29 @@
 //!
 //! A client request goes to the aggregator, which asks the processor, which
 //! asks the producer. The work is shared ([`work`]); each role's adapter
-//! only moves it: [`rest`] over JSON with pooled keep-alive HTTP/1.1
-//! clients between services, [`grpc`] over one long-lived bidirectional
-//! stream per hop ([`stream_hop`], the seed's design) or plain unary calls
-//! (`HopMode::Unary`), so streaming and unary can be measured apart.
+//! only moves it, and every hop speaks the stack the client does, so one
+//! factor changes at a time along the whole chain:
+//! - [`rest`]: `rest`, `rest-h2` and `rest-proto`: pooled keep-alive
+//!   HTTP/1.1 (or one multiplexed HTTP/2 connection) between services,
+//!   JSON or protobuf bodies.
+//! - [`grpc`]: `grpc` and `grpc-json`: one long-lived bidirectional stream
+//!   per hop ([`stream_hop`], the seed's design) or plain unary calls
+//!   (`HopMode::Unary`), so streaming and unary can be measured apart.
+//! - [`tcp`]: the ceiling, protobuf messages in bare length-prefixed
+//!   frames over pooled connections.
+//!
+//! Each also runs `+tls`: the listener is TLS, and the hop connects
+//! through [`hop_connect`] trusting the certificate it was given.
 //!
 //! When the next service is down, a role answers at once with 503 /
 //! UNAVAILABLE and says which service is missing; when it comes back,
 //! traffic resumes without a restart (pools reconnect, streams reopen).
 
 pub mod grpc;
+pub mod hop_connect;
 pub mod rest;
 pub mod stream_hop;
+pub mod tcp;
 pub mod work;
 
 use std::fmt;
@@ -22,8 +33,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use tokio::net::TcpListener;
-use wirebench_proto::vocab::{Stack, UnknownName};
+use wirebench_proto::vocab::{Stack, StackKind, UnknownName};
 
 use crate::ServeError;
 
@@ -142,6 +155,11 @@ pub struct PipelineConfig {
     pub hop_timeout: Duration,
     /// A connection with nothing read or written this long is closed.
     pub idle_timeout: Duration,
+    /// `+tls` stacks: what this service presents to its callers.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `+tls` stacks, processor and aggregator: how to reach the next
+    /// service (the certificates trusted, the stack's ALPN).
+    pub upstream_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Why a pipeline request failed.
@@ -182,18 +200,49 @@ impl PipelineConfig {
             .clone()
             .unwrap_or_else(|| "127.0.0.1:0".to_owned())
     }
+
+    /// How this role connects to the next service.
+    fn hop_connector(&self) -> hop_connect::HopConnector {
+        hop_connect::HopConnector {
+            tls: self.upstream_tls.clone(),
+        }
+    }
+
+    /// The message of a hop that failed: "producer at 127.0.0.1:8000".
+    fn next_service(&self) -> String {
+        format!(
+            "{} at {}",
+            self.role.next().map_or("next service", Role::name),
+            self.upstream()
+        )
+    }
 }
 
-/// Serves one pipeline role until `shutdown` completes.
+/// Serves one pipeline role over `stack` until `shutdown` completes; the
+/// role calls the next one over the same stack.
 pub async fn serve_pipeline(
     stack: Stack,
     listener: TcpListener,
     config: PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    match stack {
-        Stack::REST => rest::serve(listener, config, shutdown).await,
-        Stack::GRPC => grpc::serve(listener, config, shutdown).await,
-        other => Err(ServeError::PipelineStack(other.name())),
+    let calls_upstream = config.role.next().is_some();
+    if stack.tls != config.tls.is_some()
+        || (calls_upstream && stack.tls != config.upstream_tls.is_some())
+    {
+        return Err(ServeError::TlsMismatch(stack.name()));
+    }
+    let incoming = crate::listener::incoming(listener, config.tls.clone(), config.idle_timeout);
+    match stack.kind {
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+            rest::serve(incoming, stack.kind, config, shutdown).await;
+            Ok(())
+        }
+        StackKind::Grpc => grpc::serve(incoming, false, config, shutdown).await,
+        StackKind::GrpcJson => grpc::serve(incoming, true, config, shutdown).await,
+        StackKind::Tcp => {
+            tcp::serve(incoming, config, shutdown).await;
+            Ok(())
+        }
     }
 }

@@ -1,5 +1,9 @@
-//! The pipeline over REST: JSON bodies, and pooled keep-alive HTTP/1.1
-//! clients between services (hyper-util's pool).
+//! The pipeline over the REST stacks: `rest` (HTTP/1.1 + JSON), `rest-h2`
+//! (HTTP/2 + JSON) and `rest-proto` (HTTP/1.1 + protobuf). The routes are
+//! the same on every one; the answer is protobuf when the request accepts
+//! `application/x-protobuf`, JSON otherwise. Between services, hyper's
+//! client pool: keep-alive HTTP/1.1 connections, or for `rest-h2` one
+//! multiplexed HTTP/2 connection.
 //!
 //! producer `GET /generate?records=N`, processor `GET /process?records=N`,
 //! aggregator `GET /aggregate?records=N` (records optional: the seed's
@@ -10,36 +14,36 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tokio::net::TcpListener;
 use wirebench_proto::pipeline::{ProcessedBatch, RecordBatch};
+use wirebench_proto::vocab::StackKind;
 
+use super::hop_connect::HopConnector;
 use super::{PipelineConfig, PipelineError, Role, work};
-use crate::ServeError;
+use crate::listener::Incoming;
+use crate::rest::{PROTOBUF, protobuf, wants_protobuf};
 
 pub async fn serve(
-    listener: TcpListener,
+    incoming: Incoming,
+    kind: StackKind,
     config: PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    let incoming = crate::listener::incoming(listener, None, config.idle_timeout);
+) {
     crate::http_serve::serve_router(
-        router(config),
+        router(kind, config),
         incoming,
         crate::http_serve::DEFAULT_HEADER_TIMEOUT,
         shutdown,
     )
     .await;
-    Ok(())
 }
 
 #[derive(Clone)]
@@ -48,10 +52,12 @@ struct Ctx {
     hop: Arc<RestHop>,
 }
 
-pub fn router(config: PipelineConfig) -> Router {
+/// The routes of `config.role`; its hop speaks `kind` (`rest`, `rest-h2`
+/// or `rest-proto`).
+pub fn router(kind: StackKind, config: PipelineConfig) -> Router {
     let role = config.role;
     let ctx = Ctx {
-        hop: Arc::new(RestHop::new(&config)),
+        hop: Arc::new(RestHop::new(kind, &config)),
         config: Arc::new(config),
     };
     let router = match role {
@@ -90,69 +96,88 @@ fn requested(query: &RecordsQuery) -> Result<u32, PipelineError> {
 
 async fn generate(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Query(query): Query<RecordsQuery>,
 ) -> Result<Response, PipelineError> {
     let n = ctx.config.records(requested(&query)?)?;
-    Ok(json(&RecordBatch {
-        request_id: 0,
-        records: work::generate(n),
-        error: String::new(),
-        error_code: 0,
-    }))
+    Ok(answer(
+        &headers,
+        &RecordBatch {
+            request_id: 0,
+            records: work::generate(n),
+            error: String::new(),
+            error_code: 0,
+        },
+    ))
 }
 
 async fn process(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Query(query): Query<RecordsQuery>,
 ) -> Result<Response, PipelineError> {
     let n = ctx.config.records(requested(&query)?)?;
     let batch: RecordBatch = ctx.hop.get("generate", n).await?;
-    Ok(json(&ProcessedBatch {
-        request_id: 0,
-        records: work::process(batch.records),
-        error: String::new(),
-        error_code: 0,
-    }))
+    Ok(answer(
+        &headers,
+        &ProcessedBatch {
+            request_id: 0,
+            records: work::process(batch.records),
+            error: String::new(),
+            error_code: 0,
+        },
+    ))
 }
 
 async fn aggregate(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Query(query): Query<RecordsQuery>,
 ) -> Result<Response, PipelineError> {
     let n = ctx.config.records(requested(&query)?)?;
     let batch: ProcessedBatch = ctx.hop.get("process", n).await?;
-    Ok(json(&work::aggregate(&batch.records)))
+    Ok(answer(&headers, &work::aggregate(&batch.records)))
 }
 
-fn json(value: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec(value).expect("pipeline messages serialize");
+/// The message as the caller asked: protobuf or JSON.
+fn answer<M: serde::Serialize + prost::Message>(headers: &HeaderMap, message: &M) -> Response {
+    if wants_protobuf(headers) {
+        return protobuf(message);
+    }
+    let body = serde_json::to_vec(message).expect("pipeline messages serialize");
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// The call to the next service: a keep-alive connection pool.
+/// The call to the next service: hyper's connection pool.
 struct RestHop {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HopConnector, Empty<Bytes>>,
     base: String,
     next: &'static str,
     timeout: std::time::Duration,
+    /// `rest-proto`: ask for and decode protobuf.
+    protobuf: bool,
 }
 
 impl RestHop {
-    fn new(config: &PipelineConfig) -> RestHop {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(config.hop_timeout));
+    fn new(kind: StackKind, config: &PipelineConfig) -> RestHop {
+        let connector = config.hop_connector();
         RestHop {
+            base: format!("{}://{}", connector.scheme(), config.upstream()),
             client: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(usize::MAX)
+                .http2_only(kind == StackKind::RestH2)
                 .build(connector),
-            base: format!("http://{}", config.upstream()),
             next: config.role.next().map_or("", Role::name),
             timeout: config.hop_timeout,
+            protobuf: kind == StackKind::RestProto,
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str, records: u32) -> Result<T, PipelineError> {
+    async fn get<T: DeserializeOwned + prost::Message + Default>(
+        &self,
+        path: &str,
+        records: u32,
+    ) -> Result<T, PipelineError> {
         let url = format!("{}/{path}?records={records}", self.base);
         let unavailable = |why: String| {
             PipelineError::Unavailable(format!(
@@ -161,12 +186,16 @@ impl RestHop {
             ))
         };
         let exchange = async {
-            let uri = url
-                .parse()
+            let mut request = http::Request::get(url.as_str());
+            if self.protobuf {
+                request = request.header(header::ACCEPT, PROTOBUF);
+            }
+            let request = request
+                .body(Empty::new())
                 .map_err(|err| unavailable(format!("bad address: {err}")))?;
             let response = self
                 .client
-                .get(uri)
+                .request(request)
                 .await
                 .map_err(|err| unavailable(causes(&err)))?;
             let status = response.status();
@@ -190,6 +219,14 @@ impl RestHop {
                     self.next,
                     String::from_utf8_lossy(&body)
                 )));
+            }
+            if self.protobuf {
+                return T::decode(body).map_err(|err| {
+                    PipelineError::BadUpstream(format!(
+                        "{} sent malformed protobuf: {err}",
+                        self.next
+                    ))
+                });
             }
             serde_json::from_slice(&body).map_err(|err| {
                 PipelineError::BadUpstream(format!("{} sent malformed JSON: {err}", self.next))

@@ -19,10 +19,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
-use tonic::transport::Channel;
 use wirebench_proto::pipeline::{GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch};
 
 use super::PipelineError;
+use super::grpc::HopChannel;
 
 /// Messages that carry a request id.
 pub trait Correlated: Send + 'static {
@@ -47,7 +47,7 @@ correlated!(GenerateRequest, RecordBatch, ProcessRequest, ProcessedBatch);
 type OpenFuture<Resp> =
     Pin<Box<dyn Future<Output = Result<Streaming<Resp>, tonic::Status>> + Send>>;
 /// Opens the bidirectional rpc on a channel, sending what the stream yields.
-pub type Opener<Req, Resp> = fn(Channel, ReceiverStream<Req>) -> OpenFuture<Resp>;
+pub type Opener<Req, Resp> = fn(HopChannel, ReceiverStream<Req>) -> OpenFuture<Resp>;
 
 type Table<Resp> = Arc<Mutex<HashMap<u64, oneshot::Sender<Resp>>>>;
 
@@ -63,7 +63,7 @@ struct Live<Req, Resp> {
 pub struct StreamHop<Req, Resp> {
     /// Name and address of the next service, for messages.
     next: String,
-    channel: Channel,
+    channel: HopChannel,
     open: Opener<Req, Resp>,
     timeout: Duration,
     live: tokio::sync::Mutex<Option<Arc<Live<Req, Resp>>>>,
@@ -71,7 +71,12 @@ pub struct StreamHop<Req, Resp> {
 }
 
 impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
-    pub fn new(next: String, channel: Channel, open: Opener<Req, Resp>, timeout: Duration) -> Self {
+    pub fn new(
+        next: String,
+        channel: HopChannel,
+        open: Opener<Req, Resp>,
+        timeout: Duration,
+    ) -> Self {
         Self {
             next,
             channel,

@@ -131,6 +131,31 @@ fn the_pipeline_runs_over_every_stack_and_tls_with_checked_summaries() {
     };
     assert!(received("tcp") < received("rest-proto"));
     assert!(received("rest-proto") < received("rest"));
+    // Between services too: what the producer wrote per request is its
+    // batch of 20 records, bigger as JSON than as protobuf, and every
+    // server's bytes add up to more than the client saw.
+    let producer_wrote = |stack: &str| {
+        let trial = trials.iter().find(|t| t["stack"] == stack).unwrap();
+        let producer = trial["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == "producer")
+            .unwrap();
+        producer["io_written_bytes"].as_f64().unwrap() / 100.0
+    };
+    assert!(producer_wrote("tcp") < producer_wrote("rest"));
+    assert!(producer_wrote("grpc") < producer_wrote("grpc-json"));
+    for trial in trials {
+        let all = trial["costs"]["server_bytes_written_per_request"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            all > trial["wire_bytes_received_per_request"].as_f64().unwrap(),
+            "{}",
+            trial["stack"]
+        );
+    }
 }
 
 #[test]

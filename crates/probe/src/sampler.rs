@@ -37,6 +37,16 @@ pub struct ProcessUsage {
     pub rss_peak_bytes: u64,
     /// Most threads seen at once.
     pub threads_max: u64,
+    /// Bytes the process wrote through write calls over the window (`wchar`
+    /// of /proc/PID/io). A server does no file I/O once it listens, and
+    /// tokio writes sockets with write/writev, so this is what it put on the
+    /// wire, framing and TLS included: in the pipeline, what each hop
+    /// carried. (Reads are not counted: sockets are read with recv, which
+    /// `rchar` does not see.) Not taken for the probing process itself: it
+    /// also writes its terminal output, and counts its sockets' bytes
+    /// directly (`wire_bytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_written_bytes: Option<u64>,
     /// One point per second of the window.
     pub timeline: Vec<ProcessPoint>,
     /// True when the process ended before the window did: its figures stop
@@ -77,16 +87,24 @@ struct Reading {
     system_ticks: u64,
     rss_bytes: u64,
     threads: u64,
+    /// wchar, for processes other than this one.
+    written: Option<u64>,
 }
 
 fn read(pid: u32) -> Option<Reading> {
-    let stat = Process::new(i32::try_from(pid).ok()?).ok()?.stat().ok()?;
+    let process = Process::new(i32::try_from(pid).ok()?).ok()?;
+    let stat = process.stat().ok()?;
+    let written = (pid != std::process::id())
+        .then(|| process.io().ok())
+        .flatten()
+        .map(|io| io.wchar);
     Some(Reading {
         at: Instant::now(),
         user_ticks: stat.utime,
         system_ticks: stat.stime,
         rss_bytes: stat.rss_bytes().get(),
         threads: u64::try_from(stat.num_threads).unwrap_or(0),
+        written,
     })
 }
 
@@ -167,6 +185,13 @@ impl Track {
     }
 
     fn finish(self, tps: f64) -> ProcessUsage {
+        let written = match (
+            self.first.and_then(|r| r.written),
+            self.last.and_then(|r| r.written),
+        ) {
+            (Some(first), Some(last)) => Some(last.saturating_sub(first)),
+            _ => None,
+        };
         let (user_s, system_s, percent) = match (self.first, self.last) {
             (Some(first), Some(last)) => (
                 (last.user_ticks - first.user_ticks) as f64 / tps,
@@ -189,6 +214,7 @@ impl Track {
             },
             rss_peak_bytes: self.rss_peak,
             threads_max: self.threads_max,
+            io_written_bytes: written,
             timeline: self.timeline,
             exited: self.exited,
         }

@@ -112,6 +112,53 @@ fn peak_rss_of_a_child_holding_256_mib_is_within_10_percent() {
 }
 
 #[test]
+fn bytes_a_child_writes_in_the_window_are_counted() {
+    const WRITTEN: u64 = 8 << 20;
+    let (mut child, mut stdin, mut stdout) = python(
+        "import sys, time\n\
+         null = open('/dev/null', 'wb', buffering=0)\n\
+         print('ready', flush=True)\n\
+         sys.stdin.readline()\n\
+         for _ in range(8):\n    null.write(b'x' * (1 << 20))\n\
+         print('done', flush=True)\n\
+         time.sleep(30)\n",
+    );
+    let probe = Probe::start(
+        watch(&child, "server"),
+        Vec::new(),
+        Instant::now(),
+        Duration::from_millis(100),
+    );
+    // The window's first reading is taken on the probe's thread: let it
+    // happen before the child starts.
+    std::thread::sleep(Duration::from_millis(200));
+    writeln!(stdin, "go").unwrap();
+    expect_line(&mut stdout, "done");
+    let report = probe.stop();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let usage = &report.processes[0];
+    // The line printed adds a few bytes.
+    let written = usage
+        .io_written_bytes
+        .expect("another process's I/O is read");
+    assert!((WRITTEN..WRITTEN + 64).contains(&written), "{usage:?}");
+    // The probe's own process is not given I/O figures: its /proc reads
+    // would be counted.
+    let own = Probe::start(
+        vec![Watched {
+            role: "client".into(),
+            pid: std::process::id(),
+        }],
+        Vec::new(),
+        Instant::now(),
+        Duration::from_millis(50),
+    );
+    std::thread::sleep(Duration::from_millis(120));
+    assert_eq!(own.stop().processes[0].io_written_bytes, None);
+}
+
+#[test]
 fn the_cpu_set_of_a_pinned_child_is_read_back() {
     let available = CpuSet::current().unwrap();
     let last: CpuSet = available

@@ -62,6 +62,12 @@ pub fn costs(
         client_bound: client_saturated_itself || client_set_saturated,
         server_saturated: !servers.is_empty()
             && server_cpu_percent >= SATURATED_FRACTION * capacity(&servers),
+        server_bytes_written_per_request: servers
+            .iter()
+            .map(|p| p.io_written_bytes)
+            .sum::<Option<u64>>()
+            .filter(|_| !servers.is_empty() && requests_ok > 0)
+            .map(|bytes| bytes as f64 / requests_ok as f64),
     }
 }
 
@@ -80,6 +86,7 @@ mod tests {
             rss_avg_bytes: 10,
             rss_peak_bytes: 20,
             threads_max: 2,
+            io_written_bytes: (role != "client").then_some(300_000),
             timeline: Vec::new(),
             exited: false,
         }
@@ -97,6 +104,7 @@ mod tests {
         assert!((c.client_cpu_ms_per_request.unwrap() - 0.2).abs() < 1e-9);
         assert!((c.server_cpu_percent - 50.0).abs() < 1e-9);
         assert!(!c.client_bound && !c.server_saturated);
+        assert_eq!(c.server_bytes_written_per_request, Some(30.0));
         assert_eq!(
             costs(&processes, 0, None, 2).server_cpu_ms_per_request,
             None
@@ -113,6 +121,8 @@ mod tests {
         ];
         let c = costs(&processes, 1, None, 3);
         assert!(c.client_bound && c.server_saturated);
+        // Every server's bytes count: the pipeline's hops add up.
+        assert_eq!(c.server_bytes_written_per_request, Some(600_000.0));
         // Starved: the client itself uses 40%, but its CPU is 99% busy.
         let starved = [
             usage("server", "1", 1.0, 10.0),

@@ -97,21 +97,40 @@ pub fn processes(result: &RunResult) -> Option<Grid> {
                 format::bytes(p.rss_avg_bytes),
                 format::bytes(p.rss_peak_bytes),
                 p.threads_max.to_string(),
+                per_request(p.io_written_bytes, trial.requests_ok),
             ]);
         }
     }
     Some(Grid {
         header: vec![
-            "stack", "role", "pid", "CPUs", "CPU%", "user s", "sys s", "RSS avg", "RSS peak",
+            "stack",
+            "role",
+            "pid",
+            "CPUs",
+            "CPU%",
+            "user s",
+            "sys s",
+            "RSS avg",
+            "RSS peak",
             "threads",
+            "out B/req",
         ],
         rows,
         numeric_from: 2,
     })
 }
 
-/// Says what the per-process CPU% means, under its table.
-pub const PROCESSES_CAPTION: &str = "per process (CPU% 100 = one core busy for the whole window)";
+/// Bytes a process wrote per good response, when probed.
+fn per_request(bytes: Option<u64>, requests_ok: u64) -> String {
+    match bytes {
+        Some(bytes) if requests_ok > 0 => format!("{:.0}", bytes as f64 / requests_ok as f64),
+        _ => "-".to_owned(),
+    }
+}
+
+/// Says what the per-process columns mean, under its table.
+pub const PROCESSES_CAPTION: &str = "per process (CPU% 100 = one core busy for the whole window; \
+     out B/req: bytes the process wrote to its sockets per good response)";
 
 /// Per configuration over its repetitions, when there is something to
 /// summarise: repetitions, the TCP ceiling, or wire bytes.

@@ -189,6 +189,11 @@ pub struct Costs {
     pub client_bound: bool,
     /// The servers used >= 90% of their CPU set.
     pub server_saturated: bool,
+    /// Bytes all server processes wrote to their sockets, per good
+    /// response: the answers to the client, and in the pipeline every
+    /// request and answer between services too. Absent when not probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_bytes_written_per_request: Option<f64>,
 }
 
 /// Latency percentiles, microseconds.

@@ -116,6 +116,84 @@ fn h2load_drives_our_grpc_server_with_framed_requests() {
     assert!(out.contains("status codes: 300 2xx"), "{out}");
 }
 
+/// Starts the three pipeline services over `stack`; returns the guards
+/// and the producer's and aggregator's addresses.
+fn pipeline(stack: &str) -> (Vec<Guard>, String, String) {
+    let (producer, producer_addr) = serve(&["pipeline", "--stack", stack, "--role", "producer"]);
+    let (processor, processor_addr) = serve(&[
+        "pipeline",
+        "--stack",
+        stack,
+        "--role",
+        "processor",
+        "--upstream",
+        &producer_addr,
+    ]);
+    let (aggregator, aggregator_addr) = serve(&[
+        "pipeline",
+        "--stack",
+        stack,
+        "--role",
+        "aggregator",
+        "--upstream",
+        &processor_addr,
+    ]);
+    (
+        vec![producer, processor, aggregator],
+        producer_addr,
+        aggregator_addr,
+    )
+}
+
+#[test]
+fn other_tools_read_the_pipeline_over_rest_h2_rest_proto_and_grpc_json() {
+    let Some(peers) = peers(&["curl", "h2load"]) else {
+        return;
+    };
+    // rest-h2: curl with prior knowledge gets the seed's summary over HTTP/2.
+    let (_servers, _, aggregator) = pipeline("rest-h2");
+    let (ok, out) = run(Command::new("curl").args([
+        "-sS",
+        "--http2-prior-knowledge",
+        "-w",
+        " HTTP/%{http_version}",
+        &format!("http://{aggregator}/aggregate"),
+    ]));
+    assert!(
+        ok && out.contains("69e426d1415168fa") && out.ends_with("HTTP/2"),
+        "{out}"
+    );
+
+    // rest-proto: Python's HTTP client and protoc's classes decode the bodies.
+    let (_servers, producer, aggregator) = pipeline("rest-proto");
+    let client = format!("{PEERS_DIR}/rest_proto_client.py");
+    let (ok, out) = run(Command::new(peers.python()).args([&client, &producer, &aggregator]));
+    assert!(ok && out.trim_end().ends_with("ok"), "{out}");
+
+    // grpc-json: h2load sends framed JSON with the grpc+json content type.
+    let (_servers, _, aggregator) = pipeline("grpc-json");
+    let dir = tempfile::tempdir().unwrap();
+    let message = br#"{"records":10}"#;
+    let mut frame = vec![0u8, 0, 0, 0, message.len() as u8];
+    frame.extend_from_slice(message);
+    let data = dir.path().join("request.bin");
+    std::fs::write(&data, frame).unwrap();
+    let (ok, out) = run(Command::new("h2load")
+        .args(["-n", "200", "-c", "1", "-m", "10", "-d"])
+        .arg(&data)
+        .args([
+            "-H",
+            "content-type: application/grpc+json",
+            "-H",
+            "te: trailers",
+        ])
+        .arg(format!("http://{aggregator}/AggregatorService/Aggregate")));
+    assert!(
+        ok && out.contains("200 succeeded, 0 failed, 0 errored") && out.contains("200 2xx"),
+        "{out}"
+    );
+}
+
 #[test]
 fn grpcurl_and_python_grpcio_call_every_grpc_service() {
     let Some(peers) = peers(&[]) else { return };

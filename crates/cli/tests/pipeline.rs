@@ -14,21 +14,33 @@ struct Role {
     addr: String,
 }
 
+/// A certificate and its key on disk.
+type CertFiles = (std::path::PathBuf, std::path::PathBuf);
+
 fn serve(stack: &str, role: &str, port: &str, upstream: Option<&str>) -> Role {
+    serve_with(stack, role, port, upstream, None)
+}
+
+/// `serve_with(.., Some(cert))`: a `+tls` role presenting `cert` (and, for
+/// processor and aggregator, trusting only it upstream); a `+tls` role
+/// without one makes its own self-signed certificate.
+fn serve_with(
+    stack: &str,
+    role: &str,
+    port: &str,
+    upstream: Option<&str>,
+    cert: Option<&CertFiles>,
+) -> Role {
     let mut command = wirebench();
-    command.args([
-        "serve",
-        "pipeline",
-        "--stack",
-        stack,
-        "--role",
-        role,
-        "--port",
-        port,
-        "--workers",
-        "1",
-    ]);
-    command.args(["--hop-timeout", "2s"]);
+    command.args(["serve", "pipeline", "--stack", stack, "--role", role]);
+    command.args(["--port", port, "--workers", "1", "--hop-timeout", "2s"]);
+    if let Some((cert, key)) = cert {
+        command
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key);
+    }
     if let Some(upstream) = upstream {
         command.args(["--upstream", upstream]);
     }
@@ -154,34 +166,6 @@ fn a_dead_producer_gives_fast_errors_and_traffic_resumes_when_it_returns() {
     }
 }
 
-/// Starts a `+tls` role with the given certificate (or a fresh
-/// self-signed one) and upstream.
-fn serve_tls(
-    stack: &str,
-    role: &str,
-    cert: Option<&(std::path::PathBuf, std::path::PathBuf)>,
-    upstream: Option<&str>,
-) -> Role {
-    let mut command = wirebench();
-    command.args(["serve", "pipeline", "--stack", stack, "--role", role]);
-    command.args(["--port", "0", "--workers", "1", "--hop-timeout", "2s"]);
-    if let Some((cert, key)) = cert {
-        command
-            .arg("--tls-cert")
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key);
-    }
-    if let Some(upstream) = upstream {
-        command.args(["--upstream", upstream]);
-    }
-    let (child, addr) = start_listening(&mut command);
-    Role {
-        _child: Guard(child),
-        addr,
-    }
-}
-
 #[test]
 fn tls_hops_check_the_next_services_certificate() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,17 +177,29 @@ fn tls_hops_check_the_next_services_certificate() {
     let json = dir.path().join("one.json");
     for stack in ["rest+tls", "grpc+tls", "tcp+tls"] {
         // All three share one certificate: the pipeline works end to end.
-        let producer = serve_tls(stack, "producer", Some(&files), None);
-        let processor = serve_tls(stack, "processor", Some(&files), Some(&producer.addr));
-        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let producer = serve_with(stack, "producer", "0", None, Some(&files));
+        let processor = serve_with(stack, "processor", "0", Some(&producer.addr), Some(&files));
+        let aggregator = serve_with(
+            stack,
+            "aggregator",
+            "0",
+            Some(&processor.addr),
+            Some(&files),
+        );
         let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
         assert_eq!(trial["requests_ok"], 1, "{stack}: {}", trial["errors"]);
 
         // A producer with a certificate the processor does not trust: the
         // hop's handshake fails, and the client hears which service and why.
-        let stranger = serve_tls(stack, "producer", None, None);
-        let processor = serve_tls(stack, "processor", Some(&files), Some(&stranger.addr));
-        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let stranger = serve_with(stack, "producer", "0", None, None);
+        let processor = serve_with(stack, "processor", "0", Some(&stranger.addr), Some(&files));
+        let aggregator = serve_with(
+            stack,
+            "aggregator",
+            "0",
+            Some(&processor.addr),
+            Some(&files),
+        );
         let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
         assert_eq!(trial["requests_ok"], 0, "{stack}");
         let kind = unavailable_kind(stack);
@@ -216,8 +212,14 @@ fn tls_hops_check_the_next_services_certificate() {
 
         // A plain producer behind a +tls processor is refused too.
         let plain = serve(stack.trim_end_matches("+tls"), "producer", "0", None);
-        let processor = serve_tls(stack, "processor", Some(&files), Some(&plain.addr));
-        let aggregator = serve_tls(stack, "aggregator", Some(&files), Some(&processor.addr));
+        let processor = serve_with(stack, "processor", "0", Some(&plain.addr), Some(&files));
+        let aggregator = serve_with(
+            stack,
+            "aggregator",
+            "0",
+            Some(&processor.addr),
+            Some(&files),
+        );
         let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
         assert_eq!(
             trial["requests_ok"], 0,

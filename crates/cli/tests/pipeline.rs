@@ -175,10 +175,10 @@ fn tls_hops_check_the_next_services_certificate() {
     std::fs::write(&files.1, &key.key_pem).unwrap();
     let cacert = files.0.to_str().unwrap().to_owned();
     let json = dir.path().join("one.json");
-    for stack in ["rest+tls", "grpc+tls", "tcp+tls"] {
-        // All three share one certificate: the pipeline works end to end.
-        let producer = serve_with(stack, "producer", "0", None, Some(&files));
-        let processor = serve_with(stack, "processor", "0", Some(&producer.addr), Some(&files));
+    // Processor and aggregator presenting (and trusting) `files`, in front
+    // of the producer at `producer`; one request through them.
+    let through = |stack: &str, producer: &str| {
+        let processor = serve_with(stack, "processor", "0", Some(producer), Some(&files));
         let aggregator = serve_with(
             stack,
             "aggregator",
@@ -186,21 +186,18 @@ fn tls_hops_check_the_next_services_certificate() {
             Some(&processor.addr),
             Some(&files),
         );
-        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert])
+    };
+    for stack in ["rest+tls", "grpc+tls", "tcp+tls"] {
+        // All three share one certificate: the pipeline works end to end.
+        let producer = serve_with(stack, "producer", "0", None, Some(&files));
+        let trial = through(stack, &producer.addr);
         assert_eq!(trial["requests_ok"], 1, "{stack}: {}", trial["errors"]);
 
         // A producer with a certificate the processor does not trust: the
         // hop's handshake fails, and the client hears which service and why.
         let stranger = serve_with(stack, "producer", "0", None, None);
-        let processor = serve_with(stack, "processor", "0", Some(&stranger.addr), Some(&files));
-        let aggregator = serve_with(
-            stack,
-            "aggregator",
-            "0",
-            Some(&processor.addr),
-            Some(&files),
-        );
-        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        let trial = through(stack, &stranger.addr);
         assert_eq!(trial["requests_ok"], 0, "{stack}");
         let kind = unavailable_kind(stack);
         let example = trial["error_examples"][kind].as_str().unwrap_or_default();
@@ -212,15 +209,7 @@ fn tls_hops_check_the_next_services_certificate() {
 
         // A plain producer behind a +tls processor is refused too.
         let plain = serve(stack.trim_end_matches("+tls"), "producer", "0", None);
-        let processor = serve_with(stack, "processor", "0", Some(&plain.addr), Some(&files));
-        let aggregator = serve_with(
-            stack,
-            "aggregator",
-            "0",
-            Some(&processor.addr),
-            Some(&files),
-        );
-        let trial = one_request_with(stack, &aggregator.addr, &json, &["--cacert", &cacert]);
+        let trial = through(stack, &plain.addr);
         assert_eq!(
             trial["requests_ok"], 0,
             "{stack}: a plain hop must not pass"

@@ -70,12 +70,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let tls_key = tls_key(&args)?;
         let tls = match &tls_key {
-            Some(key) => Some(key.server_config(args.stack.alpn())?),
+            Some(served) => Some(served.key.server_config(args.stack.alpn())?),
             None => None,
         };
         let pipeline = match pipeline {
             Some(config) => Some(PipelineConfig {
-                upstream_tls: upstream_tls(&args, &config, tls_key.as_ref())?,
+                upstream_tls: upstream_tls(&args, &config, tls_key.as_ref().map(|s| &s.key))?,
                 tls: tls.clone(),
                 ..config
             }),
@@ -169,9 +169,15 @@ fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
 }
 
 /// The certificate of a `+tls` stack: from --tls-cert/--tls-key, or a
-/// self-signed certificate made now (written beside the temporary files and
-/// printed, so clients can trust it with --cacert).
-fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<CertifiedKey>> {
+/// self-signed certificate made now. A made one is written to a temporary
+/// file whose path is printed, so clients can trust it with --cacert; the
+/// file goes when the server stops.
+struct ServedCert {
+    key: CertifiedKey,
+    _file: Option<tempfile::NamedTempFile>,
+}
+
+fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<ServedCert>> {
     if !args.stack.tls {
         anyhow::ensure!(
             args.tls_cert.is_none() && args.upstream_ca.is_none(),
@@ -179,21 +185,28 @@ fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<CertifiedKey>> {
         );
         return Ok(None);
     }
-    let key = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => CertifiedKey::from_files(cert, key)?,
-        _ => {
-            let key = CertifiedKey::self_signed()?;
-            let path =
-                std::env::temp_dir().join(format!("wirebench-{}-cert.pem", std::process::id()));
-            std::fs::write(&path, &key.cert_pem).context("cannot write the certificate")?;
-            eprintln!(
-                "wirebench: self-signed certificate for localhost: {}",
-                path.display()
-            );
-            key
-        }
-    };
-    Ok(Some(key))
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        return Ok(Some(ServedCert {
+            key: CertifiedKey::from_files(cert, key)?,
+            _file: None,
+        }));
+    }
+    let key = CertifiedKey::self_signed()?;
+    let mut file = tempfile::Builder::new()
+        .prefix("wirebench-")
+        .suffix("-cert.pem")
+        .tempfile()
+        .context("cannot write the certificate")?;
+    std::io::Write::write_all(&mut file, key.cert_pem.as_bytes())
+        .context("cannot write the certificate")?;
+    eprintln!(
+        "wirebench: self-signed certificate for localhost: {}",
+        file.path().display()
+    );
+    Ok(Some(ServedCert {
+        key,
+        _file: Some(file),
+    }))
 }
 
 /// A `+tls` processor or aggregator's client side: it trusts --upstream-ca,

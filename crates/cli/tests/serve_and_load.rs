@@ -134,3 +134,33 @@ fn load_refuses_bad_targets_clearly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_self_signed_certificate_is_printed_trusted_and_removed_at_exit() {
+    use std::io::BufRead;
+    let (mut child, addr) = serve("rest+tls");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "wirebench: self-signed certificate for localhost: /tmp/wirebench-...-cert.pem"
+    let path = std::path::PathBuf::from(line.trim().rsplit(": ").next().unwrap());
+    assert!(line.contains("self-signed certificate"), "{line}");
+    let port = addr.rsplit(':').next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    run_ok(
+        wirebench()
+            .arg("load")
+            .arg(format!("https://localhost:{port}/payload"))
+            .arg("--cacert")
+            .arg(&path)
+            .args(["-n", "3", "-c", "1", "-q", "--json"])
+            .arg(&json),
+    );
+    assert_eq!(read_json(&json)["trials"][0]["requests_ok"], 3);
+    signal(&child, libc::SIGTERM);
+    let (output, _) = wait_with_limit(child, Duration::from_secs(5));
+    assert!(output.status.success());
+    assert!(!path.exists(), "{} left behind", path.display());
+}

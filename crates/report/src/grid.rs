@@ -145,6 +145,11 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
     if !(repeated || ceiling || wire) {
         return None;
     }
+    // Shown when the servers were probed for it: what every hop carried.
+    let hops = summary
+        .groups
+        .iter()
+        .any(|g| g.server_bytes_written_per_request.is_some());
     let spread = |s: &crate::stats::Spread, show: &dyn Fn(f64) -> String| {
         if s.n > 1 {
             format!("{} [{}-{}]", show(s.median), show(s.min), show(s.max))
@@ -170,7 +175,12 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
                     },
                     |r| interval_text(&r.throughput),
                 );
-            vec![
+            let bytes = |s: Option<crate::stats::Spread>| {
+                s.map_or("-".to_owned(), |s| {
+                    format::thousands(s.median.round() as u64)
+                })
+            };
+            let mut row = vec![
                 g.label.clone(),
                 g.trials.to_string(),
                 spread(&g.throughput_rps, &|v| format::rate(v)),
@@ -178,27 +188,34 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
                 format::latency_us(g.latency_p99_us.median as u64),
                 g.server_cpu_ms_per_request
                     .map_or("-".to_owned(), |s| format!("{:.3}", s.median)),
-                g.wire_bytes_per_request.map_or("-".to_owned(), |s| {
-                    format::thousands(s.median.round() as u64)
-                }),
+                bytes(g.wire_bytes_per_request),
+            ];
+            if hops {
+                row.push(bytes(g.server_bytes_written_per_request));
+            }
+            row.extend([
                 g.share_of_ceiling
                     .map_or("-".to_owned(), |share| format!("{:.1}%", share * 100.0)),
                 ratio,
-            ]
+            ]);
+            row
         })
         .collect();
+    let mut header = vec![
+        "per stack",
+        "trials",
+        "req/s (median [min-max])",
+        "p50",
+        "p99",
+        "srv CPU ms/req",
+        "wire B/req",
+    ];
+    if hops {
+        header.push("srv out B/req");
+    }
+    header.extend(["of ceiling", "req/s vs baseline"]);
     Some(Grid {
-        header: vec![
-            "per stack",
-            "trials",
-            "req/s (median [min-max])",
-            "p50",
-            "p99",
-            "srv CPU ms/req",
-            "wire B/req",
-            "of ceiling",
-            "req/s vs baseline",
-        ],
+        header,
         rows,
         numeric_from: 1,
     })

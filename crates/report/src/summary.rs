@@ -29,6 +29,10 @@ pub struct GroupSummary {
     pub server_cpu_ms_per_request: Option<Spread>,
     /// Wire bytes per request, both directions together.
     pub wire_bytes_per_request: Option<Spread>,
+    /// Bytes all server processes wrote per request (in the pipeline: every
+    /// hop), when probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_bytes_written_per_request: Option<Spread>,
     /// Median throughput / the TCP ceiling's median throughput.
     pub share_of_ceiling: Option<f64>,
 }
@@ -90,6 +94,9 @@ pub fn summarize(result: &RunResult) -> Option<RunSummary> {
                 })),
                 wire_bytes_per_request: Spread::of(&values(&trials, |t| {
                     Some(t.wire_bytes_sent_per_request? + t.wire_bytes_received_per_request?)
+                })),
+                server_bytes_written_per_request: Spread::of(&values(&trials, |t| {
+                    t.costs.server_bytes_written_per_request
                 })),
             })
         })

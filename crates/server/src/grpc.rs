@@ -14,10 +14,12 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer;
 use tonic_reflection::pb::{v1, v1alpha};
+use tower::layer::util::{Identity, Stack};
 use wirebench_proto::payload::payload_service_server::{PayloadService, PayloadServiceServer};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest, PayloadResponse};
 use wirebench_proto::payload_json;
 
+use crate::grpc_guard::ContentTypeGuard;
 use crate::listener::Incoming;
 use crate::{PayloadHandler, RequestError, ServeError};
 
@@ -70,14 +72,6 @@ pub async fn serve(
     exec: GrpcExec,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let (reflection_v1, reflection_v1alpha) = reflection_services("payload.PayloadService")?;
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_service_status(
-            "payload.PayloadService",
-            tonic_health::ServingStatus::Serving,
-        )
-        .await;
     let max_message_bytes = handler
         .max_size_bytes()
         .saturating_add(FRAMING_OVERHEAD_BYTES);
@@ -88,12 +82,7 @@ pub async fn serve(
             GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
         },
     };
-    let server = tonic::transport::Server::builder()
-        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
-        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
-        .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
-        .layer(crate::grpc_guard::ContentTypeGuard::for_codec(json));
-    let mut server = server;
+    let mut server = server(json);
     let router = if json {
         server.add_service(
             payload_json::payload_service_server::PayloadServiceServer::new(service)
@@ -107,6 +96,39 @@ pub async fn serve(
                 .max_encoding_message_size(max_message_bytes),
         )
     };
+    serve_router(router, "payload.PayloadService", incoming, shutdown).await
+}
+
+/// A tonic server whose layers every wirebench gRPC server has.
+pub(crate) type GuardedServer = tonic::transport::Server<Stack<ContentTypeGuard, Identity>>;
+/// Its router, once the first service is added.
+pub(crate) type GuardedRouter = tonic::transport::server::Router<Stack<ContentTypeGuard, Identity>>;
+
+/// A tonic server set up as every wirebench gRPC server is, payload or
+/// pipeline: fixed HTTP/2 windows (see `GRPC_STREAM_WINDOW_BYTES`), a
+/// header size limit, and the content-type guard of the protobuf or
+/// (`json`) JSON codec.
+pub(crate) fn server(json: bool) -> GuardedServer {
+    tonic::transport::Server::builder()
+        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+        .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
+        .layer(ContentTypeGuard::for_codec(json))
+}
+
+/// Adds server reflection and the health service (reporting `service` as
+/// serving) to `router`, and serves until `shutdown` completes.
+pub(crate) async fn serve_router(
+    router: GuardedRouter,
+    service: &'static str,
+    incoming: Incoming,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (reflection_v1, reflection_v1alpha) = reflection_services(service)?;
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status(service, tonic_health::ServingStatus::Serving)
+        .await;
     router
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -119,7 +141,7 @@ pub async fn serve(
 /// Server reflection, both versions (grpcurl asks for v1, Python's grpcio
 /// reflection client and older tools for v1alpha), advertising `service`
 /// and the health service: what this process actually serves.
-pub fn reflection_services(
+fn reflection_services(
     service: &'static str,
 ) -> Result<
     (

@@ -116,7 +116,7 @@ async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{producer}"))
         .unwrap()
         .connect_lazy();
-    let channel = wirebench_server::pipeline::grpc::proto_channel(channel);
+    let channel = wirebench_server::pipeline::grpc_hop::proto_channel(channel);
     let hop = Arc::new(StreamHop::new(
         "producer".into(),
         channel,
@@ -201,7 +201,7 @@ async fn callers_that_give_up_leave_no_entry_in_the_correlation_table() {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_lazy();
-    let channel = wirebench_server::pipeline::grpc::proto_channel(channel);
+    let channel = wirebench_server::pipeline::grpc_hop::proto_channel(channel);
     let hop = Arc::new(StreamHop::new(
         "slow producer".into(),
         channel,

@@ -21,6 +21,7 @@
 //! traffic resumes without a restart (pools reconnect, streams reopen).
 
 pub mod grpc;
+pub mod grpc_hop;
 pub mod hop_connect;
 pub mod rest;
 pub mod stream_hop;

@@ -22,7 +22,7 @@ use tonic::Streaming;
 use wirebench_proto::pipeline::{GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch};
 
 use super::PipelineError;
-use super::grpc::HopChannel;
+use super::grpc_hop::HopChannel;
 
 /// Messages that carry a request id.
 pub trait Correlated: Send + 'static {

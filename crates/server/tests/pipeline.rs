@@ -110,16 +110,18 @@ async fn grpc_pipeline_gives_the_expected_summary_in_both_hop_modes() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
-    let producer = start_role(Stack::GRPC, Role::Producer, None, HopMode::Stream).await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{producer}"))
+/// A stream hop to a producer at `addr`, as a processor holds one.
+fn producer_hop(
+    addr: SocketAddr,
+    name: &str,
+    timeout: Duration,
+) -> StreamHop<GenerateRequest, RecordBatch> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_lazy();
-    let channel = wirebench_server::pipeline::grpc_hop::proto_channel(channel);
-    let hop = Arc::new(StreamHop::new(
-        "producer".into(),
-        channel,
+    StreamHop::new(
+        name.into(),
+        wirebench_server::pipeline::grpc_hop::proto_channel(channel),
         |channel, requests| {
             Box::pin(async move {
                 Ok(ProducerServiceClient::new(channel)
@@ -128,8 +130,14 @@ async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
                     .into_inner())
             })
         },
-        Duration::from_secs(5),
-    ));
+        timeout,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
+    let producer = start_role(Stack::GRPC, Role::Producer, None, HopMode::Stream).await;
+    let hop = Arc::new(producer_hop(producer, "producer", Duration::from_secs(5)));
     let calls = (1..=3000u32).map(|records| {
         let hop = Arc::clone(&hop);
         tokio::spawn(async move {
@@ -198,21 +206,9 @@ async fn callers_that_give_up_leave_no_entry_in_the_correlation_table() {
             .add_service(ProducerServiceServer::new(SlowProducer))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_lazy();
-    let channel = wirebench_server::pipeline::grpc_hop::proto_channel(channel);
-    let hop = Arc::new(StreamHop::new(
-        "slow producer".into(),
-        channel,
-        |channel, requests| {
-            Box::pin(async move {
-                Ok(ProducerServiceClient::new(channel)
-                    .generate_stream(requests)
-                    .await?
-                    .into_inner())
-            })
-        },
+    let hop = Arc::new(producer_hop(
+        addr,
+        "slow producer",
         Duration::from_millis(300),
     ));
     // Callers cancelled from outside (their own client went away)...

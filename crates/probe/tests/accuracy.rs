@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wirebench_probe::{CpuSet, Probe, Watched};
+use wirebench_probe::{CpuSet, Probe, ProcessUsage, Watched};
 
 /// Starts `python3 -c script`; the script prints "ready", waits for a line
 /// on stdin, does its work, prints "done", then sleeps until killed.
@@ -30,6 +30,28 @@ fn expect_line(stdout: &mut impl BufRead, want: &str) {
     assert_eq!(line.trim(), want);
 }
 
+/// Runs `script` (see [`python`]) inside a probe window sampled every
+/// `interval`. The window's first reading is taken on the probe's thread,
+/// so the child is told to go only once it surely has; the window closes
+/// `settle` after the child says "done".
+fn measure(script: &str, interval: Duration, settle: Duration) -> ProcessUsage {
+    let (mut child, mut stdin, mut stdout) = python(script);
+    let probe = Probe::start(
+        watch(&child, "server"),
+        Vec::new(),
+        Instant::now(),
+        interval,
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    writeln!(stdin, "go").unwrap();
+    expect_line(&mut stdout, "done");
+    std::thread::sleep(settle);
+    let report = probe.stop();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    report.processes.into_iter().next().unwrap()
+}
+
 fn watch(child: &Child, role: &str) -> Vec<Watched> {
     vec![Watched {
         role: role.into(),
@@ -39,7 +61,7 @@ fn watch(child: &Child, role: &str) -> Vec<Watched> {
 
 #[test]
 fn cpu_seconds_of_a_child_burning_one_second_are_within_15_percent() {
-    let (mut child, mut stdin, mut stdout) = python(
+    let usage = &measure(
         "import sys, time\n\
          print('ready', flush=True)\n\
          sys.stdin.readline()\n\
@@ -47,19 +69,9 @@ fn cpu_seconds_of_a_child_burning_one_second_are_within_15_percent() {
          while time.process_time() - t0 < 1.0:\n    pass\n\
          print('done', flush=True)\n\
          time.sleep(30)\n",
-    );
-    let probe = Probe::start(
-        watch(&child, "burner"),
-        Vec::new(),
-        Instant::now(),
         Duration::from_millis(250),
+        Duration::ZERO,
     );
-    writeln!(stdin, "go").unwrap();
-    expect_line(&mut stdout, "done");
-    let report = probe.stop();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let usage = &report.processes[0];
     let cpu_s = usage.cpu_s();
     assert!(
         (0.85..=1.15).contains(&cpu_s),
@@ -77,28 +89,18 @@ fn cpu_seconds_of_a_child_burning_one_second_are_within_15_percent() {
 #[test]
 fn peak_rss_of_a_child_holding_256_mib_is_within_10_percent() {
     const HELD: u64 = 256 << 20;
-    let (mut child, mut stdin, mut stdout) = python(
+    let usage = measure(
         "import sys, time\n\
          print('ready', flush=True)\n\
          sys.stdin.readline()\n\
          block = b'x' * (256 << 20)\n\
          print('done', flush=True)\n\
          time.sleep(30)\n",
-    );
-    let probe = Probe::start(
-        watch(&child, "holder"),
-        Vec::new(),
-        Instant::now(),
         Duration::from_millis(100),
+        // Let at least a few samples see the block.
+        Duration::from_millis(500),
     );
-    writeln!(stdin, "go").unwrap();
-    expect_line(&mut stdout, "done");
-    // Let at least a few samples see the block.
-    std::thread::sleep(Duration::from_millis(500));
-    let report = probe.stop();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let peak = report.processes[0].rss_peak_bytes;
+    let peak = usage.rss_peak_bytes;
     let error = (peak as f64 - HELD as f64).abs() / HELD as f64;
     assert!(
         error < 0.10,
@@ -106,7 +108,7 @@ fn peak_rss_of_a_child_holding_256_mib_is_within_10_percent() {
         error * 100.0
     );
     assert!(
-        report.processes[0].rss_avg_bytes < peak,
+        usage.rss_avg_bytes < peak,
         "the average includes samples before the block"
     );
 }
@@ -114,7 +116,7 @@ fn peak_rss_of_a_child_holding_256_mib_is_within_10_percent() {
 #[test]
 fn bytes_a_child_writes_in_the_window_are_counted() {
     const WRITTEN: u64 = 8 << 20;
-    let (mut child, mut stdin, mut stdout) = python(
+    let usage = &measure(
         "import sys, time\n\
          null = open('/dev/null', 'wb', buffering=0)\n\
          print('ready', flush=True)\n\
@@ -122,22 +124,9 @@ fn bytes_a_child_writes_in_the_window_are_counted() {
          for _ in range(8):\n    null.write(b'x' * (1 << 20))\n\
          print('done', flush=True)\n\
          time.sleep(30)\n",
-    );
-    let probe = Probe::start(
-        watch(&child, "server"),
-        Vec::new(),
-        Instant::now(),
         Duration::from_millis(100),
+        Duration::ZERO,
     );
-    // The window's first reading is taken on the probe's thread: let it
-    // happen before the child starts.
-    std::thread::sleep(Duration::from_millis(200));
-    writeln!(stdin, "go").unwrap();
-    expect_line(&mut stdout, "done");
-    let report = probe.stop();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let usage = &report.processes[0];
     // The line printed adds a few bytes.
     let written = usage
         .io_written_bytes

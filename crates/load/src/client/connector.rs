@@ -163,6 +163,16 @@ impl AsyncRead for Counted {
     }
 }
 
+impl Counted {
+    /// Counts what a write sent.
+    fn sent(&self, result: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(n)) = result {
+            self.wire.sent.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
 impl AsyncWrite for Counted {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -171,10 +181,7 @@ impl AsyncWrite for Counted {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = result {
-            this.wire.sent.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        result
+        this.sent(result)
     }
 
     fn poll_write_vectored(
@@ -184,10 +191,7 @@ impl AsyncWrite for Counted {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = result {
-            this.wire.sent.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        result
+        this.sent(result)
     }
 
     fn is_write_vectored(&self) -> bool {

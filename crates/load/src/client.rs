@@ -236,25 +236,47 @@ fn timeout_failure(timeout: Duration) -> RequestFailure {
     )
 }
 
-/// Runs `exchange` on a connection that carries one request at a time
-/// (HTTP/1.1, TCP): senders sharing it take turns; a connection whose
-/// request failed or timed out may be out of step with the server, so it is
-/// dropped and the next request opens a fresh one.
-async fn one_at_a_time<C>(
-    slot: &tokio::sync::Mutex<Option<C>>,
-    timeout: Duration,
-    exchange: impl AsyncFnOnce(&mut Option<C>) -> Result<u64, RequestFailure>,
-) -> Result<u64, RequestFailure> {
-    let mut connection = slot.lock().await;
-    match tokio::time::timeout(timeout, exchange(&mut connection)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(failure)) => {
-            *connection = None;
-            Err(failure)
-        }
-        Err(_) => {
-            *connection = None;
-            Err(timeout_failure(timeout))
+/// The `--connections` connections of a client, opened on first use:
+/// sender `i` always uses connection `i % n`.
+#[derive(Debug)]
+struct Slots<C>(Box<[tokio::sync::Mutex<Option<C>>]>);
+
+impl<C> Slots<C> {
+    fn new(connections: u32) -> Self {
+        Slots(
+            (0..connections)
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
+        )
+    }
+
+    /// The connection of sender `sender_id`.
+    fn of(&self, sender_id: usize) -> &tokio::sync::Mutex<Option<C>> {
+        &self.0[sender_id % self.0.len()]
+    }
+
+    /// Runs `exchange` on sender `sender_id`'s connection where a
+    /// connection carries one request at a time (HTTP/1.1, TCP): senders
+    /// sharing it take turns; a connection whose request failed or timed
+    /// out may be out of step with the server, so it is dropped and the
+    /// next request opens a fresh one.
+    async fn one_at_a_time(
+        &self,
+        sender_id: usize,
+        timeout: Duration,
+        exchange: impl AsyncFnOnce(&mut Option<C>) -> Result<u64, RequestFailure>,
+    ) -> Result<u64, RequestFailure> {
+        let mut connection = self.of(sender_id).lock().await;
+        match tokio::time::timeout(timeout, exchange(&mut connection)).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(failure)) => {
+                *connection = None;
+                Err(failure)
+            }
+            Err(_) => {
+                *connection = None;
+                Err(timeout_failure(timeout))
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use wirebench_proto::payload::{EchoMessage, PayloadRequest};
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 
 use super::dynamic::DynamicCall;
-use super::{Connector, SetupError, timeout_failure};
+use super::{Connector, SetupError, Slots, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
@@ -79,7 +79,7 @@ pub struct GrpcClient {
     /// What the one response message must be.
     check: BodyCheck,
     connector: Connector,
-    connections: Box<[tokio::sync::Mutex<Option<h2::client::SendRequest<Bytes>>>]>,
+    connections: Slots<h2::client::SendRequest<Bytes>>,
 }
 
 /// A plain-TCP tonic channel to `authority` (reflection look-ups).
@@ -181,9 +181,7 @@ impl GrpcClient {
             frame: Bytes::from(frame),
             check,
             connector,
-            connections: (0..connections)
-                .map(|_| tokio::sync::Mutex::new(None))
-                .collect(),
+            connections: Slots::new(connections),
         })
     }
 
@@ -246,9 +244,7 @@ impl GrpcClient {
         &self,
         sender_id: usize,
     ) -> Result<h2::client::SendRequest<Bytes>, RequestFailure> {
-        let mut slot = self.connections[sender_id % self.connections.len()]
-            .lock()
-            .await;
+        let mut slot = self.connections.of(sender_id).lock().await;
         if let Some(sender) = slot.as_ref() {
             let mut probe = sender.clone();
             // Ready or busy is fine; an error means the connection is gone.

@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Mutex;
 
 use super::connector::ClientStream;
-use super::{Connector, HttpTarget, SetupError, connect_failure, one_at_a_time};
+use super::{Connector, HttpTarget, SetupError, Slots, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyVerifier;
 
@@ -30,7 +29,7 @@ pub struct Http1Client {
     /// The whole request as it goes on the wire.
     request: Bytes,
     connector: Connector,
-    connections: Box<[Mutex<Option<Connection>>]>,
+    connections: Slots<Connection>,
 }
 
 /// An open connection and what has been read but not yet used.
@@ -76,7 +75,7 @@ impl Http1Client {
             target,
             request: Bytes::from(request),
             connector,
-            connections: (0..connections).map(|_| Mutex::new(None)).collect(),
+            connections: Slots::new(connections),
         })
     }
 
@@ -85,11 +84,11 @@ impl Http1Client {
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let slot = &self.connections[sender_id % self.connections.len()];
-        one_at_a_time(slot, timeout, async |connection| {
-            self.exchange(connection).await
-        })
-        .await
+        self.connections
+            .one_at_a_time(sender_id, timeout, async |connection| {
+                self.exchange(connection).await
+            })
+            .await
     }
 
     async fn exchange(&self, slot: &mut Option<Connection>) -> Result<u64, RequestFailure> {

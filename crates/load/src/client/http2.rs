@@ -10,10 +10,9 @@ use http::Uri;
 use http_body_util::Full;
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::sync::Mutex;
 
 use super::http_common::{build_request, classify, read_response};
-use super::{Connector, HttpTarget, SetupError, connect_failure, timeout_failure};
+use super::{Connector, HttpTarget, SetupError, Slots, connect_failure, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
 type Sender = SendRequest<Full<Bytes>>;
@@ -23,7 +22,7 @@ pub struct Http2Client {
     target: HttpTarget,
     connector: Connector,
     uri: Uri,
-    connections: Box<[Mutex<Option<Sender>>]>,
+    connections: Slots<Sender>,
 }
 
 impl Http2Client {
@@ -47,7 +46,7 @@ impl Http2Client {
             target,
             connector,
             uri,
-            connections: (0..connections).map(|_| Mutex::new(None)).collect(),
+            connections: Slots::new(connections),
         })
     }
 
@@ -72,9 +71,7 @@ impl Http2Client {
     /// lock is held only to look (or to connect), never while a request is
     /// in flight.
     async fn sender(&self, sender_id: usize) -> Result<Sender, RequestFailure> {
-        let mut slot = self.connections[sender_id % self.connections.len()]
-            .lock()
-            .await;
+        let mut slot = self.connections.of(sender_id).lock().await;
         if let Some(sender) = slot.as_ref().filter(|s| !s.is_closed()) {
             return Ok(sender.clone());
         }

@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Mutex;
 
 use wirebench_proto::tcp_wire::{ERROR_MARK, MAX_ERROR_BYTES, parse_error};
 
 use super::connector::ClientStream;
-use super::{Connector, TcpTarget, connect_failure, one_at_a_time};
+use super::{Connector, Slots, TcpTarget, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -19,7 +18,7 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 pub struct TcpClient {
     target: TcpTarget,
     connector: Connector,
-    connections: Box<[Mutex<Option<Connection>>]>,
+    connections: Slots<Connection>,
 }
 
 /// An open connection and its read buffer.
@@ -30,7 +29,7 @@ impl TcpClient {
         Self {
             target,
             connector,
-            connections: (0..connections).map(|_| Mutex::new(None)).collect(),
+            connections: Slots::new(connections),
         }
     }
 
@@ -39,11 +38,11 @@ impl TcpClient {
     }
 
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let slot = &self.connections[sender_id % self.connections.len()];
-        one_at_a_time(slot, timeout, async |connection| {
-            self.exchange(connection).await
-        })
-        .await
+        self.connections
+            .one_at_a_time(sender_id, timeout, async |connection| {
+                self.exchange(connection).await
+            })
+            .await
     }
 
     async fn exchange(

@@ -81,9 +81,8 @@ impl TcpTarget {
         request: &wirebench_proto::pipeline::AggregateRequest,
         expected: wirebench_proto::pipeline::Summary,
     ) -> TcpTarget {
-        use prost::Message;
         TcpTarget {
-            request: Bytes::from(wirebench_proto::tcp_wire::frame(&request.encode_to_vec())),
+            request: Bytes::from(wirebench_proto::tcp_wire::frame_message(request)),
             check: BodyCheck::SummaryProto(expected),
             path: format!("/aggregate?records={}", request.records),
         }

@@ -29,6 +29,17 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A protobuf message with its length in front, encoded in place.
+pub fn frame_message(message: &impl prost::Message) -> Vec<u8> {
+    let len = u32::try_from(message.encoded_len()).expect("a frame is under 4 GiB");
+    let mut out = Vec::with_capacity(4 + len as usize);
+    out.extend_from_slice(&len.to_be_bytes());
+    message
+        .encode(&mut out)
+        .expect("the buffer has room for the message");
+    out
+}
+
 /// The whole error answer: the mark, then the code and message framed.
 pub fn error_answer(code: u8, message: &str) -> Vec<u8> {
     let mut body = Vec::with_capacity(1 + message.len());
@@ -67,6 +78,11 @@ mod tests {
     #[test]
     fn frames_and_errors_round_trip() {
         assert_eq!(frame(b"ab"), [0, 0, 0, 2, b'a', b'b']);
+        let request = crate::pipeline::AggregateRequest { records: 100 };
+        assert_eq!(
+            frame_message(&request),
+            frame(&prost::Message::encode_to_vec(&request))
+        );
         let answer = error_answer(14, "producer is down");
         assert_eq!(answer[..4], ERROR_MARK.to_be_bytes());
         assert_eq!(u32::from_be_bytes(answer[4..8].try_into().unwrap()), 17);

@@ -7,12 +7,15 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_stream::StreamExt;
 use wirebench_proto::tcp_wire::{self, MAX_REQUEST_BYTES};
 
 use crate::PayloadHandler;
 use crate::listener::{Incoming, ServerStream};
+
+/// Read buffer of a connection: room for a few whole requests.
+const REQUEST_BUFFER_BYTES: usize = 4 * (4 + MAX_REQUEST_BYTES as usize);
 
 /// Why a request got no answer: a gRPC status code and a message, sent to
 /// the client before the connection closes.
@@ -88,11 +91,13 @@ pub async fn serve_frames<F, Fut>(
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection<F, Fut>(mut stream: ServerStream, answer: F)
+async fn connection<F, Fut>(stream: ServerStream, answer: F)
 where
     F: Fn(Bytes) -> Fut,
     Fut: Future<Output = Result<Bytes, Refusal>>,
 {
+    // A request's length and body come in one read, not two.
+    let mut stream = tokio::io::BufReader::with_capacity(REQUEST_BUFFER_BYTES, stream);
     let mut request = [0u8; MAX_REQUEST_BYTES as usize];
     loop {
         let Ok(len) = stream.read_u32().await else {
@@ -134,7 +139,7 @@ where
     }
 }
 
-async fn refuse(stream: &mut ServerStream, refusal: Refusal) -> std::io::Result<()> {
+async fn refuse(stream: &mut (impl AsyncWrite + Unpin), refusal: Refusal) -> std::io::Result<()> {
     let answer = tcp_wire::error_answer(refusal.code as u8, &refusal.message);
     stream.write_all(&answer).await?;
     stream.shutdown().await

@@ -21,6 +21,13 @@ use super::{PipelineConfig, PipelineError, Role, work};
 use crate::listener::Incoming;
 use crate::tcp::Refusal;
 
+/// Read buffer of a hop connection: a length and a batch of the default
+/// size come in one read.
+const ANSWER_BUFFER_BYTES: usize = 16 * 1024;
+
+/// A connection to the next service, read through a buffer.
+type HopConnection = tokio::io::BufReader<HopStream>;
+
 /// Largest answer a hop reads (a batch of `--max-records` records is far
 /// under this).
 const MAX_ANSWER_BYTES: u32 = 256 << 20;
@@ -113,7 +120,7 @@ struct TcpHop {
     port: u16,
     next: String,
     timeout: std::time::Duration,
-    idle: Mutex<Vec<HopStream>>,
+    idle: Mutex<Vec<HopConnection>>,
 }
 
 impl TcpHop {
@@ -151,11 +158,13 @@ impl TcpHop {
                     Err(HopFailure::Answered(err)) => return Err(err),
                 }
             }
-            let mut stream = self
-                .connector
-                .connect(&self.host, self.port)
-                .await
-                .map_err(|err| self.unavailable(&err.to_string()))?;
+            let mut stream = tokio::io::BufReader::with_capacity(
+                ANSWER_BUFFER_BYTES,
+                self.connector
+                    .connect(&self.host, self.port)
+                    .await
+                    .map_err(|err| self.unavailable(&err.to_string()))?,
+            );
             let answer =
                 self.exchange(&mut stream, request)
                     .await
@@ -174,14 +183,14 @@ impl TcpHop {
     }
 
     /// Only a connection whose exchange completed goes back to the pool.
-    fn put_back(&self, stream: HopStream) {
+    fn put_back(&self, stream: HopConnection) {
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(stream);
     }
 
-    fn take_idle(&self) -> Option<HopStream> {
+    fn take_idle(&self) -> Option<HopConnection> {
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -190,12 +199,10 @@ impl TcpHop {
 
     async fn exchange<Req: Message, Resp: Message + Default>(
         &self,
-        stream: &mut HopStream,
+        stream: &mut HopConnection,
         request: &Req,
     ) -> Result<Resp, HopFailure> {
-        stream
-            .write_all(&tcp_wire::frame(&request.encode_to_vec()))
-            .await?;
+        stream.write_all(&tcp_wire::frame_message(request)).await?;
         let len = stream.read_u32().await?;
         if len == ERROR_MARK {
             let len = stream.read_u32().await?.min(MAX_ERROR_BYTES);

@@ -101,10 +101,10 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Pipeline")]
     pub upstream_ca: Option<PathBuf>,
     /// Pipeline: records per request when the request does not say.
-    #[arg(long, default_value_t = wirebench_server::pipeline::DEFAULT_RECORDS, help_heading = "Pipeline")]
+    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_RECORDS, help_heading = "Pipeline")]
     pub records: u32,
     /// Pipeline: most records one request may ask for.
-    #[arg(long, default_value_t = wirebench_server::pipeline::DEFAULT_MAX_RECORDS, help_heading = "Pipeline")]
+    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_MAX_RECORDS, help_heading = "Pipeline")]
     pub max_records: u32,
     /// Pipeline, gRPC: stream (one bidirectional stream per hop, the seed's
     /// design) or unary (one call per request).

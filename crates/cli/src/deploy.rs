@@ -5,29 +5,34 @@
 use std::net::SocketAddr;
 
 use wirebench_probe::CpuSet;
+use wirebench_probe::ProcessRole;
 use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::{HopMode, Role};
 
-use crate::args::BenchWorkload;
 use crate::children::ServerProcess;
 
-/// What to start for one trial.
+/// What to start for one trial: complete before it starts (a `+tls`
+/// stack's certificate is the run's, handed to [`start`]).
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    pub workload: BenchWorkload,
     pub stack: Stack,
+    /// Tokio worker threads of each process.
     pub workers: usize,
-    pub max_size_kb: u64,
-    /// Payload: processes sharing the port.
+    /// Processes sharing the port (payload; the pipeline has one per role).
     pub processes: usize,
-    /// Pipeline: records per request by default, and the gRPC hop mode.
-    pub records: u32,
-    pub hop: HopMode,
-    /// Payload over gRPC: where handlers run.
-    pub grpc_exec: GrpcExec,
-    /// +tls stacks: the certificate the servers present.
-    pub tls: Option<TlsFiles>,
+    pub max_size_kb: u64,
+    pub services: Services,
+}
+
+/// Which services, with what is particular to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Services {
+    /// The payload service; over gRPC, where its handlers run.
+    Payload { grpc_exec: GrpcExec },
+    /// The three pipeline services: records per request by default, and
+    /// over gRPC, how they call each other.
+    Pipeline { records: u32, hop: HopMode },
 }
 
 /// A certificate and key on disk, for `serve --tls-cert/--tls-key`.
@@ -39,28 +44,43 @@ pub struct TlsFiles {
 
 impl Deployment {
     /// For the trial's header line.
-    pub fn describe(&self, size_kb: u64) -> String {
-        match self.workload {
-            BenchWorkload::Payload => format!(
-                "{size_kb} KiB payload; {} server process(es) x {} worker(s){}",
+    pub fn describe(&self) -> String {
+        match self.services {
+            Services::Payload { grpc_exec } => format!(
+                "{} server process(es) x {} worker(s){}",
                 self.processes,
                 self.workers,
                 if self.stack.is_grpc() {
-                    format!("; handlers {}", self.grpc_exec)
+                    format!("; handlers {grpc_exec}")
                 } else {
                     String::new()
                 }
             ),
-            BenchWorkload::Pipeline if self.stack.is_grpc() => format!(
-                "pipeline of {} records, {} hops; 3 processes x {} worker(s)",
-                self.records,
-                self.hop.name(),
+            Services::Pipeline { records, hop } if self.stack.is_grpc() => format!(
+                "pipeline of {records} records, {} hops; 3 processes x {} worker(s)",
+                hop.name(),
                 self.workers
             ),
-            BenchWorkload::Pipeline => format!(
-                "pipeline of {} records; 3 processes x {} worker(s)",
-                self.records, self.workers
+            Services::Pipeline { records, .. } => format!(
+                "pipeline of {records} records; 3 processes x {} worker(s)",
+                self.workers
             ),
+        }
+    }
+
+    /// The gRPC hop mode, where it applies (the pipeline over gRPC).
+    pub fn hop(&self) -> Option<HopMode> {
+        match self.services {
+            Services::Pipeline { hop, .. } if self.stack.is_grpc() => Some(hop),
+            _ => None,
+        }
+    }
+
+    /// Where gRPC handlers run, where it applies (the payload over gRPC).
+    pub fn grpc_exec(&self) -> Option<GrpcExec> {
+        match self.services {
+            Services::Payload { grpc_exec } if self.stack.is_grpc() => Some(grpc_exec),
+            _ => None,
         }
     }
 }
@@ -68,23 +88,23 @@ impl Deployment {
 /// Running servers, with the role each plays; stopped on drop, the
 /// client-facing one first so that streams between services close cleanly.
 pub struct Servers {
-    processes: Vec<(String, ServerProcess)>,
+    processes: Vec<(ProcessRole, ServerProcess)>,
 }
 
 impl Servers {
     /// The address clients send to.
     pub fn front(&self) -> SocketAddr {
         match self.processes.last() {
-            Some((role, p)) if role == "aggregator" => p.addr(),
+            Some((ProcessRole::Aggregator, p)) => p.addr(),
             _ => self.processes[0].1.addr(),
         }
     }
 
     /// (role, pid) of every process, for the probe.
-    pub fn roles(&self) -> Vec<(String, u32)> {
+    pub fn roles(&self) -> Vec<(ProcessRole, u32)> {
         self.processes
             .iter()
-            .map(|(role, p)| (role.clone(), p.pid()))
+            .map(|(role, p)| (*role, p.pid()))
             .collect()
     }
 }
@@ -97,10 +117,19 @@ impl Drop for Servers {
     }
 }
 
-/// Starts the servers of `deployment`, pinned to `cpus`. Spawned from the
-/// thread that runs `block_on`, which lives as long as the run:
-/// PR_SET_PDEATHSIG is tied to that thread.
-pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<Servers> {
+/// Starts the servers of `deployment`, pinned to `cpus`; a `+tls` stack's
+/// servers present `tls`. Spawned from the thread that runs `block_on`,
+/// which lives as long as the run: PR_SET_PDEATHSIG is tied to that thread.
+pub fn start(
+    deployment: &Deployment,
+    tls: Option<&TlsFiles>,
+    cpus: Option<&CpuSet>,
+) -> anyhow::Result<Servers> {
+    anyhow::ensure!(
+        deployment.stack.tls == tls.is_some(),
+        "{}: a +tls stack needs the run's certificate, and only it",
+        deployment.stack
+    );
     let mut servers = Servers {
         processes: Vec::new(),
     };
@@ -118,14 +147,14 @@ pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<S
         ]
         .map(String::from)
         .to_vec();
-        if let Some(tls) = &d.tls {
+        if let Some(tls) = tls {
             args.extend(["--tls-cert".into(), tls.cert.display().to_string()]);
             args.extend(["--tls-key".into(), tls.key.display().to_string()]);
         }
         args
     };
-    match d.workload {
-        BenchWorkload::Payload => {
+    match d.services {
+        Services::Payload { grpc_exec } => {
             // With several processes, the first picks a free port and the
             // others join it with SO_REUSEPORT.
             for i in 0..d.processes {
@@ -136,16 +165,16 @@ pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<S
                 let mut args = common("payload");
                 args.extend(["--port".into(), port.to_string()]);
                 args.extend(["--max-size-kb".into(), d.max_size_kb.to_string()]);
-                args.extend(["--grpc-exec".into(), d.grpc_exec.to_string()]);
+                args.extend(["--grpc-exec".into(), grpc_exec.to_string()]);
                 if d.processes > 1 {
                     args.push("--reuse-port".into());
                 }
                 let label = format!("{} #{}", d.stack, i + 1);
                 let process = ServerProcess::start(&label, &args, cpus.cloned())?;
-                servers.processes.push(("server".into(), process));
+                servers.processes.push((ProcessRole::Server, process));
             }
         }
-        BenchWorkload::Pipeline => {
+        Services::Pipeline { records, hop } => {
             let mut upstream: Option<SocketAddr> = None;
             for role in Role::ALL {
                 let mut args = common("pipeline");
@@ -155,17 +184,25 @@ pub fn start(deployment: &Deployment, cpus: Option<&CpuSet>) -> anyhow::Result<S
                     "--port".into(),
                     "0".into(),
                 ]);
-                args.extend(["--records".into(), d.records.to_string()]);
-                args.extend(["--hop".into(), d.hop.name().into()]);
+                args.extend(["--records".into(), records.to_string()]);
+                args.extend(["--hop".into(), hop.name().into()]);
                 if let Some(next) = upstream {
                     args.extend(["--upstream".into(), next.to_string()]);
                 }
                 let label = format!("{} {role}", d.stack);
                 let process = ServerProcess::start(&label, &args, cpus.cloned())?;
                 upstream = Some(process.addr());
-                servers.processes.push((role.name().into(), process));
+                servers.processes.push((process_role(role), process));
             }
         }
     }
     Ok(servers)
+}
+
+fn process_role(role: Role) -> ProcessRole {
+    match role {
+        Role::Producer => ProcessRole::Producer,
+        Role::Processor => ProcessRole::Processor,
+        Role::Aggregator => ProcessRole::Aggregator,
+    }
 }

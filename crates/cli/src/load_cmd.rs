@@ -1,9 +1,12 @@
 //! `wirebench load`: drive any REST URL or gRPC target, ours or not.
 //!
 //! `http://HOST:PORT/PATH` is loaded over HTTP/1.1; every answer must be
-//! 2xx, and for our contracts the body is checked too (`/payload?size_in_kb=N`
-//! must be the seed's JSON with N KiB of data; `/echo` must return what was
-//! sent). `grpc://HOST:PORT` with `--call` calls the payload service.
+//! 2xx, and where the URL names one of our workloads the body is checked by
+//! its contract ([`wirebench_load::contract`]): `/payload?size_in_kb=N`
+//! must be the seed's N KiB of data, `/aggregate` the pipeline's summary,
+//! `/echo` what was sent. `grpc://HOST:PORT` with `--call` calls our
+//! services with full checks, or any unary method through reflection or
+//! `--proto`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,20 +17,18 @@ use bytes::Bytes;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use wirebench_load::client::dynamic;
+use wirebench_load::contract::{self, Job};
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{
-    Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TcpTarget, TlsClient, Trust,
-};
+use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TlsClient, Trust};
+use wirebench_proto::PROTOBUF_MEDIA_TYPE as PROTOBUF;
 use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, StackKind, Workload};
-use wirebench_report::{Exporter, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
-use wirebench_server::pipeline::work::expected_summary;
-use wirebench_server::rest::PROTOBUF;
+use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
 
 use crate::args::LoadCmdArgs;
 use crate::settings::{self, Defaults};
 use crate::signals::Cancel;
-use crate::trial::{TrialSpec, trial};
+use crate::trial::TrialSpec;
 
 /// ghz's and oha's default: 200 requests.
 const DEFAULTS: Defaults = Defaults {
@@ -48,9 +49,10 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     let runtime = crate::client_runtime(crate::default_threads())?;
     let parsed = runtime.block_on(parse_target(&args))?;
     let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
-        parsed.target.default_connections(senders)
+        parsed.stack.default_connections(senders)
     })?;
     crate::provenance::check_open_files(u64::from(plan.connections()))?;
+    crate::provenance::raise_open_files_limit();
     let settings = serde_json::json!({
         "command": "load",
         "url": args.url,
@@ -82,25 +84,20 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 .await;
         progress.finish();
         let probed = probe.stop();
-        let mut run = crate::provenance::run_info(settings);
-        run.interrupted = outcome.interrupted;
         let spec = TrialSpec {
             stack: parsed.stack,
             workload: parsed.workload,
-            target_label: parsed.target.label(),
             size_kb: parsed.size_kb,
             target: &parsed.target,
             plan: &plan,
+            servers: None,
+            repetition: 0,
+            variant: None,
+            net: None,
         };
-        let mut trial = trial(spec, &outcome);
-        crate::trial::apply_probe(&mut trial, probed, &placement);
-        let mut result = RunResult {
-            schema_version: SCHEMA_VERSION,
-            run,
-            trials: vec![trial],
-            summary: None,
-        };
-        result.summary = wirebench_report::summary::summarize(&result);
+        let mut result = RunResult::new(crate::provenance::run_info(settings));
+        result.run.interrupted = outcome.interrupted;
+        result.push_trial(crate::trial::assemble(spec, &outcome, probed, &placement));
         print!("{}", TableExporter.render(&result));
         if let Some(path) = &args.load.json {
             wirebench_report::write_atomically(path, JsonExporter.render(&result).as_bytes())
@@ -160,10 +157,17 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     } else {
         None
     };
-    let (kind, workload, size_kb) = match base {
-        "grpc" => grpc_request(args, authority, args.grpc_json).await?,
-        "tcp" => tcp_request(args, path)?,
-        _ => http_request(args, path, kind == StackKind::RestH2)?,
+    let parsed = match base {
+        "grpc" => grpc_request(args, authority, stack).await?,
+        "tcp" => Parsed::Job(tcp_request(args, path, stack)?),
+        _ => {
+            let (kind, workload, size_kb) = http_request(args, path, stack)?;
+            Parsed::Request(Box::new(kind), workload, size_kb)
+        }
+    };
+    let (kind, workload, size_kb) = match parsed {
+        Parsed::Job(job) => (job.request(stack)?, job.workload(), job.size_kb()),
+        Parsed::Request(kind, workload, size_kb) => (*kind, workload, size_kb),
     };
     Ok(ParsedTarget {
         target: Target {
@@ -188,7 +192,7 @@ fn accepts_protobuf(headers: &[String]) -> bool {
 fn http_request(
     args: &LoadCmdArgs,
     path: &str,
-    http2: bool,
+    stack: Stack,
 ) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
     if args.call.is_some() || args.data.is_some() || args.proto.is_some() {
         bail!("--call, -d and --proto are for grpc:// targets (use --body-file for HTTP)");
@@ -207,38 +211,29 @@ fn http_request(
         None if args.body_file.is_some() => Method::POST,
         None => Method::GET,
     };
-    let headers = parse_headers(&args.headers)?;
-    let protobuf = accepts_protobuf(&args.headers);
-    let (workload, size_kb, check) = match path.path() {
-        "/payload" => {
-            let size_kb = query_number(&path, "size_in_kb").unwrap_or(1);
-            let len = usize::try_from(size_kb * 1024).context("size too large")?;
-            let check = if protobuf {
-                BodyCheck::PayloadProto { len }
-            } else {
-                BodyCheck::PayloadJson { len }
-            };
-            (Workload::Payload, Some(size_kb), check)
+    let job = match path.path() {
+        "/payload" => Some(Job::Payload {
+            size_kb: query_number(&path, "size_in_kb").unwrap_or(1),
+        }),
+        "/aggregate" => Some(Job::Pipeline {
+            records: query_number(&path, "records").unwrap_or(0),
+        }),
+        _ => None,
+    };
+    let (workload, size_kb, check) = match &job {
+        Some(job) => (job.workload(), job.size_kb(), job.check(stack)?),
+        // Our echo answers the very bytes it was sent (JSON as we write it).
+        None if path.path() == "/echo" && !body.is_empty() => {
+            (Workload::Echo, None, BodyCheck::Exact(body.clone()))
         }
-        "/echo" if !body.is_empty() => (Workload::Echo, None, BodyCheck::Exact(body.clone())),
-        "/aggregate" => {
-            let records = pipeline_records(query_number(&path, "records").unwrap_or(0))?;
-            let expected = expected_summary(records);
-            let check = if protobuf {
-                BodyCheck::SummaryProto(expected)
-            } else {
-                BodyCheck::Summary(expected)
-            };
-            (Workload::Pipeline, None, check)
-        }
-        _ => (Workload::External, None, BodyCheck::Any),
+        None => (Workload::External, None, BodyCheck::Any),
     };
     Ok((
         TargetKind::Http(HttpTarget {
             path,
-            http2,
+            http2: stack.kind == StackKind::RestH2,
             method,
-            headers,
+            headers: parse_headers(&args.headers)?,
             body,
             check,
         }),
@@ -250,95 +245,79 @@ fn http_request(
 /// The TCP ceiling: `tcp://HOST:PORT` asks the payload service for
 /// --size-kb KiB; `tcp://HOST:PORT/aggregate?records=N` asks the pipeline's
 /// aggregator (the path names the request, as the REST routes do).
-fn tcp_request(
-    args: &LoadCmdArgs,
-    path: &str,
-) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
+fn tcp_request(args: &LoadCmdArgs, path: &str, stack: Stack) -> anyhow::Result<Job> {
     let path: PathAndQuery = if path.is_empty() { "/" } else { path }
         .parse()
         .with_context(|| format!("'{path}' is not a path"))?;
-    match path.path() {
-        "/" | "/payload" => {
-            let size_kb = query_number(&path, "size_in_kb").unwrap_or(args.size_kb);
-            let size_in_kb = i64::try_from(size_kb).context("--size-kb too large")?;
-            Ok((
-                TargetKind::Tcp(TcpTarget::payload(size_in_kb)),
-                Workload::Payload,
-                Some(size_kb),
-            ))
-        }
-        "/aggregate" => {
-            let request = AggregateRequest {
-                records: query_number(&path, "records").unwrap_or(0),
-            };
-            let expected = expected_summary(pipeline_records(request.records)?);
-            Ok((
-                TargetKind::Tcp(TcpTarget::aggregate(&request, expected)),
-                Workload::Pipeline,
-                None,
-            ))
-        }
-        other => bail!("a tcp:// target asks for /payload or /aggregate, not '{other}'"),
-    }
+    Ok(match path.path() {
+        "/" | "/payload" => Job::Payload {
+            size_kb: query_number(&path, "size_in_kb").unwrap_or(args.size_kb),
+        },
+        "/aggregate" => Job::Pipeline {
+            records: query_number(&path, "records").unwrap_or(0),
+        },
+        other => bail!("a {stack} target asks for /payload or /aggregate, not '{other}'"),
+    })
 }
 
-/// Our contracts get typed calls with full checks; any other method is
-/// resolved through reflection or --proto, as ghz does.
-async fn grpc_request(
-    args: &LoadCmdArgs,
-    authority: &str,
-    json: bool,
-) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
-    let call_name = args.call.as_deref().unwrap_or(GrpcCall::GET_LARGE_PAYLOAD);
+/// Our services get their contract's calls and full checks; any other
+/// method is resolved through reflection or --proto, as ghz does.
+async fn grpc_request(args: &LoadCmdArgs, authority: &str, stack: Stack) -> anyhow::Result<Parsed> {
+    let call_name = args.call.as_deref().unwrap_or(contract::GET_LARGE_PAYLOAD);
     let (service, method) = dynamic::split_call(call_name)?;
-    let data = args.data.as_deref().unwrap_or("{}");
-    let known = format!("{service}/{method}");
-    let (call, workload, size_kb) = if known == GrpcCall::GET_LARGE_PAYLOAD && args.data.is_none() {
-        let size_in_kb = i64::try_from(args.size_kb).context("--size-kb too large")?;
-        (
-            GrpcCall::GetLargePayload { size_in_kb },
-            Workload::Payload,
-            Some(args.size_kb),
-        )
-    } else if known == GrpcCall::ECHO && args.data.is_none() {
-        let len = usize::try_from(args.size_kb * 1024).context("--size-kb too large")?;
-        let data = Bytes::from(vec![b'x'; len]);
-        (GrpcCall::Echo { data }, Workload::Echo, Some(args.size_kb))
-    } else if known == GrpcCall::AGGREGATE {
-        let request: AggregateRequest = serde_json::from_str(data)
-            .with_context(|| format!("-d is not an AggregateRequest: {data}"))?;
-        let expected = expected_summary(pipeline_records(request.records)?);
-        (
-            GrpcCall::Aggregate { request, expected },
-            Workload::Pipeline,
-            None,
-        )
-    } else {
-        let pool = match &args.proto {
-            Some(path) => dynamic::pool_from_proto(path)?,
-            None => {
-                dynamic::pool_from_reflection(wirebench_load::client::channel(authority)?, &service)
-                    .await?
-            }
-        };
-        let call = dynamic::resolve(&pool, &service, &method, data)?;
-        (GrpcCall::Dynamic(call), Workload::External, None)
+    let known = format!("/{service}/{method}");
+    let job = match known.as_str() {
+        contract::GET_LARGE_PAYLOAD if args.data.is_none() => Some(Job::Payload {
+            size_kb: args.size_kb,
+        }),
+        contract::ECHO if args.data.is_none() => Some(Job::Echo {
+            size_kb: args.size_kb,
+        }),
+        contract::AGGREGATE => {
+            let data = args.data.as_deref().unwrap_or("{}");
+            let request: AggregateRequest = serde_json::from_str(data)
+                .with_context(|| format!("-d is not an AggregateRequest: {data}"))?;
+            Some(Job::Pipeline {
+                records: request.records,
+            })
+        }
+        _ => None,
     };
-    Ok((TargetKind::Grpc { call, json }, workload, size_kb))
+    if let Some(job) = job {
+        return Ok(Parsed::Job(job));
+    }
+    anyhow::ensure!(
+        stack.kind != StackKind::GrpcJson,
+        "the JSON codec (--grpc-json) knows wirebench's own services only, not --call {call_name}"
+    );
+    let pool = match &args.proto {
+        Some(path) => dynamic::pool_from_proto(path)?,
+        None => {
+            dynamic::pool_from_reflection(wirebench_load::client::channel(authority)?, &service)
+                .await?
+        }
+    };
+    let data = args.data.as_deref().unwrap_or("{}");
+    let call = dynamic::resolve(&pool, &service, &method, data)?;
+    Ok(Parsed::Request(
+        Box::new(TargetKind::Grpc {
+            call: GrpcCall {
+                path: call.path,
+                message: call.request,
+                check: BodyCheck::Decodes(call.output),
+            },
+            json: false,
+        }),
+        Workload::External,
+        None,
+    ))
 }
 
-/// Records a pipeline request asks for; 0 means the servers' default.
-fn pipeline_records(requested: u32) -> anyhow::Result<u32> {
-    let records = if requested == 0 {
-        wirebench_server::pipeline::DEFAULT_RECORDS
-    } else {
-        requested
-    };
-    anyhow::ensure!(
-        records <= wirebench_server::pipeline::DEFAULT_MAX_RECORDS,
-        "{records} records is over the pipeline's limit"
-    );
-    Ok(records)
+/// What a URL asks for: one of our workloads, or any request.
+enum Parsed {
+    Job(Job),
+    /// Boxed: a target is large beside a job.
+    Request(Box<TargetKind>, Workload, Option<u64>),
 }
 
 fn query_number<T: std::str::FromStr>(path: &PathAndQuery, name: &str) -> Option<T> {

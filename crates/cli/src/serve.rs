@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
-use wirebench_server::pipeline::PipelineConfig;
+use wirebench_server::pipeline::{Limits, PipelineConfig};
 use wirebench_server::tls::CertifiedKey;
 use wirebench_server::{PayloadHandler, ServeOptions};
 
@@ -58,12 +58,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Some(PipelineConfig {
                     role,
                     upstream,
-                    default_records: args.records,
-                    max_records: args.max_records,
+                    limits: Limits {
+                        default_records: args.records,
+                        max_records: args.max_records,
+                    },
                     hop: args.hop,
                     hop_timeout: args.hop_timeout,
-                    idle_timeout: args.idle_timeout,
-                    tls: None,
                     upstream_tls: None,
                 })
             }
@@ -76,7 +76,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let pipeline = match pipeline {
             Some(config) => Some(PipelineConfig {
                 upstream_tls: upstream_tls(&args, &config, tls_key.as_ref().map(|s| &s.key))?,
-                tls: tls.clone(),
                 ..config
             }),
             None => None,
@@ -88,6 +87,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
+        // One set of server options for both workloads: TLS, timeouts.
         let options = ServeOptions {
             tls,
             grpc_exec: args.grpc_exec,
@@ -132,7 +132,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             match pipeline {
                 Some(config) => {
                     wirebench_server::pipeline::serve_pipeline(
-                        args.stack, listener, config, shutdown,
+                        args.stack, listener, config, options, shutdown,
                     )
                     .await
                 }

@@ -1,9 +1,11 @@
-//! Turns what the engine measured into the result model's [`Trial`].
+//! Builds the result model's [`Trial`] once, from what the trial was
+//! ([`TrialSpec`], complete before it ran) and what was measured (the
+//! engine's outcome and the probe's report). No field is filled in later.
 
 use std::time::{Duration, Instant};
 
 use wirebench_load::{LoadOutcome, LoadPlan, Target};
-use wirebench_probe::{CpuSet, Probe, ProbeReport, Watched};
+use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
 use wirebench_report::{LatencySummary, Placement, TimelinePoint, Trial};
@@ -16,16 +18,13 @@ pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 /// Starts probing `servers` (role, pid) and this process (the load
 /// generator) from the end of `plan`'s warm-up on. Call right before the
 /// load starts.
-pub fn start_probe(plan: &LoadPlan, servers: &[(String, u32)], client_cpus: &CpuSet) -> Probe {
+pub fn start_probe(plan: &LoadPlan, servers: &[(ProcessRole, u32)], client_cpus: &CpuSet) -> Probe {
     let mut watched: Vec<Watched> = servers
         .iter()
-        .map(|(role, pid)| Watched {
-            role: role.clone(),
-            pid: *pid,
-        })
+        .map(|&(role, pid)| Watched { role, pid })
         .collect();
     watched.push(Watched {
-        role: "client".into(),
+        role: ProcessRole::Client,
         pid: std::process::id(),
     });
     Probe::start(
@@ -36,47 +35,60 @@ pub fn start_probe(plan: &LoadPlan, servers: &[(String, u32)], client_cpus: &Cpu
     )
 }
 
-/// Puts what the probe measured into the trial, with the derived costs.
-pub fn apply_probe(trial: &mut Trial, report: ProbeReport, placement: &CpuPlacement) {
-    trial.placement = Placement {
-        pinned: placement.pinned(),
-        client_cpus: placement.client.clone(),
-        server_cpus: placement.server.clone(),
-    };
-    trial.costs = wirebench_report::costs::costs(
-        &report.processes,
-        trial.requests_ok,
+/// What the trial was, besides what it measured.
+pub struct TrialSpec<'a> {
+    pub stack: Stack,
+    pub workload: Workload,
+    pub size_kb: Option<u64>,
+    pub target: &'a Target,
+    pub plan: &'a LoadPlan,
+    /// Set when wirebench started the servers (bench).
+    pub servers: Option<ServerSpec>,
+    /// 0-based repetition of its configuration.
+    pub repetition: u32,
+    pub variant: Option<String>,
+    /// Network conditions, as given.
+    pub net: Option<String>,
+}
+
+/// The servers of a trial that wirebench started.
+pub struct ServerSpec {
+    pub workers: usize,
+    pub processes: usize,
+    /// The pipeline over gRPC: "stream" or "unary".
+    pub hop: Option<String>,
+    /// The payload over gRPC: where handlers ran.
+    pub grpc_exec: Option<String>,
+}
+
+/// The trial, from its spec and everything measured.
+pub fn assemble(
+    spec: TrialSpec<'_>,
+    outcome: &LoadOutcome,
+    probed: ProbeReport,
+    placement: &CpuPlacement,
+) -> Trial {
+    let tally = &outcome.tally;
+    let duration_s = outcome.measured.as_secs_f64();
+    let errors = tally.errors.total();
+    let attempts = tally.requests_ok + errors;
+    let costs = wirebench_report::costs::costs(
+        &probed.processes,
+        tally.requests_ok,
         // The busyness of the client's CPUs speaks of the client only when
         // the client has them to itself; unpinned, the servers share them.
-        report
+        probed
             .cpu_set_busy_percent
             .first()
             .copied()
             .filter(|_| placement.pinned()),
         placement.available.len(),
     );
-    trial.processes = report.processes;
-}
-
-/// What the trial was, besides what it measured.
-pub struct TrialSpec<'a> {
-    pub stack: Stack,
-    pub workload: Workload,
-    pub target_label: String,
-    pub size_kb: Option<u64>,
-    pub target: &'a Target,
-    pub plan: &'a LoadPlan,
-}
-
-pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
-    let tally = &outcome.tally;
-    let duration_s = outcome.measured.as_secs_f64();
-    let errors = tally.errors.total();
-    let attempts = tally.requests_ok + errors;
+    let servers = spec.servers.as_ref();
     Trial {
         stack: spec.stack,
         workload: spec.workload,
-        target: spec.target_label,
+        target: spec.target.label(),
         size_kb: spec.size_kb,
         verification: spec.target.describe_check(),
         wire: spec.stack.wire_description(),
@@ -113,20 +125,24 @@ pub fn trial(spec: TrialSpec<'_>, outcome: &LoadOutcome) -> Trial {
             })
             .collect(),
         interrupted: outcome.interrupted,
-        server_workers: None,
-        server_processes: None,
-        hop: None,
-        variant: None,
-        repetition: 0,
+        server_workers: servers.map(|s| s.workers),
+        server_processes: servers.map(|s| s.processes),
+        hop: servers.and_then(|s| s.hop.clone()),
+        variant: spec.variant,
+        repetition: spec.repetition,
         wire_bytes_sent: outcome.wire.sent,
         wire_bytes_received: outcome.wire.received,
         wire_bytes_sent_per_request: per_request(outcome.wire.sent, attempts),
         wire_bytes_received_per_request: per_request(outcome.wire.received, attempts),
-        net: None,
-        grpc_exec: None,
-        placement: Placement::default(),
-        processes: Vec::new(),
-        costs: Default::default(),
+        net: spec.net,
+        grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
+        placement: Placement {
+            pinned: placement.pinned(),
+            client_cpus: placement.client.clone(),
+            server_cpus: placement.server.clone(),
+        },
+        processes: probed.processes,
+        costs,
     }
 }
 

@@ -63,32 +63,6 @@ pub struct TcpTarget {
     pub path: String,
 }
 
-impl TcpTarget {
-    /// The payload service: `size_in_kb` KiB of `x`.
-    pub fn payload(size_in_kb: i64) -> TcpTarget {
-        TcpTarget {
-            request: Bytes::from(wirebench_proto::tcp_wire::payload_request(size_in_kb)),
-            check: BodyCheck::PayloadBytes {
-                len: usize::try_from(size_in_kb).unwrap_or(0) * 1024,
-            },
-            path: format!("/payload?size_in_kb={size_in_kb}"),
-        }
-    }
-
-    /// The pipeline's aggregator: a protobuf `AggregateRequest`, answered
-    /// by a `Summary` that must match `expected`.
-    pub fn aggregate(
-        request: &wirebench_proto::pipeline::AggregateRequest,
-        expected: wirebench_proto::pipeline::Summary,
-    ) -> TcpTarget {
-        TcpTarget {
-            request: Bytes::from(wirebench_proto::tcp_wire::frame_message(request)),
-            check: BodyCheck::SummaryProto(expected),
-            path: format!("/aggregate?records={}", request.records),
-        }
-    }
-}
-
 /// An HTTP request to send again and again, and how to check its answer.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
@@ -101,28 +75,25 @@ pub struct HttpTarget {
     pub check: BodyCheck,
 }
 
+impl TargetKind {
+    /// Whether requests share a connection (HTTP/2, gRPC) rather than take
+    /// one each (HTTP/1.1, TCP).
+    pub fn multiplexes(&self) -> bool {
+        match self {
+            TargetKind::Http(http) => http.http2,
+            TargetKind::Grpc { .. } => true,
+            TargetKind::Tcp { .. } => false,
+        }
+    }
+}
+
 impl Target {
     /// What every answer is checked against, in words for the run header.
     pub fn describe_check(&self) -> String {
         match &self.kind {
             TargetKind::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
-            TargetKind::Grpc { call, .. } => format!("grpc-status OK, {}", call.describe_check()),
+            TargetKind::Grpc { call, .. } => format!("grpc-status OK, {}", call.check.describe()),
             TargetKind::Tcp(tcp) => tcp.check.describe(),
-        }
-    }
-
-    /// Connections used when `--connections` is not given: one per sender
-    /// where a connection carries one request at a time (HTTP/1.1, TCP),
-    /// one for HTTP/2 and gRPC (as ghz does).
-    pub fn default_connections(&self, senders: u32) -> u32 {
-        if self.multiplexes() { 1 } else { senders }
-    }
-
-    pub fn multiplexes(&self) -> bool {
-        match &self.kind {
-            TargetKind::Http(http) => http.http2,
-            TargetKind::Grpc { .. } => true,
-            TargetKind::Tcp { .. } => false,
         }
     }
 
@@ -131,7 +102,7 @@ impl Target {
         let s = if self.tls.is_some() { "s" } else { "" };
         match &self.kind {
             TargetKind::Http(http) => format!("http{s}://{}{}", self.authority, http.path),
-            TargetKind::Grpc { call, .. } => format!("grpc{s}://{}{}", self.authority, call.path()),
+            TargetKind::Grpc { call, .. } => format!("grpc{s}://{}{}", self.authority, call.path),
             TargetKind::Tcp(tcp) => format!("tcp{s}://{}{}", self.authority, tcp.path),
         }
     }

@@ -9,6 +9,7 @@
 //! intended send time, every response verified, errors counted by kind.
 
 pub mod client;
+pub mod contract;
 pub mod engine;
 pub mod errors;
 pub mod plan;
@@ -19,6 +20,7 @@ pub use client::{
     Client, Connector, GrpcCall, HttpTarget, Target, TargetKind, TcpTarget, TlsClient, Trust,
     WireBytes,
 };
+pub use contract::Job;
 pub use engine::{LoadOutcome, Progress, run, run_observed};
 pub use errors::{ErrorKind, ErrorTally, RequestFailure};
 pub use plan::{LoadPlan, PlanError};

@@ -116,7 +116,7 @@ async fn a_server_that_dies_mid_run_gives_errors_by_kind_and_the_run_ends_on_tim
         let plan = common::plan(
             LoadModel::Fixed { concurrency: 4 },
             StopAt::Duration(Duration::from_secs(2)),
-            target.default_connections(4),
+            stack.default_connections(4),
         );
         let client = Arc::new(Client::new(&target, plan.connections()).await.unwrap());
         let killer = tokio::spawn(async move {

@@ -17,7 +17,7 @@ async fn run_model(
 ) -> (wirebench_load::LoadOutcome, Duration) {
     let server = common::start(stack, 1024).await;
     let target = common::payload_target(stack, server.addr, 4);
-    let plan = common::plan(model, stop, target.default_connections(model.senders()));
+    let plan = common::plan(model, stop, stack.default_connections(model.senders()));
     let client = Arc::new(Client::new(&target, plan.connections()).await.unwrap());
     let started = Instant::now();
     let outcome = run(&plan, client, std::future::pending()).await;

@@ -63,7 +63,7 @@ async fn every_stack_answers_over_tls_with_its_alpn() {
         let plan = common::plan(
             LoadModel::Fixed { concurrency: 4 },
             StopAt::Requests(100),
-            target.default_connections(4),
+            Stack::plain(kind).default_connections(4),
         );
         let client = Arc::new(Client::new(&target, plan.connections()).await.unwrap());
         let outcome = run(&plan, client, std::future::pending()).await;

@@ -11,17 +11,53 @@ use serde::{Deserialize, Serialize};
 
 use crate::cpuset::CpuSet;
 
-/// A process to watch, and the role it plays ("server", "client", ...).
+/// The part a watched process plays in a trial; in results, its name
+/// ("client", "server", "producer", ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessRole {
+    /// The load generator (wirebench itself).
+    Client,
+    /// A payload server process.
+    Server,
+    Producer,
+    Processor,
+    Aggregator,
+}
+
+impl ProcessRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessRole::Client => "client",
+            ProcessRole::Server => "server",
+            ProcessRole::Producer => "producer",
+            ProcessRole::Processor => "processor",
+            ProcessRole::Aggregator => "aggregator",
+        }
+    }
+
+    pub fn is_client(self) -> bool {
+        self == ProcessRole::Client
+    }
+}
+
+impl std::fmt::Display for ProcessRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A process to watch, and the role it plays.
 #[derive(Debug, Clone)]
 pub struct Watched {
-    pub role: String,
+    pub role: ProcessRole,
     pub pid: u32,
 }
 
 /// What one process cost over the measured window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessUsage {
-    pub role: String,
+    pub role: ProcessRole,
     pub pid: u32,
     /// CPUs the process may run on (Cpus_allowed_list).
     pub cpus: Option<CpuSet>,
@@ -364,7 +400,7 @@ mod tests {
         let me = std::process::id();
         let probe = Probe::start(
             vec![Watched {
-                role: "client".into(),
+                role: ProcessRole::Client,
                 pid: me,
             }],
             vec![CpuSet::current().unwrap()],

@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wirebench_probe::{CpuSet, Probe, ProcessUsage, Watched};
+use wirebench_probe::{CpuSet, Probe, ProcessRole, ProcessUsage, Watched};
 
 /// Starts `python3 -c script`; the script prints "ready", waits for a line
 /// on stdin, does its work, prints "done", then sleeps until killed.
@@ -36,12 +36,7 @@ fn expect_line(stdout: &mut impl BufRead, want: &str) {
 /// `settle` after the child says "done".
 fn measure(script: &str, interval: Duration, settle: Duration) -> ProcessUsage {
     let (mut child, mut stdin, mut stdout) = python(script);
-    let probe = Probe::start(
-        watch(&child, "server"),
-        Vec::new(),
-        Instant::now(),
-        interval,
-    );
+    let probe = Probe::start(watch(&child), Vec::new(), Instant::now(), interval);
     std::thread::sleep(Duration::from_millis(200));
     writeln!(stdin, "go").unwrap();
     expect_line(&mut stdout, "done");
@@ -52,9 +47,9 @@ fn measure(script: &str, interval: Duration, settle: Duration) -> ProcessUsage {
     report.processes.into_iter().next().unwrap()
 }
 
-fn watch(child: &Child, role: &str) -> Vec<Watched> {
+fn watch(child: &Child) -> Vec<Watched> {
     vec![Watched {
-        role: role.into(),
+        role: ProcessRole::Server,
         pid: child.id(),
     }]
 }
@@ -136,7 +131,7 @@ fn bytes_a_child_writes_in_the_window_are_counted() {
     // would be counted.
     let own = Probe::start(
         vec![Watched {
-            role: "client".into(),
+            role: ProcessRole::Client,
             pid: std::process::id(),
         }],
         Vec::new(),
@@ -166,7 +161,7 @@ fn the_cpu_set_of_a_pinned_child_is_read_back() {
     }
     let mut child = command.spawn().unwrap();
     let probe = Probe::start(
-        watch(&child, "pinned"),
+        watch(&child),
         vec![last.clone()],
         Instant::now(),
         Duration::from_millis(50),
@@ -187,7 +182,7 @@ fn the_cpu_set_of_a_pinned_child_is_read_back() {
 fn a_process_that_exits_mid_window_is_marked() {
     let mut child = Command::new("sleep").arg("0.3").spawn().unwrap();
     let probe = Probe::start(
-        watch(&child, "short"),
+        watch(&child),
         Vec::new(),
         Instant::now(),
         Duration::from_millis(50),

@@ -15,6 +15,7 @@ pub mod payload_json {
 }
 
 pub mod json_codec;
+pub mod json_services;
 
 /// Seed 002's pipeline (`proto/services.proto`, no proto package).
 pub mod pipeline {
@@ -27,7 +28,13 @@ pub mod pipeline_json {
     include!(concat!(env!("OUT_DIR"), "/json/_.rs"));
 }
 
+pub mod pipeline_hop;
+pub mod pipeline_work;
 pub mod tcp_wire;
+
+/// The protobuf media type of the `rest-proto` stack (`Accept` and
+/// `Content-Type`).
+pub const PROTOBUF_MEDIA_TYPE: &str = "application/x-protobuf";
 
 /// HTTP/2 flow-control windows of every gRPC client and server wirebench
 /// runs, fixed rather than adaptive so runs repeat: a 512 KiB message fits

@@ -94,6 +94,13 @@ impl Stack {
         )
     }
 
+    /// Connections used when `--connections` is not given: one per sender
+    /// where a connection carries one request at a time (HTTP/1.1, TCP),
+    /// one where requests multiplex (HTTP/2 and gRPC, as ghz does).
+    pub fn default_connections(self, senders: u32) -> u32 {
+        if self.is_http2() { 1 } else { senders }
+    }
+
     /// Port `serve` listens on when none is given (the seeds' ports).
     pub fn default_port(self) -> u16 {
         match self.kind {

@@ -20,7 +20,7 @@ pub fn costs(
     client_cpus_busy_percent: Option<f64>,
     machine_cpus: usize,
 ) -> Costs {
-    let is_client = |p: &&ProcessUsage| p.role == "client";
+    let is_client = |p: &&ProcessUsage| p.role.is_client();
     let servers: Vec<&ProcessUsage> = processes.iter().filter(|p| !is_client(p)).collect();
     let clients: Vec<&ProcessUsage> = processes.iter().filter(is_client).collect();
     let cpu_s = |ps: &[&ProcessUsage]| ps.iter().map(|p| p.cpu_s()).sum::<f64>();
@@ -75,9 +75,11 @@ pub fn costs(
 mod tests {
     use super::*;
 
-    fn usage(role: &str, cpus: &str, cpu_s: f64, window_s: f64) -> ProcessUsage {
+    use wirebench_probe::ProcessRole::{self, Client, Server};
+
+    fn usage(role: ProcessRole, cpus: &str, cpu_s: f64, window_s: f64) -> ProcessUsage {
         ProcessUsage {
-            role: role.into(),
+            role,
             pid: 1,
             cpus: Some(cpus.parse().unwrap()),
             cpu_user_s: cpu_s * 0.75,
@@ -86,7 +88,7 @@ mod tests {
             rss_avg_bytes: 10,
             rss_peak_bytes: 20,
             threads_max: 2,
-            io_written_bytes: (role != "client").then_some(300_000),
+            io_written_bytes: (!role.is_client()).then_some(300_000),
             timeline: Vec::new(),
             exited: false,
         }
@@ -94,10 +96,7 @@ mod tests {
 
     #[test]
     fn per_request_figures() {
-        let processes = [
-            usage("server", "1", 5.0, 10.0),
-            usage("client", "0", 2.0, 10.0),
-        ];
+        let processes = [usage(Server, "1", 5.0, 10.0), usage(Client, "0", 2.0, 10.0)];
         let c = costs(&processes, 10_000, Some(30.0), 2);
         assert!((c.server_cpu_ms_per_request.unwrap() - 0.5).abs() < 1e-9);
         assert!((c.requests_per_server_cpu_second.unwrap() - 2000.0).abs() < 1e-9);
@@ -115,19 +114,16 @@ mod tests {
     fn saturation_verdicts() {
         // Client uses 95% of its one CPU; servers 2 x 95% of two CPUs.
         let processes = [
-            usage("server", "1", 9.5, 10.0),
-            usage("server", "2", 9.5, 10.0),
-            usage("client", "0", 9.5, 10.0),
+            usage(Server, "1", 9.5, 10.0),
+            usage(Server, "2", 9.5, 10.0),
+            usage(Client, "0", 9.5, 10.0),
         ];
         let c = costs(&processes, 1, None, 3);
         assert!(c.client_bound && c.server_saturated);
         // Every server's bytes count: the pipeline's hops add up.
         assert_eq!(c.server_bytes_written_per_request, Some(600_000.0));
         // Starved: the client itself uses 40%, but its CPU is 99% busy.
-        let starved = [
-            usage("server", "1", 1.0, 10.0),
-            usage("client", "0", 4.0, 10.0),
-        ];
+        let starved = [usage(Server, "1", 1.0, 10.0), usage(Client, "0", 4.0, 10.0)];
         assert!(costs(&starved, 1, Some(99.0), 2).client_bound);
         assert!(!costs(&starved, 1, Some(50.0), 2).client_bound);
     }

@@ -23,7 +23,7 @@ pub fn trials(result: &RunResult) -> Grid {
             let l = &trial.latency_us;
             let c = &trial.costs;
             let probed = !trial.processes.is_empty();
-            let server_probed = trial.processes.iter().any(|p| p.role != "client");
+            let server_probed = trial.processes.iter().any(|p| !p.role.is_client());
             let or_dash = |known: bool, text: String| if known { text } else { "-".to_owned() };
             let mut label = trial_label(result, trial);
             if trial.interrupted {
@@ -78,7 +78,7 @@ pub fn processes(result: &RunResult) -> Option<Grid> {
     let several = result
         .trials
         .iter()
-        .any(|t| t.processes.iter().filter(|p| p.role != "client").count() > 1);
+        .any(|t| t.processes.iter().filter(|p| !p.role.is_client()).count() > 1);
     if !several {
         return None;
     }
@@ -88,7 +88,7 @@ pub fn processes(result: &RunResult) -> Option<Grid> {
         for p in &trial.processes {
             rows.push(vec![
                 label.clone(),
-                p.role.clone(),
+                p.role.to_string(),
                 p.pid.to_string(),
                 p.cpus.as_ref().map_or("any".to_owned(), |c| c.to_string()),
                 format!("{:.1}", p.cpu_percent),
@@ -135,7 +135,7 @@ pub const PROCESSES_CAPTION: &str = "per process (CPU% 100 = one core busy for t
 /// Per configuration over its repetitions, when there is something to
 /// summarise: repetitions, the TCP ceiling, or wire bytes.
 pub fn summary(result: &RunResult) -> Option<Grid> {
-    let summary = crate::summary::summarize(result)?;
+    let summary = result.summary.as_ref()?;
     let repeated = summary.groups.iter().any(|g| g.trials > 1);
     let ceiling = summary.groups.iter().any(|g| g.share_of_ceiling.is_some());
     let wire = summary

@@ -1,5 +1,10 @@
 //! The result model. Every field is documented with its unit; see also
-//! `docs/result-schema.md` in the repository.
+//! `docs/result-format.md` and `docs/result.schema.json` in the repository.
+//!
+//! The run's summary is derived from its trials, in one place
+//! ([`crate::summary::summarize`]): [`RunResult::push_trial`] keeps it
+//! current, and reading a result derives it again, so every exporter reads
+//! the same figures.
 
 use std::collections::BTreeMap;
 
@@ -7,11 +12,14 @@ use serde::{Deserialize, Serialize};
 use wirebench_probe::{CpuSet, ProcessUsage};
 use wirebench_proto::vocab::{LoadModel, Stack, StopAt, Workload};
 
+use crate::stats::{RatioInterval, Spread};
+
 /// Bumped whenever a field is renamed, removed, or changes meaning.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One result document: what was run, where, and what each trial measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredResult")]
 pub struct RunResult {
     pub schema_version: u32,
     pub run: RunInfo,
@@ -19,7 +27,46 @@ pub struct RunResult {
     /// Derived from `trials`: per stack the median and spread, and each
     /// stack against the baseline with an interval (see `summary.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<crate::summary::RunSummary>,
+    pub summary: Option<RunSummary>,
+}
+
+impl RunResult {
+    /// A result with no trial yet.
+    pub fn new(run: RunInfo) -> RunResult {
+        RunResult {
+            schema_version: SCHEMA_VERSION,
+            run,
+            trials: Vec::new(),
+            summary: None,
+        }
+    }
+
+    /// Adds a finished trial; the summary follows.
+    pub fn push_trial(&mut self, trial: Trial) {
+        self.trials.push(trial);
+        self.summary = crate::summary::summarize(self);
+    }
+}
+
+/// A result as stored: its summary is derived again on reading.
+#[derive(Deserialize)]
+struct StoredResult {
+    schema_version: u32,
+    run: RunInfo,
+    trials: Vec<Trial>,
+}
+
+impl From<StoredResult> for RunResult {
+    fn from(stored: StoredResult) -> Self {
+        let mut result = RunResult {
+            schema_version: stored.schema_version,
+            run: stored.run,
+            trials: stored.trials,
+            summary: None,
+        };
+        result.summary = crate::summary::summarize(&result);
+        result
+    }
 }
 
 /// Provenance: enough to know exactly what produced the numbers.
@@ -223,4 +270,43 @@ impl Trial {
     pub fn errors_total(&self) -> u64 {
         self.errors.values().sum()
     }
+}
+
+/// The run in a few numbers: see [`crate::summary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The configuration every other is compared with.
+    pub baseline: String,
+    pub groups: Vec<GroupSummary>,
+    pub ratios: Vec<GroupRatio>,
+}
+
+/// One configuration over its repetitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub label: String,
+    pub trials: usize,
+    pub throughput_rps: Spread,
+    pub latency_p50_us: Spread,
+    pub latency_p99_us: Spread,
+    pub server_cpu_ms_per_request: Option<Spread>,
+    /// Wire bytes per request, both directions together.
+    pub wire_bytes_per_request: Option<Spread>,
+    /// Bytes all server processes wrote per request (in the pipeline: every
+    /// hop), when probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_bytes_written_per_request: Option<Spread>,
+    /// Median throughput / the TCP ceiling's median throughput.
+    pub share_of_ceiling: Option<f64>,
+}
+
+/// `numerator` against `denominator`, pair by pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRatio {
+    pub numerator: String,
+    pub denominator: String,
+    /// Requests per second.
+    pub throughput: RatioInterval,
+    /// Requests per server CPU-second, when both were probed.
+    pub requests_per_server_cpu_second: Option<RatioInterval>,
 }

@@ -3,50 +3,11 @@
 //! against the baseline (the first one that is not the TCP ceiling) with a
 //! paired-trial interval, and each as a share of the ceiling when it ran.
 
-use serde::{Deserialize, Serialize};
 use wirebench_proto::vocab::StackKind;
 
 use crate::label::group_label;
-use crate::model::{RunResult, Trial};
-use crate::stats::{RatioInterval, Spread, paired_ratio};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    /// The configuration every other is compared with.
-    pub baseline: String,
-    pub groups: Vec<GroupSummary>,
-    pub ratios: Vec<GroupRatio>,
-}
-
-/// One configuration over its repetitions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GroupSummary {
-    pub label: String,
-    pub trials: usize,
-    pub throughput_rps: Spread,
-    pub latency_p50_us: Spread,
-    pub latency_p99_us: Spread,
-    pub server_cpu_ms_per_request: Option<Spread>,
-    /// Wire bytes per request, both directions together.
-    pub wire_bytes_per_request: Option<Spread>,
-    /// Bytes all server processes wrote per request (in the pipeline: every
-    /// hop), when probed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_bytes_written_per_request: Option<Spread>,
-    /// Median throughput / the TCP ceiling's median throughput.
-    pub share_of_ceiling: Option<f64>,
-}
-
-/// `numerator` against `denominator`, pair by pair.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GroupRatio {
-    pub numerator: String,
-    pub denominator: String,
-    /// Requests per second.
-    pub throughput: RatioInterval,
-    /// Requests per server CPU-second, when both were probed.
-    pub requests_per_server_cpu_second: Option<RatioInterval>,
-}
+use crate::model::{GroupRatio, GroupSummary, RunResult, RunSummary, Trial};
+use crate::stats::{Spread, paired_ratio};
 
 pub fn summarize(result: &RunResult) -> Option<RunSummary> {
     let mut labels: Vec<String> = Vec::new();

@@ -11,7 +11,7 @@ use crate::model::{RunResult, Trial};
 /// baseline, one sentence each (with intervals when trials were paired),
 /// and one warning when the load generator was the limit.
 fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
-    let summary = crate::summary::summarize(result)?;
+    let summary = result.summary.as_ref()?;
     let repeated = summary.ratios.iter().any(|r| r.throughput.pairs > 1);
     if !(repeated || summary.groups.len() > 2) {
         return None;

@@ -20,7 +20,7 @@ const LIMIT_KB: u64 = 64;
 pub fn rest_echo(data: &[u8]) {
     let content_type = match data.first().map(|b| b % 3) {
         Some(0) => "application/json",
-        Some(1) => crate::rest::PROTOBUF,
+        Some(1) => wirebench_proto::PROTOBUF_MEDIA_TYPE,
         _ => "text/plain",
     };
     let body = Bytes::copy_from_slice(data.get(1..).unwrap_or_default());

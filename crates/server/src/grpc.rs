@@ -195,35 +195,26 @@ impl GrpcPayload {
     }
 }
 
-/// One implementation for both codecs: the generated traits have the same
-/// shape, only the module differs.
-macro_rules! payload_service {
-    ($service:path) => {
-        #[tonic::async_trait]
-        impl $service for GrpcPayload {
-            async fn get_large_payload(
-                &self,
-                request: Request<PayloadRequest>,
-            ) -> Result<Response<PayloadResponse>, Status> {
-                let size_in_kb = request.into_inner().size_in_kb;
-                let data = self.run(move |h| h.payload(size_in_kb)).await?;
-                Ok(Response::new(PayloadResponse { data }))
-            }
+/// The protobuf trait, implemented once; the JSON codec's trait comes
+/// from `wirebench_proto::json_services`, so `grpc-json` runs this very
+/// code.
+#[tonic::async_trait]
+impl PayloadService for GrpcPayload {
+    async fn get_large_payload(
+        &self,
+        request: Request<PayloadRequest>,
+    ) -> Result<Response<PayloadResponse>, Status> {
+        let size_in_kb = request.into_inner().size_in_kb;
+        let data = self.run(move |h| h.payload(size_in_kb)).await?;
+        Ok(Response::new(PayloadResponse { data }))
+    }
 
-            async fn echo(
-                &self,
-                request: Request<EchoMessage>,
-            ) -> Result<Response<EchoMessage>, Status> {
-                let data = request.into_inner().data;
-                let data = self.run(move |h| h.echo(data)).await?;
-                Ok(Response::new(EchoMessage { data }))
-            }
-        }
-    };
+    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
+        let data = request.into_inner().data;
+        let data = self.run(move |h| h.echo(data)).await?;
+        Ok(Response::new(EchoMessage { data }))
+    }
 }
-
-payload_service!(PayloadService);
-payload_service!(payload_json::payload_service_server::PayloadService);
 
 impl From<RequestError> for Status {
     fn from(err: RequestError) -> Self {

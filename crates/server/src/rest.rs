@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use prost::Message;
 use serde::Deserialize;
-use wirebench_proto::DataJson;
 use wirebench_proto::payload::{EchoMessage, PayloadResponse};
+use wirebench_proto::{DataJson, PROTOBUF_MEDIA_TYPE as PROTOBUF};
 
 use crate::listener::Incoming;
 use crate::{PayloadHandler, RequestError};
@@ -38,9 +38,6 @@ pub async fn serve(
 ) {
     crate::http_serve::serve_router(router(handler), incoming, header_timeout, shutdown).await;
 }
-
-/// The protobuf media type of the `rest-proto` stack.
-pub const PROTOBUF: &str = "application/x-protobuf";
 
 pub fn router(handler: PayloadHandler) -> Router {
     let body_limit = handler.max_size_bytes().saturating_add(JSON_OVERHEAD_BYTES);
@@ -66,7 +63,7 @@ async fn get_payload(
     let size_in_kb = parse_size(query.size_in_kb.as_deref())?;
     let data = handler.payload(size_in_kb)?;
     Ok(if wants_protobuf(&headers) {
-        protobuf(&PayloadResponse { data })
+        protobuf(PayloadResponse { data }.encode_to_vec())
     } else {
         json_data(&data)
     })
@@ -79,9 +76,10 @@ pub(crate) fn wants_protobuf(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with(PROTOBUF))
 }
 
-/// Serializes a protobuf body: the cost `rest-proto` pays instead of JSON.
-pub(crate) fn protobuf(message: &impl prost::Message) -> Response {
-    ([(header::CONTENT_TYPE, PROTOBUF)], message.encode_to_vec()).into_response()
+/// A protobuf body, encoded by the caller: the cost `rest-proto` pays
+/// instead of JSON.
+pub(crate) fn protobuf(encoded: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, PROTOBUF)], encoded).into_response()
 }
 
 async fn echo(
@@ -96,7 +94,7 @@ async fn echo(
     let (encoding, data) = decode_echo(content_type, body)?;
     let echoed = handler.echo(data)?;
     Ok(match encoding {
-        Encoding::Protobuf => protobuf(&EchoMessage { data: echoed }),
+        Encoding::Protobuf => protobuf(EchoMessage { data: echoed }.encode_to_vec()),
         Encoding::Json => json_data(&echoed),
     })
 }
@@ -198,7 +196,9 @@ impl IntoResponse for RestError {
     }
 }
 
-fn error_response(status: StatusCode, message: &str) -> Response {
+/// `{"error": "..."}` with `status`: how every REST server (payload and
+/// pipeline) refuses a request.
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -11,13 +11,15 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use wirebench_proto::pipeline::aggregator_service_client::AggregatorServiceClient;
-use wirebench_proto::pipeline::producer_service_client::ProducerServiceClient;
 use wirebench_proto::pipeline::producer_service_server::{ProducerService, ProducerServiceServer};
 use wirebench_proto::pipeline::{AggregateRequest, GenerateRequest, RecordBatch, Summary};
+use wirebench_proto::pipeline_work::expected_summary;
 use wirebench_proto::vocab::Stack;
+use wirebench_server::ServeOptions;
+use wirebench_server::pipeline::grpc_hop::{self, Protobuf};
+use wirebench_server::pipeline::roles::HopFailure;
 use wirebench_server::pipeline::stream_hop::StreamHop;
-use wirebench_server::pipeline::work::expected_summary;
-use wirebench_server::pipeline::{HopMode, PipelineConfig, PipelineError, Role, serve_pipeline};
+use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role, serve_pipeline};
 
 async fn start_role(
     stack: Stack,
@@ -30,18 +32,19 @@ async fn start_role(
     let config = PipelineConfig {
         role,
         upstream: upstream.map(|a| a.to_string()),
-        default_records: 100,
-        max_records: 10_000,
+        limits: Limits {
+            default_records: 100,
+            max_records: 10_000,
+        },
         hop,
         hop_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(60),
-        tls: None,
         upstream_tls: None,
     };
     tokio::spawn(serve_pipeline(
         stack,
         listener,
         config,
+        ServeOptions::default(),
         std::future::pending(),
     ));
     addr
@@ -111,25 +114,12 @@ async fn grpc_pipeline_gives_the_expected_summary_in_both_hop_modes() {
 }
 
 /// A stream hop to a producer at `addr`, as a processor holds one.
-fn producer_hop(
-    addr: SocketAddr,
-    name: &str,
-    timeout: Duration,
-) -> StreamHop<GenerateRequest, RecordBatch> {
+fn producer_hop(addr: SocketAddr, timeout: Duration) -> StreamHop<GenerateRequest, RecordBatch> {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_lazy();
-    StreamHop::new(
-        name.into(),
-        wirebench_server::pipeline::grpc_hop::proto_channel(channel),
-        |channel, requests| {
-            Box::pin(async move {
-                Ok(ProducerServiceClient::new(channel)
-                    .generate_stream(requests)
-                    .await?
-                    .into_inner())
-            })
-        },
+    grpc_hop::stream_hop::<Protobuf, GenerateRequest>(
+        grpc_hop::mark_with::<Protobuf>(channel),
         timeout,
     )
 }
@@ -137,7 +127,7 @@ fn producer_hop(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_requests_on_one_stream_each_get_their_own_answer() {
     let producer = start_role(Stack::GRPC, Role::Producer, None, HopMode::Stream).await;
-    let hop = Arc::new(producer_hop(producer, "producer", Duration::from_secs(5)));
+    let hop = Arc::new(producer_hop(producer, Duration::from_secs(5)));
     let calls = (1..=3000u32).map(|records| {
         let hop = Arc::clone(&hop);
         tokio::spawn(async move {
@@ -206,11 +196,7 @@ async fn callers_that_give_up_leave_no_entry_in_the_correlation_table() {
             .add_service(ProducerServiceServer::new(SlowProducer))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
     );
-    let hop = Arc::new(producer_hop(
-        addr,
-        "slow producer",
-        Duration::from_millis(300),
-    ));
+    let hop = Arc::new(producer_hop(addr, Duration::from_millis(300)));
     // Callers cancelled from outside (their own client went away)...
     let cancelled: Vec<_> = (0..20)
         .map(|_| {
@@ -228,7 +214,7 @@ async fn callers_that_give_up_leave_no_entry_in_the_correlation_table() {
     // ...and callers that time out themselves.
     let timed_out = hop.call(GenerateRequest::default()).await.unwrap_err();
     assert!(
-        matches!(timed_out, PipelineError::Unavailable(ref m) if m.contains("no answer within")),
+        matches!(timed_out, HopFailure::Unreachable(ref m) if m.contains("no answer within")),
         "{timed_out:?}"
     );
     assert_eq!(hop.pending().await, 0, "timed-out callers left entries");

@@ -1,18 +1,24 @@
 //! What a bench run does, resolved once from flags, preset and defaults
-//! into a [`BenchConfig`] that cannot hold a contradiction, and the list of
-//! trials it expands to.
+//! into a [`BenchConfig`]: the settings as the result records them, and
+//! every trial planned completely ([`TrialPlan`]: its servers, its request,
+//! its load) before anything starts. Nothing downstream fills a field in
+//! later; running a plan only adds what was measured.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use wirebench_load::{LoadPlan, StopAt};
+use serde::Serialize;
+use wirebench_load::{Job, LoadPlan, StopAt};
 use wirebench_netsim::NetConditions;
-use wirebench_proto::vocab::Stack;
+use wirebench_probe::CpuSet;
+use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
+use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_server::grpc::GrpcExec;
-use wirebench_server::pipeline::{self, HopMode};
+use wirebench_server::pipeline::HopMode;
 
 use crate::args::{BenchArgs, BenchWorkload};
-use crate::deploy::Deployment;
+use crate::deploy::{Deployment, Services};
 use crate::placement::CpuPlacement;
 use crate::preset::Preset;
 use crate::settings::{self, Defaults};
@@ -27,23 +33,64 @@ const DEFAULT_SIZE_KB: u64 = 512;
 /// More repetitions than this is a typo, not a plan.
 const MAX_TRIALS: u32 = 100;
 
+/// A whole bench run, planned.
 pub struct BenchConfig {
-    pub workload: BenchWorkload,
-    pub size_kb: u64,
-    pub records: u32,
-    pub hops: Vec<HopMode>,
-    pub grpc_execs: Vec<GrpcExec>,
-    pub worker_counts: Vec<usize>,
-    pub process_counts: Vec<usize>,
-    pub max_size_kb: u64,
+    /// Every setting in force, defaults included: the result's
+    /// `run.settings`.
+    pub settings: BenchSettings,
     pub placement: CpuPlacement,
-    pub plans: Vec<(Stack, LoadPlan)>,
-    pub trials: u32,
-    pub net: Option<NetConditions>,
+    /// Every trial, in the order they run.
+    pub trials: Vec<TrialPlan>,
     pub json_path: PathBuf,
     /// Where report.html and report.md go.
     pub out_dir: PathBuf,
     pub quiet: bool,
+}
+
+/// The resolved settings, serialized as they are into the result.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchSettings {
+    pub command: &'static str,
+    pub preset: Option<String>,
+    pub workload: Workload,
+    pub stacks: Vec<Stack>,
+    pub size_kb: u64,
+    pub records: u32,
+    pub hops: Vec<HopMode>,
+    #[serde(serialize_with = "as_text")]
+    pub grpc_exec: Vec<GrpcExec>,
+    /// Repetitions of every configuration.
+    pub trials: u32,
+    pub net: Option<NetConditions>,
+    pub server_workers: Vec<usize>,
+    pub server_processes: Vec<usize>,
+    pub client_threads: usize,
+    pub client_cpus: Option<CpuSet>,
+    pub server_cpus: Option<CpuSet>,
+    pub max_size_kb: u64,
+    /// The load plan of each stack.
+    pub plans: BTreeMap<String, LoadPlan>,
+}
+
+fn as_text<S: serde::Serializer>(items: &[GrpcExec], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(items.iter().map(ToString::to_string))
+}
+
+/// One trial, complete before it starts.
+#[derive(Debug, Clone)]
+pub struct TrialPlan {
+    /// The servers to start.
+    pub deployment: Deployment,
+    /// What every request asks, and so what is sent and checked.
+    pub job: Job,
+    pub load: LoadPlan,
+    /// 0-based repetition of its configuration.
+    pub repetition: u32,
+    /// Tells this trial apart from others of its stack (hop mode, handler
+    /// execution), when the run varies it.
+    pub variant: Option<String>,
+    /// Network conditions between the load generator and the servers.
+    pub net: Option<NetConditions>,
 }
 
 pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
@@ -63,14 +110,10 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .unwrap_or_else(|| Stack::DEFAULT.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
-    let records = args
-        .records
-        .or(preset.records)
-        .unwrap_or(pipeline::DEFAULT_RECORDS);
+    let records = args.records.or(preset.records).unwrap_or(DEFAULT_RECORDS);
     anyhow::ensure!(
-        (1..=pipeline::DEFAULT_MAX_RECORDS).contains(&records),
-        "--records must be 1..={}",
-        pipeline::DEFAULT_MAX_RECORDS
+        (1..=DEFAULT_MAX_RECORDS).contains(&records),
+        "--records must be 1..={DEFAULT_MAX_RECORDS}"
     );
     let hops = args
         .hop
@@ -124,21 +167,20 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let max_size_kb = args
         .max_size_kb
         .or(preset.max_size_kb)
-        .unwrap_or(wirebench_server::DEFAULT_MAX_SIZE_KB)
-        .max(size_kb);
+        .unwrap_or(wirebench_server::DEFAULT_MAX_SIZE_KB);
+    let job = match workload {
+        BenchWorkload::Payload => Job::Payload { size_kb },
+        BenchWorkload::Pipeline => Job::Pipeline { records },
+    };
+    let max_size_kb = max_size_kb.max(job.server_needs().min_max_size_kb);
     let plans = stacks
         .iter()
         .map(|&stack| {
-            let target = super::target::front_target(
-                workload,
-                stack,
-                "127.0.0.1:0".parse().expect("literal"),
-                size_kb,
-                records,
-                None,
-            )?;
+            // Fails here, before any server starts, if the stack cannot
+            // serve the job.
+            job.request(stack)?;
             let plan = settings::load_plan(&load, DEFAULTS, |senders| {
-                target.default_connections(senders)
+                stack.default_connections(senders)
             })?;
             Ok((stack, plan))
         })
@@ -164,19 +206,29 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .json
         .clone()
         .unwrap_or_else(|| out_dir.join("result.json"));
-    Ok(BenchConfig {
-        workload,
+    let settings = BenchSettings {
+        command: "bench",
+        preset: args.preset.clone(),
+        workload: job.workload(),
+        stacks: stacks.clone(),
         size_kb,
         records,
         hops,
-        grpc_execs,
-        worker_counts,
-        process_counts,
-        max_size_kb,
-        placement,
-        plans,
+        grpc_exec: grpc_execs,
         trials,
         net,
+        server_workers: worker_counts,
+        server_processes: process_counts,
+        client_threads: placement.client_threads(),
+        client_cpus: placement.client.clone(),
+        server_cpus: placement.server.clone(),
+        max_size_kb,
+        plans: plans.iter().map(|(s, p)| (s.name(), p.clone())).collect(),
+    };
+    Ok(BenchConfig {
+        trials: plan_trials(&settings, &job, &plans),
+        settings,
+        placement,
         json_path,
         out_dir,
         quiet: load.quiet,
@@ -191,65 +243,76 @@ fn default_out_dir() -> PathBuf {
     PathBuf::from("results").join(stamp)
 }
 
-/// One trial's set-up: which servers, which load, which repetition.
-pub struct Setup<'a> {
-    pub deployment: Deployment,
-    pub plan: &'a LoadPlan,
-    pub repetition: u32,
-    /// Tells this trial apart from others of its stack (hop mode, handler
-    /// execution), when the run varies it.
-    pub variant: Option<String>,
-}
-
 /// Every trial, in order: repetitions outermost (so the stacks interleave,
 /// A B A B ..., and drift spreads over all), then process and worker
 /// counts, then stacks, then the gRPC-only variations (hop modes for the
 /// pipeline, handler execution for the payload).
-pub fn setups(config: &BenchConfig) -> Vec<Setup<'_>> {
-    let mut setups = Vec::new();
-    for repetition in 0..config.trials {
-        for &processes in &config.process_counts {
-            for &workers in &config.worker_counts {
-                for (stack, plan) in &config.plans {
-                    let grpc = stack.is_grpc();
-                    let hops = match config.workload {
-                        BenchWorkload::Pipeline if grpc => config.hops.clone(),
-                        _ => vec![HopMode::Stream],
-                    };
-                    let execs = match config.workload {
-                        BenchWorkload::Payload if grpc => config.grpc_execs.clone(),
-                        _ => vec![GrpcExec::Async],
-                    };
-                    for &hop in &hops {
-                        for &grpc_exec in &execs {
-                            let mut variant = Vec::new();
-                            if hops.len() > 1 || config.hops.len() > 1 && grpc {
-                                variant.push(format!("{} hops", hop.name()));
-                            }
-                            if execs.len() > 1 {
-                                variant.push(format!("handlers {grpc_exec}"));
-                            }
-                            setups.push(Setup {
-                                deployment: Deployment {
-                                    workload: config.workload,
-                                    stack: *stack,
-                                    workers,
-                                    max_size_kb: config.max_size_kb,
-                                    processes,
-                                    records: config.records,
-                                    hop,
-                                    grpc_exec,
-                                    tls: None,
-                                },
-                                plan,
-                                repetition,
-                                variant: (!variant.is_empty()).then(|| variant.join(", ")),
-                            });
-                        }
+fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[(Stack, LoadPlan)]) -> Vec<TrialPlan> {
+    let mut trials = Vec::new();
+    for repetition in 0..settings.trials {
+        for &processes in &settings.server_processes {
+            for &workers in &settings.server_workers {
+                for (stack, load) in plans {
+                    for (services, variant) in services(settings, *stack) {
+                        trials.push(TrialPlan {
+                            deployment: Deployment {
+                                stack: *stack,
+                                workers,
+                                processes,
+                                max_size_kb: settings.max_size_kb,
+                                services,
+                            },
+                            job: job.clone(),
+                            load: load.clone(),
+                            repetition,
+                            variant,
+                            net: settings.net,
+                        });
                     }
                 }
             }
         }
     }
-    setups
+    trials
+}
+
+/// The services of `stack` the run asks for, each with the words that tell
+/// it apart when the run varies them.
+fn services(settings: &BenchSettings, stack: Stack) -> Vec<(Services, Option<String>)> {
+    let grpc = stack.is_grpc();
+    match settings.workload {
+        Workload::Pipeline => {
+            let hops = if grpc {
+                settings.hops.clone()
+            } else {
+                vec![HopMode::Stream]
+            };
+            let named = grpc && settings.hops.len() > 1;
+            hops.into_iter()
+                .map(|hop| {
+                    let variant = named.then(|| format!("{} hops", hop.name()));
+                    let services = Services::Pipeline {
+                        records: settings.records,
+                        hop,
+                    };
+                    (services, variant)
+                })
+                .collect()
+        }
+        _ => {
+            let execs = if grpc {
+                settings.grpc_exec.clone()
+            } else {
+                vec![GrpcExec::Async]
+            };
+            let named = execs.len() > 1;
+            execs
+                .into_iter()
+                .map(|grpc_exec| {
+                    let variant = named.then(|| format!("handlers {grpc_exec}"));
+                    (Services::Payload { grpc_exec }, variant)
+                })
+                .collect()
+        }
+    }
 }

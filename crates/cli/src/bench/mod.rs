@@ -6,28 +6,24 @@
 //! interrupted or crashed run keeps every trial it finished.
 
 mod config;
-mod target;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use wirebench_load::{Client, TlsClient, Trust};
+use wirebench_load::{Client, Target, TlsClient, Trust};
 use wirebench_netsim::Proxy;
-use wirebench_proto::vocab::Workload;
-use wirebench_report::{Exporter, Format, JsonExporter, RunResult, SCHEMA_VERSION, TableExporter};
+use wirebench_report::{Exporter, Format, JsonExporter, RunResult, TableExporter};
 use wirebench_server::tls::CertifiedKey;
 
-use crate::args::{BenchArgs, BenchWorkload};
+use crate::args::BenchArgs;
 use crate::deploy::{self, TlsFiles};
 use crate::preset::{BUILT_IN, Preset};
 use crate::progress::Reporter;
 use crate::signals::Cancel;
-use crate::trial::{TrialSpec, trial};
-use config::{BenchConfig, resolve, setups};
-pub use target::front_target;
+use crate::trial::{ServerSpec, TrialSpec};
+use config::{BenchConfig, TrialPlan, resolve};
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.list_presets {
@@ -39,25 +35,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     crate::provenance::warn_if_debug_build();
     let config = resolve(&args)?;
-    let settings = serde_json::json!({
-        "command": "bench",
-        "preset": args.preset,
-        "workload": workload(config.workload),
-        "stacks": config.plans.iter().map(|(s, _)| s).collect::<Vec<_>>(),
-        "size_kb": config.size_kb,
-        "records": config.records,
-        "hops": config.hops,
-        "grpc_exec": config.grpc_execs.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "trials": config.trials,
-        "net": config.net,
-        "server_workers": config.worker_counts,
-        "server_processes": config.process_counts,
-        "client_threads": config.placement.client_threads(),
-        "client_cpus": config.placement.client,
-        "server_cpus": config.placement.server,
-        "max_size_kb": config.max_size_kb,
-        "plans": config.plans.iter().map(|(s, p)| (s.name(), p)).collect::<BTreeMap<_, _>>(),
-    });
+    // Thousands of connections need thousands of sockets (the plan was
+    // checked against the limit this raises to).
+    crate::provenance::raise_open_files_limit();
 
     // Pinned before the runtime exists, so every thread it starts (and the
     // probe's) inherits the load generator's CPU set.
@@ -67,18 +47,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .context("cannot pin the load generator")?;
     }
     println!("placement: {}", config.placement.describe());
-    if let Some(net) = &config.net {
+    if let Some(net) = &config.settings.net {
         println!("network: {net} (user-space proxy between load generator and servers)");
     }
     let runtime = crate::client_runtime(config.placement.client_threads())?;
-    runtime.block_on(run_trials(&config, settings))
-}
-
-fn workload(w: BenchWorkload) -> Workload {
-    match w {
-        BenchWorkload::Payload => Workload::Payload,
-        BenchWorkload::Pipeline => Workload::Pipeline,
-    }
+    runtime.block_on(run_trials(&config))
 }
 
 /// A certificate for the run's +tls servers, written where they can read
@@ -107,106 +80,23 @@ impl RunTls {
     }
 }
 
-async fn run_trials(config: &BenchConfig, settings: serde_json::Value) -> anyhow::Result<ExitCode> {
+async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
     let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
-    let tls = if config.plans.iter().any(|(s, _)| s.tls) {
+    let tls = if config.settings.stacks.iter().any(|s| s.tls) {
         Some(RunTls::new()?)
     } else {
         None
     };
-    let mut result = RunResult {
-        schema_version: SCHEMA_VERSION,
-        run: crate::provenance::run_info(settings),
-        trials: Vec::new(),
-        summary: None,
-    };
-    for mut setup in setups(config) {
+    let settings = serde_json::to_value(&config.settings)?;
+    let mut result = RunResult::new(crate::provenance::run_info(settings));
+    for plan in &config.trials {
         if cancel.is_cancelled() {
             break;
         }
-        let stack = setup.deployment.stack;
-        if stack.tls {
-            setup.deployment.tls = tls.as_ref().map(|t| t.files.clone());
-        }
-        let d = &setup.deployment;
-        let plan = setup.plan;
-        let label = match &setup.variant {
-            Some(variant) => format!("{stack} ({variant})"),
-            None => stack.name(),
-        };
-        println!(
-            "{label}{}: {}; stop after {}; warm-up {}; {} connection(s); {}",
-            if config.trials > 1 {
-                format!(" #{}", setup.repetition + 1)
-            } else {
-                String::new()
-            },
-            plan.model(),
-            plan.stop(),
-            humantime::format_duration(plan.warmup()),
-            plan.connections(),
-            d.describe(config.size_kb),
-        );
-        let servers = deploy::start(d, config.placement.server.as_ref())?;
-        let proxy = match &config.net {
-            Some(net) => Some(
-                Proxy::start(servers.front(), *net)
-                    .await
-                    .context("cannot start the network proxy")?,
-            ),
-            None => None,
-        };
-        let front = proxy.as_ref().map_or_else(|| servers.front(), Proxy::addr);
-        let tls_client = match &tls {
-            Some(tls) if stack.tls => Some(
-                TlsClient::new("localhost", stack.alpn(), &Trust::Pem(tls.cert_pem.clone()))
-                    .map_err(anyhow::Error::msg)?,
-            ),
-            _ => None,
-        };
-        let target = front_target(
-            d.workload,
-            stack,
-            front,
-            config.size_kb,
-            config.records,
-            tls_client,
-        )?;
-        let client = Arc::new(Client::new(&target, plan.connections()).await?);
-        let probe =
-            crate::trial::start_probe(plan, &servers.roles(), config.placement.client_set());
-        let mut progress = Reporter::new(&label, plan, config.quiet);
-        let outcome =
-            wirebench_load::run_observed(plan, client, cancel.cancelled(), |p| progress.update(p))
-                .await;
-        progress.finish();
-        let probed = probe.stop();
-        drop(proxy);
-        drop(servers);
-        let spec = TrialSpec {
-            stack,
-            workload: workload(d.workload),
-            target_label: target.label(),
-            size_kb: (d.workload == BenchWorkload::Payload).then_some(config.size_kb),
-            target: &target,
-            plan,
-        };
-        let mut trial = trial(spec, &outcome);
-        trial.server_workers = Some(d.workers);
-        trial.server_processes = Some(d.processes);
-        trial.repetition = setup.repetition;
-        trial.variant = setup.variant.clone();
-        trial.net = config.net.map(|n| n.to_string());
-        if stack.is_grpc() {
-            match d.workload {
-                BenchWorkload::Pipeline => trial.hop = Some(d.hop.name().to_owned()),
-                BenchWorkload::Payload => trial.grpc_exec = Some(d.grpc_exec.to_string()),
-            }
-        }
-        crate::trial::apply_probe(&mut trial, probed, &config.placement);
-        result.trials.push(trial);
-        result.run.interrupted = outcome.interrupted;
-        result.summary = wirebench_report::summary::summarize(&result);
+        let trial = run_trial(config, plan, tls.as_ref(), &cancel).await?;
+        let interrupted = trial.interrupted;
+        result.push_trial(trial);
+        result.run.interrupted = interrupted;
         wirebench_report::write_atomically(
             &config.json_path,
             JsonExporter.render(&result).as_bytes(),
@@ -224,6 +114,94 @@ async fn run_trials(config: &BenchConfig, settings: serde_json::Value) -> anyhow
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Starts the plan's servers (behind the proxy when `--net` is given),
+/// runs its load while the probe watches, stops them: one trial.
+async fn run_trial(
+    config: &BenchConfig,
+    plan: &TrialPlan,
+    tls: Option<&RunTls>,
+    cancel: &Cancel,
+) -> anyhow::Result<wirebench_report::Trial> {
+    let d = &plan.deployment;
+    let stack = d.stack;
+    let label = match &plan.variant {
+        Some(variant) => format!("{stack} ({variant})"),
+        None => stack.name(),
+    };
+    let load = &plan.load;
+    println!(
+        "{label}{}: {}; stop after {}; warm-up {}; {} connection(s); {}{}",
+        if config.settings.trials > 1 {
+            format!(" #{}", plan.repetition + 1)
+        } else {
+            String::new()
+        },
+        load.model(),
+        load.stop(),
+        humantime::format_duration(load.warmup()),
+        load.connections(),
+        plan.job
+            .size_kb()
+            .map_or_else(String::new, |kb| format!("{kb} KiB payload; ")),
+        d.describe(),
+    );
+    let tls = tls.filter(|_| stack.tls);
+    let servers = deploy::start(d, tls.map(|t| &t.files), config.placement.server.as_ref())?;
+    let proxy = match &plan.net {
+        Some(net) => Some(
+            Proxy::start(servers.front(), *net)
+                .await
+                .context("cannot start the network proxy")?,
+        ),
+        None => None,
+    };
+    let front = proxy.as_ref().map_or_else(|| servers.front(), Proxy::addr);
+    let tls_client = match tls {
+        Some(tls) => Some(
+            TlsClient::new("localhost", stack.alpn(), &Trust::Pem(tls.cert_pem.clone()))
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let target = Target {
+        authority: front.to_string(),
+        tls: tls_client,
+        kind: plan.job.request(stack)?,
+    };
+    let client = Arc::new(Client::new(&target, load.connections()).await?);
+    let probe = crate::trial::start_probe(load, &servers.roles(), config.placement.client_set());
+    let mut progress = Reporter::new(&label, load, config.quiet);
+    let outcome =
+        wirebench_load::run_observed(load, client, cancel.cancelled(), |p| progress.update(p))
+            .await;
+    progress.finish();
+    let probed = probe.stop();
+    drop(proxy);
+    drop(servers);
+    let spec = TrialSpec {
+        stack,
+        workload: plan.job.workload(),
+        size_kb: plan.job.size_kb(),
+        target: &target,
+        plan: load,
+        servers: Some(ServerSpec {
+            workers: d.workers,
+            processes: d.processes,
+            hop: d.hop().map(|hop| hop.name().to_owned()),
+            grpc_exec: d.grpc_exec().map(|exec| exec.to_string()),
+        }),
+        repetition: plan.repetition,
+        variant: plan.variant.clone(),
+        net: plan.net.map(|n| n.to_string()),
+    };
+    Ok(crate::trial::assemble(
+        spec,
+        &outcome,
+        probed,
+        &config.placement,
+    ))
 }
 
 /// Writes report.html and report.md beside the result; returns their paths.

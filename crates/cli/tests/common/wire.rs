@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wirebench::args::BenchWorkload;
-use wirebench_load::Client;
+use wirebench_load::{Client, Job, Target};
 use wirebench_proto::vocab::Stack;
-use wirebench_server::pipeline::{HopMode, PipelineConfig, Role};
+use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role};
 use wirebench_server::{PayloadHandler, ServeOptions};
 
 pub const IDLE: Duration = Duration::from_secs(1);
@@ -30,19 +29,23 @@ pub fn record(kind: &str, sent: u32, outcome: &str) {
     });
 }
 
-pub async fn payload_server(stack: Stack) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = ServeOptions {
+/// The options of every server under test, payload and pipeline alike.
+fn options() -> ServeOptions {
+    ServeOptions {
         idle_timeout: IDLE,
         header_timeout: HEADER,
         ..ServeOptions::default()
-    };
+    }
+}
+
+pub async fn payload_server(stack: Stack) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     tokio::spawn(wirebench_server::serve_payload(
         stack,
         listener,
         PayloadHandler::new(256),
-        options,
+        options(),
         std::future::pending(),
     ));
     addr
@@ -54,18 +57,19 @@ pub async fn pipeline_server(stack: Stack, role: Role) -> SocketAddr {
     let config = PipelineConfig {
         role,
         upstream: None,
-        default_records: 10,
-        max_records: 1000,
+        limits: Limits {
+            default_records: 10,
+            max_records: 1000,
+        },
         hop: HopMode::Stream,
         hop_timeout: Duration::from_secs(1),
-        idle_timeout: IDLE,
-        tls: None,
         upstream_tls: None,
     };
     tokio::spawn(wirebench_server::pipeline::serve_pipeline(
         stack,
         listener,
         config,
+        options(),
         std::future::pending(),
     ));
     addr
@@ -73,8 +77,11 @@ pub async fn pipeline_server(stack: Stack, role: Role) -> SocketAddr {
 
 /// A correct request gets a correct answer.
 pub async fn assert_serves(stack: Stack, addr: SocketAddr, after: &str) {
-    let target =
-        wirebench::bench::front_target(BenchWorkload::Payload, stack, addr, 4, 10, None).unwrap();
+    let target = Target {
+        authority: addr.to_string(),
+        tls: None,
+        kind: Job::Payload { size_kb: 4 }.request(stack).unwrap(),
+    };
     let client = Client::new(&target, 1).await.unwrap();
     let answer = client.call(0, Duration::from_secs(5)).await;
     assert!(answer.is_ok(), "{stack} after {after}: {answer:?}");

@@ -4,64 +4,23 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use prost::Message;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
-use wirebench_proto::json_codec::JsonMessage;
-#[cfg(test)]
-use wirebench_proto::payload::PayloadResponse;
-use wirebench_proto::payload::{EchoMessage, PayloadRequest};
-use wirebench_proto::pipeline::{AggregateRequest, Summary};
 
-use super::dynamic::DynamicCall;
 use super::{Connector, SetupError, Slots, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
-/// Which rpc to call, with its request and what its answer must be.
+/// A unary call: the method, its request message (encoded once, in the
+/// stack's codec) and what its one answer message must be. Built by the
+/// contract ([`crate::contract`]) for wirebench's own services, or from
+/// reflection or a `.proto` file ([`super::dynamic`]) for any other.
 #[derive(Debug, Clone)]
-pub enum GrpcCall {
-    /// `payload.PayloadService/GetLargePayload`.
-    GetLargePayload { size_in_kb: i64 },
-    /// `payload.PayloadService/Echo` with these bytes.
-    Echo { data: Bytes },
-    /// Seed 002's `AggregatorService/Aggregate`; the answer must match
-    /// `expected` (count and checksum).
-    Aggregate {
-        request: AggregateRequest,
-        expected: Summary,
-    },
-    /// Any other unary method, described by reflection or a .proto file.
-    Dynamic(DynamicCall),
-}
-
-impl GrpcCall {
-    pub const GET_LARGE_PAYLOAD: &str = "payload.PayloadService/GetLargePayload";
-    pub const ECHO: &str = "payload.PayloadService/Echo";
-    pub const AGGREGATE: &str = "AggregatorService/Aggregate";
-
-    /// What a good answer looks like, in words.
-    pub fn describe_check(&self) -> String {
-        match self {
-            GrpcCall::GetLargePayload { size_in_kb } => BodyCheck::PayloadBytes {
-                len: usize::try_from(*size_in_kb).unwrap_or(0) * 1024,
-            }
-            .describe(),
-            GrpcCall::Echo { data } => BodyCheck::Exact(data.clone()).describe(),
-            GrpcCall::Aggregate { expected, .. } => BodyCheck::Summary(expected.clone()).describe(),
-            GrpcCall::Dynamic(call) => format!("answer decodes as {}", call.output.full_name()),
-        }
-    }
-
-    /// `/package.Service/Method`, for labels.
-    pub fn path(&self) -> String {
-        match self {
-            GrpcCall::GetLargePayload { .. } => format!("/{}", Self::GET_LARGE_PAYLOAD),
-            GrpcCall::Echo { .. } => format!("/{}", Self::ECHO),
-            GrpcCall::Aggregate { .. } => format!("/{}", Self::AGGREGATE),
-            GrpcCall::Dynamic(call) => call.path.to_string(),
-        }
-    }
+pub struct GrpcCall {
+    /// `/package.Service/Method`.
+    pub path: http::uri::PathAndQuery,
+    pub message: Bytes,
+    pub check: BodyCheck,
 }
 
 /// The gRPC client of the load engine, on h2 directly: the request frame is
@@ -101,74 +60,20 @@ impl GrpcClient {
         connections: u32,
     ) -> Result<Self, SetupError> {
         let bad = |why: &str| SetupError::BadUrl {
-            url: format!("{authority}{}", call.path()),
+            url: format!("{authority}{}", call.path),
             why: why.to_owned(),
         };
-        let (message, check) = match (&call, json) {
-            (GrpcCall::GetLargePayload { size_in_kb }, false) => (
-                Bytes::from(
-                    PayloadRequest {
-                        size_in_kb: *size_in_kb,
-                    }
-                    .encode_to_vec(),
-                ),
-                BodyCheck::PayloadProto {
-                    len: payload_len(*size_in_kb),
-                },
-            ),
-            (GrpcCall::GetLargePayload { size_in_kb }, true) => {
-                let mut json = Vec::new();
-                PayloadRequest {
-                    size_in_kb: *size_in_kb,
-                }
-                .write_json(&mut json);
-                (
-                    Bytes::from(json),
-                    BodyCheck::PayloadJson {
-                        len: payload_len(*size_in_kb),
-                    },
-                )
-            }
-            (GrpcCall::Echo { data }, false) => {
-                let message = Bytes::from(EchoMessage { data: data.clone() }.encode_to_vec());
-                (message.clone(), BodyCheck::Exact(message))
-            }
-            (GrpcCall::Echo { data }, true) => {
-                let mut json = Vec::new();
-                EchoMessage { data: data.clone() }.write_json(&mut json);
-                let message = Bytes::from(json);
-                (message.clone(), BodyCheck::Exact(message))
-            }
-            (GrpcCall::Aggregate { request, expected }, false) => (
-                Bytes::from(request.encode_to_vec()),
-                BodyCheck::SummaryProto(expected.clone()),
-            ),
-            (GrpcCall::Aggregate { request, expected }, true) => {
-                let mut json = Vec::new();
-                request.write_json(&mut json);
-                (Bytes::from(json), BodyCheck::Summary(expected.clone()))
-            }
-            (GrpcCall::Dynamic(dynamic), false) => (
-                dynamic.request.clone(),
-                BodyCheck::Decodes(dynamic.output.clone()),
-            ),
-            (GrpcCall::Dynamic(_), true) => {
-                return Err(bad(
-                    "the JSON codec (grpc-json) knows wirebench's own services only, not --call",
-                ));
-            }
-        };
-        let length = u32::try_from(message.len()).map_err(|_| bad("request over 4 GiB"))?;
-        let mut frame = Vec::with_capacity(5 + message.len());
+        let length = u32::try_from(call.message.len()).map_err(|_| bad("request over 4 GiB"))?;
+        let mut frame = Vec::with_capacity(5 + call.message.len());
         frame.push(0);
         frame.extend_from_slice(&length.to_be_bytes());
-        frame.extend_from_slice(&message);
+        frame.extend_from_slice(&call.message);
         let scheme = if connector.tls.is_some() {
             "https"
         } else {
             "http"
         };
-        let uri = format!("{scheme}://{authority}{}", call.path())
+        let uri = format!("{scheme}://{authority}{}", call.path)
             .parse()
             .map_err(|_| bad("not a URI"))?;
         Ok(Self {
@@ -179,7 +84,7 @@ impl GrpcClient {
                 "application/grpc"
             }),
             frame: Bytes::from(frame),
-            check,
+            check: call.check,
             connector,
             connections: Slots::new(connections),
         })
@@ -273,10 +178,6 @@ impl GrpcClient {
         *slot = Some(sender.clone());
         Ok(sender)
     }
-}
-
-fn payload_len(size_in_kb: i64) -> usize {
-    usize::try_from(size_in_kb).unwrap_or(0) * 1024
 }
 
 /// The failure a `grpc-status` header or trailer reports, if not OK.
@@ -413,6 +314,8 @@ impl<'a> Frames<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message;
+    use wirebench_proto::payload::PayloadResponse;
 
     fn framed(message: &[u8]) -> Vec<u8> {
         let mut frame = vec![0];

@@ -5,11 +5,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use wirebench_load::verify::BodyCheck;
-use wirebench_load::{GrpcCall, HttpTarget, LoadModel, LoadPlan, StopAt, Target, TargetKind};
+use wirebench_load::{Job, LoadModel, LoadPlan, StopAt, Target};
 use wirebench_proto::vocab::{Stack, StackKind};
 use wirebench_server::PayloadHandler;
 
@@ -50,40 +48,12 @@ pub fn plain_stacks() -> Vec<Stack> {
     StackKind::ALL.into_iter().map(Stack::plain).collect()
 }
 
+/// The payload contract of `stack`, as bench asks it.
 pub fn payload_target(stack: Stack, addr: SocketAddr, size_kb: u64) -> Target {
-    let len = size_kb as usize * 1024;
-    let http = |check: BodyCheck, accept: Option<&'static str>| {
-        let mut headers = http::HeaderMap::new();
-        if let Some(accept) = accept {
-            headers.insert(http::header::ACCEPT, http::HeaderValue::from_static(accept));
-        }
-        TargetKind::Http(HttpTarget {
-            path: format!("/payload?size_in_kb={size_kb}").parse().unwrap(),
-            http2: stack.kind == StackKind::RestH2,
-            method: http::Method::GET,
-            headers,
-            body: Bytes::new(),
-            check,
-        })
-    };
-    let kind = match stack.kind {
-        StackKind::Rest | StackKind::RestH2 => http(BodyCheck::PayloadJson { len }, None),
-        StackKind::RestProto => http(
-            BodyCheck::PayloadProto { len },
-            Some("application/x-protobuf"),
-        ),
-        StackKind::Grpc | StackKind::GrpcJson => TargetKind::Grpc {
-            call: GrpcCall::GetLargePayload {
-                size_in_kb: size_kb as i64,
-            },
-            json: stack.kind == StackKind::GrpcJson,
-        },
-        StackKind::Tcp => TargetKind::Tcp(wirebench_load::TcpTarget::payload(size_kb as i64)),
-    };
     Target {
         authority: addr.to_string(),
         tls: None,
-        kind,
+        kind: Job::Payload { size_kb }.request(stack).unwrap(),
     }
 }
 

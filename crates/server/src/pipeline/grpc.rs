@@ -1,27 +1,37 @@
 //! The pipeline over gRPC: `grpc` (protobuf) and `grpc-json` (the same
-//! messages as JSON, `application/grpc+json`). Each role is a tonic service
-//! over the shared [`work`]; the generated traits of the two codecs have the
-//! same shape, so one implementation serves both. Between services a
-//! [`Hop`] carries requests either on one long-lived bidirectional stream
-//! ([`StreamHop`]) or as unary calls, in the server's own codec.
+//! messages as JSON, `application/grpc+json`). Each role's tonic service
+//! only decodes, calls the shared role ([`roles`](super::roles)) and
+//! encodes; it implements the protobuf trait once and gets the JSON one
+//! from `wirebench_proto::json_services`. Between services the hop is a
+//! [`GrpcHop`](super::grpc_hop::GrpcHop) in the server's own codec.
 //! Streaming rpcs answer each message as soon as its work is done (not in
 //! order), so many requests share one stream; a request that fails gets an
-//! answer with `error` set, and the stream lives on. The hop itself is in
-//! [`grpc_hop`](super::grpc_hop).
+//! answer with `error` set, and the stream lives on.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status, Streaming};
-use wirebench_proto::pipeline::{
-    AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch, Summary,
+use wirebench_proto::pipeline::aggregator_service_server::{
+    AggregatorService, AggregatorServiceServer,
 };
-use wirebench_proto::{pipeline, pipeline_json};
+use wirebench_proto::pipeline::processor_service_server::{
+    ProcessorService, ProcessorServiceServer,
+};
+use wirebench_proto::pipeline::producer_service_server::{ProducerService, ProducerServiceServer};
+use wirebench_proto::pipeline::{
+    AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, ProcessedRecord, Record,
+    RecordBatch, Summary,
+};
+use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
+use wirebench_proto::pipeline_json;
 
-use super::grpc_hop::{Codec, Hop};
-use super::{PipelineConfig, PipelineError, Role, work};
+use super::grpc_hop::{GrpcHops, Json, Protobuf, WireCodec};
+use super::roles::{Aggregator, Processor, Producer, Role, Upstream};
+use super::{PipelineConfig, PipelineError};
 use crate::ServeError;
 use crate::listener::Incoming;
 
@@ -30,48 +40,34 @@ use crate::listener::Incoming;
 pub async fn serve(
     incoming: Incoming,
     json: bool,
-    config: PipelineConfig,
+    config: &PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let service = match config.role {
-        Role::Producer => "ProducerService",
-        Role::Processor => "ProcessorService",
-        Role::Aggregator => "AggregatorService",
+    if json {
+        serve_in::<Json>(incoming, config, shutdown).await
+    } else {
+        serve_in::<Protobuf>(incoming, config, shutdown).await
+    }
+}
+
+async fn serve_in<C: WireCodec>(
+    incoming: Incoming,
+    config: &PipelineConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    use pipeline_json::aggregator_service_server::AggregatorServiceServer as JsonAggregator;
+    use pipeline_json::processor_service_server::ProcessorServiceServer as JsonProcessor;
+    use pipeline_json::producer_service_server::ProducerServiceServer as JsonProducer;
+    let routes = match (Role::new(config, &GrpcHops::<C>::default()), C::JSON) {
+        (Role::Producer(r), false) => Routes::new(ProducerServiceServer::new(GrpcRole::new(r))),
+        (Role::Producer(r), true) => Routes::new(JsonProducer::new(GrpcRole::new(r))),
+        (Role::Processor(r), false) => Routes::new(ProcessorServiceServer::new(GrpcRole::new(r))),
+        (Role::Processor(r), true) => Routes::new(JsonProcessor::new(GrpcRole::new(r))),
+        (Role::Aggregator(r), false) => Routes::new(AggregatorServiceServer::new(GrpcRole::new(r))),
+        (Role::Aggregator(r), true) => Routes::new(JsonAggregator::new(GrpcRole::new(r))),
     };
-    let config = Arc::new(config);
-    let codec = Codec::of(json);
-    let mut server = crate::grpc::server(json);
-    let router = match (config.role, json) {
-        (Role::Producer, false) => server.add_service(
-            pipeline::producer_service_server::ProducerServiceServer::new(Producer::new(&config)),
-        ),
-        (Role::Producer, true) => server.add_service(
-            pipeline_json::producer_service_server::ProducerServiceServer::new(Producer::new(
-                &config,
-            )),
-        ),
-        (Role::Processor, false) => server.add_service(
-            pipeline::processor_service_server::ProcessorServiceServer::new(Processor::new(
-                &config, codec,
-            )),
-        ),
-        (Role::Processor, true) => server.add_service(
-            pipeline_json::processor_service_server::ProcessorServiceServer::new(Processor::new(
-                &config, codec,
-            )),
-        ),
-        (Role::Aggregator, false) => server.add_service(
-            pipeline::aggregator_service_server::AggregatorServiceServer::new(Aggregator::new(
-                &config, codec,
-            )),
-        ),
-        (Role::Aggregator, true) => server.add_service(
-            pipeline_json::aggregator_service_server::AggregatorServiceServer::new(
-                Aggregator::new(&config, codec),
-            ),
-        ),
-    };
-    crate::grpc::serve_router(router, service, incoming, shutdown).await
+    let router = crate::grpc::server(C::JSON).add_routes(routes);
+    crate::grpc::serve_router(router, config.role.grpc_service(), incoming, shutdown).await
 }
 
 impl From<PipelineError> for Status {
@@ -86,229 +82,116 @@ impl From<PipelineError> for Status {
     }
 }
 
-/// The status code a failed request reports on a stream.
-fn code_of(err: &PipelineError) -> i32 {
-    Status::from(err.clone()).code() as i32
+/// What a streaming rpc answers: each request's batch, as its work ends.
+type Answers<R> = Response<ReceiverStream<Result<<R as HopRequest>::Answer, Status>>>;
+
+/// A role as a tonic service.
+pub struct GrpcRole<R>(Arc<R>);
+
+impl<R> GrpcRole<R> {
+    fn new(role: R) -> Self {
+        GrpcRole(Arc::new(role))
+    }
 }
 
-/// Answers every message of a bidirectional stream as its work completes.
-/// `work` turns one request into its answer (errors already folded into the
-/// answer's `error` field).
-fn answer_each<Req, Resp, F, Fut>(
-    mut inbound: Streaming<Req>,
+/// Answers every request of a bidirectional stream as its work completes:
+/// `work` turns a request's record count into records; a failure goes
+/// into that one answer's `error`, and the stream lives on.
+fn answer_each<R, Role, F, Fut>(
+    mut inbound: Streaming<R>,
+    role: &Arc<Role>,
     work: F,
-) -> ReceiverStream<Result<Resp, Status>>
+) -> Result<Answers<R>, Status>
 where
-    Req: Send + 'static,
-    Resp: Send + 'static,
-    F: Fn(Req) -> Fut + Send + 'static,
-    Fut: Future<Output = Resp> + Send + 'static,
+    R: HopRequest,
+    Role: Send + Sync + 'static,
+    F: Fn(Arc<Role>, u32) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Vec<<R::Answer as HopAnswer>::Item>, PipelineError>>
+        + Send
+        + 'static,
 {
+    let role = Arc::clone(role);
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(async move {
         // Ends when the caller closes its side or goes away.
         while let Ok(Some(request)) = inbound.message().await {
             let tx = tx.clone();
-            let answer = work(request);
+            let id = request.request_id();
+            let answer = work(Arc::clone(&role), request.records());
             tokio::spawn(async move {
-                let _ = tx.send(Ok(answer.await)).await;
+                let answer = match answer.await {
+                    Ok(items) => R::Answer::new(id, items),
+                    Err(err) => {
+                        let code = Status::from(err.clone()).code() as i32;
+                        R::Answer::failed(id, code, err.to_string())
+                    }
+                };
+                let _ = tx.send(Ok(answer)).await;
             });
         }
     });
-    ReceiverStream::new(rx)
+    Ok(Response::new(ReceiverStream::new(rx)))
 }
 
-// ---- the three roles --------------------------------------------------------
-
-#[derive(Clone)]
-pub struct Producer {
-    config: Arc<PipelineConfig>,
-}
-
-impl Producer {
-    fn new(config: &Arc<PipelineConfig>) -> Producer {
-        Producer {
-            config: Arc::clone(config),
-        }
-    }
-
-    fn generate(&self, request: &GenerateRequest) -> Result<RecordBatch, PipelineError> {
-        let n = self.config.records(request.records)?;
-        Ok(RecordBatch {
-            request_id: request.request_id,
-            records: work::generate(n),
-            error: String::new(),
-            error_code: 0,
-        })
-    }
-
-    fn generate_each(
+#[tonic::async_trait]
+impl ProducerService for GrpcRole<Producer> {
+    async fn generate(
         &self,
-        requests: Streaming<GenerateRequest>,
-    ) -> ReceiverStream<Result<RecordBatch, Status>> {
-        let producer = self.clone();
-        answer_each(requests, move |request: GenerateRequest| {
-            let answer = producer
-                .generate(&request)
-                .unwrap_or_else(|err| RecordBatch {
-                    request_id: request.request_id,
-                    records: Vec::new(),
-                    error: err.to_string(),
-                    error_code: code_of(&err),
-                });
-            std::future::ready(answer)
-        })
-    }
-}
-
-struct ProcessorInner {
-    config: Arc<PipelineConfig>,
-    hop: Hop<GenerateRequest, RecordBatch>,
-}
-
-#[derive(Clone)]
-pub struct Processor(Arc<ProcessorInner>);
-
-impl Processor {
-    fn new(config: &Arc<PipelineConfig>, codec: Codec) -> Processor {
-        Processor(Arc::new(ProcessorInner {
-            hop: Hop::new(
-                config,
-                codec.content_type,
-                codec.open_generate,
-                codec.call_generate,
-            ),
-            config: Arc::clone(config),
-        }))
+        request: Request<GenerateRequest>,
+    ) -> Result<Response<RecordBatch>, Status> {
+        let request = request.into_inner();
+        let records = self.0.generate(request.records)?;
+        Ok(Response::new(RecordBatch::new(request.request_id, records)))
     }
 
-    async fn process(&self, request: &ProcessRequest) -> Result<ProcessedBatch, PipelineError> {
-        let n = self.0.config.records(request.records)?;
-        let batch = self
-            .0
-            .hop
-            .call(GenerateRequest {
-                request_id: 0,
-                records: n,
-            })
-            .await?;
-        Ok(ProcessedBatch {
-            request_id: request.request_id,
-            records: work::process(batch.records),
-            error: String::new(),
-            error_code: 0,
-        })
-    }
+    type GenerateStreamStream = ReceiverStream<Result<RecordBatch, Status>>;
 
-    fn process_each(
+    async fn generate_stream(
         &self,
-        requests: Streaming<ProcessRequest>,
-    ) -> ReceiverStream<Result<ProcessedBatch, Status>> {
-        let processor = self.clone();
-        answer_each(requests, move |request: ProcessRequest| {
-            let processor = processor.clone();
-            async move {
-                processor
-                    .process(&request)
-                    .await
-                    .unwrap_or_else(|err| ProcessedBatch {
-                        request_id: request.request_id,
-                        records: Vec::new(),
-                        error: err.to_string(),
-                        error_code: code_of(&err),
-                    })
-            }
+        request: Request<Streaming<GenerateRequest>>,
+    ) -> Result<Response<Self::GenerateStreamStream>, Status> {
+        answer_each(request.into_inner(), &self.0, |producer, records| {
+            std::future::ready(producer.generate(records))
         })
     }
 }
 
-pub struct Aggregator {
-    config: Arc<PipelineConfig>,
-    hop: Hop<ProcessRequest, ProcessedBatch>,
-}
-
-impl Aggregator {
-    fn new(config: &Arc<PipelineConfig>, codec: Codec) -> Aggregator {
-        Aggregator {
-            hop: Hop::new(
-                config,
-                codec.content_type,
-                codec.open_process,
-                codec.call_process,
-            ),
-            config: Arc::clone(config),
-        }
+#[tonic::async_trait]
+impl<U: Upstream<Record>> ProcessorService for GrpcRole<Processor<U>> {
+    async fn process(
+        &self,
+        request: Request<ProcessRequest>,
+    ) -> Result<Response<ProcessedBatch>, Status> {
+        let request = request.into_inner();
+        let records = self.0.process(request.records).await?;
+        Ok(Response::new(ProcessedBatch::new(
+            request.request_id,
+            records,
+        )))
     }
 
-    async fn aggregate(&self, request: &AggregateRequest) -> Result<Summary, PipelineError> {
-        let n = self.config.records(request.records)?;
-        let batch = self
-            .hop
-            .call(ProcessRequest {
-                request_id: 0,
-                records: n,
-            })
-            .await?;
-        Ok(work::aggregate(&batch.records))
+    type ProcessStreamStream = ReceiverStream<Result<ProcessedBatch, Status>>;
+
+    async fn process_stream(
+        &self,
+        request: Request<Streaming<ProcessRequest>>,
+    ) -> Result<Response<Self::ProcessStreamStream>, Status> {
+        answer_each(
+            request.into_inner(),
+            &self.0,
+            |processor, records| async move { processor.process(records).await },
+        )
     }
 }
 
-/// The generated traits of one codec, implemented over the roles above.
-macro_rules! role_services {
-    ($generated:ident) => {
-        #[tonic::async_trait]
-        impl $generated::producer_service_server::ProducerService for Producer {
-            async fn generate(
-                &self,
-                request: Request<GenerateRequest>,
-            ) -> Result<Response<RecordBatch>, Status> {
-                Ok(Response::new(Producer::generate(self, request.get_ref())?))
-            }
-
-            type GenerateStreamStream = ReceiverStream<Result<RecordBatch, Status>>;
-
-            async fn generate_stream(
-                &self,
-                request: Request<Streaming<GenerateRequest>>,
-            ) -> Result<Response<Self::GenerateStreamStream>, Status> {
-                Ok(Response::new(self.generate_each(request.into_inner())))
-            }
-        }
-
-        #[tonic::async_trait]
-        impl $generated::processor_service_server::ProcessorService for Processor {
-            async fn process(
-                &self,
-                request: Request<ProcessRequest>,
-            ) -> Result<Response<ProcessedBatch>, Status> {
-                Ok(Response::new(
-                    Processor::process(self, request.get_ref()).await?,
-                ))
-            }
-
-            type ProcessStreamStream = ReceiverStream<Result<ProcessedBatch, Status>>;
-
-            async fn process_stream(
-                &self,
-                request: Request<Streaming<ProcessRequest>>,
-            ) -> Result<Response<Self::ProcessStreamStream>, Status> {
-                Ok(Response::new(self.process_each(request.into_inner())))
-            }
-        }
-
-        #[tonic::async_trait]
-        impl $generated::aggregator_service_server::AggregatorService for Aggregator {
-            async fn aggregate(
-                &self,
-                request: Request<AggregateRequest>,
-            ) -> Result<Response<Summary>, Status> {
-                Ok(Response::new(
-                    Aggregator::aggregate(self, request.get_ref()).await?,
-                ))
-            }
-        }
-    };
+#[tonic::async_trait]
+impl<U: Upstream<ProcessedRecord>> AggregatorService for GrpcRole<Aggregator<U>> {
+    async fn aggregate(
+        &self,
+        request: Request<AggregateRequest>,
+    ) -> Result<Response<Summary>, Status> {
+        Ok(Response::new(
+            self.0.aggregate(request.get_ref().records).await?,
+        ))
+    }
 }
-
-role_services!(pipeline);
-role_services!(pipeline_json);

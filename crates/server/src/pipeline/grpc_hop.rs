@@ -1,21 +1,27 @@
 //! How a gRPC pipeline role calls the next one, in its own codec: on one
 //! long-lived bidirectional stream ([`StreamHop`]) or with unary calls.
-//! The channel is opened through the shared [`hop_connect`](super::hop_connect)
-//! (plain or TLS) and marks requests with the codec's content type.
+//! One generic hop serves both hops and both codecs: the method paths come
+//! from the request type ([`HopRequest`]), the codec from a [`WireCodec`]
+//! type, and the calls go through `tonic::client::Grpc`, as the generated
+//! clients' do. The channel is opened through the shared
+//! [`hop_connect`](super::hop_connect) (plain or TLS) and marks requests
+//! with the codec's content type.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::marker::PhantomData;
 use std::time::Duration;
 
-use tonic::Status;
+use http::uri::PathAndQuery;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::codec::Codec;
 use tonic::transport::{Channel, Endpoint};
-use wirebench_proto::pipeline::{GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch};
+use tonic::{Request, Status, Streaming};
+use wirebench_proto::json_codec::{JsonCodec, JsonMessage};
+use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 use wirebench_proto::{GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES};
 
-use super::stream_hop::{Correlated, StreamHop};
-use super::{HopMode, PipelineConfig, PipelineError};
-
-pub(super) type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+use super::roles::{HopFailure, Hops, Upstream, within};
+use super::stream_hop::StreamHop;
+use super::{HopMode, PipelineConfig};
 
 /// A request on its way to the next service, before tonic sees it.
 type HttpRequest = http::Request<tonic::body::Body>;
@@ -24,218 +30,173 @@ type HttpRequest = http::Request<tonic::body::Body>;
 /// (tonic's client always says `application/grpc`).
 pub type HopChannel = tower::util::MapRequest<Channel, fn(HttpRequest) -> HttpRequest>;
 
-/// A hop channel for the protobuf codec: requests go out as tonic made
-/// them.
-pub fn proto_channel(channel: Channel) -> HopChannel {
-    tower::util::MapRequest::new(channel, as_made)
+/// What a message needs to travel in either codec.
+pub trait Wire: prost::Message + Default + JsonMessage + 'static {}
+impl<T: prost::Message + Default + JsonMessage + 'static> Wire for T {}
+
+/// A gRPC codec as a type: protobuf ([`Protobuf`]) or JSON ([`Json`]).
+pub trait WireCodec: Send + Sync + 'static {
+    type Codec<E: Wire, D: Wire>: Codec<Encode = E, Decode = D> + Default + Send + 'static;
+    /// Whether this is the JSON codec (the server's content-type guard).
+    const JSON: bool;
+    /// Marks a request with the codec's content type.
+    fn mark(request: HttpRequest) -> HttpRequest;
 }
 
-fn as_made(request: HttpRequest) -> HttpRequest {
-    request
+/// The `grpc` stack's codec (prost), tonic's default content type.
+pub struct Protobuf;
+
+impl WireCodec for Protobuf {
+    type Codec<E: Wire, D: Wire> = tonic_prost::ProstCodec<E, D>;
+    const JSON: bool = false;
+    fn mark(request: HttpRequest) -> HttpRequest {
+        request
+    }
 }
 
-type UnaryCall<Req, Resp> = fn(HopChannel, Req) -> Boxed<Result<Resp, Status>>;
-type Opener<Req, Resp> = super::stream_hop::Opener<Req, Resp>;
+/// The `grpc-json` stack's codec, `application/grpc+json`.
+pub struct Json;
 
-/// The calls a role makes to the next one, in one codec.
-#[derive(Clone, Copy)]
-pub(super) struct Codec {
-    pub(super) content_type: fn(HttpRequest) -> HttpRequest,
-    pub(super) open_generate: Opener<GenerateRequest, RecordBatch>,
-    pub(super) call_generate: UnaryCall<GenerateRequest, RecordBatch>,
-    pub(super) open_process: Opener<ProcessRequest, ProcessedBatch>,
-    pub(super) call_process: UnaryCall<ProcessRequest, ProcessedBatch>,
+impl WireCodec for Json {
+    type Codec<E: Wire, D: Wire> = JsonCodec<E, D>;
+    const JSON: bool = true;
+    fn mark(mut request: HttpRequest) -> HttpRequest {
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
+        );
+        request
+    }
 }
 
-impl Codec {
-    pub(super) fn of(json: bool) -> Codec {
-        if json {
-            Codec {
-                content_type: |mut request| {
-                    request.headers_mut().insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static(wirebench_proto::json_codec::CONTENT_TYPE),
-                    );
-                    request
-                },
-                open_generate: json_calls::open_generate,
-                call_generate: json_calls::call_generate,
-                open_process: json_calls::open_process,
-                call_process: json_calls::call_process,
-            }
-        } else {
-            Codec {
-                content_type: as_made,
-                open_generate: proto_calls::open_generate,
-                call_generate: proto_calls::call_generate,
-                open_process: proto_calls::open_process,
-                call_process: proto_calls::call_process,
-            }
+/// A channel to `config`'s next service, lazily connected, marking
+/// requests with `C`'s content type.
+pub fn channel<C: WireCodec>(config: &PipelineConfig) -> HopChannel {
+    let connector = config.hop_connector();
+    let channel = Endpoint::from_shared(format!("{}://{}", connector.scheme(), config.upstream()))
+        .expect("host:port makes a valid URI")
+        .connect_timeout(config.hop_timeout)
+        .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
+        .connect_with_connector_lazy(connector);
+    mark_with::<C>(channel)
+}
+
+/// `channel`, its requests marked with `C`'s content type.
+pub fn mark_with<C: WireCodec>(channel: Channel) -> HopChannel {
+    tower::util::MapRequest::new(channel, C::mark as fn(HttpRequest) -> HttpRequest)
+}
+
+/// A hop that sends `R` on one bidirectional stream over `channel`.
+pub fn stream_hop<C: WireCodec, R: HopRequest>(
+    channel: HopChannel,
+    timeout: Duration,
+) -> StreamHop<R, R::Answer> {
+    let grpc = tonic::client::Grpc::new(channel);
+    StreamHop::new(
+        move |requests: ReceiverStream<R>| {
+            let mut grpc = grpc.clone();
+            Box::pin(async move {
+                ready(&mut grpc).await?;
+                let answers: Streaming<R::Answer> = grpc
+                    .streaming(
+                        Request::new(requests),
+                        PathAndQuery::from_static(R::STREAM_PATH),
+                        C::Codec::<R, R::Answer>::default(),
+                    )
+                    .await?
+                    .into_inner();
+                Ok(answers)
+            })
+        },
+        timeout,
+    )
+}
+
+async fn ready(grpc: &mut tonic::client::Grpc<HopChannel>) -> Result<(), Status> {
+    grpc.ready()
+        .await
+        .map_err(|err| Status::unavailable(format!("channel not ready: {err}")))
+}
+
+/// The gRPC hop kind, in codec `C`.
+pub struct GrpcHops<C>(PhantomData<C>);
+
+impl<C> Default for GrpcHops<C> {
+    fn default() -> Self {
+        GrpcHops(PhantomData)
+    }
+}
+
+impl<C: WireCodec> Hops for GrpcHops<C> {
+    type To<R: HopRequest> = GrpcHop<C, R>;
+
+    fn to<R: HopRequest>(&self, config: &PipelineConfig) -> GrpcHop<C, R> {
+        let channel = channel::<C>(config);
+        match config.hop {
+            HopMode::Stream => GrpcHop::Stream(stream_hop::<C, R>(channel, config.hop_timeout)),
+            HopMode::Unary => GrpcHop::Unary {
+                grpc: tonic::client::Grpc::new(channel),
+                timeout: config.hop_timeout,
+                codec: PhantomData,
+            },
         }
     }
 }
 
-/// The four client calls of a hop, for one generated module (codec).
-macro_rules! hop_calls {
-    ($name:ident, $generated:ident) => {
-        mod $name {
-            use tokio_stream::wrappers::ReceiverStream;
-            use tonic::{Status, Streaming};
-            use wirebench_proto::pipeline::{
-                GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch,
-            };
-            use wirebench_proto::$generated::processor_service_client::ProcessorServiceClient;
-            use wirebench_proto::$generated::producer_service_client::ProducerServiceClient;
-
-            use super::{Boxed, HopChannel};
-
-            pub fn open_generate(
-                channel: HopChannel,
-                requests: ReceiverStream<GenerateRequest>,
-            ) -> Boxed<Result<Streaming<RecordBatch>, Status>> {
-                Box::pin(async move {
-                    Ok(ProducerServiceClient::new(channel)
-                        .generate_stream(requests)
-                        .await?
-                        .into_inner())
-                })
-            }
-
-            pub fn call_generate(
-                channel: HopChannel,
-                request: GenerateRequest,
-            ) -> Boxed<Result<RecordBatch, Status>> {
-                Box::pin(async move {
-                    Ok(ProducerServiceClient::new(channel)
-                        .generate(request)
-                        .await?
-                        .into_inner())
-                })
-            }
-
-            pub fn open_process(
-                channel: HopChannel,
-                requests: ReceiverStream<ProcessRequest>,
-            ) -> Boxed<Result<Streaming<ProcessedBatch>, Status>> {
-                Box::pin(async move {
-                    Ok(ProcessorServiceClient::new(channel)
-                        .process_stream(requests)
-                        .await?
-                        .into_inner())
-                })
-            }
-
-            pub fn call_process(
-                channel: HopChannel,
-                request: ProcessRequest,
-            ) -> Boxed<Result<ProcessedBatch, Status>> {
-                Box::pin(async move {
-                    Ok(ProcessorServiceClient::new(channel)
-                        .process(request)
-                        .await?
-                        .into_inner())
-                })
-            }
-        }
-    };
-}
-
-hop_calls!(proto_calls, pipeline);
-hop_calls!(json_calls, pipeline_json);
-
 /// How a role calls the next one: a shared stream, or unary calls.
-pub(super) enum Hop<Req, Resp> {
-    Stream(StreamHop<Req, Resp>),
+pub enum GrpcHop<C, R: HopRequest> {
+    Stream(StreamHop<R, R::Answer>),
     Unary {
-        channel: HopChannel,
-        call: UnaryCall<Req, Resp>,
-        next: String,
+        grpc: tonic::client::Grpc<HopChannel>,
         timeout: Duration,
+        codec: PhantomData<fn() -> C>,
     },
 }
 
-impl<Req: Correlated, Resp: Correlated + HasError> Hop<Req, Resp> {
-    pub(super) fn new(
-        config: &PipelineConfig,
-        content_type: fn(HttpRequest) -> HttpRequest,
-        open: Opener<Req, Resp>,
-        call: UnaryCall<Req, Resp>,
-    ) -> Self {
-        let connector = config.hop_connector();
-        let channel =
-            Endpoint::from_shared(format!("{}://{}", connector.scheme(), config.upstream()))
-                .expect("host:port makes a valid URI")
-                .connect_timeout(config.hop_timeout)
-                .initial_stream_window_size(GRPC_STREAM_WINDOW_BYTES)
-                .initial_connection_window_size(GRPC_CONNECTION_WINDOW_BYTES)
-                .connect_with_connector_lazy(connector);
-        let channel = tower::util::MapRequest::new(channel, content_type);
-        let next = config.next_service();
-        match config.hop {
-            HopMode::Stream => Hop::Stream(StreamHop::new(next, channel, open, config.hop_timeout)),
-            HopMode::Unary => Hop::Unary {
-                channel,
-                call,
-                next,
-                timeout: config.hop_timeout,
-            },
-        }
+impl<C: WireCodec, R: HopRequest> GrpcHop<C, R> {
+    async fn unary(
+        mut grpc: tonic::client::Grpc<HopChannel>,
+        request: R,
+    ) -> Result<R::Answer, Status> {
+        ready(&mut grpc).await?;
+        Ok(grpc
+            .unary(
+                Request::new(request),
+                PathAndQuery::from_static(R::UNARY_PATH),
+                C::Codec::<R, R::Answer>::default(),
+            )
+            .await?
+            .into_inner())
     }
+}
 
-    pub(super) async fn call(&self, request: Req) -> Result<Resp, PipelineError> {
+impl<C: WireCodec, R: HopRequest> Upstream<<R::Answer as HopAnswer>::Item> for GrpcHop<C, R> {
+    async fn fetch(&self, records: u32) -> Result<Vec<<R::Answer as HopAnswer>::Item>, HopFailure> {
+        let request = R::new(0, records);
         let answer = match self {
-            Hop::Stream(stream) => stream.call(request).await?,
-            Hop::Unary {
-                channel,
-                call,
-                next,
-                timeout,
-            } => match tokio::time::timeout(*timeout, call(channel.clone(), request)).await {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(status)) if status.code() == tonic::Code::Unavailable => {
-                    return Err(PipelineError::Unavailable(format!(
-                        "{next} is unavailable: {}",
-                        status.message()
-                    )));
-                }
-                Ok(Err(status)) => {
-                    return Err(PipelineError::BadUpstream(format!(
-                        "{next} answered {}: {}",
-                        status.code(),
-                        status.message()
-                    )));
-                }
-                Err(_) => {
-                    return Err(PipelineError::Unavailable(format!(
-                        "{next} is unavailable: no answer within {timeout:?}"
-                    )));
-                }
-            },
+            GrpcHop::Stream(stream) => stream.call(request).await?,
+            GrpcHop::Unary { grpc, timeout, .. } => {
+                let call = async {
+                    Self::unary(grpc.clone(), request)
+                        .await
+                        .map_err(|status| match status.code() {
+                            // Refused connections and a next service that
+                            // says its own next one is missing alike.
+                            tonic::Code::Unavailable => {
+                                HopFailure::Unreachable(status.message().to_owned())
+                            }
+                            code => HopFailure::refused_with_code(
+                                code as i32,
+                                status.message().to_owned(),
+                            ),
+                        })
+                };
+                within(*timeout, call).await?
+            }
         };
-        match (answer.error(), tonic::Code::from_i32(answer.error_code())) {
-            ("", _) => Ok(answer),
-            (error, tonic::Code::Unavailable) => Err(PipelineError::Unavailable(error.to_owned())),
-            (error, _) => Err(PipelineError::BadUpstream(error.to_owned())),
-        }
+        answer
+            .into_items()
+            .map_err(|(code, message)| HopFailure::refused_with_code(code, message))
     }
 }
-
-/// Batches that can carry a per-request error on a stream.
-pub(super) trait HasError {
-    fn error(&self) -> &str;
-    fn error_code(&self) -> i32;
-}
-
-macro_rules! has_error {
-    ($($t:ty),*) => {$(
-        impl HasError for $t {
-            fn error(&self) -> &str {
-                &self.error
-            }
-            fn error_code(&self) -> i32 {
-                self.error_code
-            }
-        }
-    )*};
-}
-has_error!(RecordBatch, ProcessedBatch);

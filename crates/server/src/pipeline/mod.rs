@@ -1,15 +1,19 @@
 //! Seed 002's three-service pipeline: producer -> processor -> aggregator.
 //!
 //! A client request goes to the aggregator, which asks the processor, which
-//! asks the producer. The work is shared ([`work`]); each role's adapter
-//! only moves it, and every hop speaks the stack the client does, so one
-//! factor changes at a time along the whole chain:
+//! asks the producer. Shaped like the payload service: the roles' work is
+//! written once ([`roles`], over the shared `pipeline_work`), and each
+//! stack's adapter only decodes a request, calls the role and encodes its
+//! answer. Every hop speaks the stack the client does, so one factor
+//! changes at a time along the whole chain; each hop kind implements the
+//! one [`roles::Upstream`] trait:
 //! - [`rest`]: `rest`, `rest-h2` and `rest-proto`: pooled keep-alive
 //!   HTTP/1.1 (or one multiplexed HTTP/2 connection) between services,
 //!   JSON or protobuf bodies.
-//! - [`grpc`]: `grpc` and `grpc-json`: one long-lived bidirectional stream
-//!   per hop ([`stream_hop`], the seed's design) or plain unary calls
-//!   (`HopMode::Unary`), so streaming and unary can be measured apart.
+//! - [`grpc`]: `grpc` and `grpc-json`; the hop ([`grpc_hop`]) is one
+//!   long-lived bidirectional stream per hop ([`stream_hop`], the seed's
+//!   design) or plain unary calls (`HopMode::Unary`), so streaming and
+//!   unary can be measured apart.
 //! - [`tcp`]: the ceiling, protobuf messages in bare length-prefixed
 //!   frames over pooled connections.
 //!
@@ -24,9 +28,9 @@ pub mod grpc;
 pub mod grpc_hop;
 pub mod hop_connect;
 pub mod rest;
+pub mod roles;
 pub mod stream_hop;
 pub mod tcp;
-pub mod work;
 
 use std::fmt;
 use std::future::Future;
@@ -39,12 +43,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirebench_proto::vocab::{Stack, StackKind, UnknownName};
 
-use crate::ServeError;
+pub use roles::Limits;
+pub use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 
-/// Records per request when the request does not say (seed 002's batch).
-pub const DEFAULT_RECORDS: u32 = 100;
-/// Most records one request may ask for.
-pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
+use crate::{ServeError, ServeOptions};
 /// How long a role waits for the next service before answering 503.
 pub const DEFAULT_HOP_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -75,6 +77,15 @@ impl Role {
             Role::Producer => 0,
             Role::Processor => 1,
             Role::Aggregator => 2,
+        }
+    }
+
+    /// The gRPC service it serves.
+    pub fn grpc_service(self) -> &'static str {
+        match self {
+            Role::Producer => "ProducerService",
+            Role::Processor => "ProcessorService",
+            Role::Aggregator => "AggregatorService",
         }
     }
 
@@ -144,20 +155,16 @@ impl FromStr for HopMode {
     }
 }
 
-/// Everything a pipeline role needs besides its listener.
+/// What makes a server a pipeline role, besides the options every server
+/// has ([`ServeOptions`]: TLS, timeouts).
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub role: Role,
     /// `host:port` of the service this role calls (processor, aggregator).
     pub upstream: Option<String>,
-    pub default_records: u32,
-    pub max_records: u32,
+    pub limits: Limits,
     pub hop: HopMode,
     pub hop_timeout: Duration,
-    /// A connection with nothing read or written this long is closed.
-    pub idle_timeout: Duration,
-    /// `+tls` stacks: what this service presents to its callers.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// `+tls` stacks, processor and aggregator: how to reach the next
     /// service (the certificates trusted, the stack's ALPN).
     pub upstream_tls: Option<Arc<rustls::ClientConfig>>,
@@ -179,23 +186,6 @@ pub enum PipelineError {
 }
 
 impl PipelineConfig {
-    /// The number of records a request asks for (0 = the default), checked
-    /// against the limit before any work is done.
-    pub fn records(&self, requested: u32) -> Result<u32, PipelineError> {
-        let n = if requested == 0 {
-            self.default_records
-        } else {
-            requested
-        };
-        if n > self.max_records {
-            return Err(PipelineError::TooLarge {
-                requested: n,
-                limit: self.max_records,
-            });
-        }
-        Ok(n)
-    }
-
     fn upstream(&self) -> String {
         self.upstream
             .clone()
@@ -225,24 +215,25 @@ pub async fn serve_pipeline(
     stack: Stack,
     listener: TcpListener,
     config: PipelineConfig,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let calls_upstream = config.role.next().is_some();
-    if stack.tls != config.tls.is_some()
+    if stack.tls != options.tls.is_some()
         || (calls_upstream && stack.tls != config.upstream_tls.is_some())
     {
         return Err(ServeError::TlsMismatch(stack.name()));
     }
-    let incoming = crate::listener::incoming(listener, config.tls.clone(), config.idle_timeout);
+    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, stack.kind, config, shutdown).await;
+            rest::serve(incoming, stack.kind, &config, &options, shutdown).await;
             Ok(())
         }
-        StackKind::Grpc => grpc::serve(incoming, false, config, shutdown).await,
-        StackKind::GrpcJson => grpc::serve(incoming, true, config, shutdown).await,
+        StackKind::Grpc => grpc::serve(incoming, false, &config, shutdown).await,
+        StackKind::GrpcJson => grpc::serve(incoming, true, &config, shutdown).await,
         StackKind::Tcp => {
-            tcp::serve(incoming, config, shutdown).await;
+            tcp::serve(incoming, &config, shutdown).await;
             Ok(())
         }
     }

@@ -1,15 +1,16 @@
 //! The pipeline over the REST stacks: `rest` (HTTP/1.1 + JSON), `rest-h2`
-//! (HTTP/2 + JSON) and `rest-proto` (HTTP/1.1 + protobuf). The routes are
-//! the same on every one; the answer is protobuf when the request accepts
-//! `application/x-protobuf`, JSON otherwise. Between services, hyper's
-//! client pool: keep-alive HTTP/1.1 connections, or for `rest-h2` one
-//! multiplexed HTTP/2 connection.
+//! (HTTP/2 + JSON) and `rest-proto` (HTTP/1.1 + protobuf). One route per
+//! role, the same on every stack; the answer is protobuf when the request
+//! accepts `application/x-protobuf`, JSON otherwise. Between services,
+//! [`RestHop`]: hyper's client pool, keep-alive HTTP/1.1 connections or for
+//! `rest-h2` one multiplexed HTTP/2 connection.
 //!
 //! producer `GET /generate?records=N`, processor `GET /process?records=N`,
 //! aggregator `GET /aggregate?records=N` (records optional: the seed's
 //! `curl http://127.0.0.1:8002/aggregate` works as is).
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::Router;
@@ -22,219 +23,161 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use wirebench_proto::pipeline::{ProcessedBatch, RecordBatch};
+use wirebench_proto::PROTOBUF_MEDIA_TYPE;
+use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 use wirebench_proto::vocab::StackKind;
 
 use super::hop_connect::HopConnector;
-use super::{PipelineConfig, PipelineError, Role, work};
+use super::roles::{Answer, HopFailure, Hops, Role, Upstream, within};
+use super::{PipelineConfig, PipelineError, Role as RoleName};
+use crate::ServeOptions;
 use crate::listener::Incoming;
-use crate::rest::{PROTOBUF, protobuf, wants_protobuf};
+use crate::rest::{error_response, protobuf, wants_protobuf};
 
 pub async fn serve(
     incoming: Incoming,
     kind: StackKind,
-    config: PipelineConfig,
+    config: &PipelineConfig,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     crate::http_serve::serve_router(
         router(kind, config),
         incoming,
-        crate::http_serve::DEFAULT_HEADER_TIMEOUT,
+        options.header_timeout,
         shutdown,
     )
     .await;
 }
 
-#[derive(Clone)]
-struct Ctx {
-    config: Arc<PipelineConfig>,
-    hop: Arc<RestHop>,
-}
-
-/// The routes of `config.role`; its hop speaks `kind` (`rest`, `rest-h2`
+/// The route of `config.role`; its hop speaks `kind` (`rest`, `rest-h2`
 /// or `rest-proto`).
-pub fn router(kind: StackKind, config: PipelineConfig) -> Router {
-    let role = config.role;
-    let ctx = Ctx {
-        hop: Arc::new(RestHop::new(kind, &config)),
-        config: Arc::new(config),
+pub fn router(kind: StackKind, config: &PipelineConfig) -> Router {
+    let name = config.role;
+    let route = match name {
+        RoleName::Producer => "/generate",
+        RoleName::Processor => "/process",
+        RoleName::Aggregator => "/aggregate",
     };
-    let router = match role {
-        Role::Producer => Router::new().route("/generate", get(generate)),
-        Role::Processor => Router::new().route("/process", get(process)),
-        Role::Aggregator => Router::new().route("/aggregate", get(aggregate)),
-    };
-    let hint = match role {
-        Role::Producer => "GET /generate",
-        Role::Processor => "GET /process",
-        Role::Aggregator => "GET /aggregate",
-    };
-    router
+    let role = Arc::new(Role::new(config, &RestHops { kind }));
+    Router::new()
+        .route(route, get(answer))
         .fallback(move || async move {
             error_response(
                 StatusCode::NOT_FOUND,
-                &format!("no such route; this {role} serves {hint}?records=N"),
+                &format!("no such route; this {name} serves GET {route}?records=N"),
             )
         })
-        .with_state(ctx)
+        .with_state(role)
 }
 
 #[derive(Deserialize)]
 struct RecordsQuery {
+    // Text, not u32, so a bad value gets our message rather than serde's.
     records: Option<String>,
 }
 
-fn requested(query: &RecordsQuery) -> Result<u32, PipelineError> {
-    match query.records.as_deref() {
-        None => Ok(0),
+/// Every role's one route: decode the query, do the work, encode the
+/// answer as the caller asked (protobuf or JSON).
+async fn answer(
+    State(role): State<Arc<Role<RestHops>>>,
+    headers: HeaderMap,
+    Query(query): Query<RecordsQuery>,
+) -> Result<Response, PipelineError> {
+    let requested = match query.records.as_deref() {
+        None => 0,
         Some(text) => text.trim().parse().map_err(|_| {
             PipelineError::InvalidArgument(format!("records must be a whole number, got '{text}'"))
-        }),
-    }
+        })?,
+    };
+    let answer: Answer = role.answer(requested).await?;
+    Ok(if wants_protobuf(&headers) {
+        protobuf(answer.encode_protobuf(0))
+    } else {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            answer.encode_json(),
+        )
+            .into_response()
+    })
 }
 
-async fn generate(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Query(query): Query<RecordsQuery>,
-) -> Result<Response, PipelineError> {
-    let n = ctx.config.records(requested(&query)?)?;
-    Ok(answer(
-        &headers,
-        &RecordBatch {
-            request_id: 0,
-            records: work::generate(n),
-            error: String::new(),
-            error_code: 0,
-        },
-    ))
+/// The REST hop kind: `rest-proto` asks for protobuf, `rest-h2` speaks
+/// HTTP/2.
+pub struct RestHops {
+    kind: StackKind,
 }
 
-async fn process(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Query(query): Query<RecordsQuery>,
-) -> Result<Response, PipelineError> {
-    let n = ctx.config.records(requested(&query)?)?;
-    let batch: RecordBatch = ctx.hop.get("generate", n).await?;
-    Ok(answer(
-        &headers,
-        &ProcessedBatch {
-            request_id: 0,
-            records: work::process(batch.records),
-            error: String::new(),
-            error_code: 0,
-        },
-    ))
-}
+impl Hops for RestHops {
+    type To<R: HopRequest> = RestHop<R>;
 
-async fn aggregate(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Query(query): Query<RecordsQuery>,
-) -> Result<Response, PipelineError> {
-    let n = ctx.config.records(requested(&query)?)?;
-    let batch: ProcessedBatch = ctx.hop.get("process", n).await?;
-    Ok(answer(&headers, &work::aggregate(&batch.records)))
-}
-
-/// The message as the caller asked: protobuf or JSON.
-fn answer<M: serde::Serialize + prost::Message>(headers: &HeaderMap, message: &M) -> Response {
-    if wants_protobuf(headers) {
-        return protobuf(message);
-    }
-    let body = serde_json::to_vec(message).expect("pipeline messages serialize");
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// The call to the next service: hyper's connection pool.
-struct RestHop {
-    client: Client<HopConnector, Empty<Bytes>>,
-    base: String,
-    next: &'static str,
-    timeout: std::time::Duration,
-    /// `rest-proto`: ask for and decode protobuf.
-    protobuf: bool,
-}
-
-impl RestHop {
-    fn new(kind: StackKind, config: &PipelineConfig) -> RestHop {
+    fn to<R: HopRequest>(&self, config: &PipelineConfig) -> RestHop<R> {
         let connector = config.hop_connector();
         RestHop {
             base: format!("{}://{}", connector.scheme(), config.upstream()),
             client: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(usize::MAX)
-                .http2_only(kind == StackKind::RestH2)
+                .http2_only(self.kind == StackKind::RestH2)
                 .build(connector),
-            next: config.role.next().map_or("", Role::name),
             timeout: config.hop_timeout,
-            protobuf: kind == StackKind::RestProto,
+            protobuf: self.kind == StackKind::RestProto,
+            request: PhantomData,
         }
     }
+}
 
-    async fn get<T: DeserializeOwned + prost::Message + Default>(
-        &self,
-        path: &str,
-        records: u32,
-    ) -> Result<T, PipelineError> {
-        let url = format!("{}/{path}?records={records}", self.base);
-        let unavailable = |why: String| {
-            PipelineError::Unavailable(format!(
-                "{} at {} is unavailable: {why}",
-                self.next, self.base
-            ))
-        };
+/// The call to the next service's route: hyper's connection pool.
+pub struct RestHop<R> {
+    client: Client<HopConnector, Empty<Bytes>>,
+    base: String,
+    timeout: std::time::Duration,
+    /// `rest-proto`: ask for and decode protobuf.
+    protobuf: bool,
+    request: PhantomData<fn() -> R>,
+}
+
+impl<R: HopRequest> Upstream<<R::Answer as HopAnswer>::Item> for RestHop<R> {
+    async fn fetch(&self, records: u32) -> Result<Vec<<R::Answer as HopAnswer>::Item>, HopFailure> {
+        let url = format!("{}{}?records={records}", self.base, R::ROUTE);
         let exchange = async {
             let mut request = http::Request::get(url.as_str());
             if self.protobuf {
-                request = request.header(header::ACCEPT, PROTOBUF);
+                request = request.header(header::ACCEPT, PROTOBUF_MEDIA_TYPE);
             }
             let request = request
                 .body(Empty::new())
-                .map_err(|err| unavailable(format!("bad address: {err}")))?;
+                .map_err(|err| HopFailure::Unreachable(format!("bad address: {err}")))?;
             let response = self
                 .client
                 .request(request)
                 .await
-                .map_err(|err| unavailable(causes(&err)))?;
+                .map_err(|err| HopFailure::Unreachable(causes(&err)))?;
             let status = response.status();
             let body = response
                 .into_body()
                 .collect()
                 .await
-                .map_err(|err| unavailable(err.to_string()))?
+                .map_err(|err| HopFailure::Unreachable(err.to_string()))?
                 .to_bytes();
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                // Something further down is missing: say so, as 503 too.
-                return Err(PipelineError::Unavailable(format!(
-                    "{} answered 503: {}",
-                    self.next,
-                    String::from_utf8_lossy(&body)
-                )));
-            }
             if !status.is_success() {
-                return Err(PipelineError::BadUpstream(format!(
-                    "{} answered {status}: {}",
-                    self.next,
-                    String::from_utf8_lossy(&body)
-                )));
-            }
-            if self.protobuf {
-                return T::decode(body).map_err(|err| {
-                    PipelineError::BadUpstream(format!(
-                        "{} sent malformed protobuf: {err}",
-                        self.next
-                    ))
+                return Err(HopFailure::Refused {
+                    status: status.to_string(),
+                    unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
+                    message: String::from_utf8_lossy(&body).into_owned(),
                 });
             }
-            serde_json::from_slice(&body).map_err(|err| {
-                PipelineError::BadUpstream(format!("{} sent malformed JSON: {err}", self.next))
-            })
+            let batch = if self.protobuf {
+                prost::Message::decode(body)
+                    .map_err(|err| HopFailure::Malformed(err.to_string()))?
+            } else {
+                serde_json::from_slice::<R::Answer>(&body)
+                    .map_err(|err| HopFailure::Malformed(err.to_string()))?
+            };
+            batch
+                .into_items()
+                .map_err(|(code, message)| HopFailure::refused_with_code(code, message))
         };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or_else(|_| Err(unavailable(format!("no answer within {:?}", self.timeout))))
+        within(self.timeout, exchange).await
     }
 }
 
@@ -260,9 +203,4 @@ impl IntoResponse for PipelineError {
         };
         error_response(status, &self.to_string())
     }
-}
-
-fn error_response(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "error": message }).to_string();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

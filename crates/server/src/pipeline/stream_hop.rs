@@ -19,35 +19,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
-use wirebench_proto::pipeline::{GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch};
+use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 
-use super::PipelineError;
-use super::grpc_hop::HopChannel;
-
-/// Messages that carry a request id.
-pub trait Correlated: Send + 'static {
-    fn request_id(&self) -> u64;
-    fn set_request_id(&mut self, id: u64);
-}
-
-macro_rules! correlated {
-    ($($t:ty),*) => {$(
-        impl Correlated for $t {
-            fn request_id(&self) -> u64 {
-                self.request_id
-            }
-            fn set_request_id(&mut self, id: u64) {
-                self.request_id = id;
-            }
-        }
-    )*};
-}
-correlated!(GenerateRequest, RecordBatch, ProcessRequest, ProcessedBatch);
+use super::roles::HopFailure;
 
 type OpenFuture<Resp> =
     Pin<Box<dyn Future<Output = Result<Streaming<Resp>, tonic::Status>> + Send>>;
-/// Opens the bidirectional rpc on a channel, sending what the stream yields.
-pub type Opener<Req, Resp> = fn(HopChannel, ReceiverStream<Req>) -> OpenFuture<Resp>;
+/// Opens the bidirectional rpc, sending what the stream yields.
+type Opener<Req, Resp> = Box<dyn Fn(ReceiverStream<Req>) -> OpenFuture<Resp> + Send + Sync>;
 
 type Table<Resp> = Arc<Mutex<HashMap<u64, oneshot::Sender<Resp>>>>;
 
@@ -61,26 +40,21 @@ struct Live<Req, Resp> {
 }
 
 pub struct StreamHop<Req, Resp> {
-    /// Name and address of the next service, for messages.
-    next: String,
-    channel: HopChannel,
     open: Opener<Req, Resp>,
     timeout: Duration,
     live: tokio::sync::Mutex<Option<Arc<Live<Req, Resp>>>>,
     next_id: AtomicU64,
 }
 
-impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
+impl<Req: HopRequest, Resp: HopAnswer> StreamHop<Req, Resp> {
+    /// A hop that opens its stream with `open` when the first request
+    /// comes, and again whenever the last one closed.
     pub fn new(
-        next: String,
-        channel: HopChannel,
-        open: Opener<Req, Resp>,
+        open: impl Fn(ReceiverStream<Req>) -> OpenFuture<Resp> + Send + Sync + 'static,
         timeout: Duration,
     ) -> Self {
         Self {
-            next,
-            channel,
-            open,
+            open: Box::new(open),
             timeout,
             live: tokio::sync::Mutex::new(None),
             next_id: AtomicU64::new(1),
@@ -88,7 +62,7 @@ impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
     }
 
     /// Sends `request` on the stream and waits for its answer.
-    pub async fn call(&self, mut request: Req) -> Result<Resp, PipelineError> {
+    pub async fn call(&self, mut request: Req) -> Result<Resp, HopFailure> {
         let live = self.live().await?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         request.set_request_id(id);
@@ -100,13 +74,14 @@ impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
             table: &live.pending,
             id,
         };
+        let unreachable = |why: &str| HopFailure::Unreachable(why.to_owned());
         if live.outbound.send(request).await.is_err() {
-            return Err(self.unavailable("the stream closed"));
+            return Err(unreachable("the stream closed"));
         }
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(_)) => Err(self.unavailable("the stream closed before the answer came")),
-            Err(_) => Err(self.unavailable(&format!("no answer within {:?}", self.timeout))),
+            Ok(Err(_)) => Err(unreachable("the stream closed before the answer came")),
+            Err(_) => Err(unreachable(&format!("no answer within {:?}", self.timeout))),
         }
     }
 
@@ -118,22 +93,18 @@ impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
         }
     }
 
-    fn unavailable(&self, why: &str) -> PipelineError {
-        PipelineError::Unavailable(format!("{} is unavailable: {why}", self.next))
-    }
-
     /// The open stream, opening one if there is none or the last one closed.
-    async fn live(&self) -> Result<Arc<Live<Req, Resp>>, PipelineError> {
+    async fn live(&self) -> Result<Arc<Live<Req, Resp>>, HopFailure> {
         let mut slot = self.live.lock().await;
         if let Some(live) = slot.as_ref().filter(|l| !l.closed.load(Ordering::Acquire)) {
             return Ok(Arc::clone(live));
         }
         let (outbound, queue) = mpsc::channel(OUTBOUND_QUEUE);
-        let open = (self.open)(self.channel.clone(), ReceiverStream::new(queue));
+        let open = (self.open)(ReceiverStream::new(queue));
         let inbound = tokio::time::timeout(self.timeout, open)
             .await
-            .map_err(|_| self.unavailable(&format!("no stream within {:?}", self.timeout)))?
-            .map_err(|status| self.unavailable(status.message()))?;
+            .map_err(|_| HopFailure::Unreachable(format!("no stream within {:?}", self.timeout)))?
+            .map_err(|status| HopFailure::Unreachable(status.message().to_owned()))?;
         let live = Arc::new(Live {
             outbound,
             pending: Arc::default(),
@@ -150,7 +121,7 @@ impl<Req: Correlated, Resp: Correlated> StreamHop<Req, Resp> {
 }
 
 /// Hands every answer to its caller; when the stream ends, fails them all.
-async fn read_answers<Resp: Correlated>(
+async fn read_answers<Resp: HopAnswer>(
     mut inbound: Streaming<Resp>,
     pending: Table<Resp>,
     closed: Arc<AtomicBool>,

@@ -6,18 +6,19 @@
 //! of it.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wirebench_proto::pipeline::{
-    AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch,
-};
+use wirebench_proto::pipeline::{AggregateRequest, GenerateRequest};
+use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 use wirebench_proto::tcp_wire::{self, ERROR_MARK, MAX_ERROR_BYTES};
 
 use super::hop_connect::{HopConnector, HopStream};
-use super::{PipelineConfig, PipelineError, Role, work};
+use super::roles::{HopFailure, Hops, Role, Upstream, within};
+use super::{PipelineConfig, PipelineError, Role as RoleName};
 use crate::listener::Incoming;
 use crate::tcp::Refusal;
 
@@ -34,97 +35,78 @@ const MAX_ANSWER_BYTES: u32 = 256 << 20;
 
 pub async fn serve(
     incoming: Incoming,
-    config: PipelineConfig,
+    config: &PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let role = Arc::new(TcpRole {
-        hop: TcpHop::new(&config),
-        config,
-    });
+    let aggregator = config.role == RoleName::Aggregator;
+    let role = Arc::new(Role::new(config, &TcpHops));
     crate::tcp::serve_frames(
         incoming,
         move |request: Bytes| {
             let role = Arc::clone(&role);
-            async move { role.answer(request).await.map_err(refusal) }
+            async move {
+                let (request_id, requested) = decode(aggregator, request).map_err(refusal)?;
+                let answer = role.answer(requested).await.map_err(refusal)?;
+                Ok(Bytes::from(answer.encode_protobuf(request_id)))
+            }
         },
         shutdown,
     )
     .await;
 }
 
-struct TcpRole {
-    config: PipelineConfig,
-    hop: TcpHop,
-}
-
-impl TcpRole {
-    /// One request's answer, encoded.
-    async fn answer(&self, request: Bytes) -> Result<Bytes, PipelineError> {
-        let malformed = |err: prost::DecodeError| {
-            PipelineError::InvalidArgument(format!("malformed request: {err}"))
-        };
-        let encoded = match self.config.role {
-            Role::Producer => {
-                let request = GenerateRequest::decode(request).map_err(malformed)?;
-                let n = self.config.records(request.records)?;
-                RecordBatch {
-                    request_id: request.request_id,
-                    records: work::generate(n),
-                    ..Default::default()
-                }
-                .encode_to_vec()
-            }
-            Role::Processor => {
-                let request = ProcessRequest::decode(request).map_err(malformed)?;
-                let n = self.config.records(request.records)?;
-                let batch: RecordBatch = self
-                    .hop
-                    .call(&GenerateRequest {
-                        request_id: 0,
-                        records: n,
-                    })
-                    .await?;
-                ProcessedBatch {
-                    request_id: request.request_id,
-                    records: work::process(batch.records),
-                    ..Default::default()
-                }
-                .encode_to_vec()
-            }
-            Role::Aggregator => {
-                let request = AggregateRequest::decode(request).map_err(malformed)?;
-                let n = self.config.records(request.records)?;
-                let batch: ProcessedBatch = self
-                    .hop
-                    .call(&ProcessRequest {
-                        request_id: 0,
-                        records: n,
-                    })
-                    .await?;
-                work::aggregate(&batch.records).encode_to_vec()
-            }
-        };
-        Ok(Bytes::from(encoded))
+/// A request's id and records: the aggregator is asked with an
+/// `AggregateRequest`; the producer and processor with requests of the
+/// `GenerateRequest` shape (`ProcessRequest` has the same fields).
+fn decode(aggregator: bool, request: Bytes) -> Result<(u64, u32), PipelineError> {
+    let malformed = |err: prost::DecodeError| {
+        PipelineError::InvalidArgument(format!("malformed request: {err}"))
+    };
+    if aggregator {
+        let request = AggregateRequest::decode(request).map_err(malformed)?;
+        return Ok((0, request.records));
     }
+    let request = GenerateRequest::decode(request).map_err(malformed)?;
+    Ok((request.request_id, request.records))
 }
 
 fn refusal(err: PipelineError) -> Refusal {
     tonic::Status::from(err).into()
 }
 
+/// The tcp hop kind.
+pub struct TcpHops;
+
+impl Hops for TcpHops {
+    type To<R: HopRequest> = TcpHop<R>;
+
+    fn to<R: HopRequest>(&self, config: &PipelineConfig) -> TcpHop<R> {
+        TcpHop::new(config)
+    }
+}
+
 /// The hop to the next service: idle connections kept for reuse, one
 /// request at a time on each, a new one opened when none is idle.
-struct TcpHop {
+pub struct TcpHop<R> {
     connector: HopConnector,
     host: String,
     port: u16,
-    next: String,
     timeout: std::time::Duration,
     idle: Mutex<Vec<HopConnection>>,
+    request: PhantomData<fn() -> R>,
 }
 
-impl TcpHop {
-    fn new(config: &PipelineConfig) -> TcpHop {
+impl<R: HopRequest> Upstream<<R::Answer as HopAnswer>::Item> for TcpHop<R> {
+    async fn fetch(&self, records: u32) -> Result<Vec<<R::Answer as HopAnswer>::Item>, HopFailure> {
+        let answer = self.call(&R::new(0, records)).await?;
+        answer
+            .into_items()
+            .map_err(|(code, message)| HopFailure::refused_with_code(code, message))
+    }
+}
+
+impl<R: HopRequest> TcpHop<R> {
+    fn new(config: &PipelineConfig) -> TcpHop<R> {
         let upstream = config.upstream();
         let (host, port) = upstream
             .rsplit_once(':')
@@ -134,16 +116,13 @@ impl TcpHop {
             connector: config.hop_connector(),
             host,
             port,
-            next: config.next_service(),
             timeout: config.hop_timeout,
             idle: Mutex::new(Vec::new()),
+            request: PhantomData,
         }
     }
 
-    async fn call<Req: Message, Resp: Message + Default>(
-        &self,
-        request: &Req,
-    ) -> Result<Resp, PipelineError> {
+    async fn call(&self, request: &R) -> Result<R::Answer, HopFailure> {
         let exchange = async {
             if let Some(mut stream) = self.take_idle() {
                 match self.exchange(&mut stream, request).await {
@@ -154,8 +133,8 @@ impl TcpHop {
                     // The next service closed this idle connection meanwhile
                     // (it restarted, or timed the connection out): the
                     // request is a read, so it is sent again on a new one.
-                    Err(HopFailure::Broken(_)) => {}
-                    Err(HopFailure::Answered(err)) => return Err(err),
+                    Err(Exchange::Broken(_)) => {}
+                    Err(Exchange::Answered(failure)) => return Err(failure),
                 }
             }
             let mut stream = tokio::io::BufReader::with_capacity(
@@ -163,23 +142,19 @@ impl TcpHop {
                 self.connector
                     .connect(&self.host, self.port)
                     .await
-                    .map_err(|err| self.unavailable(&err.to_string()))?,
+                    .map_err(|err| HopFailure::Unreachable(err.to_string()))?,
             );
             let answer =
                 self.exchange(&mut stream, request)
                     .await
                     .map_err(|failure| match failure {
-                        HopFailure::Broken(err) => self.unavailable(&err.to_string()),
-                        HopFailure::Answered(err) => err,
+                        Exchange::Broken(err) => HopFailure::Unreachable(err.to_string()),
+                        Exchange::Answered(failure) => failure,
                     })?;
             self.put_back(stream);
             Ok(answer)
         };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or_else(|_| {
-                Err(self.unavailable(&format!("no answer within {:?}", self.timeout)))
-            })
+        within(self.timeout, exchange).await
     }
 
     /// Only a connection whose exchange completed goes back to the pool.
@@ -197,11 +172,11 @@ impl TcpHop {
             .pop()
     }
 
-    async fn exchange<Req: Message, Resp: Message + Default>(
+    async fn exchange(
         &self,
         stream: &mut HopConnection,
-        request: &Req,
-    ) -> Result<Resp, HopFailure> {
+        request: &R,
+    ) -> Result<R::Answer, Exchange> {
         stream.write_all(&tcp_wire::frame_message(request)).await?;
         let len = stream.read_u32().await?;
         if len == ERROR_MARK {
@@ -209,46 +184,33 @@ impl TcpHop {
             let mut body = vec![0u8; len as usize];
             stream.read_exact(&mut body).await?;
             let (code, message) = tcp_wire::parse_error(&body);
-            let message = format!("{} answered: {message}", self.next);
-            return Err(HopFailure::Answered(
-                if tonic::Code::from_i32(i32::from(code)) == tonic::Code::Unavailable {
-                    PipelineError::Unavailable(message)
-                } else {
-                    PipelineError::BadUpstream(message)
-                },
-            ));
+            return Err(Exchange::Answered(HopFailure::refused_with_code(
+                i32::from(code),
+                message,
+            )));
         }
         if len > MAX_ANSWER_BYTES {
-            return Err(HopFailure::Answered(PipelineError::BadUpstream(format!(
-                "{} sent an answer of {len} bytes, over {MAX_ANSWER_BYTES}",
-                self.next
+            return Err(Exchange::Answered(HopFailure::Malformed(format!(
+                "an answer of {len} bytes, over {MAX_ANSWER_BYTES}"
             ))));
         }
         let mut body = vec![0u8; len as usize];
         stream.read_exact(&mut body).await?;
-        Resp::decode(body.as_slice()).map_err(|err| {
-            HopFailure::Answered(PipelineError::BadUpstream(format!(
-                "{} sent malformed protobuf: {err}",
-                self.next
-            )))
-        })
-    }
-
-    fn unavailable(&self, why: &str) -> PipelineError {
-        PipelineError::Unavailable(format!("{} is unavailable: {why}", self.next))
+        R::Answer::decode(body.as_slice())
+            .map_err(|err| Exchange::Answered(HopFailure::Malformed(err.to_string())))
     }
 }
 
 /// How an exchange on a hop connection failed.
-enum HopFailure {
+enum Exchange {
     /// The connection broke: nothing, or not all, came back.
     Broken(std::io::Error),
     /// The next service answered, with a refusal or a bad answer.
-    Answered(PipelineError),
+    Answered(HopFailure),
 }
 
-impl From<std::io::Error> for HopFailure {
+impl From<std::io::Error> for Exchange {
     fn from(err: std::io::Error) -> Self {
-        HopFailure::Broken(err)
+        Exchange::Broken(err)
     }
 }

@@ -1,10 +1,18 @@
-//! The pipeline's work, identical in both stacks: the producer generates
+//! The pipeline's work, identical in every stack: the producer generates
 //! records, the processor normalises and scores them, the aggregator
 //! summarises them. Everything is deterministic (synthetic timestamps, no
 //! randomness), so a client can compute the expected summary itself and
-//! check every answer, and both stacks must produce the same checksum.
+//! check every answer, and every stack must produce the same checksum.
+//! That makes the work part of the contract, which is why it lives here
+//! and not in the server crate: the load engine needs it as much as the
+//! servers do.
 
-use wirebench_proto::pipeline::{ProcessedRecord, Record, Summary};
+use crate::pipeline::{ProcessedRecord, Record, Summary};
+
+/// Records per request when the request does not say (seed 002's batch).
+pub const DEFAULT_RECORDS: u32 = 100;
+/// Most records one request may ask for, unless a server is told otherwise.
+pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
 
 /// Timestamps start here (2024-01-01T00:00:00Z), one millisecond apart.
 const BASE_TIMESTAMP_MS: i64 = 1_704_067_200_000;

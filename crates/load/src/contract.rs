@@ -1,0 +1,324 @@
+//! One contract per workload x stack: for a [`Job`] (what one request asks
+//! of the servers) and a stack, [`Job::request`] says what the client sends
+//! and how every answer is checked, and [`Job::server_needs`] what the
+//! servers must be started with. `bench`, `load` and the tests all build
+//! their requests here, so a new workload (or codec) is one `Job` variant
+//! and one arm per stack family in this file, plus its server handler.
+//!
+//! The checks are as strict as the contract allows: the payload's every
+//! byte, the pipeline's count and checksum (computed here from the same
+//! deterministic work the servers run), the echo's exact bytes.
+
+use bytes::Bytes;
+use prost::Message;
+use wirebench_proto::json_codec::JsonMessage;
+use wirebench_proto::payload::{EchoMessage, PayloadRequest};
+use wirebench_proto::pipeline::{AggregateRequest, Summary};
+use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS, expected_summary};
+use wirebench_proto::vocab::{Stack, StackKind, Workload};
+use wirebench_proto::{DataJson, PROTOBUF_MEDIA_TYPE, tcp_wire};
+
+use crate::client::{GrpcCall, HttpTarget, TargetKind, TcpTarget};
+use crate::verify::BodyCheck;
+
+/// What one request asks of the servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// Seed 000: a small request, `size_kb` KiB of `x` back.
+    Payload { size_kb: u64 },
+    /// `size_kb` KiB of `x` sent, the same bytes back.
+    Echo { size_kb: u64 },
+    /// Seed 002: the aggregator's summary of `records` records (0: the
+    /// servers' default).
+    Pipeline { records: u32 },
+}
+
+/// Why a job cannot be asked of a stack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    #[error("{what} of {size_kb} KiB does not fit this machine's memory size type")]
+    TooLarge { what: &'static str, size_kb: u64 },
+    #[error("{records} records is over the pipeline's limit of {DEFAULT_MAX_RECORDS}")]
+    TooManyRecords { records: u32 },
+    #[error("the {stack} stack has no {workload} service")]
+    NotServed { stack: Stack, workload: Workload },
+}
+
+/// What the servers of a job must be started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerNeeds {
+    /// `serve payload` or `serve pipeline`.
+    pub workload: Workload,
+    /// `--max-size-kb` must be at least this.
+    pub min_max_size_kb: u64,
+}
+
+/// Paths of wirebench's own gRPC methods.
+pub const GET_LARGE_PAYLOAD: &str = "/payload.PayloadService/GetLargePayload";
+pub const ECHO: &str = "/payload.PayloadService/Echo";
+pub const AGGREGATE: &str = "/AggregatorService/Aggregate";
+
+impl Job {
+    pub fn workload(&self) -> Workload {
+        match self {
+            Job::Payload { .. } => Workload::Payload,
+            Job::Echo { .. } => Workload::Echo,
+            Job::Pipeline { .. } => Workload::Pipeline,
+        }
+    }
+
+    /// The size asked for, KiB, where the workload has one.
+    pub fn size_kb(&self) -> Option<u64> {
+        match self {
+            Job::Payload { size_kb } | Job::Echo { size_kb } => Some(*size_kb),
+            Job::Pipeline { .. } => None,
+        }
+    }
+
+    pub fn server_needs(&self) -> ServerNeeds {
+        ServerNeeds {
+            workload: match self {
+                Job::Pipeline { .. } => Workload::Pipeline,
+                _ => Workload::Payload,
+            },
+            min_max_size_kb: self.size_kb().unwrap_or(0),
+        }
+    }
+
+    /// What the client sends to `stack`'s front server, and the check
+    /// every answer must pass.
+    pub fn request(&self, stack: Stack) -> Result<TargetKind, ContractError> {
+        let check = self.check(stack)?;
+        Ok(match stack.kind {
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+                let protobuf = stack.kind == StackKind::RestProto;
+                let mut headers = http::HeaderMap::new();
+                if protobuf {
+                    let media = http::HeaderValue::from_static(PROTOBUF_MEDIA_TYPE);
+                    headers.insert(http::header::ACCEPT, media.clone());
+                    if matches!(self, Job::Echo { .. }) {
+                        headers.insert(http::header::CONTENT_TYPE, media);
+                    }
+                } else if matches!(self, Job::Echo { .. }) {
+                    headers.insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                }
+                let (method, body) = match self {
+                    Job::Echo { size_kb } if protobuf => (
+                        http::Method::POST,
+                        Bytes::from(echo_message(*size_kb)?.encode_to_vec()),
+                    ),
+                    Job::Echo { size_kb } => (http::Method::POST, echo_json(*size_kb)?),
+                    _ => (http::Method::GET, Bytes::new()),
+                };
+                TargetKind::Http(HttpTarget {
+                    path: self.http_path().parse().expect("our paths are valid"),
+                    http2: stack.kind == StackKind::RestH2,
+                    method,
+                    headers,
+                    body,
+                    check,
+                })
+            }
+            StackKind::Grpc | StackKind::GrpcJson => {
+                let json = stack.kind == StackKind::GrpcJson;
+                let (path, message) = self.grpc_message(json)?;
+                TargetKind::Grpc {
+                    call: GrpcCall {
+                        path: path.parse().expect("our paths are valid"),
+                        message,
+                        check,
+                    },
+                    json,
+                }
+            }
+            StackKind::Tcp => TargetKind::Tcp(TcpTarget {
+                request: Bytes::from(match self {
+                    Job::Payload { size_kb } => tcp_wire::payload_request(signed(*size_kb)),
+                    Job::Pipeline { records } => {
+                        tcp_wire::frame_message(&AggregateRequest { records: *records })
+                    }
+                    Job::Echo { .. } => {
+                        return Err(ContractError::NotServed {
+                            stack,
+                            workload: Workload::Echo,
+                        });
+                    }
+                }),
+                check,
+                path: self.http_path(),
+            }),
+        })
+    }
+
+    /// How a good answer over `stack` looks.
+    pub fn check(&self, stack: Stack) -> Result<BodyCheck, ContractError> {
+        let protobuf = matches!(stack.kind, StackKind::RestProto | StackKind::Grpc);
+        Ok(match self {
+            Job::Payload { size_kb } => {
+                let len = bytes_of("size_kb", *size_kb)?;
+                match stack.kind {
+                    StackKind::Tcp => BodyCheck::PayloadBytes { len },
+                    _ if protobuf => BodyCheck::PayloadProto { len },
+                    _ => BodyCheck::PayloadJson { len },
+                }
+            }
+            Job::Echo { size_kb } => BodyCheck::Exact(match stack.kind {
+                StackKind::Rest | StackKind::RestH2 => echo_json(*size_kb)?,
+                _ => {
+                    let message = echo_message(*size_kb)?;
+                    if protobuf {
+                        Bytes::from(message.encode_to_vec())
+                    } else {
+                        let mut json = Vec::new();
+                        message.write_json(&mut json);
+                        Bytes::from(json)
+                    }
+                }
+            }),
+            Job::Pipeline { records } => {
+                let expected = pipeline_summary(*records)?;
+                if protobuf || stack.kind == StackKind::Tcp {
+                    BodyCheck::SummaryProto(expected)
+                } else {
+                    BodyCheck::Summary(expected)
+                }
+            }
+        })
+    }
+
+    /// The REST route (and the label of the tcp request).
+    fn http_path(&self) -> String {
+        match self {
+            Job::Payload { size_kb } => format!("/payload?size_in_kb={size_kb}"),
+            Job::Echo { .. } => "/echo".to_owned(),
+            Job::Pipeline { records } => format!("/aggregate?records={records}"),
+        }
+    }
+
+    /// The gRPC method and its request message, encoded once.
+    fn grpc_message(&self, json: bool) -> Result<(&'static str, Bytes), ContractError> {
+        fn encode(message: &(impl Message + JsonMessage), json: bool) -> Bytes {
+            if json {
+                let mut out = Vec::new();
+                message.write_json(&mut out);
+                Bytes::from(out)
+            } else {
+                Bytes::from(message.encode_to_vec())
+            }
+        }
+        Ok(match self {
+            Job::Payload { size_kb } => (
+                GET_LARGE_PAYLOAD,
+                encode(
+                    &PayloadRequest {
+                        size_in_kb: signed(*size_kb),
+                    },
+                    json,
+                ),
+            ),
+            Job::Echo { size_kb } => (ECHO, encode(&echo_message(*size_kb)?, json)),
+            Job::Pipeline { records } => (
+                AGGREGATE,
+                encode(&AggregateRequest { records: *records }, json),
+            ),
+        })
+    }
+}
+
+/// What a correct pipeline answers for a request of `records` (0: the
+/// servers' default).
+pub fn pipeline_summary(records: u32) -> Result<Summary, ContractError> {
+    let records = if records == 0 {
+        DEFAULT_RECORDS
+    } else {
+        records
+    };
+    if records > DEFAULT_MAX_RECORDS {
+        return Err(ContractError::TooManyRecords { records });
+    }
+    Ok(expected_summary(records))
+}
+
+fn bytes_of(what: &'static str, size_kb: u64) -> Result<usize, ContractError> {
+    size_kb
+        .checked_mul(1024)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(ContractError::TooLarge { what, size_kb })
+}
+
+fn signed(size_kb: u64) -> i64 {
+    i64::try_from(size_kb).unwrap_or(i64::MAX)
+}
+
+fn echo_message(size_kb: u64) -> Result<EchoMessage, ContractError> {
+    Ok(EchoMessage {
+        data: Bytes::from(vec![b'x'; bytes_of("echo", size_kb)?]),
+    })
+}
+
+/// `{"data":"xxx..."}`: what the REST echo sends, and gets back.
+fn echo_json(size_kb: u64) -> Result<Bytes, ContractError> {
+    let data = "x".repeat(bytes_of("echo", size_kb)?);
+    Ok(Bytes::from(
+        serde_json::to_vec(&DataJson {
+            data: std::borrow::Cow::Borrowed(&data),
+        })
+        .expect("a string serializes"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stack_has_a_contract_for_the_payload_and_the_pipeline() {
+        for kind in StackKind::ALL {
+            let stack = Stack::plain(kind);
+            for job in [Job::Payload { size_kb: 4 }, Job::Pipeline { records: 10 }] {
+                let request = job.request(stack).unwrap();
+                assert_eq!(request.multiplexes(), stack.is_http2(), "{stack}: {job:?}");
+            }
+        }
+        assert!(matches!(
+            Job::Echo { size_kb: 1 }.request(Stack::plain(StackKind::Tcp)),
+            Err(ContractError::NotServed { .. })
+        ));
+    }
+
+    #[test]
+    fn checks_follow_the_encoding() {
+        let check = |kind, job: Job| job.check(Stack::plain(kind)).unwrap();
+        let payload = Job::Payload { size_kb: 2 };
+        assert!(matches!(
+            check(StackKind::Rest, payload.clone()),
+            BodyCheck::PayloadJson { len: 2048 }
+        ));
+        assert!(matches!(
+            check(StackKind::GrpcJson, payload.clone()),
+            BodyCheck::PayloadJson { .. }
+        ));
+        assert!(matches!(
+            check(StackKind::RestProto, payload.clone()),
+            BodyCheck::PayloadProto { .. }
+        ));
+        assert!(matches!(
+            check(StackKind::Tcp, payload),
+            BodyCheck::PayloadBytes { .. }
+        ));
+        let pipeline = Job::Pipeline { records: 0 };
+        match check(StackKind::Grpc, pipeline) {
+            BodyCheck::SummaryProto(summary) => assert_eq!(summary.count, 100),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            pipeline_summary(DEFAULT_MAX_RECORDS + 1),
+            Err(ContractError::TooManyRecords {
+                records: DEFAULT_MAX_RECORDS + 1
+            })
+        );
+    }
+}

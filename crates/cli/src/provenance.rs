@@ -61,35 +61,43 @@ pub fn run_info(settings: serde_json::Value) -> RunInfo {
     }
 }
 
-/// Lets this process open as many sockets as the system allows (10,000
-/// users over HTTP/1.1 need 10,000 connections). Returns the limit now in
-/// force.
-pub fn raise_open_files_limit() -> u64 {
+/// The open-files limits of this process: (soft, hard).
+fn open_files_limits() -> (u64, u64) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return 0;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
+    // SAFETY: getrlimit only writes the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return (0, 0);
+    }
+    (limit.rlim_cur, limit.rlim_max)
+}
+
+/// Lets this process open as many sockets as the system allows (10,000
+/// users over HTTP/1.1 need 10,000 connections): the soft limit up to the
+/// hard one. Returns the limit now in force. Called when a run starts, not
+/// while it is planned.
+pub fn raise_open_files_limit() -> u64 {
+    let (soft, hard) = open_files_limits();
+    if soft < hard {
+        let raised = libc::rlimit {
+            rlim_cur: hard,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit only reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return hard;
         }
     }
-    limit.rlim_cur
+    soft
 }
 
 /// Says what to do when the connections asked for do not fit the limit.
+/// Only reads: the run raises its soft limit to the hard one when it
+/// starts ([`raise_open_files_limit`]), so the hard limit is what counts.
 pub fn check_open_files(connections: u64) -> anyhow::Result<()> {
-    let limit = raise_open_files_limit();
+    let (_, limit) = open_files_limits();
     // Each connection is one descriptor; keep room for everything else.
     let needed = connections + 64;
     if limit < needed {

@@ -4,7 +4,9 @@
 //! `cargo bench -p wirebench-load --bench accounting`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use wirebench_load::stats::ShardedTally;

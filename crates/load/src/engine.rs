@@ -12,19 +12,50 @@
 //! window). Requests sent during the warm-up are sent and checked but not
 //! recorded. Cancellation (Ctrl-C) is a parameter; the outcome then holds
 //! everything measured so far and says it was interrupted.
+//!
+//! The loop knows a client only through [`Call`] and time only through
+//! tokio's clock, so its tests run on a paused clock with a client that is
+//! a few lines of code: no sockets, no waiting.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::task::JoinSet;
-use tokio::time::{MissedTickBehavior, sleep_until};
+use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
 use crate::client::{Client, WireBytes};
+use crate::errors::RequestFailure;
 use crate::plan::LoadPlan;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
+
+/// What the loop needs of a client: one verified request on sender
+/// `sender_id`'s connection, and the bytes its sockets carried.
+pub trait Call: Send + Sync + 'static {
+    /// Sends one request and checks its answer; the answer's bytes.
+    fn call(
+        &self,
+        sender_id: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u64, RequestFailure>> + Send;
+    fn wire_bytes(&self) -> WireBytes;
+}
+
+impl Call for Client {
+    fn call(
+        &self,
+        sender_id: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u64, RequestFailure>> + Send {
+        Client::call(self, sender_id, timeout)
+    }
+
+    fn wire_bytes(&self) -> WireBytes {
+        Client::wire_bytes(self)
+    }
+}
 
 /// What one run measured.
 #[derive(Debug)]
@@ -73,9 +104,8 @@ impl Pacer {
     }
 }
 
-#[derive(Debug)]
-struct Shared {
-    client: Arc<Client>,
+struct Shared<C> {
+    client: Arc<C>,
     timeout: Duration,
     measure_start: Instant,
     /// End of the window when the run stops at a duration.
@@ -89,7 +119,7 @@ struct Shared {
     wire_at_start: OnceLock<WireBytes>,
 }
 
-impl Shared {
+impl<C> Shared<C> {
     fn past_deadline(&self, at: Instant) -> bool {
         self.deadline.is_some_and(|deadline| at >= deadline)
     }
@@ -117,9 +147,9 @@ pub struct Progress {
 }
 
 /// Runs `plan` with `client` until the window ends or `cancel` completes.
-pub async fn run(
+pub async fn run<C: Call>(
     plan: &LoadPlan,
-    client: Arc<Client>,
+    client: Arc<C>,
     cancel: impl Future<Output = ()>,
 ) -> LoadOutcome {
     run_observed(plan, client, cancel, |_| {}).await
@@ -128,9 +158,9 @@ pub async fn run(
 /// [`run`], calling `on_progress` once a second of the measured window.
 /// Progress comes from the timeline's snapshot, so it costs the senders
 /// nothing.
-pub async fn run_observed(
+pub async fn run_observed<C: Call>(
     plan: &LoadPlan,
-    client: Arc<Client>,
+    client: Arc<C>,
     cancel: impl Future<Output = ()>,
     mut on_progress: impl FnMut(Progress),
 ) -> LoadOutcome {
@@ -175,13 +205,13 @@ pub async fn run_observed(
 
     let mut timeline = Timeline::new(open_loop);
     let mut ticks = tokio::time::interval_at(
-        (measure_start + Duration::from_secs(1)).into(),
+        measure_start + Duration::from_secs(1),
         Duration::from_secs(1),
     );
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let window_end = async {
         match shared.deadline {
-            Some(deadline) => sleep_until(deadline.into()).await,
+            Some(deadline) => sleep_until(deadline).await,
             None => std::future::pending().await,
         }
     };
@@ -202,7 +232,7 @@ pub async fn run_observed(
                 Some(_) => {}
             },
             tick = ticks.tick() => {
-                let t_s = tick.into_std().saturating_duration_since(measure_start).as_secs_f64();
+                let t_s = tick.saturating_duration_since(measure_start).as_secs_f64();
                 let snapshot = shared.tally.snapshot();
                 let (requests_ok, errors) = (snapshot.requests_ok, snapshot.errors.total());
                 timeline.push(t_s, snapshot);
@@ -245,8 +275,8 @@ fn timeline_end(timeline: &Timeline) -> f64 {
 }
 
 /// One sender: wait until it may send, send, record; until the run ends.
-async fn sender(id: usize, shared: Arc<Shared>, starts_at: Instant) {
-    sleep_until(starts_at.into()).await;
+async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) {
+    sleep_until(starts_at).await;
     loop {
         let due = match &shared.pacer {
             Some(pacer) => {
@@ -254,7 +284,7 @@ async fn sender(id: usize, shared: Arc<Shared>, starts_at: Instant) {
                 if shared.past_deadline(due) {
                     return;
                 }
-                sleep_until(due.into()).await;
+                sleep_until(due).await;
                 Some(due)
             }
             None => None,
@@ -289,5 +319,195 @@ async fn sender(id: usize, shared: Arc<Shared>, starts_at: Instant) {
             Err(failure) => shard.record_error(failure),
         }
         shard.completed_at(done);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The loop on tokio's paused clock: time moves only when every task
+    //! waits, so these are exact and take no wall-clock time.
+
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::errors::ErrorKind;
+
+    /// A client that answers after `latency` with `bytes` bytes; the
+    /// `stall_at`-th request (1-based) takes `stall` instead. It remembers
+    /// when each sender first called.
+    struct Fake {
+        latency: Duration,
+        stall_at: Option<(u64, Duration)>,
+        calls: AtomicU64,
+        first_call: Mutex<Vec<(usize, Instant)>>,
+    }
+
+    const BYTES: u64 = 10;
+
+    impl Fake {
+        fn answering_in(latency: Duration) -> Arc<Fake> {
+            Arc::new(Fake {
+                latency,
+                stall_at: None,
+                calls: AtomicU64::new(0),
+                first_call: Mutex::new(Vec::new()),
+            })
+        }
+    }
+
+    impl Call for Fake {
+        async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+            let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+            {
+                let mut first = self.first_call.lock().unwrap();
+                if !first.iter().any(|(id, _)| *id == sender_id) {
+                    first.push((sender_id, Instant::now()));
+                }
+            }
+            let wait = match self.stall_at {
+                Some((at, stall)) if at == n => stall,
+                _ => self.latency,
+            };
+            match tokio::time::timeout(timeout, tokio::time::sleep(wait)).await {
+                Ok(()) => Ok(BYTES),
+                Err(_) => Err(RequestFailure::new(ErrorKind::Timeout, "timed out")),
+            }
+        }
+
+        fn wire_bytes(&self) -> WireBytes {
+            WireBytes {
+                sent: self.calls.load(Ordering::Relaxed),
+                received: 0,
+            }
+        }
+    }
+
+    fn plan(model: LoadModel, stop: StopAt, warmup: Duration) -> LoadPlan {
+        LoadPlan::new(model, stop, warmup, Duration::from_secs(1), 1).unwrap()
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn the_request_budget_is_exact_whatever_the_concurrency() {
+        for concurrency in [1, 3, 7, 50] {
+            let client = Fake::answering_in(3 * MS);
+            let plan = plan(
+                LoadModel::Fixed { concurrency },
+                StopAt::Requests(100),
+                Duration::ZERO,
+            );
+            let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+            assert_eq!(outcome.tally.requests_ok, 100, "-c {concurrency}");
+            assert_eq!(outcome.tally.bytes_received, 100 * BYTES);
+            assert_eq!(
+                client.calls.load(Ordering::Relaxed),
+                100,
+                "no request past the budget"
+            );
+            assert!(!outcome.interrupted);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_warm_up_is_sent_but_not_counted() {
+        let client = Fake::answering_in(10 * MS);
+        let plan = plan(
+            LoadModel::Fixed { concurrency: 1 },
+            StopAt::Duration(Duration::from_secs(1)),
+            Duration::from_secs(1),
+        );
+        let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+        // 10 ms each: 100 sent in the warm-up and 100 in the window; the
+        // last completes at the window's very end, so it is outside.
+        assert_eq!(outcome.tally.requests_ok, 99);
+        assert!(client.calls.load(Ordering::Relaxed) >= 200);
+        assert_eq!(outcome.measured, Duration::from_secs(1));
+        assert_eq!(outcome.timeline.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_open_loop_keeps_its_schedule_and_corrects_for_a_stall() {
+        // 100 requests a second for 2 s; the 50th stalls for 300 ms, and
+        // one sender only, so the requests due meanwhile wait for it.
+        let client = Arc::new(Fake {
+            latency: MS,
+            stall_at: Some((50, 300 * MS)),
+            calls: AtomicU64::new(0),
+            first_call: Mutex::new(Vec::new()),
+        });
+        let plan = plan(
+            LoadModel::Rate {
+                rate_per_s: 100.0,
+                max_in_flight: 1,
+            },
+            StopAt::Duration(Duration::from_secs(2)),
+            Duration::ZERO,
+        );
+        let outcome = run(&plan, client, std::future::pending()).await;
+        // Every slot of the schedule is sent: the stall delays, not drops.
+        assert_eq!(outcome.tally.requests_ok, 200);
+        let corrected = &outcome.tally.latency_us;
+        let uncorrected = outcome.tally.latency_uncorrected_us.as_ref().unwrap();
+        // From the intended send time, the requests behind the stall waited
+        // up to 300 ms; from the actual send time only the stall itself is.
+        assert!(corrected.max() >= 290_000, "{}", corrected.max());
+        assert!(corrected.value_at_quantile(0.9) > 50_000);
+        assert!(uncorrected.value_at_quantile(0.9) <= 2_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_start_at_the_spawn_rate() {
+        let client = Fake::answering_in(100 * MS);
+        let plan = plan(
+            LoadModel::Users {
+                users: 5,
+                spawn_rate_per_s: 2.0,
+            },
+            StopAt::Duration(Duration::from_secs(4)),
+            Duration::ZERO,
+        );
+        let started = Instant::now();
+        run(&plan, Arc::clone(&client), std::future::pending()).await;
+        let mut first = client.first_call.lock().unwrap().clone();
+        first.sort();
+        let offsets: Vec<u128> = first
+            .iter()
+            .map(|(_, at)| (*at - started).as_millis())
+            .collect();
+        assert_eq!(offsets, [0, 500, 1000, 1500, 2000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_server_cannot_stretch_the_window_and_cancel_keeps_the_counts() {
+        // Every request stalls past the 1 s timeout: errors, on time.
+        let client = Fake::answering_in(Duration::from_secs(3600));
+        let plan = plan(
+            LoadModel::Fixed { concurrency: 4 },
+            StopAt::Duration(Duration::from_secs(3)),
+            Duration::ZERO,
+        );
+        let started = Instant::now();
+        let outcome = run(&plan, client, std::future::pending()).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        assert_eq!(outcome.tally.requests_ok, 0);
+        // Timed out at 1 s and 2 s; those at 3 s end with the window.
+        assert_eq!(outcome.tally.errors.total(), 8);
+
+        let client = Fake::answering_in(10 * MS);
+        let plan = self::plan(
+            LoadModel::Fixed { concurrency: 1 },
+            StopAt::Duration(Duration::from_secs(60)),
+            Duration::ZERO,
+        );
+        let outcome = run(
+            &plan,
+            client,
+            tokio::time::sleep(Duration::from_millis(505)),
+        )
+        .await;
+        assert!(outcome.interrupted);
+        assert_eq!(outcome.measured, Duration::from_millis(505));
+        assert_eq!(outcome.tally.requests_ok, 50);
     }
 }

@@ -6,7 +6,11 @@
 //! snapshots is the last second, exactly, since HDR histograms subtract).
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the engine's tests pause and advance it. Outside tests
+// it is std's monotonic clock.
+use tokio::time::Instant;
 
 use hdrhistogram::Histogram;
 

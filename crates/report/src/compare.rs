@@ -5,26 +5,9 @@
 //! threshold, for CI.
 
 use crate::format;
+use crate::label::ConfigKey;
 use crate::model::{RunResult, Trial};
 use crate::stats::Spread;
-
-/// A trial's identity across runs: what was measured, not when.
-pub fn trial_key(t: &Trial) -> String {
-    let mut key = format!("{} {}", t.workload, t.stack);
-    if let Some(variant) = &t.variant {
-        key.push_str(&format!(" ({variant})"));
-    }
-    if let Some(kb) = t.size_kb {
-        key.push_str(&format!(" {kb} KiB"));
-    }
-    if let Some(w) = t.server_workers {
-        key.push_str(&format!(" w{w}"));
-    }
-    if let Some(p) = t.server_processes.filter(|&p| p > 1) {
-        key.push_str(&format!(" p{p}"));
-    }
-    key
-}
 
 /// How a figure is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +93,7 @@ pub struct Comparison {
 fn groups(result: &RunResult) -> Vec<(String, Vec<&Trial>)> {
     let mut groups: Vec<(String, Vec<&Trial>)> = Vec::new();
     for trial in result.trials.iter().filter(|t| !t.interrupted) {
-        let key = trial_key(trial);
+        let key = ConfigKey::of(trial).to_string();
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, trials)) => trials.push(trial),
             None => groups.push((key, vec![trial])),

@@ -1,30 +1,114 @@
-//! How a trial is named in every report: its stack, and what sets it apart
-//! from the run's other trials of the same stack.
+//! How a trial's configuration is named: one key type, [`ConfigKey`], for
+//! every place that groups or names trials. Its `Display` is the full key
+//! (what `compare` matches across runs: "payload rest 16 KiB w1"); within
+//! one run, [`ConfigKey::label`] names only what sets it apart from the
+//! run's other trials of the same stack ("rest", or "rest w2 p2" when the
+//! run varies workers or processes).
+
+use std::fmt;
+
+use wirebench_proto::vocab::{Stack, Workload};
 
 use crate::model::{RunResult, Trial};
 
-/// The trial's configuration: "rest", or "rest w2 p2" when the run varies
-/// workers or processes; the same for every repetition.
+/// A server configuration: tokio workers per process, processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ServerConfig {
+    pub workers: Option<usize>,
+    pub processes: Option<usize>,
+}
+
+impl ServerConfig {
+    pub fn of(trial: &Trial) -> ServerConfig {
+        ServerConfig {
+            workers: trial.server_workers,
+            processes: trial.server_processes,
+        }
+    }
+}
+
+impl fmt::Display for ServerConfig {
+    /// "2 worker(s) x 1 process(es)".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.workers, self.processes) {
+            (Some(w), Some(p)) => write!(f, "{w} worker(s) x {p} process(es)"),
+            _ => f.write_str("servers not started by wirebench"),
+        }
+    }
+}
+
+/// Everything that makes two trials repetitions of one configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConfigKey {
+    pub workload: Workload,
+    pub stack: Stack,
+    pub variant: Option<String>,
+    pub size_kb: Option<u64>,
+    pub servers: ServerConfig,
+}
+
+impl ConfigKey {
+    pub fn of(trial: &Trial) -> ConfigKey {
+        ConfigKey {
+            workload: trial.workload,
+            stack: trial.stack,
+            variant: trial.variant.clone(),
+            size_kb: trial.size_kb,
+            servers: ServerConfig::of(trial),
+        }
+    }
+
+    /// The key as the run's reports show it: the stack and variant, and
+    /// workers and processes only where the run varies them (processes
+    /// also when there are several).
+    pub fn label(&self, result: &RunResult) -> String {
+        let varies = |f: fn(&Trial) -> Option<usize>| {
+            result.trials.iter().any(|t| f(t) != f(&result.trials[0]))
+        };
+        let mut label = self.stack.to_string();
+        if let Some(variant) = &self.variant {
+            label.push_str(&format!(" ({variant})"));
+        }
+        if let Some(w) = self
+            .servers
+            .workers
+            .filter(|_| varies(|t| t.server_workers))
+        {
+            label.push_str(&format!(" w{w}"));
+        }
+        if let Some(p) = self
+            .servers
+            .processes
+            .filter(|&p| p > 1 || varies(|t| t.server_processes))
+        {
+            label.push_str(&format!(" p{p}"));
+        }
+        label
+    }
+}
+
+impl fmt::Display for ConfigKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.workload, self.stack)?;
+        if let Some(variant) = &self.variant {
+            write!(f, " ({variant})")?;
+        }
+        if let Some(kb) = self.size_kb {
+            write!(f, " {kb} KiB")?;
+        }
+        if let Some(w) = self.servers.workers {
+            write!(f, " w{w}")?;
+        }
+        if let Some(p) = self.servers.processes.filter(|&p| p > 1) {
+            write!(f, " p{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The trial's configuration as the run's reports name it.
 pub fn group_label(result: &RunResult, trial: &Trial) -> String {
-    let varies =
-        |f: fn(&Trial) -> Option<usize>| result.trials.iter().any(|t| f(t) != f(&result.trials[0]));
-    let mut label = trial.stack.to_string();
-    if let Some(variant) = &trial.variant {
-        label.push_str(&format!(" ({variant})"));
-    }
-    if let Some(w) = trial
-        .server_workers
-        .filter(|_| varies(|t| t.server_workers))
-    {
-        label.push_str(&format!(" w{w}"));
-    }
-    if let Some(p) = trial
-        .server_processes
-        .filter(|&p| p > 1 || varies(|t| t.server_processes))
-    {
-        label.push_str(&format!(" p{p}"));
-    }
-    label
+    ConfigKey::of(trial).label(result)
 }
 
 /// The trial itself: its configuration, and "#k" when the run repeats it.

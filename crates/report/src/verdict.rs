@@ -4,7 +4,7 @@
 //! load generator, not the server, was the limit.
 
 use crate::format;
-use crate::label::trial_label;
+use crate::label::{ServerConfig, trial_label};
 use crate::model::{RunResult, Trial};
 
 /// With repeated trials or more than two configurations: each against the
@@ -70,9 +70,9 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
     if let Some(sentences) = against_baseline(result) {
         return sentences;
     }
-    let mut configs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    let mut configs: Vec<ServerConfig> = Vec::new();
     for t in &result.trials {
-        let key = (t.server_workers, t.server_processes);
+        let key = ServerConfig::of(t);
         if !configs.contains(&key) {
             configs.push(key);
         }
@@ -84,14 +84,14 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
             let group: Vec<&Trial> = result
                 .trials
                 .iter()
-                .filter(|t| (t.server_workers, t.server_processes) == key)
+                .filter(|t| ServerConfig::of(t) == key)
                 .collect();
             let sentence = compare(result, &group)?;
-            Some(match (labelled, key) {
-                (true, (Some(w), Some(p))) => {
-                    format!("{w} worker(s) x {p} process(es): {sentence}")
-                }
-                _ => sentence,
+            let started = key.workers.is_some() && key.processes.is_some();
+            Some(if labelled && started {
+                format!("{key}: {sentence}")
+            } else {
+                sentence
             })
         })
         .collect()

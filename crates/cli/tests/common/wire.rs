@@ -2,7 +2,6 @@
 //! raw-HTTP/2 exchanges, the "still serves" check, the cases every HTTP
 //! server faces, and the printed table of what was sent and what came back.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -17,16 +16,10 @@ use wirebench_server::{PayloadHandler, ServeOptions};
 pub const IDLE: Duration = Duration::from_secs(1);
 pub const HEADER: Duration = Duration::from_secs(1);
 
-thread_local! {
-    /// What this test's cases sent and what came back, for its table.
-    static TABLE: RefCell<Vec<(String, u32, String)>> = const { RefCell::new(Vec::new()) };
-}
-
+/// One row of the bad-input table (run the tests with `--nocapture` to
+/// see them): what was sent, how many, and what came back.
 pub fn record(kind: &str, sent: u32, outcome: &str) {
-    TABLE.with(|t| {
-        t.borrow_mut()
-            .push((kind.to_owned(), sent, outcome.to_owned()))
-    });
+    eprintln!("| {kind} | {sent} | {outcome} |");
 }
 
 /// The options of every server under test, payload and pipeline alike.
@@ -136,56 +129,65 @@ pub async fn rst_mid_request(addr: SocketAddr, partial: &[u8]) {
     drop(stream);
 }
 
-/// Cases every HTTP server (REST and gRPC, payload and pipeline) faces.
-pub async fn http_level_cases(name: &str, stack: Stack, addr: SocketAddr, check: bool) {
-    let (reply, closed) = exchange(addr, b"HELLO WORLD\r\n\r\n", Duration::from_secs(3)).await;
-    assert!(closed, "{name}: invalid request left open");
-    record(
-        &format!("{name}: invalid HTTP request line"),
-        1,
-        &format!("closed ({})", status_or_empty(&reply)),
-    );
+/// What every HTTP server (REST and gRPC, payload and pipeline) faces.
+#[derive(Debug, Clone, Copy)]
+pub enum HttpAbuse {
+    InvalidRequestLine,
+    BrokenPreface,
+    GarbageFrames,
+    /// Connects and sends nothing (slowloris).
+    Idle,
+    ResetMidRequest,
+}
 
-    let mut broken = b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".to_vec();
-    broken.extend_from_slice(&[0; 32]);
-    let (reply, closed) = exchange(addr, &broken, Duration::from_secs(3)).await;
-    assert!(closed, "{name}: broken preface left open");
-    record(
-        &format!("{name}: broken HTTP/2 preface"),
-        1,
-        &format!("closed ({})", status_or_empty(&reply)),
-    );
-
-    let mut garbage = PREFACE.to_vec();
-    garbage.extend_from_slice(&[0xff, 0xff, 0xff, 0xee, 0x00, 0x7f, 0xff, 0xff, 0xff]);
-    garbage.extend_from_slice(&[0xab; 64]);
-    let (reply, closed) = exchange(addr, &garbage, Duration::from_secs(3)).await;
-    let goaway = reply.windows(4).any(|w| w[3] == 0x07);
-    assert!(closed, "{name}: garbage frames left open");
-    record(
-        &format!("{name}: garbage HTTP/2 frames"),
-        1,
-        if goaway { "GOAWAY, closed" } else { "closed" },
-    );
-
-    let started = Instant::now();
-    let (_, closed) = exchange(addr, b"", IDLE * 4).await;
-    assert!(closed, "{name}: idle connection kept");
-    record(
-        &format!("{name}: idle connection (slowloris)"),
-        1,
-        &format!("closed after {:.1} s", started.elapsed().as_secs_f64()),
-    );
-
-    rst_mid_request(addr, b"GET /payload?size_in_kb=1 HT").await;
-    record(
-        &format!("{name}: reset mid-request"),
-        1,
-        "server unaffected",
-    );
-    if check {
-        assert_serves(stack, addr, "the resets").await;
-    }
+/// Sends one [`HttpAbuse`] case to the server at `addr` and checks it was
+/// refused (the connection closed).
+pub async fn http_abuse(case: HttpAbuse, name: &str, addr: SocketAddr) {
+    let (what, outcome) = match case {
+        HttpAbuse::InvalidRequestLine => {
+            let (reply, closed) =
+                exchange(addr, b"HELLO WORLD\r\n\r\n", Duration::from_secs(3)).await;
+            assert!(closed, "{name}: invalid request left open");
+            (
+                "invalid HTTP request line",
+                format!("closed ({})", status_or_empty(&reply)),
+            )
+        }
+        HttpAbuse::BrokenPreface => {
+            let mut broken = b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".to_vec();
+            broken.extend_from_slice(&[0; 32]);
+            let (reply, closed) = exchange(addr, &broken, Duration::from_secs(3)).await;
+            assert!(closed, "{name}: broken preface left open");
+            (
+                "broken HTTP/2 preface",
+                format!("closed ({})", status_or_empty(&reply)),
+            )
+        }
+        HttpAbuse::GarbageFrames => {
+            let mut garbage = PREFACE.to_vec();
+            garbage.extend_from_slice(&[0xff, 0xff, 0xff, 0xee, 0x00, 0x7f, 0xff, 0xff, 0xff]);
+            garbage.extend_from_slice(&[0xab; 64]);
+            let (reply, closed) = exchange(addr, &garbage, Duration::from_secs(3)).await;
+            let goaway = reply.windows(4).any(|w| w[3] == 0x07);
+            assert!(closed, "{name}: garbage frames left open");
+            let outcome = if goaway { "GOAWAY, closed" } else { "closed" };
+            ("garbage HTTP/2 frames", outcome.to_owned())
+        }
+        HttpAbuse::Idle => {
+            let started = Instant::now();
+            let (_, closed) = exchange(addr, b"", IDLE * 4).await;
+            assert!(closed, "{name}: idle connection kept");
+            (
+                "idle connection (slowloris)",
+                format!("closed after {:.1} s", started.elapsed().as_secs_f64()),
+            )
+        }
+        HttpAbuse::ResetMidRequest => {
+            rst_mid_request(addr, b"GET /payload?size_in_kb=1 HT").await;
+            ("reset mid-request", "server unaffected".to_owned())
+        }
+    };
+    record(&format!("{name}: {what}"), 1, &outcome);
 }
 
 pub fn status_or_empty(reply: &[u8]) -> String {
@@ -279,14 +281,4 @@ pub fn grpc_frame(message: &[u8]) -> Vec<u8> {
     frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
     frame.extend_from_slice(message);
     frame
-}
-
-pub fn print_table() {
-    TABLE.with(|table| {
-        let mut out = String::from("\n| kind | sent | outcome |\n| --- | ---: | --- |\n");
-        for (kind, sent, outcome) in table.borrow().iter() {
-            out.push_str(&format!("| {kind} | {sent} | {outcome} |\n"));
-        }
-        eprint!("{out}");
-    });
 }

@@ -1,5 +1,8 @@
-//! gRPC over tonic channels: `--connections` channels, each one HTTP/2
-//! connection that reconnects by itself, shared by the senders mapped to it.
+//! The load engine's gRPC client, on h2 directly (not tonic): `--connections`
+//! HTTP/2 connections, each shared by the senders mapped to it and opened
+//! again when it breaks. The request frame is built once from the
+//! contract's message; answers are checked frame by frame in place.
+//! (tonic is used only for reflection look-ups, [`channel`].)
 
 use std::time::Duration;
 

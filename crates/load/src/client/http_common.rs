@@ -1,6 +1,7 @@
-//! What HTTP/1.1 and HTTP/2 clients share: building the request, reading
-//! the answer frame by frame into the verifier (no copy of the body), and
-//! naming hyper's errors.
+//! The hyper side of the HTTP/2 client ([`super::http2`]): building the
+//! request, reading the answer frame by frame into the verifier (no copy of
+//! the body), and naming hyper's errors. (The HTTP/1.1 client does not use
+//! hyper: it has its own lean state machine, [`super::http1`].)
 
 use bytes::Bytes;
 use http::header::{HOST, HeaderValue};

@@ -87,9 +87,7 @@ async fn pipeline_rest_producer_refuses_bad_queries(
         &status_line(&reply),
     );
     assert!(status_line(&reply).contains(want), "{case}");
-    let good = http("GET", "/generate?records=3", "", b"");
-    let (reply, _) = exchange(rest, &good, Duration::from_secs(3)).await;
-    assert!(status_line(&reply).contains("200"), "still serves");
+    assert_producer_serves(StackKind::Rest, rest).await;
 }
 
 #[rstest]
@@ -113,16 +111,7 @@ async fn pipeline_grpc_producer_refuses_bad_calls(
     if !reset {
         assert!(!outcome.contains("grpc-status 0 "), "{outcome}");
     }
-    let three = grpc_frame(&[0x10, 0x03]);
-    let outcome = grpc_raw(
-        grpc,
-        "/ProducerService/Generate",
-        "application/grpc",
-        three,
-        false,
-    )
-    .await;
-    assert!(outcome.contains("grpc-status 0"), "still serves: {outcome}");
+    assert_producer_serves(StackKind::Grpc, grpc).await;
 }
 
 fn generate(request_id: u64, records: u32) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use wirebench_load::{Job, LoadPlan, StopAt};
+use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
@@ -81,8 +81,11 @@ fn as_text<S: serde::Serializer>(items: &[GrpcExec], s: S) -> Result<S::Ok, S::E
 pub struct TrialPlan {
     /// The servers to start.
     pub deployment: Deployment,
-    /// What every request asks, and so what is sent and checked.
+    /// What every request asks.
     pub job: Job,
+    /// What is sent to the front server and how each answer is checked,
+    /// from the job's contract; only the address is added when it runs.
+    pub request: TargetKind,
     pub load: LoadPlan,
     /// 0-based repetition of its configuration.
     pub repetition: u32,
@@ -178,16 +181,20 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .map(|&stack| {
             // Fails here, before any server starts, if the stack cannot
             // serve the job.
-            job.request(stack)?;
+            let request = job.request(stack)?;
             let plan = settings::load_plan(&load, DEFAULTS, |senders| {
                 stack.default_connections(senders)
             })?;
-            Ok((stack, plan))
+            Ok(StackPlan {
+                stack,
+                load: plan,
+                request,
+            })
         })
-        .collect::<anyhow::Result<Vec<(Stack, LoadPlan)>>>()?;
+        .collect::<anyhow::Result<Vec<StackPlan>>>()?;
     let most_connections = plans
         .iter()
-        .map(|(_, p)| u64::from(p.connections()))
+        .map(|p| u64::from(p.load.connections()))
         .max()
         .unwrap_or(0);
     // The proxy holds two sockets per connection.
@@ -223,7 +230,10 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         client_cpus: placement.client.clone(),
         server_cpus: placement.server.clone(),
         max_size_kb,
-        plans: plans.iter().map(|(s, p)| (s.name(), p.clone())).collect(),
+        plans: plans
+            .iter()
+            .map(|p| (p.stack.name(), p.load.clone()))
+            .collect(),
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &job, &plans),
@@ -247,23 +257,31 @@ fn default_out_dir() -> PathBuf {
 /// A B A B ..., and drift spreads over all), then process and worker
 /// counts, then stacks, then the gRPC-only variations (hop modes for the
 /// pipeline, handler execution for the payload).
-fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[(Stack, LoadPlan)]) -> Vec<TrialPlan> {
+/// A stack's load and request, the same for each of its trials.
+struct StackPlan {
+    stack: Stack,
+    load: LoadPlan,
+    request: TargetKind,
+}
+
+fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[StackPlan]) -> Vec<TrialPlan> {
     let mut trials = Vec::new();
     for repetition in 0..settings.trials {
         for &processes in &settings.server_processes {
             for &workers in &settings.server_workers {
-                for (stack, load) in plans {
-                    for (services, variant) in services(settings, *stack) {
+                for plan in plans {
+                    for (services, variant) in services(settings, plan.stack) {
                         trials.push(TrialPlan {
                             deployment: Deployment {
-                                stack: *stack,
+                                stack: plan.stack,
                                 workers,
                                 processes,
                                 max_size_kb: settings.max_size_kb,
                                 services,
                             },
                             job: job.clone(),
-                            load: load.clone(),
+                            request: plan.request.clone(),
+                            load: plan.load.clone(),
                             repetition,
                             variant,
                             net: settings.net,

@@ -168,7 +168,7 @@ async fn run_trial(
     let target = Target {
         authority: front.to_string(),
         tls: tls_client,
-        kind: plan.job.request(stack)?,
+        kind: plan.request.clone(),
     };
     let client = Arc::new(Client::new(&target, load.connections()).await?);
     let probe = crate::trial::start_probe(load, &servers.roles(), config.placement.client_set());

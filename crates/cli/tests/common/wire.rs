@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wirebench_load::{Client, Job, Target};
-use wirebench_proto::vocab::Stack;
+use wirebench_proto::vocab::{Stack, StackKind};
 use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role};
 use wirebench_server::{PayloadHandler, ServeOptions};
 
@@ -78,6 +78,20 @@ pub async fn assert_serves(stack: Stack, addr: SocketAddr, after: &str) {
     let client = Client::new(&target, 1).await.unwrap();
     let answer = client.call(0, Duration::from_secs(5)).await;
     assert!(answer.is_ok(), "{stack} after {after}: {answer:?}");
+}
+
+/// Three records from a pipeline producer, over REST or gRPC.
+pub async fn assert_producer_serves(kind: StackKind, addr: SocketAddr) {
+    if kind == StackKind::Rest {
+        let request = http("GET", "/generate?records=3", "", b"");
+        let (reply, _) = exchange(addr, &request, Duration::from_secs(3)).await;
+        assert!(status_line(&reply).contains("200"), "still serves");
+    } else {
+        let three = grpc_frame(&[0x10, 0x03]);
+        let path = "/ProducerService/Generate";
+        let outcome = grpc_raw(addr, path, "application/grpc", three, false).await;
+        assert!(outcome.contains("grpc-status 0"), "still serves: {outcome}");
+    }
 }
 
 /// Sends `bytes`, then reads until the server closes or `wait` passes.

@@ -43,7 +43,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirebench_proto::vocab::{Stack, StackKind, UnknownName};
 
-pub use roles::Limits;
 pub use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 
 use crate::{ServeError, ServeOptions};
@@ -152,6 +151,33 @@ impl FromStr for HopMode {
                 expected: "stream, unary".to_owned(),
             }),
         }
+    }
+}
+
+/// How many records a request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// What a request that says 0 (or nothing) gets.
+    pub default_records: u32,
+    pub max_records: u32,
+}
+
+impl Limits {
+    /// The number of records a request asks for (0 = the default), checked
+    /// against the limit before any work is done.
+    pub fn records(&self, requested: u32) -> Result<u32, PipelineError> {
+        let n = if requested == 0 {
+            self.default_records
+        } else {
+            requested
+        };
+        if n > self.max_records {
+            return Err(PipelineError::TooLarge {
+                requested: n,
+                limit: self.max_records,
+            });
+        }
+        Ok(n)
     }
 }
 

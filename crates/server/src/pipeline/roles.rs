@@ -17,34 +17,7 @@ use wirebench_proto::pipeline::{ProcessedBatch, ProcessedRecord, Record, RecordB
 use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 use wirebench_proto::pipeline_work as work;
 
-use super::{PipelineConfig, PipelineError, Role as RoleName};
-
-/// How many records a request may ask for.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// What a request that says 0 (or nothing) gets.
-    pub default_records: u32,
-    pub max_records: u32,
-}
-
-impl Limits {
-    /// The number of records a request asks for (0 = the default), checked
-    /// against the limit before any work is done.
-    pub fn records(&self, requested: u32) -> Result<u32, PipelineError> {
-        let n = if requested == 0 {
-            self.default_records
-        } else {
-            requested
-        };
-        if n > self.max_records {
-            return Err(PipelineError::TooLarge {
-                requested: n,
-                limit: self.max_records,
-            });
-        }
-        Ok(n)
-    }
-}
+use super::{Limits, PipelineConfig, PipelineError, Role as RoleName};
 
 /// Why a hop to the next service gave no records.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

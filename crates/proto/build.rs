@@ -58,5 +58,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.extern_path(format!(".{message}"), format!("crate::pipeline::{message}"));
     }
     config.compile_fds(protox::compile(["services.proto"], [&proto_dir])?)?;
+
+    // The message workload: the built-in shapes and the message service's
+    // own types. prost messages (maps as BTreeMap, so an encoding is the
+    // same every time and a client can check answers byte for byte), and
+    // pbjson's serde impls: the canonical proto3 JSON mapping, with
+    // pbjson-types' well-known types (RFC 3339 timestamps).
+    let files = ["shapes.proto", "message.proto"];
+    for file in files {
+        println!("cargo:rerun-if-changed={}", proto_dir.join(file).display());
+    }
+    let shapes = protox::compile(files, [&proto_dir])?;
+    std::fs::write(
+        out_dir.join("shapes_descriptors.bin"),
+        shapes.encode_to_vec(),
+    )?;
+    prost_build::Config::new()
+        .compile_well_known_types()
+        .extern_path(".google.protobuf", "::pbjson_types")
+        .btree_map(["."])
+        .compile_fds(shapes.clone())?;
+    pbjson_build::Builder::new()
+        .register_descriptors(&shapes.encode_to_vec())?
+        .btree_map(["."])
+        .build(&[".wirebench"])?;
     Ok(())
 }

@@ -64,6 +64,8 @@ pub enum ServeWorkload {
     Payload,
     /// Seed 002's pipeline: one role per process (--role).
     Pipeline,
+    /// A structured message (--shape), down, up and echo.
+    Message,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -73,6 +75,8 @@ pub enum BenchWorkload {
     Payload,
     /// Seed 002: aggregator -> processor -> producer, three processes.
     Pipeline,
+    /// A structured message (--shape) down, up or both ways (--direction).
+    Message,
 }
 
 #[derive(Debug, Args)]
@@ -114,10 +118,22 @@ pub struct ServeArgs {
     /// / UNAVAILABLE.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "2s", help_heading = "Pipeline")]
     pub hop_timeout: Duration,
+    /// Message: the built-in shape served (tiny, order, telemetry, text,
+    /// binary).
+    #[arg(long, default_value = "order", help_heading = "Message")]
+    pub shape: wirebench_proto::message::Shape,
+    /// Message: items in the shape's repeated fields (default: the shape's
+    /// realistic size, e.g. 10 line items for order).
+    #[arg(long, help_heading = "Message")]
+    pub items: Option<u32>,
+    /// Message: the seed of the message's values (clients must use the
+    /// same one to check answers).
+    #[arg(long, default_value_t = 1, help_heading = "Message")]
+    pub seed: u64,
     /// Tokio worker threads (default: one per CPU this process may use).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Largest payload or echo message the server accepts, KiB.
+    /// Largest payload, echo or message request the server accepts, KiB.
     #[arg(long, default_value_t = wirebench_server::DEFAULT_MAX_SIZE_KB)]
     pub max_size_kb: u64,
     /// Bind with SO_REUSEPORT, so several server processes can share the
@@ -232,9 +248,24 @@ pub struct LoadCmdArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub load: LoadArgs,
-    /// payload (seed 000) or pipeline (seed 002).
+    /// payload (seed 000), pipeline (seed 002) or message (--shape).
     #[arg(long)]
     pub workload: Option<BenchWorkload>,
+    /// Message: built-in shapes to compare (tiny, order, telemetry, text,
+    /// binary); a list runs every stack once per shape.
+    #[arg(long, value_delimiter = ',', help_heading = "Message")]
+    pub shape: Option<Vec<wirebench_proto::message::Shape>>,
+    /// Message: down (the message is the answer), up (the request) or echo
+    /// (both); a list runs every stack once per direction.
+    #[arg(long, value_delimiter = ',', help_heading = "Message")]
+    pub direction: Option<Vec<wirebench_proto::message::Direction>>,
+    /// Message: items in the shape's repeated fields (default: each shape's
+    /// realistic size).
+    #[arg(long, help_heading = "Message")]
+    pub items: Option<u32>,
+    /// Message: the seed of the message's values.
+    #[arg(long, help_heading = "Message")]
+    pub seed: Option<u64>,
     /// Pipeline: records per request (default 100).
     #[arg(long)]
     pub records: Option<u32>,

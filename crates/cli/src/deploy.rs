@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use wirebench_probe::CpuSet;
 use wirebench_probe::ProcessRole;
+use wirebench_proto::message::Shape;
 use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::{HopMode, Role};
@@ -33,6 +34,8 @@ pub enum Services {
     /// The three pipeline services: records per request by default, and
     /// over gRPC, how they call each other.
     Pipeline { records: u32, hop: HopMode },
+    /// The message service, serving this built-in message.
+    Message { shape: Shape, seed: u64, items: u32 },
 }
 
 /// A certificate and key on disk, for `serve --tls-cert/--tls-key`.
@@ -64,6 +67,10 @@ impl Deployment {
             Services::Pipeline { records, .. } => format!(
                 "pipeline of {records} records; 3 processes x {} worker(s)",
                 self.workers
+            ),
+            Services::Message { shape, items, .. } => format!(
+                "message {shape} of {items} items; {} server process(es) x {} worker(s)",
+                self.processes, self.workers
             ),
         }
     }
@@ -153,8 +160,27 @@ pub fn start(
         }
         args
     };
+    let workload_args = |services: Services| -> Vec<String> {
+        let mut args = Vec::new();
+        match services {
+            Services::Payload { grpc_exec } => {
+                args.extend(["--grpc-exec".into(), grpc_exec.to_string()]);
+            }
+            Services::Message { shape, seed, items } => {
+                args.extend(["--shape".into(), shape.to_string()]);
+                args.extend(["--seed".into(), seed.to_string()]);
+                args.extend(["--items".into(), items.to_string()]);
+            }
+            Services::Pipeline { .. } => {}
+        }
+        args
+    };
     match d.services {
-        Services::Payload { grpc_exec } => {
+        Services::Payload { .. } | Services::Message { .. } => {
+            let workload = match d.services {
+                Services::Message { .. } => "message",
+                _ => "payload",
+            };
             // With several processes, the first picks a free port and the
             // others join it with SO_REUSEPORT.
             for i in 0..d.processes {
@@ -162,10 +188,10 @@ pub fn start(
                     .processes
                     .first()
                     .map_or(0, |(_, first)| first.addr().port());
-                let mut args = common("payload");
+                let mut args = common(workload);
                 args.extend(["--port".into(), port.to_string()]);
                 args.extend(["--max-size-kb".into(), d.max_size_kb.to_string()]);
-                args.extend(["--grpc-exec".into(), grpc_exec.to_string()]);
+                args.extend(workload_args(d.services));
                 if d.processes > 1 {
                     args.push("--reuse-port".into());
                 }

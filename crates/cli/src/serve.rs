@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
+use wirebench_server::message::MessageHandler;
 use wirebench_server::pipeline::{Limits, PipelineConfig};
 use wirebench_server::tls::CertifiedKey;
 use wirebench_server::{PayloadHandler, ServeOptions};
@@ -38,7 +39,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
         let pipeline = match args.workload {
-            ServeWorkload::Payload => {
+            ServeWorkload::Payload | ServeWorkload::Message => {
                 anyhow::ensure!(args.role.is_none(), "--role is for `serve pipeline`");
                 None
             }
@@ -94,6 +95,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             idle_timeout: args.idle_timeout,
             header_timeout: args.header_timeout,
         };
+        let message = (args.workload == ServeWorkload::Message).then(|| {
+            let items = args.items.unwrap_or_else(|| args.shape.default_items());
+            MessageHandler::shape(args.shape, args.seed, items, args.max_size_kb)
+        });
         let what = match &pipeline {
             Some(config) => match &config.upstream {
                 Some(upstream) => format!(
@@ -103,6 +108,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 ),
                 None => format!("pipeline {}", config.role),
             },
+            None if message.is_some() => format!(
+                "message {}, max {} KiB",
+                message.as_ref().map_or("", |m| m.describe()),
+                args.max_size_kb
+            ),
             None if args.stack.is_grpc() => {
                 format!(
                     "payload, max {} KiB, handlers {}",
@@ -129,14 +139,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         };
         let serving = async {
-            match pipeline {
-                Some(config) => {
+            match (pipeline, message) {
+                (Some(config), _) => {
                     wirebench_server::pipeline::serve_pipeline(
                         args.stack, listener, config, options, shutdown,
                     )
                     .await
                 }
-                None => {
+                (None, Some(handler)) => {
+                    wirebench_server::message::serve_message(
+                        args.stack, listener, handler, options, shutdown,
+                    )
+                    .await
+                }
+                (None, None) => {
                     let handler = PayloadHandler::new(args.max_size_kb);
                     wirebench_server::serve_payload(
                         args.stack, listener, handler, options, shutdown,

@@ -9,9 +9,12 @@
 //! byte, the pipeline's count and checksum (computed here from the same
 //! deterministic work the servers run), the echo's exact bytes.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use prost::Message;
 use wirebench_proto::json_codec::JsonMessage;
+use wirebench_proto::message::{Direction, Encoded, Encoding, Shape, ShapeMessage};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest};
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS, expected_summary};
@@ -31,6 +34,62 @@ pub enum Job {
     /// Seed 002: the aggregator's summary of `records` records (0: the
     /// servers' default).
     Pipeline { records: u32 },
+    /// A structured message, one way or both.
+    Message(Arc<MessageJob>),
+}
+
+/// The message workload's request: which message, which way, and the
+/// message and its answers encoded once, as the servers encode them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MessageJob {
+    pub shape: Shape,
+    pub seed: u64,
+    pub items: u32,
+    pub direction: Direction,
+    json: Encoded,
+    protobuf: Encoded,
+}
+
+impl MessageJob {
+    /// The built-in `shape` with `items`, from `seed`, sent `direction`.
+    pub fn shape(shape: Shape, seed: u64, items: u32, direction: Direction) -> MessageJob {
+        let message = ShapeMessage::generate(shape, seed, items);
+        MessageJob {
+            shape,
+            seed,
+            items,
+            direction,
+            json: message.encoded(Encoding::Json),
+            protobuf: message.encoded(Encoding::Protobuf),
+        }
+    }
+
+    /// The message and its ack in `encoding`.
+    pub fn encoded(&self, encoding: Encoding) -> &Encoded {
+        match encoding {
+            Encoding::Json => &self.json,
+            Encoding::Protobuf => &self.protobuf,
+        }
+    }
+
+    /// What is sent: the message, or for `down` an empty request.
+    fn request(&self, encoding: Encoding) -> Bytes {
+        match (self.direction, encoding) {
+            (Direction::Down, Encoding::Json) => Bytes::from_static(b"{}"),
+            (Direction::Down, Encoding::Protobuf) => Bytes::new(),
+            _ => Bytes::from(self.encoded(encoding).message.clone()),
+        }
+    }
+
+    /// What a correct server answers, byte for byte (our servers encode
+    /// with the same libraries, deterministically).
+    fn answer(&self, encoding: Encoding) -> Bytes {
+        let encoded = self.encoded(encoding);
+        Bytes::from(match self.direction {
+            Direction::Up => encoded.ack.clone(),
+            Direction::Down | Direction::Echo => encoded.message.clone(),
+        })
+    }
 }
 
 /// Why a job cannot be asked of a stack.
@@ -64,6 +123,7 @@ impl Job {
             Job::Payload { .. } => Workload::Payload,
             Job::Echo { .. } => Workload::Echo,
             Job::Pipeline { .. } => Workload::Pipeline,
+            Job::Message(_) => Workload::Message,
         }
     }
 
@@ -71,7 +131,7 @@ impl Job {
     pub fn size_kb(&self) -> Option<u64> {
         match self {
             Job::Payload { size_kb } | Job::Echo { size_kb } => Some(*size_kb),
-            Job::Pipeline { .. } => None,
+            Job::Pipeline { .. } | Job::Message(_) => None,
         }
     }
 
@@ -79,9 +139,15 @@ impl Job {
         ServerNeeds {
             workload: match self {
                 Job::Pipeline { .. } => Workload::Pipeline,
+                Job::Message(_) => Workload::Message,
                 _ => Workload::Payload,
             },
-            min_max_size_kb: self.size_kb().unwrap_or(0),
+            min_max_size_kb: match self {
+                Job::Message(job) => {
+                    (job.encoded(Encoding::Json).message.len() as u64).div_ceil(1024)
+                }
+                _ => self.size_kb().unwrap_or(0),
+            },
         }
     }
 
@@ -92,26 +158,35 @@ impl Job {
         Ok(match stack.kind {
             StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
                 let protobuf = stack.kind == StackKind::RestProto;
-                let mut headers = http::HeaderMap::new();
-                if protobuf {
-                    let media = http::HeaderValue::from_static(PROTOBUF_MEDIA_TYPE);
-                    headers.insert(http::header::ACCEPT, media.clone());
-                    if matches!(self, Job::Echo { .. }) {
-                        headers.insert(http::header::CONTENT_TYPE, media);
+                let body = match self {
+                    Job::Echo { size_kb } if protobuf => {
+                        Bytes::from(echo_message(*size_kb)?.encode_to_vec())
                     }
-                } else if matches!(self, Job::Echo { .. }) {
-                    headers.insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static("application/json"),
-                    );
+                    Job::Echo { size_kb } => echo_json(*size_kb)?,
+                    Job::Message(job) => job.request(encoding_of(stack)),
+                    _ => Bytes::new(),
+                };
+                let sends_body = match self {
+                    Job::Echo { .. } => true,
+                    Job::Message(job) => job.direction != Direction::Down,
+                    _ => false,
+                };
+                let mut headers = http::HeaderMap::new();
+                let media = http::HeaderValue::from_static(if protobuf {
+                    PROTOBUF_MEDIA_TYPE
+                } else {
+                    "application/json"
+                });
+                if protobuf {
+                    headers.insert(http::header::ACCEPT, media.clone());
                 }
-                let (method, body) = match self {
-                    Job::Echo { size_kb } if protobuf => (
-                        http::Method::POST,
-                        Bytes::from(echo_message(*size_kb)?.encode_to_vec()),
-                    ),
-                    Job::Echo { size_kb } => (http::Method::POST, echo_json(*size_kb)?),
-                    _ => (http::Method::GET, Bytes::new()),
+                if sends_body {
+                    headers.insert(http::header::CONTENT_TYPE, media);
+                }
+                let method = if sends_body {
+                    http::Method::POST
+                } else {
+                    http::Method::GET
                 };
                 TargetKind::Http(HttpTarget {
                     path: self.http_path().parse().expect("our paths are valid"),
@@ -139,6 +214,11 @@ impl Job {
                     Job::Payload { size_kb } => tcp_wire::payload_request(signed(*size_kb)),
                     Job::Pipeline { records } => {
                         tcp_wire::frame_message(&AggregateRequest { records: *records })
+                    }
+                    Job::Message(job) => {
+                        let mut frame = vec![job.direction.tcp_tag()];
+                        frame.extend_from_slice(&job.request(Encoding::Protobuf));
+                        tcp_wire::frame(&frame)
                     }
                     Job::Echo { .. } => {
                         return Err(ContractError::NotServed {
@@ -186,6 +266,7 @@ impl Job {
                     BodyCheck::Summary(expected)
                 }
             }
+            Job::Message(job) => BodyCheck::Exact(job.answer(encoding_of(stack))),
         })
     }
 
@@ -195,6 +276,8 @@ impl Job {
             Job::Payload { size_kb } => format!("/payload?size_in_kb={size_kb}"),
             Job::Echo { .. } => "/echo".to_owned(),
             Job::Pipeline { records } => format!("/aggregate?records={records}"),
+            Job::Message(job) if job.direction == Direction::Echo => "/message/echo".to_owned(),
+            Job::Message(_) => "/message".to_owned(),
         }
     }
 
@@ -224,7 +307,24 @@ impl Job {
                 AGGREGATE,
                 encode(&AggregateRequest { records: *records }, json),
             ),
+            Job::Message(job) => {
+                let encoding = if json {
+                    Encoding::Json
+                } else {
+                    Encoding::Protobuf
+                };
+                (job.direction.grpc_path(), job.request(encoding))
+            }
         })
+    }
+}
+
+/// How `stack` encodes a message: protobuf on `rest-proto`, `grpc` and
+/// `tcp`, the canonical JSON mapping on the JSON stacks.
+fn encoding_of(stack: Stack) -> Encoding {
+    match stack.kind {
+        StackKind::RestProto | StackKind::Grpc | StackKind::Tcp => Encoding::Protobuf,
+        StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson => Encoding::Json,
     }
 }
 

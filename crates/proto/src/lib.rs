@@ -16,6 +16,7 @@ pub mod payload_json {
 
 pub mod json_codec;
 pub mod json_services;
+pub mod message;
 
 /// Seed 002's pipeline (`proto/services.proto`, no proto package).
 pub mod pipeline {

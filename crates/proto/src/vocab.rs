@@ -200,6 +200,8 @@ pub enum Workload {
     Echo,
     /// Seed 002: aggregator -> processor -> producer.
     Pipeline,
+    /// A structured message (a built-in shape) down, up or both ways.
+    Message,
     /// A request to a server wirebench did not write, defined by its URL.
     External,
 }
@@ -210,6 +212,7 @@ impl Workload {
             Workload::Payload => "payload",
             Workload::Echo => "echo",
             Workload::Pipeline => "pipeline",
+            Workload::Message => "message",
             Workload::External => "external",
         }
     }

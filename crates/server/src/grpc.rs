@@ -96,7 +96,14 @@ pub async fn serve(
                 .max_encoding_message_size(max_message_bytes),
         )
     };
-    serve_router(router, "payload.PayloadService", incoming, shutdown).await
+    serve_router(
+        router,
+        "payload.PayloadService",
+        wirebench_proto::FILE_DESCRIPTOR_SET,
+        incoming,
+        shutdown,
+    )
+    .await
 }
 
 /// A tonic server whose layers every wirebench gRPC server has.
@@ -116,15 +123,17 @@ pub(crate) fn server(json: bool) -> GuardedServer {
         .layer(ContentTypeGuard::for_codec(json))
 }
 
-/// Adds server reflection and the health service (reporting `service` as
-/// serving) to `router`, and serves until `shutdown` completes.
+/// Adds server reflection (of `service`, described in the encoded
+/// `descriptors`) and the health service (reporting `service` as serving)
+/// to `router`, and serves until `shutdown` completes.
 pub(crate) async fn serve_router(
     router: GuardedRouter,
     service: &'static str,
+    descriptors: &[u8],
     incoming: Incoming,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let (reflection_v1, reflection_v1alpha) = reflection_services(service)?;
+    let (reflection_v1, reflection_v1alpha) = reflection_services(service, descriptors)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status(service, tonic_health::ServingStatus::Serving)
@@ -143,6 +152,7 @@ pub(crate) async fn serve_router(
 /// and the health service: what this process actually serves.
 fn reflection_services(
     service: &'static str,
+    descriptors: &[u8],
 ) -> Result<
     (
         ServerReflectionServer<impl v1::server_reflection_server::ServerReflection>,
@@ -154,7 +164,7 @@ fn reflection_services(
 > {
     let builder = || {
         tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(wirebench_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(descriptors)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name(service)
             .with_service_name("grpc.health.v1.Health")

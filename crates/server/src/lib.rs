@@ -15,6 +15,7 @@ mod grpc_guard;
 pub mod handler;
 pub mod http_serve;
 pub mod listener;
+pub mod message;
 pub mod pipeline;
 pub mod rest;
 pub mod tcp;

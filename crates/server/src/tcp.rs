@@ -14,7 +14,8 @@ use wirebench_proto::tcp_wire::{self, MAX_REQUEST_BYTES};
 use crate::PayloadHandler;
 use crate::listener::{Incoming, ServerStream};
 
-/// Read buffer of a connection: room for a few whole requests.
+/// Read buffer of a connection: room for a few whole payload requests (a
+/// larger request is read past it, straight into the request buffer).
 const REQUEST_BUFFER_BYTES: usize = 4 * (4 + MAX_REQUEST_BYTES as usize);
 
 /// Why a request got no answer: a gRPC status code and a message, sent to
@@ -42,6 +43,7 @@ pub async fn serve(
 ) {
     serve_frames(
         incoming,
+        MAX_REQUEST_BYTES,
         move |request: Bytes| {
             std::future::ready(
                 tcp_wire::decode_payload_request(&request)
@@ -61,9 +63,11 @@ pub async fn serve(
     .await;
 }
 
-/// Serves framed requests until `shutdown`, answering each with `answer`.
+/// Serves framed requests of at most `max_request_bytes` until `shutdown`,
+/// answering each with `answer`.
 pub async fn serve_frames<F, Fut>(
     mut incoming: Incoming,
+    max_request_bytes: u32,
     answer: F,
     shutdown: impl Future<Output = ()>,
 ) where
@@ -76,7 +80,7 @@ pub async fn serve_frames<F, Fut>(
         tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(stream)) => {
-                    connections.spawn(connection(stream, answer.clone()));
+                    connections.spawn(connection(stream, max_request_bytes, answer.clone()));
                 }
                 Some(Err(_)) => continue,
                 None => break,
@@ -91,36 +95,42 @@ pub async fn serve_frames<F, Fut>(
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection<F, Fut>(stream: ServerStream, answer: F)
+async fn connection<F, Fut>(stream: ServerStream, max_request_bytes: u32, answer: F)
 where
     F: Fn(Bytes) -> Fut,
     Fut: Future<Output = Result<Bytes, Refusal>>,
 {
     // A request's length and body come in one read, not two.
     let mut stream = tokio::io::BufReader::with_capacity(REQUEST_BUFFER_BYTES, stream);
-    let mut request = [0u8; MAX_REQUEST_BYTES as usize];
+    // Grows with the bytes that actually arrive (not with the length a
+    // client announces), to the largest request seen on this connection.
+    let mut request = Vec::new();
     loop {
         let Ok(len) = stream.read_u32().await else {
             return;
         };
-        if len > MAX_REQUEST_BYTES {
+        if len > max_request_bytes {
             let _ = refuse(
                 &mut stream,
                 Refusal {
                     code: tonic::Code::InvalidArgument,
                     message: format!(
-                        "a request is at most {MAX_REQUEST_BYTES} bytes, got a length of {len}"
+                        "a request is at most {max_request_bytes} bytes, got a length of {len}"
                     ),
                 },
             )
             .await;
             return;
         }
-        let body = &mut request[..len as usize];
-        if stream.read_exact(body).await.is_err() {
+        request.clear();
+        let read = (&mut stream)
+            .take(u64::from(len))
+            .read_to_end(&mut request)
+            .await;
+        if read.is_err() || request.len() != len as usize {
             return;
         }
-        let bytes = match answer(Bytes::copy_from_slice(body)).await {
+        let bytes = match answer(Bytes::copy_from_slice(&request)).await {
             Ok(bytes) => bytes,
             Err(refusal) => {
                 let _ = refuse(&mut stream, refusal).await;

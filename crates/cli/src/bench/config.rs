@@ -9,9 +9,13 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
+use std::sync::Arc;
+
+use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
+use wirebench_proto::message::{Direction, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_server::grpc::GrpcExec;
@@ -70,6 +74,19 @@ pub struct BenchSettings {
     pub max_size_kb: u64,
     /// The load plan of each stack.
     pub plans: BTreeMap<String, LoadPlan>,
+    /// The message workload's messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageSettings>,
+}
+
+/// Which messages the message workload sends.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSettings {
+    pub shapes: Vec<Shape>,
+    pub directions: Vec<Direction>,
+    /// None: each shape's own realistic size.
+    pub items: Option<u32>,
+    pub seed: u64,
 }
 
 fn as_text<S: serde::Serializer>(items: &[GrpcExec], s: S) -> Result<S::Ok, S::Error> {
@@ -153,8 +170,8 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         "--server-processes must be at least 1"
     );
     anyhow::ensure!(
-        process_counts == [1] || workload == BenchWorkload::Payload,
-        "--server-processes applies to the payload workload (the pipeline runs one process per role)"
+        process_counts == [1] || workload != BenchWorkload::Pipeline,
+        "--server-processes applies to the payload and message workloads (the pipeline runs one process per role)"
     );
     let trials = args.trials.or(preset.trials).unwrap_or(1);
     anyhow::ensure!(
@@ -171,27 +188,61 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .max_size_kb
         .or(preset.max_size_kb)
         .unwrap_or(wirebench_server::DEFAULT_MAX_SIZE_KB);
-    let job = match workload {
-        BenchWorkload::Payload => Job::Payload { size_kb },
-        BenchWorkload::Pipeline => Job::Pipeline { records },
+    let shapes = args
+        .shape
+        .clone()
+        .or_else(|| preset.shape.clone())
+        .unwrap_or_else(|| vec![Shape::Order]);
+    let directions = args
+        .direction
+        .clone()
+        .or_else(|| preset.direction.clone())
+        .unwrap_or_else(|| vec![Direction::Down]);
+    anyhow::ensure!(
+        !shapes.is_empty() && !directions.is_empty(),
+        "--shape and --direction must name at least one"
+    );
+    let items = args.items.or(preset.items);
+    anyhow::ensure!(items != Some(0), "--items must be at least 1");
+    let seed = args.seed.or(preset.seed).unwrap_or(1);
+    let jobs: Vec<(Job, Option<String>)> = match workload {
+        BenchWorkload::Payload => vec![(Job::Payload { size_kb }, None)],
+        BenchWorkload::Pipeline => vec![(Job::Pipeline { records }, None)],
+        BenchWorkload::Message => shapes
+            .iter()
+            .flat_map(|&shape| {
+                directions.iter().map(move |&direction| {
+                    let items = items.unwrap_or_else(|| shape.default_items());
+                    let job = MessageJob::shape(shape, seed, items, direction);
+                    (
+                        Job::Message(Arc::new(job)),
+                        Some(format!("{shape} {direction}")),
+                    )
+                })
+            })
+            .collect(),
     };
-    let max_size_kb = max_size_kb.max(job.server_needs().min_max_size_kb);
-    let plans = stacks
+    let max_size_kb = jobs
         .iter()
-        .map(|&stack| {
+        .map(|(job, _)| job.server_needs().min_max_size_kb)
+        .fold(max_size_kb, u64::max);
+    let mut plans = Vec::new();
+    for &stack in &stacks {
+        let load = settings::load_plan(&load, DEFAULTS, |senders| {
+            stack.default_connections(senders)
+        })?;
+        for (job, variant) in &jobs {
             // Fails here, before any server starts, if the stack cannot
             // serve the job.
-            let request = job.request(stack)?;
-            let plan = settings::load_plan(&load, DEFAULTS, |senders| {
-                stack.default_connections(senders)
-            })?;
-            Ok(StackPlan {
+            plans.push(StackPlan {
                 stack,
-                load: plan,
-                request,
-            })
-        })
-        .collect::<anyhow::Result<Vec<StackPlan>>>()?;
+                load: load.clone(),
+                request: job.request(stack)?,
+                job: job.clone(),
+                variant: variant.clone(),
+            });
+        }
+    }
     let most_connections = plans
         .iter()
         .map(|p| u64::from(p.load.connections()))
@@ -216,7 +267,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let settings = BenchSettings {
         command: "bench",
         preset: args.preset.clone(),
-        workload: job.workload(),
+        workload: jobs[0].0.workload(),
         stacks: stacks.clone(),
         size_kb,
         records,
@@ -234,9 +285,15 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             .iter()
             .map(|p| (p.stack.name(), p.load.clone()))
             .collect(),
+        message: (workload == BenchWorkload::Message).then_some(MessageSettings {
+            shapes,
+            directions,
+            items,
+            seed,
+        }),
     };
     Ok(BenchConfig {
-        trials: plan_trials(&settings, &job, &plans),
+        trials: plan_trials(&settings, &plans),
         settings,
         placement,
         json_path,
@@ -257,20 +314,24 @@ fn default_out_dir() -> PathBuf {
 /// A B A B ..., and drift spreads over all), then process and worker
 /// counts, then stacks, then the gRPC-only variations (hop modes for the
 /// pipeline, handler execution for the payload).
-/// A stack's load and request, the same for each of its trials.
+/// A stack's load and one of the run's requests, the same for each of its
+/// trials.
 struct StackPlan {
     stack: Stack,
     load: LoadPlan,
+    job: Job,
     request: TargetKind,
+    /// Which of the run's jobs, when there are several ("order down").
+    variant: Option<String>,
 }
 
-fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[StackPlan]) -> Vec<TrialPlan> {
+fn plan_trials(settings: &BenchSettings, plans: &[StackPlan]) -> Vec<TrialPlan> {
     let mut trials = Vec::new();
     for repetition in 0..settings.trials {
         for &processes in &settings.server_processes {
             for &workers in &settings.server_workers {
                 for plan in plans {
-                    for (services, variant) in services(settings, plan.stack) {
+                    for (services, variant) in services(settings, plan) {
                         trials.push(TrialPlan {
                             deployment: Deployment {
                                 stack: plan.stack,
@@ -279,7 +340,7 @@ fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[StackPlan]) -> Vec<
                                 max_size_kb: settings.max_size_kb,
                                 services,
                             },
-                            job: job.clone(),
+                            job: plan.job.clone(),
                             request: plan.request.clone(),
                             load: plan.load.clone(),
                             repetition,
@@ -296,8 +357,16 @@ fn plan_trials(settings: &BenchSettings, job: &Job, plans: &[StackPlan]) -> Vec<
 
 /// The services of `stack` the run asks for, each with the words that tell
 /// it apart when the run varies them.
-fn services(settings: &BenchSettings, stack: Stack) -> Vec<(Services, Option<String>)> {
-    let grpc = stack.is_grpc();
+fn services(settings: &BenchSettings, plan: &StackPlan) -> Vec<(Services, Option<String>)> {
+    let grpc = plan.stack.is_grpc();
+    if let Job::Message(job) = &plan.job {
+        let services = Services::Message {
+            shape: job.shape,
+            seed: job.seed,
+            items: job.items,
+        };
+        return vec![(services, plan.variant.clone())];
+    }
     match settings.workload {
         Workload::Pipeline => {
             let hops = if grpc {

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use wirebench_load::contract::MessageJob;
 use wirebench_load::{Client, Job, Target};
+use wirebench_proto::message::{Direction, Shape};
 use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_server::message::MessageHandler;
 use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role};
 use wirebench_server::{PayloadHandler, ServeOptions};
 
@@ -74,6 +77,37 @@ pub async fn assert_serves(stack: Stack, addr: SocketAddr, after: &str) {
         authority: addr.to_string(),
         tls: None,
         kind: Job::Payload { size_kb: 4 }.request(stack).unwrap(),
+    };
+    let client = Client::new(&target, 1).await.unwrap();
+    let answer = client.call(0, Duration::from_secs(5)).await;
+    assert!(answer.is_ok(), "{stack} after {after}: {answer:?}");
+}
+
+/// A message server of `stack` serving `order` (10 items, seed 1), with a
+/// 256 KiB limit.
+pub async fn message_server(stack: Stack) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = MessageHandler::shape(Shape::Order, 1, 10, 256);
+    tokio::spawn(wirebench_server::message::serve_message(
+        stack,
+        listener,
+        handler,
+        options(),
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// An echo of the order the message server serves, checked byte for byte.
+pub async fn assert_serves_message(stack: Stack, addr: SocketAddr, after: &str) {
+    let job = MessageJob::shape(Shape::Order, 1, 10, Direction::Echo);
+    let target = Target {
+        authority: addr.to_string(),
+        tls: None,
+        kind: Job::Message(std::sync::Arc::new(job))
+            .request(stack)
+            .unwrap(),
     };
     let client = Client::new(&target, 1).await.unwrap();
     let answer = client.call(0, Duration::from_secs(5)).await;

@@ -67,7 +67,9 @@ async fn serve_in<C: WireCodec>(
         (Role::Aggregator(r), true) => Routes::new(JsonAggregator::new(GrpcRole::new(r))),
     };
     let router = crate::grpc::server(C::JSON).add_routes(routes);
-    crate::grpc::serve_router(router, config.role.grpc_service(), incoming, shutdown).await
+    let service = config.role.grpc_service();
+    let descriptors = wirebench_proto::FILE_DESCRIPTOR_SET;
+    crate::grpc::serve_router(router, service, descriptors, incoming, shutdown).await
 }
 
 impl From<PipelineError> for Status {

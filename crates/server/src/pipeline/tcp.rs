@@ -42,6 +42,7 @@ pub async fn serve(
     let role = Arc::new(Role::new(config, &TcpHops));
     crate::tcp::serve_frames(
         incoming,
+        wirebench_proto::tcp_wire::MAX_REQUEST_BYTES,
         move |request: Bytes| {
             let role = Arc::clone(&role);
             async move {

@@ -1,0 +1,590 @@
+//! The `message` workload's contract: the built-in shapes
+//! (`proto/shapes.proto`), the values they are filled with, and how a
+//! message travels: protobuf (prost) or the canonical proto3 JSON mapping
+//! (pbjson's serde impls: int64 as strings, bytes as base64, enum names,
+//! lowerCamelCase names, RFC 3339 timestamps).
+//!
+//! Values come from a seeded ChaCha generator, so the server and the load
+//! generator build the very same message from `--seed` and `--items`, and
+//! the client can check every answer byte for byte. Repeated fields scale
+//! with `--items`; no two values of a field are meant to be equal.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::vocab::UnknownName;
+
+/// The generated types of `proto/shapes.proto`.
+pub mod shapes {
+    include!(concat!(env!("OUT_DIR"), "/wirebench.shapes.rs"));
+    include!(concat!(env!("OUT_DIR"), "/wirebench.shapes.serde.rs"));
+}
+
+/// The message service's own types (`proto/message.proto`).
+pub mod service {
+    include!(concat!(env!("OUT_DIR"), "/wirebench.message.rs"));
+    include!(concat!(env!("OUT_DIR"), "/wirebench.message.serde.rs"));
+}
+
+use service::Ack;
+use shapes::{
+    Address, Binary, Blob, Customer, Document, LineItem, Money, Order, Point, Series, Telemetry,
+    Text, Tiny,
+};
+
+/// Encoded `FileDescriptorSet` of shapes.proto and message.proto (and the
+/// well-known types they import).
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/shapes_descriptors.bin"));
+
+/// The gRPC service of the message workload.
+pub const SERVICE: &str = "wirebench.message.MessageService";
+
+/// The descriptors a server of `type_name` (`wirebench.shapes.Order`)
+/// gives reflection: shapes.proto and message.proto, and the service as it
+/// is served, `MessageService` with `Down(DownRequest) returns (M)`,
+/// `Up(M) returns (Ack)` and `Echo(M) returns (M)`. Encoded.
+pub fn service_descriptors(type_name: &str) -> Vec<u8> {
+    use prost::Message;
+    use prost_types::{
+        FileDescriptorProto, FileDescriptorSet, MethodDescriptorProto, ServiceDescriptorProto,
+    };
+    let mut set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("built by build.rs");
+    let served = format!(".{type_name}");
+    let method = |name: &str, input: &str, output: &str| MethodDescriptorProto {
+        name: Some(name.to_owned()),
+        input_type: Some(input.to_owned()),
+        output_type: Some(output.to_owned()),
+        ..Default::default()
+    };
+    set.file.push(FileDescriptorProto {
+        name: Some("wirebench/message_service.proto".to_owned()),
+        package: Some("wirebench.message".to_owned()),
+        dependency: set.file.iter().filter_map(|f| f.name.clone()).collect(),
+        service: vec![ServiceDescriptorProto {
+            name: Some("MessageService".to_owned()),
+            method: vec![
+                method("Down", ".wirebench.message.DownRequest", &served),
+                method("Up", &served, ".wirebench.message.Ack"),
+                method("Echo", &served, &served),
+            ],
+            ..Default::default()
+        }],
+        syntax: Some("proto3".to_owned()),
+        ..Default::default()
+    });
+    set.encode_to_vec()
+}
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// The canonical proto3 JSON mapping.
+    Json,
+    Protobuf,
+}
+
+/// Which way the message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// A small request, the message as the answer (seed 000's pattern).
+    Down,
+    /// The message as the request, an [`Ack`] as the answer.
+    Up,
+    /// The message both ways.
+    Echo,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 3] = [Direction::Down, Direction::Up, Direction::Echo];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Down => "down",
+            Direction::Up => "up",
+            Direction::Echo => "echo",
+        }
+    }
+
+    /// The gRPC method, `/wirebench.message.MessageService/Down`.
+    pub fn grpc_path(self) -> &'static str {
+        match self {
+            Direction::Down => "/wirebench.message.MessageService/Down",
+            Direction::Up => "/wirebench.message.MessageService/Up",
+            Direction::Echo => "/wirebench.message.MessageService/Echo",
+        }
+    }
+
+    /// The byte that names the direction in a tcp request frame.
+    pub fn tcp_tag(self) -> u8 {
+        match self {
+            Direction::Down => b'D',
+            Direction::Up => b'U',
+            Direction::Echo => b'E',
+        }
+    }
+
+    pub fn from_tcp_tag(tag: u8) -> Option<Direction> {
+        Direction::ALL.into_iter().find(|d| d.tcp_tag() == tag)
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Direction {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Direction::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "direction",
+                got: s.to_owned(),
+                expected: "down, up, echo".to_owned(),
+            })
+    }
+}
+
+/// A built-in message shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// A handful of scalars, about 100 bytes.
+    Tiny,
+    /// An e-commerce order: ids, money, nested customer and address, line
+    /// items, an enum status, a timestamp.
+    Order,
+    /// A metrics batch: series of (int64, double) points with string
+    /// labels.
+    Telemetry,
+    /// Documents of long UTF-8 text, non-ASCII and characters JSON escapes.
+    Text,
+    /// Blobs of random bytes (base64 in JSON).
+    Binary,
+}
+
+impl Shape {
+    pub const ALL: [Shape; 5] = [
+        Shape::Tiny,
+        Shape::Order,
+        Shape::Telemetry,
+        Shape::Text,
+        Shape::Binary,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Tiny => "tiny",
+            Shape::Order => "order",
+            Shape::Telemetry => "telemetry",
+            Shape::Text => "text",
+            Shape::Binary => "binary",
+        }
+    }
+
+    /// `--items` when none is given: a realistic size for each shape
+    /// (an order of 10 lines is about 1 KiB; 4 documents about 8 KiB).
+    pub fn default_items(self) -> u32 {
+        match self {
+            Shape::Tiny => 1,
+            Shape::Order => 10,
+            Shape::Telemetry => 60,
+            Shape::Text => 4,
+            Shape::Binary => 4,
+        }
+    }
+
+    /// The protobuf type, `wirebench.shapes.Order`.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Shape::Tiny => "wirebench.shapes.Tiny",
+            Shape::Order => "wirebench.shapes.Order",
+            Shape::Telemetry => "wirebench.shapes.Telemetry",
+            Shape::Text => "wirebench.shapes.Text",
+            Shape::Binary => "wirebench.shapes.Binary",
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Shape {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Shape::ALL
+            .into_iter()
+            .find(|shape| shape.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "shape",
+                got: s.to_owned(),
+                expected: "tiny, order, telemetry, text, binary".to_owned(),
+            })
+    }
+}
+
+/// What a message needs to travel in both encodings.
+pub trait WireMessage:
+    prost::Message + Default + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+impl<T: prost::Message + Default + Serialize + DeserializeOwned + Send + Sync + 'static> WireMessage
+    for T
+{
+}
+
+/// `message` in `encoding`.
+pub fn encode<M: WireMessage>(message: &M, encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Protobuf => message.encode_to_vec(),
+        Encoding::Json => serde_json::to_vec(message).expect("pbjson messages serialize"),
+    }
+}
+
+/// A message from `bytes` in `encoding`; the error says why not.
+pub fn decode<M: WireMessage>(bytes: &[u8], encoding: Encoding) -> Result<M, String> {
+    match encoding {
+        Encoding::Protobuf => M::decode(bytes).map_err(|err| format!("malformed protobuf: {err}")),
+        Encoding::Json => {
+            serde_json::from_slice(bytes).map_err(|err| format!("malformed JSON: {err}"))
+        }
+    }
+}
+
+/// What `Up` answers for `message`: the FNV-1a 64 of its protobuf
+/// encoding, and that encoding's length. A server that decoded the
+/// request and encodes it again gets the client's digest only if it read
+/// every field.
+pub fn ack_of(message: &impl prost::Message) -> Ack {
+    let bytes = message.encode_to_vec();
+    Ack {
+        digest: fnv1a64(&bytes),
+        message_bytes: bytes.len() as u64,
+    }
+}
+
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
+
+/// One built-in message, filled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShapeMessage {
+    Tiny(Tiny),
+    Order(Order),
+    Telemetry(Telemetry),
+    Text(Text),
+    Binary(Binary),
+}
+
+/// A message encoded every way the contract needs it: what the client
+/// sends and what a correct server answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    pub message: Vec<u8>,
+    pub ack: Vec<u8>,
+}
+
+impl ShapeMessage {
+    /// `shape` with `items` in its repeated fields, from `seed`.
+    pub fn generate(shape: Shape, seed: u64, items: u32) -> ShapeMessage {
+        let mut g = Values(ChaCha8Rng::seed_from_u64(seed));
+        let items = items as usize;
+        match shape {
+            Shape::Tiny => ShapeMessage::Tiny(g.tiny()),
+            Shape::Order => ShapeMessage::Order(g.order(items)),
+            Shape::Telemetry => ShapeMessage::Telemetry(g.telemetry(items)),
+            Shape::Text => ShapeMessage::Text(g.text(items)),
+            Shape::Binary => ShapeMessage::Binary(g.binary(items)),
+        }
+    }
+
+    /// The message and its ack, in `encoding`.
+    pub fn encoded(&self, encoding: Encoding) -> Encoded {
+        fn both<M: WireMessage>(message: &M, encoding: Encoding) -> Encoded {
+            Encoded {
+                message: encode(message, encoding),
+                ack: encode(&ack_of(message), encoding),
+            }
+        }
+        match self {
+            ShapeMessage::Tiny(m) => both(m, encoding),
+            ShapeMessage::Order(m) => both(m, encoding),
+            ShapeMessage::Telemetry(m) => both(m, encoding),
+            ShapeMessage::Text(m) => both(m, encoding),
+            ShapeMessage::Binary(m) => both(m, encoding),
+        }
+    }
+}
+
+/// Words of several scripts, and text JSON must escape.
+const WORDS: [&str; 24] = [
+    "order",
+    "payload",
+    "Straße",
+    "Größe",
+    "naïve",
+    "café",
+    "東京",
+    "データ",
+    "こんにちは",
+    "Привет",
+    "мир",
+    "مرحبا",
+    "שלום",
+    "🚀",
+    "✓",
+    "€",
+    "\"quoted\"",
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "<tag>",
+    "a&b",
+    "control\u{1}char",
+    "latency",
+];
+const CITIES: [&str; 6] = [
+    "Berlin",
+    "Zürich",
+    "São Paulo",
+    "Kraków",
+    "Montréal",
+    "Osaka",
+];
+const CURRENCIES: [&str; 4] = ["EUR", "USD", "JPY", "CHF"];
+const METRICS: [&str; 4] = [
+    "http_requests_total",
+    "process_cpu_seconds_total",
+    "queue_depth",
+    "latency_seconds",
+];
+
+/// Seeded values: every call draws new ones.
+struct Values(ChaCha8Rng);
+
+impl Values {
+    fn id(&mut self) -> i64 {
+        self.0
+            .random_range(1_000_000_000_000..9_000_000_000_000_000_000)
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.0.random_range(0..from.len())]
+    }
+
+    fn words(&mut self, bytes: usize) -> String {
+        let mut text = String::with_capacity(bytes + 16);
+        while text.len() < bytes {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(self.pick(&WORDS));
+        }
+        text
+    }
+
+    fn money(&mut self) -> Money {
+        Money {
+            currency_code: self.pick(&CURRENCIES).to_owned(),
+            units: self.0.random_range(0..100_000),
+            nanos: self.0.random_range(0..1_000_000_000),
+        }
+    }
+
+    fn timestamp(&mut self) -> pbjson_types::Timestamp {
+        pbjson_types::Timestamp {
+            // 2020 .. 2030.
+            seconds: self.0.random_range(1_577_836_800..1_893_456_000),
+            nanos: self.0.random_range(0..1_000_000_000),
+        }
+    }
+
+    fn tiny(&mut self) -> Tiny {
+        Tiny {
+            id: self.id(),
+            count: self.0.random_range(-1_000_000..1_000_000),
+            ratio: self.0.random(),
+            active: self.0.random(),
+            name: self.words(12),
+            version: self.0.random(),
+            score: self.0.random::<f32>() * 100.0,
+            region: self.pick(&CITIES).to_owned(),
+        }
+    }
+
+    fn order(&mut self, items: usize) -> Order {
+        let line_items = (0..items)
+            .map(|i| LineItem {
+                product_id: self.id(),
+                sku: format!("SKU-{:08X}-{i}", self.0.random::<u32>()),
+                title: self.words(24),
+                quantity: self.0.random_range(1..20),
+                unit_price: Some(self.money()),
+            })
+            .collect();
+        Order {
+            order_id: self.id(),
+            customer: Some(Customer {
+                id: self.id(),
+                name: self.words(16),
+                email: format!("customer{}@example.com", self.0.random::<u32>()),
+                shipping_address: Some(Address {
+                    street: format!("{} {}", self.0.random_range(1..999), self.words(12)),
+                    city: self.pick(&CITIES).to_owned(),
+                    postal_code: format!("{:05}", self.0.random_range(1000..99_999)),
+                    country_code: self.pick(&["DE", "CH", "BR", "PL", "CA", "JP"]).to_owned(),
+                }),
+            }),
+            line_items,
+            total: Some(self.money()),
+            status: self.0.random_range(1..=5),
+            created_at: Some(self.timestamp()),
+            note: self.words(32),
+        }
+    }
+
+    fn telemetry(&mut self, points: usize) -> Telemetry {
+        let series = METRICS
+            .iter()
+            .map(|metric| Series {
+                metric: (*metric).to_owned(),
+                labels: (0..5)
+                    .map(|i| (format!("label_{i}"), self.words(8)))
+                    .collect(),
+                points: (0..points)
+                    .map(|i| Point {
+                        timestamp_ms: 1_704_067_200_000
+                            + i as i64 * 1000
+                            + self.0.random_range(0..1000),
+                        value: self.0.random::<f64>() * 1e6,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Telemetry {
+            source: format!("host-{:04x}", self.0.random::<u16>()),
+            collected_at: Some(self.timestamp()),
+            series,
+        }
+    }
+
+    fn text(&mut self, documents: usize) -> Text {
+        Text {
+            documents: (0..documents)
+                .map(|i| Document {
+                    id: format!("doc-{i}-{:x}", self.0.random::<u64>()),
+                    title: self.words(40),
+                    body: self.words(2000),
+                    tags: (0..4).map(|_| self.pick(&WORDS).to_owned()).collect(),
+                    language: self.pick(&["de", "ja", "ru", "ar", "he", "en"]).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    fn binary(&mut self, blobs: usize) -> Binary {
+        Binary {
+            blobs: (0..blobs)
+                .map(|i| {
+                    let mut data = vec![0u8; 4096];
+                    self.0.fill(&mut data[..]);
+                    Blob {
+                        name: format!("blob-{i}.bin"),
+                        content_type: "application/octet-stream".to_owned(),
+                        digest: fnv1a64(&data).to_be_bytes().to_vec(),
+                        data,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_message_and_another_seed_another() {
+        for shape in Shape::ALL {
+            let a = ShapeMessage::generate(shape, 7, shape.default_items());
+            assert_eq!(a, ShapeMessage::generate(shape, 7, shape.default_items()));
+            assert_ne!(a, ShapeMessage::generate(shape, 8, shape.default_items()));
+        }
+    }
+
+    #[test]
+    fn json_is_the_canonical_mapping_and_round_trips_exactly() {
+        let ShapeMessage::Order(order) = ShapeMessage::generate(Shape::Order, 1, 3) else {
+            unreachable!()
+        };
+        let json = encode(&order, Encoding::Json);
+        let text = String::from_utf8(json.clone()).unwrap();
+        // int64 as strings, lowerCamelCase, enum names, RFC 3339.
+        assert!(
+            text.contains(&format!("\"orderId\":\"{}\"", order.order_id)),
+            "{text}"
+        );
+        assert!(text.contains("\"lineItems\":["), "{text}");
+        assert!(text.contains("\"status\":\"ORDER_STATUS_"), "{text}");
+        assert!(text.contains("\"createdAt\":\"20"), "{text}");
+        let back: Order = decode(&json, Encoding::Json).unwrap();
+        assert_eq!(back, order);
+        assert_eq!(encode(&back, Encoding::Json), json, "stable re-encoding");
+        let ShapeMessage::Binary(binary) = ShapeMessage::generate(Shape::Binary, 1, 1) else {
+            unreachable!()
+        };
+        let text = String::from_utf8(encode(&binary, Encoding::Json)).unwrap();
+        assert!(
+            text.contains("\"data\":\""),
+            "bytes as base64: {}",
+            &text[..80]
+        );
+    }
+
+    #[test]
+    fn sizes_scale_with_items_and_the_ack_proves_the_content() {
+        let small = ShapeMessage::generate(Shape::Order, 1, 1).encoded(Encoding::Protobuf);
+        let large = ShapeMessage::generate(Shape::Order, 1, 100).encoded(Encoding::Protobuf);
+        assert!(large.message.len() > 50 * small.message.len() / 2);
+        let tiny = ShapeMessage::generate(Shape::Tiny, 1, 1).encoded(Encoding::Protobuf);
+        assert!(
+            (60..200).contains(&tiny.message.len()),
+            "{}",
+            tiny.message.len()
+        );
+        let other = ShapeMessage::generate(Shape::Order, 2, 1).encoded(Encoding::Protobuf);
+        assert_ne!(small.ack, other.ack);
+    }
+
+    #[test]
+    fn reflection_sees_the_service_with_the_served_type() {
+        let pool = prost_reflect::DescriptorPool::decode(
+            service_descriptors("wirebench.shapes.Order").as_slice(),
+        )
+        .unwrap();
+        let service = pool.get_service_by_name(SERVICE).unwrap();
+        let echo = service.methods().find(|m| m.name() == "Echo").unwrap();
+        assert_eq!(echo.input().full_name(), "wirebench.shapes.Order");
+        let up = service.methods().find(|m| m.name() == "Up").unwrap();
+        assert_eq!(up.output().full_name(), "wirebench.message.Ack");
+    }
+}

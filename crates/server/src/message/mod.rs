@@ -1,0 +1,177 @@
+//! The `message` workload: one message (a built-in shape, generated once
+//! from `--seed` and `--items`) served in three directions over every
+//! stack. The work is written once, here, and measured whole: the server
+//! keeps the message as data and encodes it for every `down` request;
+//! it decodes every `up` and `echo` request it gets, answering `up` with an
+//! [`Ack`](wirebench_proto::message::service::Ack) computed from what it
+//! decoded and `echo` with what it decoded, encoded again. Nothing is
+//! cached. The adapters ([`rest`], [`grpc`], [`tcp`]) only move bytes: each
+//! hands a request's body and its encoding to [`MessageHandler::answer`].
+
+pub mod grpc;
+pub mod rest;
+pub mod tcp;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use wirebench_proto::message::{
+    self, Direction, Encoding, Shape, ShapeMessage, WireMessage, ack_of,
+};
+use wirebench_proto::vocab::{Stack, StackKind};
+
+use crate::{RequestError, ServeError, ServeOptions};
+
+/// A message's work in both encodings, whatever its type.
+trait MessageWork: Send + Sync + 'static {
+    fn down(&self, encoding: Encoding) -> Vec<u8>;
+    fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String>;
+    fn echo(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String>;
+}
+
+/// A message of a type generated at build time (prost + pbjson).
+struct Generated<M>(M);
+
+impl<M: WireMessage> MessageWork for Generated<M> {
+    fn down(&self, encoding: Encoding) -> Vec<u8> {
+        message::encode(&self.0, encoding)
+    }
+
+    fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        let decoded: M = message::decode(body, encoding)?;
+        Ok(message::encode(&ack_of(&decoded), encoding))
+    }
+
+    fn echo(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        let decoded: M = message::decode(body, encoding)?;
+        Ok(message::encode(&decoded, encoding))
+    }
+}
+
+/// The message workload's handler, shared by every adapter; cheap to clone.
+#[derive(Clone)]
+pub struct MessageHandler {
+    work: Arc<dyn MessageWork>,
+    /// What is served, for the server's banner: "order (10 items, seed 1)".
+    description: Arc<str>,
+    /// The protobuf type served, `wirebench.shapes.Order`.
+    type_name: Arc<str>,
+    max_bytes: usize,
+}
+
+impl MessageHandler {
+    /// The built-in `shape` with `items` in its repeated fields, from
+    /// `seed`; requests over `max_size_kb` are refused.
+    pub fn shape(shape: Shape, seed: u64, items: u32, max_size_kb: u64) -> MessageHandler {
+        let work: Arc<dyn MessageWork> = match ShapeMessage::generate(shape, seed, items) {
+            ShapeMessage::Tiny(m) => Arc::new(Generated(m)),
+            ShapeMessage::Order(m) => Arc::new(Generated(m)),
+            ShapeMessage::Telemetry(m) => Arc::new(Generated(m)),
+            ShapeMessage::Text(m) => Arc::new(Generated(m)),
+            ShapeMessage::Binary(m) => Arc::new(Generated(m)),
+        };
+        MessageHandler {
+            work,
+            description: format!("{shape} ({items} items, seed {seed})").into(),
+            type_name: shape.type_name().into(),
+            max_bytes: usize::try_from(max_size_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// For gRPC reflection: the message service as served, with its types.
+    pub fn descriptors(&self) -> Vec<u8> {
+        message::service_descriptors(&self.type_name)
+    }
+
+    /// Largest request body, in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// One request's answer: `body` is the request in `encoding` (empty
+    /// for `down`), the answer is in the same encoding.
+    pub fn answer(
+        &self,
+        direction: Direction,
+        body: &[u8],
+        encoding: Encoding,
+    ) -> Result<Vec<u8>, RequestError> {
+        if body.len() > self.max_bytes {
+            return Err(RequestError::TooLarge {
+                what: "message",
+                requested_kb: (body.len() as u64).div_ceil(1024),
+                limit_kb: (self.max_bytes / 1024) as u64,
+            });
+        }
+        match direction {
+            Direction::Down => Ok(self.work.down(encoding)),
+            Direction::Up => self.work.up(body, encoding),
+            Direction::Echo => self.work.echo(body, encoding),
+        }
+        .map_err(RequestError::InvalidArgument)
+    }
+}
+
+/// Serves the message workload on `listener` until `shutdown` completes.
+pub async fn serve_message(
+    stack: Stack,
+    listener: TcpListener,
+    handler: MessageHandler,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if stack.tls != options.tls.is_some() {
+        return Err(ServeError::TlsMismatch(stack.name()));
+    }
+    let incoming = crate::listener::incoming(listener, options.tls, options.idle_timeout);
+    match stack.kind {
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+            rest::serve(incoming, handler, options.header_timeout, shutdown).await;
+            Ok(())
+        }
+        StackKind::Grpc => grpc::serve(incoming, handler, false, shutdown).await,
+        StackKind::GrpcJson => grpc::serve(incoming, handler, true, shutdown).await,
+        StackKind::Tcp => {
+            tcp::serve(incoming, handler, shutdown).await;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_direction_answers_what_the_contract_says() {
+        let handler = MessageHandler::shape(Shape::Order, 3, 5, 1024);
+        let message = ShapeMessage::generate(Shape::Order, 3, 5);
+        for encoding in [Encoding::Json, Encoding::Protobuf] {
+            let want = message.encoded(encoding);
+            let down = handler.answer(Direction::Down, b"", encoding).unwrap();
+            assert_eq!(down, want.message);
+            let up = handler
+                .answer(Direction::Up, &want.message, encoding)
+                .unwrap();
+            assert_eq!(up, want.ack);
+            let echo = handler
+                .answer(Direction::Echo, &want.message, encoding)
+                .unwrap();
+            assert_eq!(echo, want.message);
+            assert!(matches!(
+                handler.answer(Direction::Up, b"\xff\xff{", encoding),
+                Err(RequestError::InvalidArgument(_))
+            ));
+        }
+        let small = MessageHandler::shape(Shape::Tiny, 1, 1, 1);
+        assert!(matches!(
+            small.answer(Direction::Echo, &[0; 2048], Encoding::Protobuf),
+            Err(RequestError::TooLarge { .. })
+        ));
+    }
+}

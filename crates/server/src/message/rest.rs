@@ -1,0 +1,111 @@
+//! The message workload over the REST stacks (`rest`, `rest-h2`,
+//! `rest-proto`): `GET /message` (down), `POST /message` (up),
+//! `POST /message/echo` (echo). Bodies are the canonical proto3 JSON, or
+//! protobuf when the request says `application/x-protobuf` (`Accept` for
+//! down, `Content-Type` otherwise); the answer is in the same encoding.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use wirebench_proto::PROTOBUF_MEDIA_TYPE;
+use wirebench_proto::message::{Direction, Encoding};
+
+use super::MessageHandler;
+use crate::RequestError;
+use crate::listener::Incoming;
+use crate::rest::{error_response, wants_protobuf};
+
+pub async fn serve(
+    incoming: Incoming,
+    handler: MessageHandler,
+    header_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    crate::http_serve::serve_router(router(handler), incoming, header_timeout, shutdown).await;
+}
+
+pub fn router(handler: MessageHandler) -> Router {
+    // Room for the framing around a message of the largest allowed size.
+    let body_limit = handler.max_bytes().saturating_add(64 * 1024);
+    Router::new()
+        .route("/message", get(down).post(up))
+        .route("/message/echo", post(echo))
+        .fallback(|| async {
+            error_response(
+                StatusCode::NOT_FOUND,
+                "no such route; this server has GET /message, POST /message and POST /message/echo",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(handler)
+}
+
+async fn down(State(handler): State<MessageHandler>, headers: HeaderMap) -> Response {
+    let encoding = if wants_protobuf(&headers) {
+        Encoding::Protobuf
+    } else {
+        Encoding::Json
+    };
+    answer(&handler, Direction::Down, encoding, &[])
+}
+
+async fn up(State(handler): State<MessageHandler>, headers: HeaderMap, body: Bytes) -> Response {
+    with_body(&handler, Direction::Up, &headers, &body)
+}
+
+async fn echo(State(handler): State<MessageHandler>, headers: HeaderMap, body: Bytes) -> Response {
+    with_body(&handler, Direction::Echo, &headers, &body)
+}
+
+/// A request with the message as its body: its content type says the
+/// encoding (JSON or protobuf; anything else is 415).
+fn with_body(
+    handler: &MessageHandler,
+    direction: Direction,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let encoding = if content_type.starts_with(PROTOBUF_MEDIA_TYPE) {
+        Encoding::Protobuf
+    } else if content_type.starts_with("application/json") {
+        Encoding::Json
+    } else {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected Content-Type: application/json or application/x-protobuf",
+        );
+    };
+    answer(handler, direction, encoding, body)
+}
+
+fn answer(
+    handler: &MessageHandler,
+    direction: Direction,
+    encoding: Encoding,
+    body: &[u8],
+) -> Response {
+    match handler.answer(direction, body, encoding) {
+        Ok(answer) => {
+            let media = match encoding {
+                Encoding::Json => "application/json",
+                Encoding::Protobuf => PROTOBUF_MEDIA_TYPE,
+            };
+            ([(header::CONTENT_TYPE, media)], answer).into_response()
+        }
+        Err(err @ RequestError::InvalidArgument(_)) => {
+            error_response(StatusCode::BAD_REQUEST, &err.to_string())
+        }
+        Err(err @ RequestError::TooLarge { .. }) => {
+            error_response(StatusCode::PAYLOAD_TOO_LARGE, &err.to_string())
+        }
+    }
+}

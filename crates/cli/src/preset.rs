@@ -27,6 +27,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../scenarios/seed-000-workers.toml"),
     ),
     ("seed-002", include_str!("../../../scenarios/seed-002.toml")),
+    ("shapes", include_str!("../../../scenarios/shapes.toml")),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]

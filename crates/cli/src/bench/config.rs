@@ -15,7 +15,7 @@ use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
-use wirebench_proto::message::{Direction, Shape};
+use wirebench_proto::message::{Direction, Encoding, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_server::grpc::GrpcExec;
@@ -87,6 +87,17 @@ pub struct MessageSettings {
     /// None: each shape's own realistic size.
     pub items: Option<u32>,
     pub seed: u64,
+    /// Each shape's message, encoded both ways.
+    pub sizes: Vec<MessageSize>,
+}
+
+/// One message's encoded size: what the encoding alone costs on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSize {
+    pub shape: Shape,
+    pub items: u32,
+    pub protobuf_bytes: usize,
+    pub json_bytes: usize,
 }
 
 fn as_text<S: serde::Serializer>(items: &[GrpcExec], s: S) -> Result<S::Ok, S::Error> {
@@ -285,7 +296,8 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             .iter()
             .map(|p| (p.stack.name(), p.load.clone()))
             .collect(),
-        message: (workload == BenchWorkload::Message).then_some(MessageSettings {
+        message: (workload == BenchWorkload::Message).then(|| MessageSettings {
+            sizes: message_sizes(&jobs),
             shapes,
             directions,
             items,
@@ -300,6 +312,24 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         out_dir,
         quiet: load.quiet,
     })
+}
+
+/// Each shape's encoded sizes, once per shape.
+fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
+    let mut sizes: Vec<MessageSize> = Vec::new();
+    for (job, _) in jobs {
+        if let Job::Message(job) = job
+            && !sizes.iter().any(|s| s.shape == job.shape)
+        {
+            sizes.push(MessageSize {
+                shape: job.shape,
+                items: job.items,
+                protobuf_bytes: job.encoded(Encoding::Protobuf).message.len(),
+                json_bytes: job.encoded(Encoding::Json).message.len(),
+            });
+        }
+    }
+    sizes
 }
 
 /// `results/<UTC time>/`.

@@ -47,6 +47,19 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .context("cannot pin the load generator")?;
     }
     println!("placement: {}", config.placement.describe());
+    if let Some(message) = &config.settings.message {
+        println!("messages (encoded once; every answer is checked against these bytes):");
+        for size in &message.sizes {
+            println!(
+                "  {:<10} {:>4} items: protobuf {:>9} B, JSON {:>9} B ({:.2}x)",
+                size.shape.name(),
+                size.items,
+                size.protobuf_bytes,
+                size.json_bytes,
+                size.json_bytes as f64 / size.protobuf_bytes.max(1) as f64
+            );
+        }
+    }
     if let Some(net) = &config.settings.net {
         println!("network: {net} (user-space proxy between load generator and servers)");
     }

@@ -73,13 +73,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("shapes_descriptors.bin"),
         shapes.encode_to_vec(),
     )?;
+    // Timestamp is our own: pbjson-types writes "+00:00" where the mapping
+    // says "Z" (and 0, 3, 6 or 9 fractional digits).
     prost_build::Config::new()
         .compile_well_known_types()
+        .extern_path(".google.protobuf.Timestamp", "crate::message::Timestamp")
         .extern_path(".google.protobuf", "::pbjson_types")
         .btree_map(["."])
         .compile_fds(shapes.clone())?;
     pbjson_build::Builder::new()
         .register_descriptors(&shapes.encode_to_vec())?
+        .extern_path(".google.protobuf.Timestamp", "crate::message::Timestamp")
         .btree_map(["."])
         .build(&[".wirebench"])?;
     Ok(())

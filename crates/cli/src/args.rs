@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wirebench_probe::CpuSet;
+use wirebench_proto::message::MessageSource;
 use wirebench_proto::vocab::Stack;
 
 #[derive(Debug, Parser)]
@@ -27,7 +28,7 @@ pub enum Command {
     /// Drive any REST URL or gRPC target (ours or someone else's).
     Load(LoadCmdArgs),
     /// The main job: start the servers, load every stack the same way, report.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Re-render a saved result: table, md, csv, html or json.
     Report(ReportArgs),
     /// What changed between two results, in words (exit 1 past a threshold).
@@ -130,6 +131,8 @@ pub struct ServeArgs {
     /// same one to check answers).
     #[arg(long, default_value_t = 1, help_heading = "Message")]
     pub seed: u64,
+    #[command(flatten)]
+    pub own: OwnMessageArgs,
     /// Tokio worker threads (default: one per CPU this process may use).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -244,6 +247,50 @@ pub struct LoadCmdArgs {
     pub size_kb: u64,
 }
 
+/// The user's own message, and reflection for built-in shapes: the same
+/// flags on `serve message` and `bench --workload message`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OwnMessageArgs {
+    /// Message: your own .proto file (compiled at start, no protoc needed).
+    #[arg(long, requires = "message", help_heading = "Message")]
+    pub proto: Option<PathBuf>,
+    /// Message: folders where the .proto's imports are found (default: its
+    /// own folder); repeatable.
+    #[arg(long, requires = "proto", help_heading = "Message")]
+    pub proto_path: Vec<PathBuf>,
+    /// Message: the message of --proto to send, e.g. shop.v1.Order.
+    #[arg(long, requires = "proto", help_heading = "Message")]
+    pub message: Option<String>,
+    /// Message: the message's values from this file (JSON, or JSON Lines:
+    /// the first line is used), in the canonical proto3 JSON mapping;
+    /// without it, values are generated from --seed.
+    #[arg(long, requires = "proto", help_heading = "Message")]
+    pub data: Option<PathBuf>,
+    /// Message: bytes in each generated string and bytes field.
+    #[arg(long, default_value_t = 16, help_heading = "Message")]
+    pub string_bytes: usize,
+    /// Message: serve the built-in shapes through reflection
+    /// (prost-reflect), to measure what reflection costs.
+    #[arg(long, help_heading = "Message")]
+    pub dynamic: bool,
+}
+
+impl OwnMessageArgs {
+    /// The message source these flags name, or None for built-in shapes.
+    pub fn source(&self, seed: u64, items: Option<u32>) -> Option<MessageSource> {
+        let proto = self.proto.clone()?;
+        Some(MessageSource::Proto {
+            proto,
+            include: self.proto_path.clone(),
+            message: self.message.clone().unwrap_or_default(),
+            data: self.data.clone(),
+            seed,
+            items: items.unwrap_or(3),
+            string_bytes: self.string_bytes,
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     #[command(flatten)]
@@ -266,6 +313,8 @@ pub struct BenchArgs {
     /// Message: the seed of the message's values.
     #[arg(long, help_heading = "Message")]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub own: OwnMessageArgs,
     /// Pipeline: records per request (default 100).
     #[arg(long)]
     pub records: Option<u32>,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use wirebench_probe::CpuSet;
 use wirebench_probe::ProcessRole;
-use wirebench_proto::message::Shape;
+use wirebench_proto::message::MessageSource;
 use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::{HopMode, Role};
@@ -27,15 +27,15 @@ pub struct Deployment {
 }
 
 /// Which services, with what is particular to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Services {
     /// The payload service; over gRPC, where its handlers run.
     Payload { grpc_exec: GrpcExec },
     /// The three pipeline services: records per request by default, and
     /// over gRPC, how they call each other.
     Pipeline { records: u32, hop: HopMode },
-    /// The message service, serving this built-in message.
-    Message { shape: Shape, seed: u64, items: u32 },
+    /// The message service, serving this message.
+    Message { source: MessageSource },
 }
 
 /// A certificate and key on disk, for `serve --tls-cert/--tls-key`.
@@ -48,7 +48,7 @@ pub struct TlsFiles {
 impl Deployment {
     /// For the trial's header line.
     pub fn describe(&self) -> String {
-        match self.services {
+        match &self.services {
             Services::Payload { grpc_exec } => format!(
                 "{} server process(es) x {} worker(s){}",
                 self.processes,
@@ -68,9 +68,11 @@ impl Deployment {
                 "pipeline of {records} records; 3 processes x {} worker(s)",
                 self.workers
             ),
-            Services::Message { shape, items, .. } => format!(
-                "message {shape} of {items} items; {} server process(es) x {} worker(s)",
-                self.processes, self.workers
+            Services::Message { source } => format!(
+                "message {}; {} server process(es) x {} worker(s)",
+                source.label(),
+                self.processes,
+                self.workers
             ),
         }
     }
@@ -160,22 +162,14 @@ pub fn start(
         }
         args
     };
-    let workload_args = |services: Services| -> Vec<String> {
-        let mut args = Vec::new();
+    let workload_args = |services: &Services| -> Vec<String> {
         match services {
-            Services::Payload { grpc_exec } => {
-                args.extend(["--grpc-exec".into(), grpc_exec.to_string()]);
-            }
-            Services::Message { shape, seed, items } => {
-                args.extend(["--shape".into(), shape.to_string()]);
-                args.extend(["--seed".into(), seed.to_string()]);
-                args.extend(["--items".into(), items.to_string()]);
-            }
-            Services::Pipeline { .. } => {}
+            Services::Payload { grpc_exec } => vec!["--grpc-exec".into(), grpc_exec.to_string()],
+            Services::Message { source } => message_args(source),
+            Services::Pipeline { .. } => Vec::new(),
         }
-        args
     };
-    match d.services {
+    match &d.services {
         Services::Payload { .. } | Services::Message { .. } => {
             let workload = match d.services {
                 Services::Message { .. } => "message",
@@ -191,7 +185,7 @@ pub fn start(
                 let mut args = common(workload);
                 args.extend(["--port".into(), port.to_string()]);
                 args.extend(["--max-size-kb".into(), d.max_size_kb.to_string()]);
-                args.extend(workload_args(d.services));
+                args.extend(workload_args(&d.services));
                 if d.processes > 1 {
                     args.push("--reuse-port".into());
                 }
@@ -200,7 +194,7 @@ pub fn start(
                 servers.processes.push((ProcessRole::Server, process));
             }
         }
-        Services::Pipeline { records, hop } => {
+        &Services::Pipeline { records, hop } => {
             let mut upstream: Option<SocketAddr> = None;
             for role in Role::ALL {
                 let mut args = common("pipeline");
@@ -231,4 +225,50 @@ fn process_role(role: Role) -> ProcessRole {
         Role::Processor => ProcessRole::Processor,
         Role::Aggregator => ProcessRole::Aggregator,
     }
+}
+
+/// `serve message` flags that load `source`.
+fn message_args(source: &MessageSource) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut flag = |name: &str, value: String| {
+        args.push(name.to_owned());
+        args.push(value);
+    };
+    match source {
+        MessageSource::Shape {
+            shape,
+            seed,
+            items,
+            dynamic,
+        } => {
+            flag("--shape", shape.to_string());
+            flag("--seed", seed.to_string());
+            flag("--items", items.to_string());
+            if *dynamic {
+                args.push("--dynamic".to_owned());
+            }
+        }
+        MessageSource::Proto {
+            proto,
+            include,
+            message,
+            data,
+            seed,
+            items,
+            string_bytes,
+        } => {
+            flag("--proto", proto.display().to_string());
+            for dir in include {
+                flag("--proto-path", dir.display().to_string());
+            }
+            flag("--message", message.clone());
+            if let Some(data) = data {
+                flag("--data", data.display().to_string());
+            }
+            flag("--seed", seed.to_string());
+            flag("--items", items.to_string());
+            flag("--string-bytes", string_bytes.to_string());
+        }
+    }
+    args
 }

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
+use wirebench_proto::message::MessageSource;
 use wirebench_server::message::MessageHandler;
 use wirebench_server::pipeline::{Limits, PipelineConfig};
 use wirebench_server::tls::CertifiedKey;
@@ -95,10 +96,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             idle_timeout: args.idle_timeout,
             header_timeout: args.header_timeout,
         };
-        let message = (args.workload == ServeWorkload::Message).then(|| {
-            let items = args.items.unwrap_or_else(|| args.shape.default_items());
-            MessageHandler::shape(args.shape, args.seed, items, args.max_size_kb)
-        });
+        let message = match args.workload {
+            ServeWorkload::Message => {
+                let source = args.own.source(args.seed, args.items).unwrap_or_else(|| {
+                    MessageSource::Shape {
+                        shape: args.shape,
+                        seed: args.seed,
+                        items: args.items.unwrap_or_else(|| args.shape.default_items()),
+                        dynamic: args.own.dynamic,
+                    }
+                });
+                Some(MessageHandler::load(&source, args.max_size_kb)?)
+            }
+            _ => None,
+        };
         let what = match &pipeline {
             Some(config) => match &config.upstream {
                 Some(upstream) => format!(

@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use prost::Message;
+use prost_reflect::ReflectMessage;
 use wirebench_proto::json_codec::JsonMessage;
-use wirebench_proto::message::{Direction, Encoded, Encoding, Shape, ShapeMessage};
+use wirebench_proto::message::dynamic::{self, SchemaError};
+use wirebench_proto::message::{Direction, Encoded, Encoding, Loaded, MessageSource, Shape};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest};
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS, expected_summary};
@@ -22,7 +24,7 @@ use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_proto::{DataJson, PROTOBUF_MEDIA_TYPE, tcp_wire};
 
 use crate::client::{GrpcCall, HttpTarget, TargetKind, TcpTarget};
-use crate::verify::BodyCheck;
+use crate::verify::{BodyCheck, ByMeaning};
 
 /// What one request asks of the servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,28 +42,54 @@ pub enum Job {
 
 /// The message workload's request: which message, which way, and the
 /// message and its answers encoded once, as the servers encode them.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct MessageJob {
-    pub shape: Shape,
-    pub seed: u64,
-    pub items: u32,
+    pub source: MessageSource,
     pub direction: Direction,
     json: Encoded,
     protobuf: Encoded,
+    /// A dynamic message (its maps have no order): the answers to `down`
+    /// and `echo` are checked by meaning, against this canonical JSON.
+    by_meaning: Option<Arc<ByMeaning>>,
 }
+
+impl PartialEq for MessageJob {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.source, self.direction) == (&other.source, other.direction)
+    }
+}
+
+impl Eq for MessageJob {}
 
 impl MessageJob {
     /// The built-in `shape` with `items`, from `seed`, sent `direction`.
     pub fn shape(shape: Shape, seed: u64, items: u32, direction: Direction) -> MessageJob {
-        let message = ShapeMessage::generate(shape, seed, items);
-        MessageJob {
+        let source = MessageSource::Shape {
             shape,
             seed,
             items,
+            dynamic: false,
+        };
+        MessageJob::load(source, direction).expect("a built-in shape always loads")
+    }
+
+    /// The message of `source`, sent `direction`.
+    pub fn load(source: MessageSource, direction: Direction) -> Result<MessageJob, SchemaError> {
+        let loaded = source.load()?;
+        let by_meaning = match &loaded {
+            Loaded::Dynamic { message, .. } => Some(Arc::new(ByMeaning {
+                message: message.descriptor(),
+                canonical: dynamic::canonical_json(message),
+            })),
+            Loaded::Generated(_) => None,
+        };
+        Ok(MessageJob {
+            json: loaded.encoded(Encoding::Json),
+            protobuf: loaded.encoded(Encoding::Protobuf),
+            source,
             direction,
-            json: message.encoded(Encoding::Json),
-            protobuf: message.encoded(Encoding::Protobuf),
-        }
+            by_meaning,
+        })
     }
 
     /// The message and its ack in `encoding`.
@@ -81,14 +109,19 @@ impl MessageJob {
         }
     }
 
-    /// What a correct server answers, byte for byte (our servers encode
-    /// with the same libraries, deterministically).
-    fn answer(&self, encoding: Encoding) -> Bytes {
+    /// How a correct server's answer is recognised: byte for byte (our
+    /// servers encode generated types deterministically, and an Ack
+    /// always), or for a dynamic message's `down` and `echo` by meaning.
+    fn check(&self, encoding: Encoding) -> BodyCheck {
         let encoded = self.encoded(encoding);
-        Bytes::from(match self.direction {
-            Direction::Up => encoded.ack.clone(),
-            Direction::Down | Direction::Echo => encoded.message.clone(),
-        })
+        match (self.direction, &self.by_meaning) {
+            (Direction::Up, _) => BodyCheck::Exact(Bytes::from(encoded.ack.clone())),
+            (_, Some(by_meaning)) => BodyCheck::Means {
+                expected: Arc::clone(by_meaning),
+                encoding,
+            },
+            (_, None) => BodyCheck::Exact(Bytes::from(encoded.message.clone())),
+        }
     }
 }
 
@@ -266,7 +299,7 @@ impl Job {
                     BodyCheck::Summary(expected)
                 }
             }
-            Job::Message(job) => BodyCheck::Exact(job.answer(encoding_of(stack))),
+            Job::Message(job) => job.check(encoding_of(stack)),
         })
     }
 

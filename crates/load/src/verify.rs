@@ -25,6 +25,20 @@ pub enum BodyCheck {
     SummaryProto(Summary),
     /// Any message that decodes as this type (dynamic gRPC calls).
     Decodes(prost_reflect::MessageDescriptor),
+    /// A message equal in meaning to the expected one, in `encoding`: for
+    /// dynamic messages, whose maps have no fixed order on the wire.
+    Means {
+        expected: std::sync::Arc<ByMeaning>,
+        encoding: wirebench_proto::message::Encoding,
+    },
+}
+
+/// A message to compare answers with by meaning: its type, and its
+/// canonical JSON (keys sorted).
+#[derive(Debug, PartialEq)]
+pub struct ByMeaning {
+    pub message: prost_reflect::MessageDescriptor,
+    pub canonical: Vec<u8>,
 }
 
 /// Largest body gathered for checks that need the whole body (JSON).
@@ -68,6 +82,10 @@ impl BodyCheck {
                 expected.count, expected.checksum
             ),
             BodyCheck::Decodes(message) => format!("answer decodes as {}", message.full_name()),
+            BodyCheck::Means { expected, .. } => format!(
+                "answer is the {} sent, by meaning (canonical JSON)",
+                expected.message.full_name()
+            ),
         }
     }
 
@@ -103,7 +121,10 @@ impl BodyVerifier<'_> {
                     let (prefix, prefix_len) = proto_prefix(*len);
                     framed_payload_matches(&prefix[..prefix_len], *len, &[], self.pos, chunk)
                 }
-                BodyCheck::Summary(_) | BodyCheck::SummaryProto(_) | BodyCheck::Decodes(_) => {
+                BodyCheck::Summary(_)
+                | BodyCheck::SummaryProto(_)
+                | BodyCheck::Decodes(_)
+                | BodyCheck::Means { .. } => {
                     self.gathered.extend_from_slice(chunk);
                     self.gathered.len() <= GATHER_LIMIT_BYTES
                 }
@@ -115,7 +136,10 @@ impl BodyVerifier<'_> {
     pub fn finish(self) -> Result<(), String> {
         let expected_len = match self.check {
             BodyCheck::Any => return Ok(()),
-            BodyCheck::Summary(_) | BodyCheck::SummaryProto(_) | BodyCheck::Decodes(_)
+            BodyCheck::Summary(_)
+            | BodyCheck::SummaryProto(_)
+            | BodyCheck::Decodes(_)
+            | BodyCheck::Means { .. }
                 if !self.ok =>
             {
                 return Err(format!("body over {GATHER_LIMIT_BYTES} bytes"));
@@ -138,6 +162,18 @@ impl BodyVerifier<'_> {
                 )
                 .map(|_| ())
                 .map_err(|err| format!("answer is not a {}: {err}", message.full_name()));
+            }
+            BodyCheck::Means { expected, encoding } => {
+                use wirebench_proto::message::dynamic;
+                let got = dynamic::decode(&expected.message, &self.gathered, *encoding)?;
+                return if dynamic::canonical_json(&got) == expected.canonical {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "answer is a {} but not the one sent",
+                        expected.message.full_name()
+                    ))
+                };
             }
             BodyCheck::Exact(expected) => expected.len(),
             BodyCheck::PayloadBytes { len } => *len,

@@ -15,7 +15,7 @@ use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
-use wirebench_proto::message::{Direction, Encoding, Shape};
+use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_server::grpc::GrpcExec;
@@ -82,20 +82,19 @@ pub struct BenchSettings {
 /// Which messages the message workload sends.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageSettings {
-    pub shapes: Vec<Shape>,
+    /// Built-in shapes (as generated types or through reflection), or the
+    /// user's own message.
+    pub sources: Vec<MessageSource>,
     pub directions: Vec<Direction>,
-    /// None: each shape's own realistic size.
-    pub items: Option<u32>,
-    pub seed: u64,
-    /// Each shape's message, encoded both ways.
+    /// Each message, encoded both ways.
     pub sizes: Vec<MessageSize>,
 }
 
 /// One message's encoded size: what the encoding alone costs on the wire.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageSize {
-    pub shape: Shape,
-    pub items: u32,
+    /// "order", "order (dynamic)", "shop.v1.Order".
+    pub message: String,
     pub protobuf_bytes: usize,
     pub json_bytes: usize,
 }
@@ -216,23 +215,40 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let items = args.items.or(preset.items);
     anyhow::ensure!(items != Some(0), "--items must be at least 1");
     let seed = args.seed.or(preset.seed).unwrap_or(1);
-    let jobs: Vec<(Job, Option<String>)> = match workload {
-        BenchWorkload::Payload => vec![(Job::Payload { size_kb }, None)],
-        BenchWorkload::Pipeline => vec![(Job::Pipeline { records }, None)],
-        BenchWorkload::Message => shapes
+    let sources: Vec<MessageSource> = match args.own.source(seed, items) {
+        Some(own) => {
+            anyhow::ensure!(
+                args.shape.is_none() && !args.own.dynamic,
+                "give --shape (built-in messages) or --proto (your own), not both"
+            );
+            vec![own]
+        }
+        None => shapes
             .iter()
-            .flat_map(|&shape| {
-                directions.iter().map(move |&direction| {
-                    let items = items.unwrap_or_else(|| shape.default_items());
-                    let job = MessageJob::shape(shape, seed, items, direction);
-                    (
-                        Job::Message(Arc::new(job)),
-                        Some(format!("{shape} {direction}")),
-                    )
-                })
+            .map(|&shape| MessageSource::Shape {
+                shape,
+                seed,
+                items: items.unwrap_or_else(|| shape.default_items()),
+                dynamic: args.own.dynamic,
             })
             .collect(),
     };
+    let mut jobs: Vec<(Job, Option<String>)> = Vec::new();
+    match workload {
+        BenchWorkload::Payload => jobs.push((Job::Payload { size_kb }, None)),
+        BenchWorkload::Pipeline => jobs.push((Job::Pipeline { records }, None)),
+        BenchWorkload::Message => {
+            for source in &sources {
+                for &direction in &directions {
+                    // A schema that does not compile, an unknown message or
+                    // a bad data line stops the run here, before any server.
+                    let job = MessageJob::load(source.clone(), direction)?;
+                    let variant = format!("{} {direction}", source.label());
+                    jobs.push((Job::Message(Arc::new(job)), Some(variant)));
+                }
+            }
+        }
+    }
     let max_size_kb = jobs
         .iter()
         .map(|(job, _)| job.server_needs().min_max_size_kb)
@@ -298,10 +314,8 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             .collect(),
         message: (workload == BenchWorkload::Message).then(|| MessageSettings {
             sizes: message_sizes(&jobs),
-            shapes,
+            sources,
             directions,
-            items,
-            seed,
         }),
     };
     Ok(BenchConfig {
@@ -319,11 +333,10 @@ fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
     let mut sizes: Vec<MessageSize> = Vec::new();
     for (job, _) in jobs {
         if let Job::Message(job) = job
-            && !sizes.iter().any(|s| s.shape == job.shape)
+            && !sizes.iter().any(|s| s.message == job.source.label())
         {
             sizes.push(MessageSize {
-                shape: job.shape,
-                items: job.items,
+                message: job.source.label(),
                 protobuf_bytes: job.encoded(Encoding::Protobuf).message.len(),
                 json_bytes: job.encoded(Encoding::Json).message.len(),
             });
@@ -391,9 +404,7 @@ fn services(settings: &BenchSettings, plan: &StackPlan) -> Vec<(Services, Option
     let grpc = plan.stack.is_grpc();
     if let Job::Message(job) = &plan.job {
         let services = Services::Message {
-            shape: job.shape,
-            seed: job.seed,
-            items: job.items,
+            source: job.source.clone(),
         };
         return vec![(services, plan.variant.clone())];
     }

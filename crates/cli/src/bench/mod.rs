@@ -51,9 +51,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("messages (encoded once; every answer is checked against these bytes):");
         for size in &message.sizes {
             println!(
-                "  {:<10} {:>4} items: protobuf {:>9} B, JSON {:>9} B ({:.2}x)",
-                size.shape.name(),
-                size.items,
+                "  {:<20} protobuf {:>9} B, JSON {:>9} B ({:.2}x)",
+                size.message,
                 size.protobuf_bytes,
                 size.json_bytes,
                 size.json_bytes as f64 / size.protobuf_bytes.max(1) as f64

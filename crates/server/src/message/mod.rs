@@ -15,9 +15,11 @@ pub mod tcp;
 use std::future::Future;
 use std::sync::Arc;
 
+use prost_reflect::{DynamicMessage, ReflectMessage};
 use tokio::net::TcpListener;
+use wirebench_proto::message::dynamic::{self, SchemaError};
 use wirebench_proto::message::{
-    self, Direction, Encoding, Shape, ShapeMessage, WireMessage, ack_of,
+    self, Direction, Encoding, Loaded, MessageSource, Shape, ShapeMessage, WireMessage, ack_of,
 };
 use wirebench_proto::vocab::{Stack, StackKind};
 
@@ -49,6 +51,32 @@ impl<M: WireMessage> MessageWork for Generated<M> {
     }
 }
 
+/// A message of a type known only at run time (prost-reflect): the
+/// user's own, or a built-in shape run with `--dynamic`.
+struct Dynamic(DynamicMessage);
+
+impl Dynamic {
+    fn decode(&self, body: &[u8], encoding: Encoding) -> Result<DynamicMessage, String> {
+        dynamic::decode(&self.0.descriptor(), body, encoding)
+    }
+}
+
+impl MessageWork for Dynamic {
+    fn down(&self, encoding: Encoding) -> Vec<u8> {
+        dynamic::encode(&self.0, encoding)
+    }
+
+    fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        let decoded = self.decode(body, encoding)?;
+        Ok(message::encode(&dynamic::ack_of(&decoded), encoding))
+    }
+
+    fn echo(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        let decoded = self.decode(body, encoding)?;
+        Ok(dynamic::encode(&decoded, encoding))
+    }
+}
+
 /// The message workload's handler, shared by every adapter; cheap to clone.
 #[derive(Clone)]
 pub struct MessageHandler {
@@ -57,6 +85,8 @@ pub struct MessageHandler {
     description: Arc<str>,
     /// The protobuf type served, `wirebench.shapes.Order`.
     type_name: Arc<str>,
+    /// The descriptors of that type, encoded.
+    files: Arc<[u8]>,
     max_bytes: usize,
 }
 
@@ -64,19 +94,46 @@ impl MessageHandler {
     /// The built-in `shape` with `items` in its repeated fields, from
     /// `seed`; requests over `max_size_kb` are refused.
     pub fn shape(shape: Shape, seed: u64, items: u32, max_size_kb: u64) -> MessageHandler {
-        let work: Arc<dyn MessageWork> = match ShapeMessage::generate(shape, seed, items) {
-            ShapeMessage::Tiny(m) => Arc::new(Generated(m)),
-            ShapeMessage::Order(m) => Arc::new(Generated(m)),
-            ShapeMessage::Telemetry(m) => Arc::new(Generated(m)),
-            ShapeMessage::Text(m) => Arc::new(Generated(m)),
-            ShapeMessage::Binary(m) => Arc::new(Generated(m)),
+        let source = MessageSource::Shape {
+            shape,
+            seed,
+            items,
+            dynamic: false,
         };
-        MessageHandler {
+        MessageHandler::load(&source, max_size_kb).expect("a built-in shape always loads")
+    }
+
+    /// The message of `source`; requests over `max_size_kb` are refused.
+    pub fn load(source: &MessageSource, max_size_kb: u64) -> Result<MessageHandler, SchemaError> {
+        let loaded = source.load()?;
+        let work: Arc<dyn MessageWork> = match &loaded {
+            Loaded::Generated(generated) => match generated.as_ref().clone() {
+                ShapeMessage::Tiny(m) => Arc::new(Generated(m)),
+                ShapeMessage::Order(m) => Arc::new(Generated(m)),
+                ShapeMessage::Telemetry(m) => Arc::new(Generated(m)),
+                ShapeMessage::Text(m) => Arc::new(Generated(m)),
+                ShapeMessage::Binary(m) => Arc::new(Generated(m)),
+            },
+            Loaded::Dynamic { message, .. } => Arc::new(Dynamic(message.clone())),
+        };
+        let description = match source {
+            MessageSource::Shape { items, seed, .. } => {
+                format!("{} ({items} items, seed {seed})", source.label())
+            }
+            MessageSource::Proto {
+                data: Some(data), ..
+            } => format!("{} from {}", source.label(), data.display()),
+            MessageSource::Proto { items, seed, .. } => {
+                format!("{} (dynamic, {items} items, seed {seed})", source.label())
+            }
+        };
+        Ok(MessageHandler {
             work,
-            description: format!("{shape} ({items} items, seed {seed})").into(),
-            type_name: shape.type_name().into(),
+            description: description.into(),
+            type_name: loaded.type_name().into(),
+            files: loaded.files().into(),
             max_bytes: usize::try_from(max_size_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
-        }
+        })
     }
 
     pub fn describe(&self) -> &str {
@@ -85,7 +142,7 @@ impl MessageHandler {
 
     /// For gRPC reflection: the message service as served, with its types.
     pub fn descriptors(&self) -> Vec<u8> {
-        message::service_descriptors(&self.type_name)
+        message::service_descriptors(&self.files, &self.type_name)
     }
 
     /// Largest request body, in bytes.

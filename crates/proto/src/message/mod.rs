@@ -19,6 +19,11 @@ use serde::de::DeserializeOwned;
 
 use crate::vocab::UnknownName;
 
+pub mod dynamic;
+mod timestamp;
+
+pub use timestamp::Timestamp;
+
 /// The generated types of `proto/shapes.proto`.
 pub mod shapes {
     include!(concat!(env!("OUT_DIR"), "/wirebench.shapes.rs"));
@@ -49,12 +54,28 @@ pub const SERVICE: &str = "wirebench.message.MessageService";
 /// gives reflection: shapes.proto and message.proto, and the service as it
 /// is served, `MessageService` with `Down(DownRequest) returns (M)`,
 /// `Up(M) returns (Ack)` and `Echo(M) returns (M)`. Encoded.
-pub fn service_descriptors(type_name: &str) -> Vec<u8> {
+pub fn service_descriptors(files: &[u8], type_name: &str) -> Vec<u8> {
     use prost::Message;
     use prost_types::{
         FileDescriptorProto, FileDescriptorSet, MethodDescriptorProto, ServiceDescriptorProto,
     };
-    let mut set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("built by build.rs");
+    let mut set = FileDescriptorSet::decode(files).unwrap_or_default();
+    let ours = |set: &FileDescriptorSet| {
+        set.file.iter().any(|f| {
+            f.package() == "wirebench.message" && f.message_type.iter().any(|m| m.name() == "Ack")
+        })
+    };
+    if !ours(&set) {
+        // The user's files, and ours under a name theirs cannot take.
+        let mut message = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET)
+            .expect("built by build.rs")
+            .file
+            .into_iter()
+            .find(|f| f.name() == "message.proto")
+            .expect("message.proto is built in");
+        message.name = Some("wirebench/message.proto".to_owned());
+        set.file.push(message);
+    }
     let served = format!(".{type_name}");
     let method = |name: &str, input: &str, output: &str| MethodDescriptorProto {
         name: Some(name.to_owned()),
@@ -284,6 +305,133 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Where the message of a run comes from: a built-in shape (as generated
+/// types, or through reflection), or the user's own `.proto` message with
+/// generated values or values from a data file. Server and load generator
+/// both [`load`](MessageSource::load) it and get the same message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MessageSource {
+    Shape {
+        shape: Shape,
+        seed: u64,
+        items: u32,
+        /// Through prost-reflect instead of the generated types.
+        dynamic: bool,
+    },
+    Proto {
+        proto: std::path::PathBuf,
+        include: Vec<std::path::PathBuf>,
+        /// `pkg.Msg`.
+        message: String,
+        /// The message from this file (its first), else generated values.
+        data: Option<std::path::PathBuf>,
+        seed: u64,
+        items: u32,
+        string_bytes: usize,
+    },
+}
+
+/// A loaded message: generated types, or a dynamic message and the
+/// descriptors of its type.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// Boxed: a built-in message is large beside a dynamic one's handle.
+    Generated(Box<ShapeMessage>),
+    Dynamic {
+        message: prost_reflect::DynamicMessage,
+        files: Vec<u8>,
+    },
+}
+
+impl MessageSource {
+    pub fn load(&self) -> Result<Loaded, dynamic::SchemaError> {
+        Ok(match self {
+            MessageSource::Shape {
+                shape,
+                seed,
+                items,
+                dynamic: false,
+            } => Loaded::Generated(Box::new(ShapeMessage::generate(*shape, *seed, *items))),
+            MessageSource::Shape {
+                shape, seed, items, ..
+            } => Loaded::Dynamic {
+                message: dynamic::builtin_message(*shape, *seed, *items),
+                files: FILE_DESCRIPTOR_SET.to_vec(),
+            },
+            MessageSource::Proto {
+                proto,
+                include,
+                message,
+                data,
+                seed,
+                items,
+                string_bytes,
+            } => {
+                let schema = dynamic::Schema::compile(proto, include, message)?;
+                let message = match data {
+                    Some(path) => dynamic::read_data(&schema.message, path)?.swap_remove(0),
+                    None => dynamic::generate(&schema.message, *seed, *items, *string_bytes),
+                };
+                Loaded::Dynamic {
+                    message,
+                    files: schema.files,
+                }
+            }
+        })
+    }
+
+    /// How runs name it: "order", "order (dynamic)", "pkg.Msg".
+    pub fn label(&self) -> String {
+        match self {
+            MessageSource::Shape {
+                shape,
+                dynamic: false,
+                ..
+            } => shape.to_string(),
+            MessageSource::Shape { shape, .. } => format!("{shape} (dynamic)"),
+            MessageSource::Proto { message, .. } => message.clone(),
+        }
+    }
+
+    /// Whether the message is served through reflection.
+    pub fn is_dynamic(&self) -> bool {
+        !matches!(self, MessageSource::Shape { dynamic: false, .. })
+    }
+}
+
+impl Loaded {
+    /// The full name of the message's type, `wirebench.shapes.Order`.
+    pub fn type_name(&self) -> String {
+        match self {
+            Loaded::Generated(message) => message.shape().type_name().to_owned(),
+            Loaded::Dynamic { message, .. } => prost_reflect::ReflectMessage::descriptor(message)
+                .full_name()
+                .to_owned(),
+        }
+    }
+
+    /// The descriptors of the message's type, encoded.
+    pub fn files(&self) -> &[u8] {
+        match self {
+            Loaded::Generated(_) => FILE_DESCRIPTOR_SET,
+            Loaded::Dynamic { files, .. } => files,
+        }
+    }
+
+    /// The message and its Ack in `encoding`. A dynamic message's maps
+    /// have no order: its encoding is one of several equal ones.
+    pub fn encoded(&self, encoding: Encoding) -> Encoded {
+        match self {
+            Loaded::Generated(message) => message.encoded(encoding),
+            Loaded::Dynamic { message, .. } => Encoded {
+                message: dynamic::encode(message, encoding),
+                ack: encode(&dynamic::ack_of(message), encoding),
+            },
+        }
+    }
+}
+
 /// One built-in message, filled.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShapeMessage {
@@ -313,6 +461,16 @@ impl ShapeMessage {
             Shape::Telemetry => ShapeMessage::Telemetry(g.telemetry(items)),
             Shape::Text => ShapeMessage::Text(g.text(items)),
             Shape::Binary => ShapeMessage::Binary(g.binary(items)),
+        }
+    }
+
+    pub fn shape(&self) -> Shape {
+        match self {
+            ShapeMessage::Tiny(_) => Shape::Tiny,
+            ShapeMessage::Order(_) => Shape::Order,
+            ShapeMessage::Telemetry(_) => Shape::Telemetry,
+            ShapeMessage::Text(_) => Shape::Text,
+            ShapeMessage::Binary(_) => Shape::Binary,
         }
     }
 
@@ -377,6 +535,18 @@ const METRICS: [&str; 4] = [
     "latency_seconds",
 ];
 
+/// About `bytes` bytes of words from [`WORDS`].
+fn words(rng: &mut ChaCha8Rng, bytes: usize) -> String {
+    let mut text = String::with_capacity(bytes + 16);
+    while text.len() < bytes {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(WORDS[rng.random_range(0..WORDS.len())]);
+    }
+    text
+}
+
 /// Seeded values: every call draws new ones.
 struct Values(ChaCha8Rng);
 
@@ -391,14 +561,7 @@ impl Values {
     }
 
     fn words(&mut self, bytes: usize) -> String {
-        let mut text = String::with_capacity(bytes + 16);
-        while text.len() < bytes {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(self.pick(&WORDS));
-        }
-        text
+        words(&mut self.0, bytes)
     }
 
     fn money(&mut self) -> Money {
@@ -409,8 +572,8 @@ impl Values {
         }
     }
 
-    fn timestamp(&mut self) -> pbjson_types::Timestamp {
-        pbjson_types::Timestamp {
+    fn timestamp(&mut self) -> Timestamp {
+        Timestamp {
             // 2020 .. 2030.
             seconds: self.0.random_range(1_577_836_800..1_893_456_000),
             nanos: self.0.random_range(0..1_000_000_000),
@@ -578,7 +741,7 @@ mod tests {
     #[test]
     fn reflection_sees_the_service_with_the_served_type() {
         let pool = prost_reflect::DescriptorPool::decode(
-            service_descriptors("wirebench.shapes.Order").as_slice(),
+            service_descriptors(FILE_DESCRIPTOR_SET, "wirebench.shapes.Order").as_slice(),
         )
         .unwrap();
         let service = pool.get_service_by_name(SERVICE).unwrap();

@@ -1,0 +1,276 @@
+//! The user's own message: a schema the tests have never seen (nested
+//! messages, an enum, maps, a oneof, repeated fields, int64, bytes, a
+//! Timestamp) with values from a JSON Lines file, over every stack in every
+//! direction; generated values; the built-in shapes through reflection;
+//! bad schemas, names and data refused before any server starts, saying
+//! where; grpcurl and Python grpcio against `serve message --proto`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers");
+
+const SCHEMA: &str = r#"syntax = "proto3";
+package shop.v1;
+import "google/protobuf/timestamp.proto";
+enum Tier { TIER_UNSPECIFIED = 0; GOLD = 1; SILVER = 2; }
+message Money { string currency = 1; int64 units = 2; int32 nanos = 3; }
+message Line { int64 sku = 1; uint32 qty = 2; Money price = 3; }
+message Cart {
+  int64 id = 1;
+  repeated Line lines = 2;
+  map<string, string> tags = 3;
+  Tier tier = 4;
+  oneof payment { string card = 5; bytes token = 6; }
+  google.protobuf.Timestamp updated = 7;
+  map<int32, Money> credits = 8;
+}
+"#;
+
+const DATA: &str = r#"{"id": "9007199254740993", "lines": [{"sku": "12", "qty": 2, "price": {"currency": "EUR", "units": "3", "nanos": 500000000}}], "tags": {"b": "2", "a": "1", "ç": "naïve \"q\""}, "tier": "GOLD", "token": "AAEC/w==", "updated": "2024-05-01T12:00:00.250Z", "credits": {"3": {"currency": "USD", "units": "1"}, "1": {"currency": "JPY"}}}
+{"id": "2", "card": "4111"}
+"#;
+
+/// The schema and data file in a fresh folder.
+fn files() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("shop.proto");
+    let data = dir.path().join("carts.jsonl");
+    std::fs::write(&proto, SCHEMA).unwrap();
+    std::fs::write(&data, DATA).unwrap();
+    (dir, proto, data)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_schema_never_seen_runs_over_every_stack_every_way_with_zero_errors() {
+    let (_dir, proto, data) = files();
+    let stacks = "rest,rest-h2,rest-proto,grpc,grpc-json,tcp,rest+tls,rest-h2+tls,rest-proto+tls,grpc+tls,grpc-json+tls,tcp+tls";
+    let (result, stdout) = bench_json(&[
+        "-q",
+        "--workload",
+        "message",
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--data",
+        path(&data),
+        "--direction",
+        "down,up,echo",
+        "--stacks",
+        stacks,
+        "-n",
+        "30",
+        "-c",
+        "3",
+        "--warmup",
+        "0s",
+    ]);
+    assert!(stdout.contains("shop.v1.Cart"), "{stdout}");
+    let trials = result["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 12 * 3);
+    for trial in trials {
+        assert_eq!(
+            trial["requests_ok"], 30,
+            "{} {}: {}",
+            trial["stack"], trial["variant"], trial["error_examples"]
+        );
+    }
+    let echo = trials
+        .iter()
+        .find(|t| t["variant"] == "shop.v1.Cart echo")
+        .unwrap();
+    assert!(
+        echo["verification"]
+            .as_str()
+            .unwrap()
+            .contains("by meaning"),
+        "{}",
+        echo["verification"]
+    );
+}
+
+#[test]
+fn generated_values_and_builtin_shapes_through_reflection_run_too() {
+    let (_dir, proto, _) = files();
+    let (result, _) = bench_json(&[
+        "-q",
+        "--workload",
+        "message",
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--items",
+        "5",
+        "--string-bytes",
+        "40",
+        "--direction",
+        "echo",
+        "--stacks",
+        "rest,grpc,tcp",
+        "-n",
+        "30",
+        "-c",
+        "3",
+        "--warmup",
+        "0s",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        assert_eq!(trial["requests_ok"], 30, "{}", trial["error_examples"]);
+    }
+    let (result, _) = bench_json(&[
+        "-q",
+        "--workload",
+        "message",
+        "--shape",
+        "telemetry",
+        "--dynamic",
+        "--direction",
+        "down,up",
+        "--stacks",
+        "rest,grpc-json,rest-proto",
+        "-n",
+        "30",
+        "-c",
+        "3",
+        "--warmup",
+        "0s",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        assert_eq!(trial["requests_ok"], 30, "{}", trial["error_examples"]);
+        assert!(trial["variant"].as_str().unwrap().contains("(dynamic)"));
+    }
+}
+
+#[test]
+fn bad_schemas_names_and_data_are_refused_before_any_server_starts() {
+    let (dir, proto, data) = files();
+    let bench = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--workload",
+            "message",
+            "-n",
+            "1",
+            "--stacks",
+            "rest",
+        ];
+        args.extend_from_slice(extra);
+        run(wirebench().args(&args))
+    };
+    let broken = dir.path().join("broken.proto");
+    std::fs::write(
+        &broken,
+        "syntax = \"proto3\";\nmessage X {\n  int32 a = 1\n}\n",
+    )
+    .unwrap();
+    let (ok, out) = bench(&["--proto", path(&broken), "--message", "X"]);
+    assert!(!ok && out.contains("broken.proto:4:1"), "{out}");
+    let (ok, out) = bench(&["--proto", path(&proto), "--message", "shop.v1.Nope"]);
+    assert!(
+        !ok && out.contains("shop.v1.Cart") && out.contains("shop.v1.Money"),
+        "{out}"
+    );
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\": \"1\"}\n{\"tier\": \"PLATINUM\"}\n").unwrap();
+    let (ok, out) = bench(&[
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--data",
+        path(&bad),
+    ]);
+    assert!(
+        !ok && out.contains("bad.jsonl:2") && out.contains("PLATINUM"),
+        "{out}"
+    );
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let (ok, out) = bench(&[
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--data",
+        path(&empty),
+    ]);
+    assert!(!ok && out.contains("holds no message"), "{out}");
+    let (ok, out) = bench(&[
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--shape",
+        "order",
+    ]);
+    assert!(!ok && out.contains("not both"), "{out}");
+    let _ = data;
+}
+
+#[test]
+fn grpcurl_and_python_grpcio_call_a_user_schema_by_reflection() {
+    let Some(peers) = peers(&[]) else { return };
+    let (_dir, proto, data) = files();
+    let serve = |stack: &str| {
+        let (child, addr) = start_listening(wirebench().args([
+            "serve",
+            "message",
+            "--stack",
+            stack,
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--proto",
+            path(&proto),
+            "--message",
+            "shop.v1.Cart",
+            "--data",
+            path(&data),
+        ]));
+        (Guard(child), addr)
+    };
+    let (_grpc, grpc) = serve("grpc");
+    let (_rest, rest) = serve("rest");
+    let grpcurl = peers.bin("grpcurl");
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        &grpc,
+        "describe",
+        "wirebench.message.MessageService",
+    ]));
+    assert!(
+        ok && out.contains("rpc Echo ( .shop.v1.Cart ) returns ( .shop.v1.Cart )"),
+        "{out}"
+    );
+    let (ok, out) = run(Command::new(&grpcurl).args([
+        "-plaintext",
+        "-d",
+        "{}",
+        &grpc,
+        "wirebench.message.MessageService/Down",
+    ]));
+    assert!(
+        ok && out.contains("\"9007199254740993\"") && out.contains("GOLD"),
+        "{out}"
+    );
+    let check = format!("{PEERS_DIR}/message_user_check.py");
+    let (ok, out) = run(Command::new(peers.python()).args([
+        &check,
+        path(&proto),
+        "shop.v1.Cart",
+        &grpc,
+        &rest,
+    ]));
+    assert!(ok && out.trim_end().ends_with("ok"), "{out}");
+}

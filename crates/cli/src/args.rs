@@ -339,6 +339,12 @@ pub struct BenchArgs {
     /// Payload size, KiB (default 512, seed 000's).
     #[arg(long)]
     pub size_kb: Option<u64>,
+    /// A size sweep, KiB (e.g. 1,4,16,64,256,1024): every stack at every
+    /// size; payload: --size-kb; message: items scaled to reach the size.
+    /// Charts of server CPU, p50 and wire bytes against size, and where the
+    /// stacks' order changes.
+    #[arg(long, value_delimiter = ',', conflicts_with = "size_kb")]
+    pub sizes: Option<Vec<u64>>,
     /// Tokio worker threads of each server process (default: one per server
     /// CPU). A list (1,2) runs every stack at every count.
     #[arg(long, value_delimiter = ',')]

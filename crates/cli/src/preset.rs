@@ -45,6 +45,7 @@ pub struct Preset {
     pub net: Option<String>,
     pub stacks: Option<Vec<Stack>>,
     pub size_kb: Option<u64>,
+    pub sizes: Option<Vec<u64>>,
     pub workers: Option<Vec<usize>>,
     pub server_processes: Option<Vec<usize>>,
     pub max_size_kb: Option<u64>,

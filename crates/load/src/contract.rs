@@ -46,6 +46,8 @@ pub enum Job {
 pub struct MessageJob {
     pub source: MessageSource,
     pub direction: Direction,
+    /// The size the message was scaled to, KiB (`bench --sizes`).
+    pub target_kb: Option<u64>,
     json: Encoded,
     protobuf: Encoded,
     /// A dynamic message (its maps have no order): the answers to `down`
@@ -84,12 +86,63 @@ impl MessageJob {
             Loaded::Generated(_) => None,
         };
         Ok(MessageJob {
+            target_kb: None,
             json: loaded.encoded(Encoding::Json),
             protobuf: loaded.encoded(Encoding::Protobuf),
             source,
             direction,
             by_meaning,
         })
+    }
+
+    /// The message of `source` with its items scaled so that its protobuf
+    /// encoding is about `size_kb` KiB (the first count that reaches it),
+    /// sent `direction`.
+    pub fn sized(
+        source: &MessageSource,
+        size_kb: u64,
+        direction: Direction,
+    ) -> Result<MessageJob, SizeError> {
+        let target = size_kb.saturating_mul(1024) as usize;
+        let with_items = |items: u32| {
+            let source = source.with_items(items).ok_or(SizeError::Fixed {
+                message: source.label(),
+            })?;
+            let job = MessageJob::load(source, direction)?;
+            Ok::<_, SizeError>(job)
+        };
+        let size = |job: &MessageJob| job.protobuf.message.len();
+        // Doubling, then bisection: the fewest items that reach the size.
+        let mut job = with_items(1)?;
+        if size(&job) < target && size(&with_items(2)?) == size(&job) {
+            return Err(SizeError::Fixed {
+                message: source.label(),
+            });
+        }
+        let (mut low, mut high) = (1u32, 1u32);
+        while size(&job) < target {
+            if high >= 1 << 20 {
+                return Err(SizeError::TooLarge {
+                    message: source.label(),
+                    size_kb,
+                });
+            }
+            low = high;
+            high *= 2;
+            job = with_items(high)?;
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            let candidate = with_items(middle)?;
+            if size(&candidate) >= target {
+                high = middle;
+                job = candidate;
+            } else {
+                low = middle;
+            }
+        }
+        job.target_kb = Some(size_kb);
+        Ok(job)
     }
 
     /// The message and its ack in `encoding`.
@@ -123,6 +176,19 @@ impl MessageJob {
             (_, None) => BodyCheck::Exact(Bytes::from(encoded.message.clone())),
         }
     }
+}
+
+/// Why a message cannot be scaled to a size.
+#[derive(Debug, thiserror::Error)]
+pub enum SizeError {
+    #[error(
+        "{message} does not grow with --items (it has no repeated field): it cannot be scaled to --sizes"
+    )]
+    Fixed { message: String },
+    #[error("{message} stays under {size_kb} KiB even with a million items")]
+    TooLarge { message: String, size_kb: u64 },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }
 
 /// Why a job cannot be asked of a stack.
@@ -164,7 +230,8 @@ impl Job {
     pub fn size_kb(&self) -> Option<u64> {
         match self {
             Job::Payload { size_kb } | Job::Echo { size_kb } => Some(*size_kb),
-            Job::Pipeline { .. } | Job::Message(_) => None,
+            Job::Message(job) => job.target_kb,
+            Job::Pipeline { .. } => None,
         }
     }
 

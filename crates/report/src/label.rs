@@ -58,16 +58,24 @@ impl ConfigKey {
         }
     }
 
-    /// The key as the run's reports show it: the stack and variant, and
-    /// workers and processes only where the run varies them (processes
-    /// also when there are several).
+    /// The key as the run's reports show it: the stack and variant, the
+    /// size where the run varies it (a sweep), and workers and processes
+    /// only where the run varies them (processes also when there are
+    /// several).
     pub fn label(&self, result: &RunResult) -> String {
         let varies = |f: fn(&Trial) -> Option<usize>| {
             result.trials.iter().any(|t| f(t) != f(&result.trials[0]))
         };
         let mut label = self.stack.to_string();
-        if let Some(variant) = &self.variant {
-            label.push_str(&format!(" ({variant})"));
+        let sized = result
+            .trials
+            .iter()
+            .any(|t| t.size_kb != result.trials[0].size_kb);
+        match (&self.variant, self.size_kb.filter(|_| sized)) {
+            (Some(variant), Some(kb)) => label.push_str(&format!(" ({variant}, {kb} KiB)")),
+            (Some(variant), None) => label.push_str(&format!(" ({variant})")),
+            (None, Some(kb)) => label.push_str(&format!(" ({kb} KiB)")),
+            (None, None) => {}
         }
         if let Some(w) = self
             .servers

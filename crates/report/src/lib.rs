@@ -15,6 +15,7 @@ pub mod model;
 pub mod notes;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod verdict;
 pub mod write;
 

@@ -67,6 +67,10 @@ fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
 /// One sentence per server configuration, or per stack against the baseline
 /// with intervals when trials were repeated.
 pub fn verdict(result: &RunResult) -> Vec<String> {
+    let sweep = crate::sweep::crossovers(result);
+    if !sweep.is_empty() {
+        return sweep;
+    }
     if let Some(sentences) = against_baseline(result) {
         return sentences;
     }

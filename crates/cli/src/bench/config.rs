@@ -59,6 +59,9 @@ pub struct BenchSettings {
     pub workload: Workload,
     pub stacks: Vec<Stack>,
     pub size_kb: u64,
+    /// `--sizes`: the sweep, KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<Vec<u64>>,
     pub records: u32,
     pub hops: Vec<HopMode>,
     #[serde(serialize_with = "as_text")]
@@ -95,6 +98,8 @@ pub struct MessageSettings {
 pub struct MessageSize {
     /// "order", "order (dynamic)", "shop.v1.Order".
     pub message: String,
+    /// The size it was scaled to (`--sizes`), KiB.
+    pub target_kb: Option<u64>,
     pub protobuf_bytes: usize,
     pub json_bytes: usize,
 }
@@ -233,18 +238,46 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             })
             .collect(),
     };
+    let sizes = args.sizes.clone().or_else(|| preset.sizes.clone());
+    if let Some(sizes) = &sizes {
+        anyhow::ensure!(
+            !sizes.is_empty() && !sizes.contains(&0),
+            "--sizes must name sizes of at least 1 KiB"
+        );
+        anyhow::ensure!(
+            workload != BenchWorkload::Pipeline,
+            "--sizes applies to the payload and message workloads"
+        );
+    }
     let mut jobs: Vec<(Job, Option<String>)> = Vec::new();
     match workload {
-        BenchWorkload::Payload => jobs.push((Job::Payload { size_kb }, None)),
+        BenchWorkload::Payload => match &sizes {
+            Some(sizes) => jobs.extend(
+                sizes
+                    .iter()
+                    .map(|&size_kb| (Job::Payload { size_kb }, None)),
+            ),
+            None => jobs.push((Job::Payload { size_kb }, None)),
+        },
         BenchWorkload::Pipeline => jobs.push((Job::Pipeline { records }, None)),
         BenchWorkload::Message => {
             for source in &sources {
                 for &direction in &directions {
+                    let variant = format!("{} {direction}", source.label());
                     // A schema that does not compile, an unknown message or
                     // a bad data line stops the run here, before any server.
-                    let job = MessageJob::load(source.clone(), direction)?;
-                    let variant = format!("{} {direction}", source.label());
-                    jobs.push((Job::Message(Arc::new(job)), Some(variant)));
+                    match &sizes {
+                        None => {
+                            let job = MessageJob::load(source.clone(), direction)?;
+                            jobs.push((Job::Message(Arc::new(job)), Some(variant)));
+                        }
+                        Some(sizes) => {
+                            for &size_kb in sizes {
+                                let job = MessageJob::sized(source, size_kb, direction)?;
+                                jobs.push((Job::Message(Arc::new(job)), Some(variant.clone())));
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -297,6 +330,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         workload: jobs[0].0.workload(),
         stacks: stacks.clone(),
         size_kb,
+        sizes,
         records,
         hops,
         grpc_exec: grpc_execs,
@@ -333,10 +367,13 @@ fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
     let mut sizes: Vec<MessageSize> = Vec::new();
     for (job, _) in jobs {
         if let Job::Message(job) = job
-            && !sizes.iter().any(|s| s.message == job.source.label())
+            && !sizes
+                .iter()
+                .any(|s| s.message == job.source.label() && s.target_kb == job.target_kb)
         {
             sizes.push(MessageSize {
                 message: job.source.label(),
+                target_kb: job.target_kb,
                 protobuf_bytes: job.encoded(Encoding::Protobuf).message.len(),
                 json_bytes: job.encoded(Encoding::Json).message.len(),
             });

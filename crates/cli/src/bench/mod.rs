@@ -50,9 +50,12 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(message) = &config.settings.message {
         println!("messages (encoded once; every answer is checked against these bytes):");
         for size in &message.sizes {
+            let name = match size.target_kb {
+                Some(kb) => format!("{} ~{kb} KiB", size.message),
+                None => size.message.clone(),
+            };
             println!(
-                "  {:<20} protobuf {:>9} B, JSON {:>9} B ({:.2}x)",
-                size.message,
+                "  {name:<28} protobuf {:>9} B, JSON {:>9} B ({:.2}x)",
                 size.protobuf_bytes,
                 size.json_bytes,
                 size.json_bytes as f64 / size.protobuf_bytes.max(1) as f64
@@ -156,7 +159,7 @@ async fn run_trial(
         load.connections(),
         plan.job
             .size_kb()
-            .map_or_else(String::new, |kb| format!("{kb} KiB payload; ")),
+            .map_or_else(String::new, |kb| format!("{kb} KiB; ")),
         d.describe(),
     );
     let tls = tls.filter(|_| stack.tls);

@@ -394,6 +394,18 @@ impl MessageSource {
         }
     }
 
+    /// The same message with `items` in its repeated fields, where items
+    /// shape it (not for a message read from a data file).
+    pub fn with_items(&self, items: u32) -> Option<MessageSource> {
+        let mut source = self.clone();
+        match &mut source {
+            MessageSource::Shape { items: n, .. } => *n = items,
+            MessageSource::Proto { data: Some(_), .. } => return None,
+            MessageSource::Proto { items: n, .. } => *n = items,
+        }
+        Some(source)
+    }
+
     /// Whether the message is served through reflection.
     pub fn is_dynamic(&self) -> bool {
         !matches!(self, MessageSource::Shape { dynamic: false, .. })

@@ -87,6 +87,46 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
             "p99 (ms)",
         ));
     }
+    let sweep = crate::sweep::series(result);
+    if !sweep.is_empty() {
+        let against_size = |value: fn(&crate::sweep::SweepPoint) -> Option<f64>| {
+            sweep
+                .iter()
+                .map(|s| Series {
+                    name: s.name.clone(),
+                    points: s
+                        .points
+                        .iter()
+                        .filter_map(|p| Some((p.size_kb as f64, value(p)?)))
+                        .collect(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let cpu = against_size(|p| p.server_cpu_ms_per_request);
+        if cpu.iter().any(|s| !s.points.is_empty()) {
+            charts.push(draw(
+                "sweep-cpu",
+                "Server CPU per request against size (where the order changes, the verdict says)",
+                &cpu,
+                Axis::Kib,
+                "server CPU (ms/req)",
+            ));
+        }
+        charts.push(draw(
+            "sweep-p50",
+            "p50 latency against size",
+            &against_size(|p| Some(p.p50_ms)),
+            Axis::Kib,
+            "p50 (ms)",
+        ));
+        charts.push(draw(
+            "sweep-wire",
+            "Bytes on the wire per request (both ways) against size",
+            &against_size(|p| p.wire_bytes_per_request.map(|b| b / 1024.0)),
+            Axis::Kib,
+            "wire (KiB/req)",
+        ));
+    }
     let process_series = |value: fn(&wirebench_probe::ProcessPoint) -> f64| {
         result
             .trials
@@ -159,6 +199,8 @@ enum Axis {
     Percentile,
     /// x = seconds since the window began.
     Seconds,
+    /// x = a size in KiB, log scale.
+    Kib,
 }
 
 fn draw(id: &'static str, caption: &str, series: &[Series], axis: Axis, y_label: &str) -> Chart {
@@ -166,6 +208,7 @@ fn draw(id: &'static str, caption: &str, series: &[Series], axis: Axis, y_label:
     let drawn = match axis {
         Axis::Percentile => plot_percentiles(&mut svg, series, y_label),
         Axis::Seconds => plot_seconds(&mut svg, series, y_label),
+        Axis::Kib => plot_kib(&mut svg, series, y_label),
     };
     if let Err(err) = drawn {
         svg = format!("<p class=\"chart-error\">chart could not be drawn: {err}</p>");
@@ -221,6 +264,32 @@ fn plot_percentiles(svg: &mut String, series: &[Series], y_label: &str) -> DrawR
         .x_desc("percentile")
         .y_desc(y_label)
         .x_label_formatter(&|x| percentile_label(*x))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    draw_series(&mut chart, series)?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn plot_kib(svg: &mut String, series: &[Series], y_label: &str) -> DrawResult {
+    let (_, x_max, y_max) = bounds(series);
+    let x_min = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(f64::INFINITY, f64::min)
+        .min(x_max);
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x_min * 0.8..x_max * 1.25).log_scale(), 0.0..y_max)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("size (KiB, log scale)")
+        .y_desc(y_label)
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()
         .map_err(|e| e.to_string())?;
     draw_series(&mut chart, series)?;

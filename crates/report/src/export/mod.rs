@@ -94,10 +94,13 @@ pub fn title(result: &RunResult) -> String {
             stacks.push(name);
         }
     }
+    let sizes: Vec<u64> = result.trials.iter().filter_map(|t| t.size_kb).collect();
+    let (smallest, largest) = (sizes.iter().min(), sizes.iter().max());
     let what = match result.trials.first() {
-        Some(t) => match t.size_kb {
-            Some(kb) => format!("{}, {kb} KiB", t.workload),
-            None => t.workload.to_string(),
+        Some(t) => match (smallest, largest) {
+            (Some(a), Some(b)) if a != b => format!("{}, {a} to {b} KiB", t.workload),
+            (Some(kb), _) => format!("{}, {kb} KiB", t.workload),
+            _ => t.workload.to_string(),
         },
         None => "no trials".to_owned(),
     };

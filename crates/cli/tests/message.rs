@@ -132,3 +132,67 @@ fn bad_message_flags_are_refused_before_anything_starts() {
         run(wirebench().args(["bench", "--workload", "message", "--items", "0", "-n", "1"]));
     assert!(!ok && out.contains("--items"), "{out}");
 }
+
+#[test]
+fn a_size_sweep_charts_each_stack_against_size_and_says_where_the_order_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = run_ok(
+        wirebench()
+            .args([
+                "bench",
+                "-q",
+                "--workload",
+                "message",
+                "--shape",
+                "order",
+                "--sizes",
+                "1,8",
+                "--stacks",
+                "rest,grpc",
+                "-n",
+                "60",
+                "-c",
+                "3",
+                "--warmup",
+                "0s",
+                "--out",
+            ])
+            .arg(dir.path()),
+    );
+    assert!(stdout.contains("order down, by "), "{stdout}");
+    let result = read_json(&dir.path().join("result.json"));
+    let sizes: Vec<u64> = result["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["size_kb"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [1, 8, 1, 8], "every stack at every size");
+    // Items were scaled to reach each size: the 8 KiB order is at least
+    // 8 KiB of protobuf, and its wire bytes show it.
+    let wire = |i: usize| {
+        result["trials"][i]["wire_bytes_received_per_request"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        wire(3) > 8.0 * 1024.0 && wire(3) > 4.0 * wire(2),
+        "{} {}",
+        wire(2),
+        wire(3)
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for chart in ["sweep-cpu", "sweep-p50", "sweep-wire"] {
+        assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
+    let (ok, out) = run(wirebench().args([
+        "bench",
+        "--workload",
+        "message",
+        "--shape",
+        "tiny",
+        "--sizes",
+        "1,4",
+    ]));
+    assert!(!ok && out.contains("does not grow with --items"), "{out}");
+}

@@ -29,6 +29,9 @@ pub struct SweepPoint {
     pub wire_bytes_per_request: Option<f64>,
 }
 
+/// Figures this close (10%) are a tie, not an order.
+const TIE: f64 = 0.10;
+
 /// A series' trials, by size.
 type BySize<'a> = BTreeMap<u64, Vec<&'a Trial>>;
 
@@ -110,8 +113,10 @@ pub fn crossovers(result: &RunResult) -> Vec<String> {
                 .collect();
             sizes.sort_unstable();
             sizes.dedup();
-            // The order at each size: stack names, best first.
-            let orders: Vec<(u64, Vec<String>)> = sizes
+            // The order at each size, best first, as words: stacks within
+            // TIE of the one before them are "≈" (and named alphabetically,
+            // so noise between near-equals is not called a change).
+            let orders: Vec<(u64, String)> = sizes
                 .iter()
                 .map(|&size| {
                     let mut ranked: Vec<(f64, &str)> = members
@@ -121,19 +126,32 @@ pub fn crossovers(result: &RunResult) -> Vec<String> {
                             let key = if by_cpu {
                                 p.server_cpu_ms_per_request?
                             } else {
-                                -p.throughput_rps
+                                1.0 / p.throughput_rps.max(1e-9)
                             };
                             Some((key, s.stack.as_str()))
                         })
                         .collect();
                     ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    (
-                        size,
-                        ranked.into_iter().map(|(_, s)| s.to_owned()).collect(),
-                    )
+                    let mut groups: Vec<Vec<&str>> = Vec::new();
+                    let mut previous = f64::NAN;
+                    for (value, stack) in ranked {
+                        match groups.last_mut() {
+                            Some(group) if value <= previous * (1.0 + TIE) => group.push(stack),
+                            _ => groups.push(vec![stack]),
+                        }
+                        previous = value;
+                    }
+                    let words: Vec<String> = groups
+                        .into_iter()
+                        .map(|mut group| {
+                            group.sort_unstable();
+                            group.join(" ≈ ")
+                        })
+                        .collect();
+                    (size, words.join(" < "))
                 })
                 .collect();
-            let mut runs: Vec<(u64, u64, &Vec<String>)> = Vec::new();
+            let mut runs: Vec<(u64, u64, &String)> = Vec::new();
             for (size, order) in &orders {
                 match runs.last_mut() {
                     Some(run) if run.2 == order => run.1 = *size,
@@ -141,9 +159,9 @@ pub fn crossovers(result: &RunResult) -> Vec<String> {
                 }
             }
             let what = if by_cpu {
-                "by server CPU per request, cheapest first"
+                "by server CPU per request, cheapest first (≈: within 10%)"
             } else {
-                "by requests per second, most first"
+                "by requests per second, most first (≈: within 10%)"
             };
             let span = |(from, to): (u64, u64)| {
                 if from == to {
@@ -158,14 +176,12 @@ pub fn crossovers(result: &RunResult) -> Vec<String> {
                     "{scope}{what}: the order does not change from {} to {} KiB: {}.",
                     sizes[0],
                     sizes[sizes.len() - 1],
-                    runs[0].2.join(" < ")
+                    runs[0].2
                 )
             } else {
                 let parts: Vec<String> = runs
                     .iter()
-                    .map(|(from, to, order)| {
-                        format!("at {} {}", span((*from, *to)), order.join(" < "))
-                    })
+                    .map(|(from, to, order)| format!("at {} {order}", span((*from, *to))))
                     .collect();
                 format!("{scope}{what}, the order changes: {}.", parts.join("; "))
             })
@@ -196,6 +212,7 @@ mod tests {
             .clone();
         result.trials.clear();
         for (size_kb, rest_ms, grpc_ms) in [(1, 0.02, 0.03), (16, 0.10, 0.05), (256, 1.0, 0.4)] {
+            // (And 4 KiB, within 10%: a tie, not a change.)
             for (template, ms) in [(&rest, rest_ms), (&grpc, grpc_ms)] {
                 let mut trial = template.clone();
                 trial.size_kb = Some(size_kb);
@@ -216,7 +233,7 @@ mod tests {
         assert_eq!(
             crossovers(&result),
             [
-                "by server CPU per request, cheapest first, the order changes: at 1 KiB rest < grpc; at 16-256 KiB grpc < rest."
+                "by server CPU per request, cheapest first (≈: within 10%), the order changes: at 1 KiB rest < grpc; at 16-256 KiB grpc < rest."
             ]
         );
     }

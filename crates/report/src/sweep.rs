@@ -212,7 +212,6 @@ mod tests {
             .clone();
         result.trials.clear();
         for (size_kb, rest_ms, grpc_ms) in [(1, 0.02, 0.03), (16, 0.10, 0.05), (256, 1.0, 0.4)] {
-            // (And 4 KiB, within 10%: a tie, not a change.)
             for (template, ms) in [(&rest, rest_ms), (&grpc, grpc_ms)] {
                 let mut trial = template.clone();
                 trial.size_kb = Some(size_kb);
@@ -234,6 +233,26 @@ mod tests {
             crossovers(&result),
             [
                 "by server CPU per request, cheapest first (≈: within 10%), the order changes: at 1 KiB rest < grpc; at 16-256 KiB grpc < rest."
+            ]
+        );
+    }
+
+    #[test]
+    fn near_equals_are_a_tie_not_a_change() {
+        let mut result = sweep();
+        result.trials.retain(|t| t.size_kb != Some(256));
+        for t in &mut result.trials {
+            let rest = t.stack.to_string() == "rest";
+            let ms = match (t.size_kb, rest) {
+                (Some(1), true) | (Some(16), false) => 0.100,
+                _ => 0.105,
+            };
+            t.costs.server_cpu_ms_per_request = Some(ms);
+        }
+        assert_eq!(
+            crossovers(&result),
+            [
+                "by server CPU per request, cheapest first (≈: within 10%): the order does not change from 1 to 16 KiB: grpc ≈ rest."
             ]
         );
     }

@@ -50,9 +50,9 @@ pub struct MessageJob {
     pub target_kb: Option<u64>,
     json: Encoded,
     protobuf: Encoded,
-    /// A dynamic message (its maps have no order): the answers to `down`
-    /// and `echo` are checked by meaning, against this canonical JSON.
-    by_meaning: Option<Arc<ByMeaning>>,
+    /// A dynamic message (its maps have no order): its type and digest,
+    /// to check the answers to `down` and `echo` by meaning.
+    by_meaning: Option<(prost_reflect::MessageDescriptor, u64)>,
 }
 
 impl PartialEq for MessageJob {
@@ -79,10 +79,9 @@ impl MessageJob {
     pub fn load(source: MessageSource, direction: Direction) -> Result<MessageJob, SchemaError> {
         let loaded = source.load()?;
         let by_meaning = match &loaded {
-            Loaded::Dynamic { message, .. } => Some(Arc::new(ByMeaning {
-                message: message.descriptor(),
-                canonical: dynamic::canonical_json(message),
-            })),
+            Loaded::Dynamic { message, .. } => {
+                Some((message.descriptor(), dynamic::digest(message)))
+            }
             Loaded::Generated(_) => None,
         };
         Ok(MessageJob {
@@ -169,8 +168,12 @@ impl MessageJob {
         let encoded = self.encoded(encoding);
         match (self.direction, &self.by_meaning) {
             (Direction::Up, _) => BodyCheck::Exact(Bytes::from(encoded.ack.clone())),
-            (_, Some(by_meaning)) => BodyCheck::Means {
-                expected: Arc::clone(by_meaning),
+            (_, Some((message, digest))) => BodyCheck::Means {
+                expected: Arc::new(ByMeaning {
+                    message: message.clone(),
+                    encoded: Bytes::from(encoded.message.clone()),
+                    digest: *digest,
+                }),
                 encoding,
             },
             (_, None) => BodyCheck::Exact(Bytes::from(encoded.message.clone())),

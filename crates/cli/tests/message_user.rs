@@ -154,6 +154,10 @@ fn generated_values_and_builtin_shapes_through_reflection_run_too() {
 #[test]
 fn bad_schemas_names_and_data_are_refused_before_any_server_starts() {
     let (dir, proto, data) = files();
+    let cart = ["--proto", path(&proto), "--message", "shop.v1.Cart"];
+    fn with<'a>(cart: &[&'a str], data: &'a Path) -> Vec<&'a str> {
+        [cart, &["--data", path(data)]].concat()
+    }
     let bench = |extra: &[&str]| {
         let mut args = vec![
             "bench",
@@ -182,37 +186,16 @@ fn bad_schemas_names_and_data_are_refused_before_any_server_starts() {
     );
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"id\": \"1\"}\n{\"tier\": \"PLATINUM\"}\n").unwrap();
-    let (ok, out) = bench(&[
-        "--proto",
-        path(&proto),
-        "--message",
-        "shop.v1.Cart",
-        "--data",
-        path(&bad),
-    ]);
+    let (ok, out) = bench(&with(&cart, &bad));
     assert!(
         !ok && out.contains("bad.jsonl:2") && out.contains("PLATINUM"),
         "{out}"
     );
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "\n\n").unwrap();
-    let (ok, out) = bench(&[
-        "--proto",
-        path(&proto),
-        "--message",
-        "shop.v1.Cart",
-        "--data",
-        path(&empty),
-    ]);
+    let (ok, out) = bench(&with(&cart, &empty));
     assert!(!ok && out.contains("holds no message"), "{out}");
-    let (ok, out) = bench(&[
-        "--proto",
-        path(&proto),
-        "--message",
-        "shop.v1.Cart",
-        "--shape",
-        "order",
-    ]);
+    let (ok, out) = bench(&[&cart[..], &["--shape", "order"]].concat());
     assert!(!ok && out.contains("not both"), "{out}");
     let _ = data;
 }
@@ -242,26 +225,9 @@ fn grpcurl_and_python_grpcio_call_a_user_schema_by_reflection() {
     };
     let (_grpc, grpc) = serve("grpc");
     let (_rest, rest) = serve("rest");
-    let grpcurl = peers.bin("grpcurl");
-    let (ok, out) = run(Command::new(&grpcurl).args([
-        "-plaintext",
-        &grpc,
-        "describe",
-        "wirebench.message.MessageService",
-    ]));
+    let out = grpcurl_message_service(&peers, &grpc, "shop.v1.Cart");
     assert!(
-        ok && out.contains("rpc Echo ( .shop.v1.Cart ) returns ( .shop.v1.Cart )"),
-        "{out}"
-    );
-    let (ok, out) = run(Command::new(&grpcurl).args([
-        "-plaintext",
-        "-d",
-        "{}",
-        &grpc,
-        "wirebench.message.MessageService/Down",
-    ]));
-    assert!(
-        ok && out.contains("\"9007199254740993\"") && out.contains("GOLD"),
+        out.contains("\"9007199254740993\"") && out.contains("GOLD"),
         "{out}"
     );
     let check = format!("{PEERS_DIR}/message_user_check.py");

@@ -208,3 +208,18 @@ pub fn run_ok(command: &mut Command) -> String {
     );
     stdout
 }
+
+/// grpcurl, by reflection, against a message server serving `served`
+/// (`shop.v1.Cart`): the service declares the type, and `Down` answers.
+/// Returns what `Down` printed.
+pub fn grpcurl_message_service(peers: &Peers, addr: &str, served: &str) -> String {
+    let grpcurl = peers.bin("grpcurl");
+    let service = "wirebench.message.MessageService";
+    let (ok, out) = run(Command::new(&grpcurl).args(["-plaintext", addr, "describe", service]));
+    let echo = format!("rpc Echo ( .{served} ) returns ( .{served} )");
+    assert!(ok && out.contains(&echo), "{out}");
+    let down = format!("{service}/Down");
+    let (ok, out) = run(Command::new(&grpcurl).args(["-plaintext", "-d", "{}", addr, &down]));
+    assert!(ok, "{out}");
+    out
+}

@@ -235,7 +235,7 @@ impl Filler {
             Kind::Uint32 | Kind::Fixed32 => Value::U32(r.random()),
             Kind::Uint64 | Kind::Fixed64 => Value::U64(r.random()),
             Kind::Bool => Value::Bool(r.random()),
-            Kind::String => Value::String(super::words(r, self.string_bytes)),
+            Kind::String => Value::String(super::values::words(r, self.string_bytes)),
             Kind::Bytes => {
                 let mut bytes = vec![0u8; self.string_bytes];
                 r.fill(&mut bytes[..]);

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,9 +20,13 @@ use serde::de::DeserializeOwned;
 use crate::vocab::UnknownName;
 
 pub mod dynamic;
+mod source;
 mod timestamp;
+mod values;
 
+pub use source::{Loaded, MessageSource};
 pub use timestamp::Timestamp;
+use values::Values;
 
 /// The generated types of `proto/shapes.proto`.
 pub mod shapes {
@@ -37,10 +41,7 @@ pub mod service {
 }
 
 use service::Ack;
-use shapes::{
-    Address, Binary, Blob, Customer, Document, LineItem, Money, Order, Point, Series, Telemetry,
-    Text, Tiny,
-};
+use shapes::{Binary, Order, Telemetry, Text, Tiny};
 
 /// Encoded `FileDescriptorSet` of shapes.proto and message.proto (and the
 /// well-known types they import).
@@ -305,145 +306,6 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Where the message of a run comes from: a built-in shape (as generated
-/// types, or through reflection), or the user's own `.proto` message with
-/// generated values or values from a data file. Server and load generator
-/// both [`load`](MessageSource::load) it and get the same message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum MessageSource {
-    Shape {
-        shape: Shape,
-        seed: u64,
-        items: u32,
-        /// Through prost-reflect instead of the generated types.
-        dynamic: bool,
-    },
-    Proto {
-        proto: std::path::PathBuf,
-        include: Vec<std::path::PathBuf>,
-        /// `pkg.Msg`.
-        message: String,
-        /// The message from this file (its first), else generated values.
-        data: Option<std::path::PathBuf>,
-        seed: u64,
-        items: u32,
-        string_bytes: usize,
-    },
-}
-
-/// A loaded message: generated types, or a dynamic message and the
-/// descriptors of its type.
-#[derive(Debug, Clone)]
-pub enum Loaded {
-    /// Boxed: a built-in message is large beside a dynamic one's handle.
-    Generated(Box<ShapeMessage>),
-    Dynamic {
-        message: prost_reflect::DynamicMessage,
-        files: Vec<u8>,
-    },
-}
-
-impl MessageSource {
-    pub fn load(&self) -> Result<Loaded, dynamic::SchemaError> {
-        Ok(match self {
-            MessageSource::Shape {
-                shape,
-                seed,
-                items,
-                dynamic: false,
-            } => Loaded::Generated(Box::new(ShapeMessage::generate(*shape, *seed, *items))),
-            MessageSource::Shape {
-                shape, seed, items, ..
-            } => Loaded::Dynamic {
-                message: dynamic::builtin_message(*shape, *seed, *items),
-                files: FILE_DESCRIPTOR_SET.to_vec(),
-            },
-            MessageSource::Proto {
-                proto,
-                include,
-                message,
-                data,
-                seed,
-                items,
-                string_bytes,
-            } => {
-                let schema = dynamic::Schema::compile(proto, include, message)?;
-                let message = match data {
-                    Some(path) => dynamic::read_data(&schema.message, path)?.swap_remove(0),
-                    None => dynamic::generate(&schema.message, *seed, *items, *string_bytes),
-                };
-                Loaded::Dynamic {
-                    message,
-                    files: schema.files,
-                }
-            }
-        })
-    }
-
-    /// How runs name it: "order", "order (dynamic)", "pkg.Msg".
-    pub fn label(&self) -> String {
-        match self {
-            MessageSource::Shape {
-                shape,
-                dynamic: false,
-                ..
-            } => shape.to_string(),
-            MessageSource::Shape { shape, .. } => format!("{shape} (dynamic)"),
-            MessageSource::Proto { message, .. } => message.clone(),
-        }
-    }
-
-    /// The same message with `items` in its repeated fields, where items
-    /// shape it (not for a message read from a data file).
-    pub fn with_items(&self, items: u32) -> Option<MessageSource> {
-        let mut source = self.clone();
-        match &mut source {
-            MessageSource::Shape { items: n, .. } => *n = items,
-            MessageSource::Proto { data: Some(_), .. } => return None,
-            MessageSource::Proto { items: n, .. } => *n = items,
-        }
-        Some(source)
-    }
-
-    /// Whether the message is served through reflection.
-    pub fn is_dynamic(&self) -> bool {
-        !matches!(self, MessageSource::Shape { dynamic: false, .. })
-    }
-}
-
-impl Loaded {
-    /// The full name of the message's type, `wirebench.shapes.Order`.
-    pub fn type_name(&self) -> String {
-        match self {
-            Loaded::Generated(message) => message.shape().type_name().to_owned(),
-            Loaded::Dynamic { message, .. } => prost_reflect::ReflectMessage::descriptor(message)
-                .full_name()
-                .to_owned(),
-        }
-    }
-
-    /// The descriptors of the message's type, encoded.
-    pub fn files(&self) -> &[u8] {
-        match self {
-            Loaded::Generated(_) => FILE_DESCRIPTOR_SET,
-            Loaded::Dynamic { files, .. } => files,
-        }
-    }
-
-    /// The message and its Ack in `encoding`. A dynamic message's maps
-    /// have no order: its encoding is one of several equal ones.
-    pub fn encoded(&self, encoding: Encoding) -> Encoded {
-        match self {
-            Loaded::Generated(message) => message.encoded(encoding),
-            Loaded::Dynamic { message, .. } => Encoded {
-                message: dynamic::encode(message, encoding),
-                ack: encode(&dynamic::ack_of(message), encoding),
-            },
-        }
-    }
-}
-
 /// One built-in message, filled.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShapeMessage {
@@ -500,195 +362,6 @@ impl ShapeMessage {
             ShapeMessage::Telemetry(m) => both(m, encoding),
             ShapeMessage::Text(m) => both(m, encoding),
             ShapeMessage::Binary(m) => both(m, encoding),
-        }
-    }
-}
-
-/// Words of several scripts, and text JSON must escape.
-const WORDS: [&str; 24] = [
-    "order",
-    "payload",
-    "Straße",
-    "Größe",
-    "naïve",
-    "café",
-    "東京",
-    "データ",
-    "こんにちは",
-    "Привет",
-    "мир",
-    "مرحبا",
-    "שלום",
-    "🚀",
-    "✓",
-    "€",
-    "\"quoted\"",
-    "back\\slash",
-    "tab\there",
-    "line\nbreak",
-    "<tag>",
-    "a&b",
-    "control\u{1}char",
-    "latency",
-];
-const CITIES: [&str; 6] = [
-    "Berlin",
-    "Zürich",
-    "São Paulo",
-    "Kraków",
-    "Montréal",
-    "Osaka",
-];
-const CURRENCIES: [&str; 4] = ["EUR", "USD", "JPY", "CHF"];
-const METRICS: [&str; 4] = [
-    "http_requests_total",
-    "process_cpu_seconds_total",
-    "queue_depth",
-    "latency_seconds",
-];
-
-/// About `bytes` bytes of words from [`WORDS`].
-fn words(rng: &mut ChaCha8Rng, bytes: usize) -> String {
-    let mut text = String::with_capacity(bytes + 16);
-    while text.len() < bytes {
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(WORDS[rng.random_range(0..WORDS.len())]);
-    }
-    text
-}
-
-/// Seeded values: every call draws new ones.
-struct Values(ChaCha8Rng);
-
-impl Values {
-    fn id(&mut self) -> i64 {
-        self.0
-            .random_range(1_000_000_000_000..9_000_000_000_000_000_000)
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.0.random_range(0..from.len())]
-    }
-
-    fn words(&mut self, bytes: usize) -> String {
-        words(&mut self.0, bytes)
-    }
-
-    fn money(&mut self) -> Money {
-        Money {
-            currency_code: self.pick(&CURRENCIES).to_owned(),
-            units: self.0.random_range(0..100_000),
-            nanos: self.0.random_range(0..1_000_000_000),
-        }
-    }
-
-    fn timestamp(&mut self) -> Timestamp {
-        Timestamp {
-            // 2020 .. 2030.
-            seconds: self.0.random_range(1_577_836_800..1_893_456_000),
-            nanos: self.0.random_range(0..1_000_000_000),
-        }
-    }
-
-    fn tiny(&mut self) -> Tiny {
-        Tiny {
-            id: self.id(),
-            count: self.0.random_range(-1_000_000..1_000_000),
-            ratio: self.0.random(),
-            active: self.0.random(),
-            name: self.words(12),
-            version: self.0.random(),
-            score: self.0.random::<f32>() * 100.0,
-            region: self.pick(&CITIES).to_owned(),
-        }
-    }
-
-    fn order(&mut self, items: usize) -> Order {
-        let line_items = (0..items)
-            .map(|i| LineItem {
-                product_id: self.id(),
-                sku: format!("SKU-{:08X}-{i}", self.0.random::<u32>()),
-                title: self.words(24),
-                quantity: self.0.random_range(1..20),
-                unit_price: Some(self.money()),
-            })
-            .collect();
-        Order {
-            order_id: self.id(),
-            customer: Some(Customer {
-                id: self.id(),
-                name: self.words(16),
-                email: format!("customer{}@example.com", self.0.random::<u32>()),
-                shipping_address: Some(Address {
-                    street: format!("{} {}", self.0.random_range(1..999), self.words(12)),
-                    city: self.pick(&CITIES).to_owned(),
-                    postal_code: format!("{:05}", self.0.random_range(1000..99_999)),
-                    country_code: self.pick(&["DE", "CH", "BR", "PL", "CA", "JP"]).to_owned(),
-                }),
-            }),
-            line_items,
-            total: Some(self.money()),
-            status: self.0.random_range(1..=5),
-            created_at: Some(self.timestamp()),
-            note: self.words(32),
-        }
-    }
-
-    fn telemetry(&mut self, points: usize) -> Telemetry {
-        let series = METRICS
-            .iter()
-            .map(|metric| Series {
-                metric: (*metric).to_owned(),
-                labels: (0..5)
-                    .map(|i| (format!("label_{i}"), self.words(8)))
-                    .collect(),
-                points: (0..points)
-                    .map(|i| Point {
-                        timestamp_ms: 1_704_067_200_000
-                            + i as i64 * 1000
-                            + self.0.random_range(0..1000),
-                        value: self.0.random::<f64>() * 1e6,
-                    })
-                    .collect(),
-            })
-            .collect();
-        Telemetry {
-            source: format!("host-{:04x}", self.0.random::<u16>()),
-            collected_at: Some(self.timestamp()),
-            series,
-        }
-    }
-
-    fn text(&mut self, documents: usize) -> Text {
-        Text {
-            documents: (0..documents)
-                .map(|i| Document {
-                    id: format!("doc-{i}-{:x}", self.0.random::<u64>()),
-                    title: self.words(40),
-                    body: self.words(2000),
-                    tags: (0..4).map(|_| self.pick(&WORDS).to_owned()).collect(),
-                    language: self.pick(&["de", "ja", "ru", "ar", "he", "en"]).to_owned(),
-                })
-                .collect(),
-        }
-    }
-
-    fn binary(&mut self, blobs: usize) -> Binary {
-        Binary {
-            blobs: (0..blobs)
-                .map(|i| {
-                    let mut data = vec![0u8; 4096];
-                    self.0.fill(&mut data[..]);
-                    Blob {
-                        name: format!("blob-{i}.bin"),
-                        content_type: "application/octet-stream".to_owned(),
-                        digest: fnv1a64(&data).to_be_bytes().to_vec(),
-                        data,
-                    }
-                })
-                .collect(),
         }
     }
 }

@@ -1,0 +1,167 @@
+//! The message workload's entry in the contract: a message (built-in or
+//! the user's own) sent one way or both, encoded once as the servers
+//! encode it, and the check each answer must pass: byte for byte, or for a
+//! message served through reflection, by meaning.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use prost_reflect::ReflectMessage;
+use wirebench_proto::message::dynamic::{self, SchemaError};
+use wirebench_proto::message::{Direction, Encoded, Encoding, Loaded, MessageSource, Shape};
+
+use crate::verify::{BodyCheck, ByMeaning};
+
+/// The message workload's request: which message, which way, and the
+/// message and its answers encoded once, as the servers encode them.
+#[derive(Debug)]
+pub struct MessageJob {
+    pub source: MessageSource,
+    pub direction: Direction,
+    /// The size the message was scaled to, KiB (`bench --sizes`).
+    pub target_kb: Option<u64>,
+    json: Encoded,
+    protobuf: Encoded,
+    /// A dynamic message (its maps have no order): its type and digest,
+    /// to check the answers to `down` and `echo` by meaning.
+    by_meaning: Option<(prost_reflect::MessageDescriptor, u64)>,
+}
+
+impl PartialEq for MessageJob {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.source, self.direction) == (&other.source, other.direction)
+    }
+}
+
+impl Eq for MessageJob {}
+
+impl MessageJob {
+    /// The built-in `shape` with `items`, from `seed`, sent `direction`.
+    pub fn shape(shape: Shape, seed: u64, items: u32, direction: Direction) -> MessageJob {
+        let source = MessageSource::Shape {
+            shape,
+            seed,
+            items,
+            dynamic: false,
+        };
+        MessageJob::load(source, direction).expect("a built-in shape always loads")
+    }
+
+    /// The message of `source`, sent `direction`.
+    pub fn load(source: MessageSource, direction: Direction) -> Result<MessageJob, SchemaError> {
+        let loaded = source.load()?;
+        let by_meaning = match &loaded {
+            Loaded::Dynamic { message, .. } => {
+                Some((message.descriptor(), dynamic::digest(message)))
+            }
+            Loaded::Generated(_) => None,
+        };
+        Ok(MessageJob {
+            target_kb: None,
+            json: loaded.encoded(Encoding::Json),
+            protobuf: loaded.encoded(Encoding::Protobuf),
+            source,
+            direction,
+            by_meaning,
+        })
+    }
+
+    /// The message of `source` with its items scaled so that its protobuf
+    /// encoding is about `size_kb` KiB (the first count that reaches it),
+    /// sent `direction`.
+    pub fn sized(
+        source: &MessageSource,
+        size_kb: u64,
+        direction: Direction,
+    ) -> Result<MessageJob, SizeError> {
+        let target = size_kb.saturating_mul(1024) as usize;
+        let with_items = |items: u32| {
+            let source = source.with_items(items).ok_or(SizeError::Fixed {
+                message: source.label(),
+            })?;
+            let job = MessageJob::load(source, direction)?;
+            Ok::<_, SizeError>(job)
+        };
+        let size = |job: &MessageJob| job.protobuf.message.len();
+        // Doubling, then bisection: the fewest items that reach the size.
+        let mut job = with_items(1)?;
+        if size(&job) < target && size(&with_items(2)?) == size(&job) {
+            return Err(SizeError::Fixed {
+                message: source.label(),
+            });
+        }
+        let (mut low, mut high) = (1u32, 1u32);
+        while size(&job) < target {
+            if high >= 1 << 20 {
+                return Err(SizeError::TooLarge {
+                    message: source.label(),
+                    size_kb,
+                });
+            }
+            low = high;
+            high *= 2;
+            job = with_items(high)?;
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            let candidate = with_items(middle)?;
+            if size(&candidate) >= target {
+                high = middle;
+                job = candidate;
+            } else {
+                low = middle;
+            }
+        }
+        job.target_kb = Some(size_kb);
+        Ok(job)
+    }
+
+    /// The message and its ack in `encoding`.
+    pub fn encoded(&self, encoding: Encoding) -> &Encoded {
+        match encoding {
+            Encoding::Json => &self.json,
+            Encoding::Protobuf => &self.protobuf,
+        }
+    }
+
+    /// What is sent: the message, or for `down` an empty request.
+    pub(super) fn request(&self, encoding: Encoding) -> Bytes {
+        match (self.direction, encoding) {
+            (Direction::Down, Encoding::Json) => Bytes::from_static(b"{}"),
+            (Direction::Down, Encoding::Protobuf) => Bytes::new(),
+            _ => Bytes::from(self.encoded(encoding).message.clone()),
+        }
+    }
+
+    /// How a correct server's answer is recognised: byte for byte (our
+    /// servers encode generated types deterministically, and an Ack
+    /// always), or for a dynamic message's `down` and `echo` by meaning.
+    pub(super) fn check(&self, encoding: Encoding) -> BodyCheck {
+        let encoded = self.encoded(encoding);
+        match (self.direction, &self.by_meaning) {
+            (Direction::Up, _) => BodyCheck::Exact(Bytes::from(encoded.ack.clone())),
+            (_, Some((message, digest))) => BodyCheck::Means {
+                expected: Arc::new(ByMeaning {
+                    message: message.clone(),
+                    encoded: Bytes::from(encoded.message.clone()),
+                    digest: *digest,
+                }),
+                encoding,
+            },
+            (_, None) => BodyCheck::Exact(Bytes::from(encoded.message.clone())),
+        }
+    }
+}
+
+/// Why a message cannot be scaled to a size.
+#[derive(Debug, thiserror::Error)]
+pub enum SizeError {
+    #[error(
+        "{message} does not grow with --items (it has no repeated field): it cannot be scaled to --sizes"
+    )]
+    Fixed { message: String },
+    #[error("{message} stays under {size_kb} KiB even with a million items")]
+    TooLarge { message: String, size_kb: u64 },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}

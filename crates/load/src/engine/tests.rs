@@ -1,0 +1,186 @@
+//! The loop on tokio's paused clock: time moves only when every task
+//! waits, so these are exact and take no wall-clock time.
+
+use std::sync::Mutex;
+
+use super::*;
+use crate::errors::ErrorKind;
+
+/// A client that answers after `latency` with `bytes` bytes; the
+/// `stall_at`-th request (1-based) takes `stall` instead. It remembers
+/// when each sender first called.
+struct Fake {
+    latency: Duration,
+    stall_at: Option<(u64, Duration)>,
+    calls: AtomicU64,
+    first_call: Mutex<Vec<(usize, Instant)>>,
+}
+
+const BYTES: u64 = 10;
+
+impl Fake {
+    fn answering_in(latency: Duration) -> Arc<Fake> {
+        Arc::new(Fake {
+            latency,
+            stall_at: None,
+            calls: AtomicU64::new(0),
+            first_call: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl Call for Fake {
+    async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        {
+            let mut first = self.first_call.lock().unwrap();
+            if !first.iter().any(|(id, _)| *id == sender_id) {
+                first.push((sender_id, Instant::now()));
+            }
+        }
+        let wait = match self.stall_at {
+            Some((at, stall)) if at == n => stall,
+            _ => self.latency,
+        };
+        match tokio::time::timeout(timeout, tokio::time::sleep(wait)).await {
+            Ok(()) => Ok(BYTES),
+            Err(_) => Err(RequestFailure::new(ErrorKind::Timeout, "timed out")),
+        }
+    }
+
+    fn wire_bytes(&self) -> WireBytes {
+        WireBytes {
+            sent: self.calls.load(Ordering::Relaxed),
+            received: 0,
+        }
+    }
+}
+
+fn plan(model: LoadModel, stop: StopAt, warmup: Duration) -> LoadPlan {
+    LoadPlan::new(model, stop, warmup, Duration::from_secs(1), 1).unwrap()
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+#[tokio::test(start_paused = true)]
+async fn the_request_budget_is_exact_whatever_the_concurrency() {
+    for concurrency in [1, 3, 7, 50] {
+        let client = Fake::answering_in(3 * MS);
+        let plan = plan(
+            LoadModel::Fixed { concurrency },
+            StopAt::Requests(100),
+            Duration::ZERO,
+        );
+        let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+        assert_eq!(outcome.tally.requests_ok, 100, "-c {concurrency}");
+        assert_eq!(outcome.tally.bytes_received, 100 * BYTES);
+        assert_eq!(
+            client.calls.load(Ordering::Relaxed),
+            100,
+            "no request past the budget"
+        );
+        assert!(!outcome.interrupted);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_warm_up_is_sent_but_not_counted() {
+    let client = Fake::answering_in(10 * MS);
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 1 },
+        StopAt::Duration(Duration::from_secs(1)),
+        Duration::from_secs(1),
+    );
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    // 10 ms each: 100 sent in the warm-up and 100 in the window; the
+    // last completes at the window's very end, so it is outside.
+    assert_eq!(outcome.tally.requests_ok, 99);
+    assert!(client.calls.load(Ordering::Relaxed) >= 200);
+    assert_eq!(outcome.measured, Duration::from_secs(1));
+    assert_eq!(outcome.timeline.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_open_loop_keeps_its_schedule_and_corrects_for_a_stall() {
+    // 100 requests a second for 2 s; the 50th stalls for 300 ms, and
+    // one sender only, so the requests due meanwhile wait for it.
+    let client = Arc::new(Fake {
+        latency: MS,
+        stall_at: Some((50, 300 * MS)),
+        calls: AtomicU64::new(0),
+        first_call: Mutex::new(Vec::new()),
+    });
+    let plan = plan(
+        LoadModel::Rate {
+            rate_per_s: 100.0,
+            max_in_flight: 1,
+        },
+        StopAt::Duration(Duration::from_secs(2)),
+        Duration::ZERO,
+    );
+    let outcome = run(&plan, client, std::future::pending()).await;
+    // Every slot of the schedule is sent: the stall delays, not drops.
+    assert_eq!(outcome.tally.requests_ok, 200);
+    let corrected = &outcome.tally.latency_us;
+    let uncorrected = outcome.tally.latency_uncorrected_us.as_ref().unwrap();
+    // From the intended send time, the requests behind the stall waited
+    // up to 300 ms; from the actual send time only the stall itself is.
+    assert!(corrected.max() >= 290_000, "{}", corrected.max());
+    assert!(corrected.value_at_quantile(0.9) > 50_000);
+    assert!(uncorrected.value_at_quantile(0.9) <= 2_000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn users_start_at_the_spawn_rate() {
+    let client = Fake::answering_in(100 * MS);
+    let plan = plan(
+        LoadModel::Users {
+            users: 5,
+            spawn_rate_per_s: 2.0,
+        },
+        StopAt::Duration(Duration::from_secs(4)),
+        Duration::ZERO,
+    );
+    let started = Instant::now();
+    run(&plan, Arc::clone(&client), std::future::pending()).await;
+    let mut first = client.first_call.lock().unwrap().clone();
+    first.sort();
+    let offsets: Vec<u128> = first
+        .iter()
+        .map(|(_, at)| (*at - started).as_millis())
+        .collect();
+    assert_eq!(offsets, [0, 500, 1000, 1500, 2000]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_server_cannot_stretch_the_window_and_cancel_keeps_the_counts() {
+    // Every request stalls past the 1 s timeout: errors, on time.
+    let client = Fake::answering_in(Duration::from_secs(3600));
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 4 },
+        StopAt::Duration(Duration::from_secs(3)),
+        Duration::ZERO,
+    );
+    let started = Instant::now();
+    let outcome = run(&plan, client, std::future::pending()).await;
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+    assert_eq!(outcome.tally.requests_ok, 0);
+    // Timed out at 1 s and 2 s; those at 3 s end with the window.
+    assert_eq!(outcome.tally.errors.total(), 8);
+
+    let client = Fake::answering_in(10 * MS);
+    let plan = self::plan(
+        LoadModel::Fixed { concurrency: 1 },
+        StopAt::Duration(Duration::from_secs(60)),
+        Duration::ZERO,
+    );
+    let outcome = run(
+        &plan,
+        client,
+        tokio::time::sleep(Duration::from_millis(505)),
+    )
+    .await;
+    assert!(outcome.interrupted);
+    assert_eq!(outcome.measured, Duration::from_millis(505));
+    assert_eq!(outcome.tally.requests_ok, 50);
+}

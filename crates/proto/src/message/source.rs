@@ -1,0 +1,144 @@
+//! Where a run's message comes from, and the message loaded: the same
+//! for the server and the load generator.
+
+use super::dynamic;
+use super::{Encoded, Encoding, FILE_DESCRIPTOR_SET, Shape, ShapeMessage, encode};
+
+/// Where the message of a run comes from: a built-in shape (as generated
+/// types, or through reflection), or the user's own `.proto` message with
+/// generated values or values from a data file. Server and load generator
+/// both [`load`](MessageSource::load) it and get the same message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MessageSource {
+    Shape {
+        shape: Shape,
+        seed: u64,
+        items: u32,
+        /// Through prost-reflect instead of the generated types.
+        dynamic: bool,
+    },
+    Proto {
+        proto: std::path::PathBuf,
+        include: Vec<std::path::PathBuf>,
+        /// `pkg.Msg`.
+        message: String,
+        /// The message from this file (its first), else generated values.
+        data: Option<std::path::PathBuf>,
+        seed: u64,
+        items: u32,
+        string_bytes: usize,
+    },
+}
+
+/// A loaded message: generated types, or a dynamic message and the
+/// descriptors of its type.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// Boxed: a built-in message is large beside a dynamic one's handle.
+    Generated(Box<ShapeMessage>),
+    Dynamic {
+        message: prost_reflect::DynamicMessage,
+        files: Vec<u8>,
+    },
+}
+
+impl MessageSource {
+    pub fn load(&self) -> Result<Loaded, dynamic::SchemaError> {
+        Ok(match self {
+            MessageSource::Shape {
+                shape,
+                seed,
+                items,
+                dynamic: false,
+            } => Loaded::Generated(Box::new(ShapeMessage::generate(*shape, *seed, *items))),
+            MessageSource::Shape {
+                shape, seed, items, ..
+            } => Loaded::Dynamic {
+                message: dynamic::builtin_message(*shape, *seed, *items),
+                files: FILE_DESCRIPTOR_SET.to_vec(),
+            },
+            MessageSource::Proto {
+                proto,
+                include,
+                message,
+                data,
+                seed,
+                items,
+                string_bytes,
+            } => {
+                let schema = dynamic::Schema::compile(proto, include, message)?;
+                let message = match data {
+                    Some(path) => dynamic::read_data(&schema.message, path)?.swap_remove(0),
+                    None => dynamic::generate(&schema.message, *seed, *items, *string_bytes),
+                };
+                Loaded::Dynamic {
+                    message,
+                    files: schema.files,
+                }
+            }
+        })
+    }
+
+    /// How runs name it: "order", "order (dynamic)", "pkg.Msg".
+    pub fn label(&self) -> String {
+        match self {
+            MessageSource::Shape {
+                shape,
+                dynamic: false,
+                ..
+            } => shape.to_string(),
+            MessageSource::Shape { shape, .. } => format!("{shape} (dynamic)"),
+            MessageSource::Proto { message, .. } => message.clone(),
+        }
+    }
+
+    /// The same message with `items` in its repeated fields, where items
+    /// shape it (not for a message read from a data file).
+    pub fn with_items(&self, items: u32) -> Option<MessageSource> {
+        let mut source = self.clone();
+        match &mut source {
+            MessageSource::Shape { items: n, .. } => *n = items,
+            MessageSource::Proto { data: Some(_), .. } => return None,
+            MessageSource::Proto { items: n, .. } => *n = items,
+        }
+        Some(source)
+    }
+
+    /// Whether the message is served through reflection.
+    pub fn is_dynamic(&self) -> bool {
+        !matches!(self, MessageSource::Shape { dynamic: false, .. })
+    }
+}
+
+impl Loaded {
+    /// The full name of the message's type, `wirebench.shapes.Order`.
+    pub fn type_name(&self) -> String {
+        match self {
+            Loaded::Generated(message) => message.shape().type_name().to_owned(),
+            Loaded::Dynamic { message, .. } => prost_reflect::ReflectMessage::descriptor(message)
+                .full_name()
+                .to_owned(),
+        }
+    }
+
+    /// The descriptors of the message's type, encoded.
+    pub fn files(&self) -> &[u8] {
+        match self {
+            Loaded::Generated(_) => FILE_DESCRIPTOR_SET,
+            Loaded::Dynamic { files, .. } => files,
+        }
+    }
+
+    /// The message and its Ack in `encoding`. A dynamic message's maps
+    /// have no order: its encoding is one of several equal ones.
+    pub fn encoded(&self, encoding: Encoding) -> Encoded {
+        match self {
+            Loaded::Generated(message) => message.encoded(encoding),
+            Loaded::Dynamic { message, .. } => Encoded {
+                message: dynamic::encode(message, encoding),
+                ack: encode(&dynamic::ack_of(message), encoding),
+            },
+        }
+    }
+}

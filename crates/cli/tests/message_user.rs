@@ -188,7 +188,9 @@ fn bad_schemas_names_and_data_are_refused_before_any_server_starts() {
     std::fs::write(&bad, "{\"id\": \"1\"}\n{\"tier\": \"PLATINUM\"}\n").unwrap();
     let (ok, out) = bench(&with(&cart, &bad));
     assert!(
-        !ok && out.contains("bad.jsonl:2") && out.contains("PLATINUM"),
+        !ok && out.contains("bad.jsonl:2")
+            && out.contains("field tier")
+            && out.contains("PLATINUM"),
         "{out}"
     );
     let empty = dir.path().join("empty.jsonl");

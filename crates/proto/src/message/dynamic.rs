@@ -263,14 +263,21 @@ pub fn read_data(
     })?;
     let parse = |json: &str, line: usize| {
         let mut de = serde_json::Deserializer::from_str(json);
-        DynamicMessage::deserialize(message.clone(), &mut de)
+        // The path tells which field did not fit ("lines[0].qty").
+        let mut track = serde_path_to_error::Track::new();
+        let tracked = serde_path_to_error::Deserializer::new(&mut de, &mut track);
+        DynamicMessage::deserialize(message.clone(), tracked)
             .and_then(|m| de.end().map(|()| m))
             .map_err(|err| SchemaError::Data {
                 path: shown.clone(),
                 line,
                 message: message.full_name().to_owned(),
                 // serde counts lines within the one being parsed.
-                why: err.to_string().replace(" at line 1 column ", " at column "),
+                why: format!(
+                    "field {}: {}",
+                    track.path(),
+                    err.to_string().replace(" at line 1 column ", " at column ")
+                ),
             })
     };
     // One object over many lines, or one object a line.
@@ -466,7 +473,10 @@ message Y {
         let data = dir.path().join("d.jsonl");
         std::fs::write(&data, "{\"id\": \"7\"}\n\n{\"id\": \"x\"}\n").unwrap();
         let err = read_data(&schema.message, &data).unwrap_err().to_string();
-        assert!(err.contains("d.jsonl:3"), "{err}");
+        assert!(
+            err.contains("d.jsonl:3") && err.contains("field id"),
+            "{err}"
+        );
         std::fs::write(&data, "\n").unwrap();
         assert!(matches!(
             read_data(&schema.message, &data),

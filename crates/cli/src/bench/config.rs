@@ -284,7 +284,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     }
     let max_size_kb = jobs
         .iter()
-        .map(|(job, _)| job.server_needs().min_max_size_kb)
+        .map(|(job, _)| job.min_max_size_kb())
         .fold(max_size_kb, u64::max);
     let mut plans = Vec::new();
     for &stack in &stacks {

@@ -1,6 +1,6 @@
 //! One contract per workload x stack: for a [`Job`] (what one request asks
 //! of the servers) and a stack, [`Job::request`] says what the client sends
-//! and how every answer is checked, and [`Job::server_needs`] what the
+//! and how every answer is checked, and [`Job::min_max_size_kb`] what the
 //! servers must be started with. `bench`, `load` and the tests all build
 //! their requests here, so a new workload (or codec) is one `Job` variant
 //! and one arm per stack family in this file, plus its server handler.
@@ -53,15 +53,6 @@ pub enum ContractError {
     NotServed { stack: Stack, workload: Workload },
 }
 
-/// What the servers of a job must be started with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerNeeds {
-    /// `serve payload` or `serve pipeline`.
-    pub workload: Workload,
-    /// `--max-size-kb` must be at least this.
-    pub min_max_size_kb: u64,
-}
-
 /// Paths of wirebench's own gRPC methods.
 pub const GET_LARGE_PAYLOAD: &str = "/payload.PayloadService/GetLargePayload";
 pub const ECHO: &str = "/payload.PayloadService/Echo";
@@ -86,19 +77,13 @@ impl Job {
         }
     }
 
-    pub fn server_needs(&self) -> ServerNeeds {
-        ServerNeeds {
-            workload: match self {
-                Job::Pipeline { .. } => Workload::Pipeline,
-                Job::Message(_) => Workload::Message,
-                _ => Workload::Payload,
-            },
-            min_max_size_kb: match self {
-                Job::Message(job) => {
-                    (job.encoded(Encoding::Json).message.len() as u64).div_ceil(1024)
-                }
-                _ => self.size_kb().unwrap_or(0),
-            },
+    /// What the servers need to serve the job: a `--max-size-kb` of at
+    /// least this (the largest body a request carries, KiB). Which
+    /// service to start is [`Job::workload`].
+    pub fn min_max_size_kb(&self) -> u64 {
+        match self {
+            Job::Message(job) => (job.encoded(Encoding::Json).message.len() as u64).div_ceil(1024),
+            _ => self.size_kb().unwrap_or(0),
         }
     }
 

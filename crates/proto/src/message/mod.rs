@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::vocab::UnknownName;
 
+mod digest;
 pub mod dynamic;
 mod source;
 mod timestamp;
@@ -299,11 +300,9 @@ pub fn ack_of(message: &impl prost::Message) -> Ack {
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+    let mut hash = digest::Fnv::new();
+    hash.write(bytes);
+    hash.finish()
 }
 
 /// One built-in message, filled.

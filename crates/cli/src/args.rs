@@ -226,9 +226,35 @@ pub struct LoadCmdArgs {
     /// gRPC request as JSON (ghz's -d), e.g. '{"records": 100}'.
     #[arg(short = 'd', long = "data", help_heading = "gRPC")]
     pub data: Option<String>,
-    /// A .proto file describing --call (instead of server reflection).
+    /// A .proto file describing --call (instead of server reflection), or
+    /// holding --message.
     #[arg(long, help_heading = "gRPC")]
     pub proto: Option<PathBuf>,
+    /// Requests from this file, sent in turn (round-robin): one HTTP body
+    /// per line, or one gRPC request per line as JSON (ghz's
+    /// --data-file); with --message, one message per line (canonical
+    /// proto3 JSON).
+    #[arg(long, conflicts_with_all = ["data", "body_file"])]
+    pub data_file: Option<PathBuf>,
+    /// Message: load wirebench's message service (`serve message`, or any
+    /// server of wirebench.message.MessageService) with this built-in
+    /// shape (tiny, order, telemetry, text, binary).
+    #[arg(long, conflicts_with = "message", help_heading = "Message")]
+    pub shape: Option<wirebench_proto::message::Shape>,
+    /// Message: down (the message is the answer), up (the request) or
+    /// echo (both).
+    #[arg(long, default_value = "down", help_heading = "Message")]
+    pub direction: wirebench_proto::message::Direction,
+    /// Message: items in the message's repeated fields (default: the
+    /// shape's realistic size); the server must use the same.
+    #[arg(long, help_heading = "Message")]
+    pub items: Option<u32>,
+    /// Message: the seed of generated values; the server must use the
+    /// same.
+    #[arg(long, default_value_t = 1, help_heading = "Message")]
+    pub seed: u64,
+    #[command(flatten)]
+    pub message: MessageSchemaArgs,
     /// HTTP/2 with prior knowledge (h2c) for http:// URLs (curl's
     /// --http2-prior-knowledge).
     #[arg(long, help_heading = "HTTP")]
@@ -247,13 +273,12 @@ pub struct LoadCmdArgs {
     pub size_kb: u64,
 }
 
-/// The user's own message, and reflection for built-in shapes: the same
-/// flags on `serve message` and `bench --workload message`.
+/// A message's schema and values beyond the built-in shapes, and
+/// reflection for built-in shapes: the same flags on `serve message`,
+/// `bench --workload message` and `load` (with each command's `--proto`
+/// and data file, [`OwnMessageArgs`], [`LoadCmdArgs`]).
 #[derive(Debug, Args, Clone, Default)]
-pub struct OwnMessageArgs {
-    /// Message: your own .proto file (compiled at start, no protoc needed).
-    #[arg(long, requires = "message", help_heading = "Message")]
-    pub proto: Option<PathBuf>,
+pub struct MessageSchemaArgs {
     /// Message: folders where the .proto's imports are found (default: its
     /// own folder); repeatable.
     #[arg(long, requires = "proto", help_heading = "Message")]
@@ -261,11 +286,6 @@ pub struct OwnMessageArgs {
     /// Message: the message of --proto to send, e.g. shop.v1.Order.
     #[arg(long, requires = "proto", help_heading = "Message")]
     pub message: Option<String>,
-    /// Message: the message's values from this file (JSON, or JSON Lines:
-    /// the first line is used), in the canonical proto3 JSON mapping;
-    /// without it, values are generated from --seed.
-    #[arg(long, requires = "proto", help_heading = "Message")]
-    pub data: Option<PathBuf>,
     /// Message: bytes in each generated string and bytes field.
     #[arg(long, default_value_t = 16, help_heading = "Message")]
     pub string_bytes: usize,
@@ -275,19 +295,53 @@ pub struct OwnMessageArgs {
     pub dynamic: bool,
 }
 
-impl OwnMessageArgs {
-    /// The message source these flags name, or None for built-in shapes.
-    pub fn source(&self, seed: u64, items: Option<u32>) -> Option<MessageSource> {
-        let proto = self.proto.clone()?;
+impl MessageSchemaArgs {
+    /// The user's message these flags name with `proto` (and values from
+    /// `data`, or generated), or None for built-in shapes.
+    pub fn source(
+        &self,
+        proto: Option<&PathBuf>,
+        data: Option<&PathBuf>,
+        seed: u64,
+        items: Option<u32>,
+    ) -> Option<MessageSource> {
         Some(MessageSource::Proto {
-            proto,
+            proto: proto?.clone(),
             include: self.proto_path.clone(),
             message: self.message.clone().unwrap_or_default(),
-            data: self.data.clone(),
+            data: data.cloned(),
             seed,
             items: items.unwrap_or(3),
             string_bytes: self.string_bytes,
         })
+    }
+}
+
+/// The user's own message on `serve message` and `bench`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OwnMessageArgs {
+    /// Message: your own .proto file (compiled at start, no protoc needed).
+    #[arg(long, requires = "message", help_heading = "Message")]
+    pub proto: Option<PathBuf>,
+    /// Message: the message's values from this file (JSON, or JSON Lines:
+    /// one message per line, sent in turn), in the canonical proto3 JSON
+    /// mapping; without it, values are generated from --seed.
+    #[arg(
+        long,
+        visible_alias = "data-file",
+        requires = "proto",
+        help_heading = "Message"
+    )]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub schema: MessageSchemaArgs,
+}
+
+impl OwnMessageArgs {
+    /// The message source these flags name, or None for built-in shapes.
+    pub fn source(&self, seed: u64, items: Option<u32>) -> Option<MessageSource> {
+        self.schema
+            .source(self.proto.as_ref(), self.data.as_ref(), seed, items)
     }
 }
 

@@ -17,10 +17,14 @@ use bytes::Bytes;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use wirebench_load::client::dynamic;
+use wirebench_load::contract::MessageJob;
 use wirebench_load::contract::{self, Job};
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{Client, GrpcCall, HttpTarget, StopAt, Target, TargetKind, TlsClient, Trust};
+use wirebench_load::{
+    Client, Exchange, Exchanges, HttpTarget, StopAt, Target, TargetKind, TlsClient, Trust,
+};
 use wirebench_proto::PROTOBUF_MEDIA_TYPE as PROTOBUF;
+use wirebench_proto::message::MessageSource;
 use wirebench_proto::pipeline::AggregateRequest;
 use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
@@ -42,6 +46,8 @@ pub struct ParsedTarget {
     pub stack: Stack,
     pub workload: Workload,
     pub size_kb: Option<u64>,
+    /// What else names the trial: the message and its direction.
+    pub variant: Option<String>,
 }
 
 pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
@@ -92,7 +98,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             plan: &plan,
             servers: None,
             repetition: 0,
-            variant: None,
+            variant: parsed.variant.clone(),
             net: None,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
@@ -157,10 +163,16 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     } else {
         None
     };
-    let parsed = match base {
-        "grpc" => grpc_request(args, authority, stack).await?,
-        "tcp" => Parsed::Job(tcp_request(args, path, stack)?),
-        _ => {
+    let message = message_job(args, path)?;
+    let variant = match &message {
+        Some(Job::Message(job)) => Some(format!("{} {}", job.source.label(), job.direction)),
+        _ => None,
+    };
+    let parsed = match (message, base) {
+        (Some(job), _) => Parsed::Job(job),
+        (None, "grpc") => grpc_request(args, authority, stack).await?,
+        (None, "tcp") => Parsed::Job(tcp_request(args, path, stack)?),
+        (None, _) => {
             let (kind, workload, size_kb) = http_request(args, path, stack)?;
             Parsed::Request(Box::new(kind), workload, size_kb)
         }
@@ -178,7 +190,58 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         stack,
         workload,
         size_kb,
+        variant,
     })
+}
+
+/// The message workload, when --shape or --message names a message: the
+/// contract's requests for `serve message` (or any server of
+/// wirebench.message.MessageService), whatever the stack.
+fn message_job(args: &LoadCmdArgs, path: &str) -> anyhow::Result<Option<Job>> {
+    let source = match (args.shape, &args.message.message) {
+        (Some(shape), _) => MessageSource::Shape {
+            shape,
+            seed: args.seed,
+            items: args.items.unwrap_or(shape.default_items()),
+            dynamic: args.message.dynamic,
+        },
+        (None, Some(_)) => args
+            .message
+            .source(
+                args.proto.as_ref(),
+                args.data_file.as_ref(),
+                args.seed,
+                args.items,
+            )
+            .context("--message needs --proto")?,
+        (None, None) => return Ok(None),
+    };
+    if args.call.is_some() || args.data.is_some() || args.body_file.is_some() {
+        bail!("--shape and --message load the message service: not with --call, -d or --body-file");
+    }
+    if !matches!(path, "" | "/" | "/message" | "/message/echo") {
+        bail!("--shape and --message load /message (the direction picks the route), not '{path}'");
+    }
+    let job = MessageJob::load(source, args.direction)?;
+    Ok(Some(Job::Message(Arc::new(job))))
+}
+
+/// The lines of a `--data-file`, blank ones skipped; an error if none is
+/// left.
+fn data_lines(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    anyhow::ensure!(
+        !lines.is_empty(),
+        "{} has no requests: it is empty",
+        path.display()
+    );
+    Ok(lines)
 }
 
 fn accepts_protobuf(headers: &[String]) -> bool {
@@ -195,20 +258,23 @@ fn http_request(
     stack: Stack,
 ) -> anyhow::Result<(TargetKind, Workload, Option<u64>)> {
     if args.call.is_some() || args.data.is_some() || args.proto.is_some() {
-        bail!("--call, -d and --proto are for grpc:// targets (use --body-file for HTTP)");
+        bail!(
+            "--call, -d and --proto are for grpc:// targets (use --body-file or --data-file for HTTP)"
+        );
     }
     let path = if path.is_empty() { "/" } else { path };
     let path: PathAndQuery = path
         .parse()
         .with_context(|| format!("'{path}' is not a path"))?;
-    let body = match &args.body_file {
-        Some(file) => read_body(file)?,
-        None => Bytes::new(),
+    let bodies = match (&args.body_file, &args.data_file) {
+        (Some(file), _) => vec![read_body(file)?],
+        (None, Some(file)) => data_lines(file)?.into_iter().map(Bytes::from).collect(),
+        (None, None) => vec![Bytes::new()],
     };
     let method = match &args.method {
         Some(m) => Method::from_bytes(m.to_uppercase().as_bytes())
             .with_context(|| format!("'{m}' is not an HTTP method"))?,
-        None if args.body_file.is_some() => Method::POST,
+        None if args.body_file.is_some() || args.data_file.is_some() => Method::POST,
         None => Method::GET,
     };
     let job = match path.path() {
@@ -220,22 +286,35 @@ fn http_request(
         }),
         _ => None,
     };
-    let (workload, size_kb, check) = match &job {
-        Some(job) => (job.workload(), job.size_kb(), job.check(stack)?),
-        // Our echo answers the very bytes it was sent (JSON as we write it).
-        None if path.path() == "/echo" && !body.is_empty() => {
-            (Workload::Echo, None, BodyCheck::Exact(body.clone()))
-        }
-        None => (Workload::External, None, BodyCheck::Any),
+    let echo = job.is_none() && path.path() == "/echo";
+    let (workload, size_kb) = match &job {
+        Some(job) => (job.workload(), job.size_kb()),
+        None if echo => (Workload::Echo, None),
+        None => (Workload::External, None),
     };
+    let exchanges = bodies
+        .into_iter()
+        .map(|body| {
+            let check = match &job {
+                Some(job) => job.check(stack)?,
+                // Our echo answers the very bytes it was sent (JSON as we
+                // write it).
+                None if echo && !body.is_empty() => BodyCheck::Exact(body.clone()),
+                None => BodyCheck::Any,
+            };
+            Ok(Exchange {
+                path: path.clone(),
+                body,
+                check,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((
         TargetKind::Http(HttpTarget {
-            path,
             http2: stack.kind == StackKind::RestH2,
             method,
             headers: parse_headers(&args.headers)?,
-            body,
-            check,
+            exchanges: Exchanges::new(exchanges).expect("at least one body"),
         }),
         workload,
         size_kb,
@@ -266,14 +345,15 @@ async fn grpc_request(args: &LoadCmdArgs, authority: &str, stack: Stack) -> anyh
     let call_name = args.call.as_deref().unwrap_or(contract::GET_LARGE_PAYLOAD);
     let (service, method) = dynamic::split_call(call_name)?;
     let known = format!("/{service}/{method}");
+    let plain = args.data.is_none() && args.data_file.is_none();
     let job = match known.as_str() {
-        contract::GET_LARGE_PAYLOAD if args.data.is_none() => Some(Job::Payload {
+        contract::GET_LARGE_PAYLOAD if plain => Some(Job::Payload {
             size_kb: args.size_kb,
         }),
-        contract::ECHO if args.data.is_none() => Some(Job::Echo {
+        contract::ECHO if plain => Some(Job::Echo {
             size_kb: args.size_kb,
         }),
-        contract::AGGREGATE => {
+        contract::AGGREGATE if args.data_file.is_none() => {
             let data = args.data.as_deref().unwrap_or("{}");
             let request: AggregateRequest = serde_json::from_str(data)
                 .with_context(|| format!("-d is not an AggregateRequest: {data}"))?;
@@ -297,15 +377,29 @@ async fn grpc_request(args: &LoadCmdArgs, authority: &str, stack: Stack) -> anyh
                 .await?
         }
     };
-    let data = args.data.as_deref().unwrap_or("{}");
-    let call = dynamic::resolve(&pool, &service, &method, data)?;
+    let requests = match &args.data_file {
+        Some(file) => data_lines(file)?,
+        None => vec![args.data.clone().unwrap_or_else(|| "{}".to_owned())],
+    };
+    let exchanges = requests
+        .iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let call = dynamic::resolve(&pool, &service, &method, data);
+            let call = match &args.data_file {
+                Some(file) => call.with_context(|| format!("{} line {}", file.display(), i + 1)),
+                None => call.map_err(anyhow::Error::from),
+            }?;
+            Ok(Exchange {
+                path: call.path,
+                body: call.request,
+                check: BodyCheck::Decodes(call.output),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Parsed::Request(
         Box::new(TargetKind::Grpc {
-            call: GrpcCall {
-                path: call.path,
-                message: call.request,
-                check: BodyCheck::Decodes(call.output),
-            },
+            exchanges: Exchanges::new(exchanges).expect("at least one request"),
             json: false,
         }),
         Workload::External,

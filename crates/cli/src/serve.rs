@@ -103,7 +103,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                         shape: args.shape,
                         seed: args.seed,
                         items: args.items.unwrap_or_else(|| args.shape.default_items()),
-                        dynamic: args.own.dynamic,
+                        dynamic: args.own.schema.dynamic,
                     }
                 });
                 Some(MessageHandler::load(&source, args.max_size_kb)?)

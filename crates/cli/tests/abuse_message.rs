@@ -1,6 +1,6 @@
 //! Bad input against the message servers: malformed messages in either
-//! encoding, a wrong content type, a message over the limit, an unknown
-//! direction byte. One test per case; the server refuses with the right
+//! encoding, a wrong content type, a message over the limit, a `down`
+//! index that is not a number, an unknown direction byte. One test per case; the server refuses with the right
 //! status and keeps serving.
 
 mod common;
@@ -37,6 +37,11 @@ const PROTOBUF: &str = "Content-Type: application/x-protobuf\r\n";
     "413"
 )]
 #[case::unknown_route("unknown route", http("GET", "/messages", "", b""), "404")]
+#[case::bad_index(
+    "an index that is not a number",
+    http("GET", "/message?index=-1", "", b""),
+    "400"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_message_server_refuses_and_keeps_serving(
     #[case] case: &str,

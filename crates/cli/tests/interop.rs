@@ -347,16 +347,7 @@ fn locust_http_and_grpc_users_load_our_servers_without_failures() {
 #[test]
 fn our_engine_drives_python_servers_of_the_seed_contracts() {
     let Some(peers) = peers(&[]) else { return };
-    let load = |url: &str, extra: &[&str]| {
-        let dir = tempfile::tempdir().unwrap();
-        let json = dir.path().join("r.json");
-        let (ok, out) = run(wirebench()
-            .args(["load", url, "-q", "--json"])
-            .arg(&json)
-            .args(extra));
-        assert!(ok, "{url}: {out}");
-        read_json(&json)["trials"][0].clone()
-    };
+    let load = load_trial;
     let (rest_child, rest) =
         start_listening(Command::new(peers.python()).arg(format!("{PEERS_DIR}/rest_server.py")));
     let _rest = Guard(rest_child);

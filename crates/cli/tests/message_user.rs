@@ -3,7 +3,9 @@
 //! Timestamp) with values from a JSON Lines file, over every stack in every
 //! direction; generated values; the built-in shapes through reflection;
 //! bad schemas, names and data refused before any server starts, saying
-//! where; grpcurl and Python grpcio against `serve message --proto`.
+//! where; grpcurl and Python grpcio against `serve message --proto`; our
+//! `load` against `serve message` and against a Python grpcio server of
+//! the same schema, the data file's lines sent in turn.
 
 mod common;
 
@@ -241,4 +243,90 @@ fn grpcurl_and_python_grpcio_call_a_user_schema_by_reflection() {
         &rest,
     ]));
     assert!(ok && out.trim_end().ends_with("ok"), "{out}");
+}
+
+/// `load` with the message flags: against our server, every line of the
+/// data file in turn, each answer checked against its own line (the
+/// lines differ, so a request checked against another line's answer
+/// fails); then against a Python grpcio server of the same schema, which
+/// we did not write: checked by meaning.
+#[test]
+fn load_sends_the_data_lines_in_turn_to_ours_and_to_a_python_server() {
+    let (_dir, proto, data) = files();
+    let (child, addr) = start_listening(wirebench().args([
+        "serve",
+        "message",
+        "--stack",
+        "rest",
+        "--port",
+        "0",
+        "--workers",
+        "1",
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--data",
+        path(&data),
+    ]));
+    let _server = Guard(child);
+    let message = [
+        "--proto",
+        path(&proto),
+        "--message",
+        "shop.v1.Cart",
+        "--data-file",
+        path(&data),
+    ];
+    for direction in ["down", "up", "echo"] {
+        let trial = load_trial(
+            &format!("http://{addr}"),
+            &[&message[..], &["--direction", direction, "-n", "40"]].concat(),
+        );
+        assert_eq!(
+            trial["requests_ok"], 40,
+            "{direction}: {}",
+            trial["error_examples"]
+        );
+        assert!(
+            trial["verification"]
+                .as_str()
+                .unwrap()
+                .contains("1 more requests, in turn"),
+            "{}",
+            trial["verification"]
+        );
+    }
+
+    let Some(peers) = peers(&[]) else { return };
+    let (child, grpc) = start_listening(Command::new(peers.python()).args([
+        &format!("{PEERS_DIR}/message_server.py"),
+        path(&proto),
+        "shop.v1.Cart",
+        path(&data),
+    ]));
+    let _python = Guard(child);
+    for direction in ["down", "echo"] {
+        let trial = load_trial(
+            &format!("grpc://{grpc}"),
+            &[
+                &message[..],
+                &["--direction", direction, "-n", "200", "-c", "4"],
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            trial["requests_ok"], 200,
+            "Python {direction}: {}",
+            trial["error_examples"]
+        );
+        assert!(
+            trial["verification"]
+                .as_str()
+                .unwrap()
+                .contains("by meaning"),
+            "{}",
+            trial["verification"]
+        );
+    }
 }

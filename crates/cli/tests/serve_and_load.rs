@@ -164,3 +164,52 @@ fn a_self_signed_certificate_is_printed_trusted_and_removed_at_exit() {
     assert!(output.status.success());
     assert!(!path.exists(), "{} left behind", path.display());
 }
+
+/// `--data-file`: one request per line, sent in turn (ghz's and k6's
+/// "a different body per request"): HTTP bodies to our echo, which must
+/// answer each its own bytes; gRPC JSON requests through reflection; an
+/// empty file and a line that is not the method's request are refused
+/// before any load, naming the file (and the line).
+#[test]
+fn a_data_file_sends_its_lines_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let bodies = file("bodies", "{\"data\":\"a\"}\n\n{\"data\":\"bbb\"}\n");
+    let (child, rest) = serve("rest");
+    let _rest = Guard(child);
+    let trial = load_trial(
+        &format!("http://{rest}/echo"),
+        &[
+            "--data-file",
+            &bodies,
+            "-H",
+            "content-type: application/json",
+            "-n",
+            "10",
+            "-c",
+            "2",
+        ],
+    );
+    assert_eq!(trial["requests_ok"], 10, "{}", trial["error_examples"]);
+    // Five answers of each body, 12 and 14 bytes.
+    assert_eq!(trial["bytes_received"], 5 * 12 + 5 * 14, "{trial}");
+
+    let (child, grpc) = serve("grpc");
+    let _grpc = Guard(child);
+    let url = format!("grpc://{grpc}");
+    let requests = file("requests", "{\"data\":\"eA==\"}\n{\"data\":\"eHh4\"}\n");
+    let call = ["--call", "payload.PayloadService/Echo", "--data-file"];
+    let trial = load_trial(&url, &[&call[..], &[&requests, "-n", "10"]].concat());
+    assert_eq!(trial["requests_ok"], 10, "{}", trial["error_examples"]);
+
+    let empty = file("empty", "\n");
+    let bad = file("bad", "{\"data\":\"eA==\"}\n{\"nope\":1}\n");
+    for (data, says) in [(&empty, "is empty"), (&bad, "bad line 2")] {
+        let (ok, out) = run(wirebench().args(["load", &url]).args(call).arg(data));
+        assert!(!ok && out.contains(says), "{out}");
+    }
+}

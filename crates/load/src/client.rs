@@ -19,6 +19,7 @@ mod http_common;
 mod tcp;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -29,7 +30,7 @@ use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
 pub use connector::{Connector, TlsClient, Trust, WireBytes};
-pub use grpc::{GrpcCall, channel};
+pub use grpc::channel;
 
 /// What to load: where, over TLS or not, and what to send.
 #[derive(Debug, Clone)]
@@ -40,39 +41,91 @@ pub struct Target {
     pub kind: TargetKind,
 }
 
-/// The request of a target, by protocol.
+/// The requests of a target, by protocol.
 #[derive(Debug, Clone)]
 pub enum TargetKind {
     Http(HttpTarget),
-    /// gRPC, with the protobuf codec or (`json`) the JSON codec.
+    /// gRPC unary calls, with the protobuf codec or (`json`) the JSON
+    /// codec: each exchange's path is the method, its body the message.
     Grpc {
-        call: GrpcCall,
+        exchanges: Exchanges,
         json: bool,
     },
-    /// The bare TCP ceiling: one framed request, sent again and again.
-    Tcp(TcpTarget),
+    /// The bare TCP ceiling ([`wirebench_proto::tcp_wire`]): each
+    /// exchange's body is a request frame, length included; its path
+    /// names what is asked, for labels (`/payload?size_in_kb=512`).
+    Tcp(Exchanges),
 }
 
-/// A request of the `tcp` stack ([`wirebench_proto::tcp_wire`]).
-#[derive(Debug, Clone)]
-pub struct TcpTarget {
-    /// The request frame, length included.
-    pub request: Bytes,
-    pub check: BodyCheck,
-    /// What is asked, as a URL path for labels: `/payload?size_in_kb=512`.
-    pub path: String,
-}
-
-/// An HTTP request to send again and again, and how to check its answer.
+/// HTTP requests, and how to check their answers.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
-    pub path: PathAndQuery,
     /// HTTP/2 with prior knowledge (or ALPN h2 over TLS) instead of HTTP/1.1.
     pub http2: bool,
     pub method: Method,
     pub headers: HeaderMap,
+    pub exchanges: Exchanges,
+}
+
+/// One request as it goes out, and the check its answer must pass.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The HTTP path and query, or the gRPC method
+    /// (`/package.Service/Method`), or what a tcp frame asks.
+    pub path: PathAndQuery,
+    /// The HTTP body, the gRPC message (unframed) or the tcp frame.
     pub body: Bytes,
     pub check: BodyCheck,
+}
+
+/// The requests of a target, sent in turn (round-robin): one, or one per
+/// line of a data file. Each is prepared once, before the run; the
+/// client picks the next with one atomic add (none when there is one).
+/// Never empty.
+#[derive(Debug, Clone)]
+pub struct Exchanges(std::sync::Arc<[Exchange]>);
+
+impl Exchanges {
+    pub fn one(exchange: Exchange) -> Exchanges {
+        Exchanges(std::sync::Arc::new([exchange]))
+    }
+
+    /// `None` when `exchanges` is empty.
+    pub fn new(exchanges: Vec<Exchange>) -> Option<Exchanges> {
+        (!exchanges.is_empty()).then(|| Exchanges(exchanges.into()))
+    }
+
+    pub fn first(&self) -> &Exchange {
+        &self.0[0]
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Exchange> {
+        self.0.iter()
+    }
+
+    /// What every answer is checked against, in words.
+    fn describe_check(&self) -> String {
+        let first = self.first().check.describe();
+        match self.len() {
+            1 => first,
+            n => format!("{first} (and {} more requests, in turn)", n - 1),
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Exchanges {
+    type Output = Exchange;
+    fn index(&self, i: usize) -> &Exchange {
+        &self.0[i]
+    }
 }
 
 impl TargetKind {
@@ -85,26 +138,36 @@ impl TargetKind {
             TargetKind::Tcp { .. } => false,
         }
     }
+
+    pub fn exchanges(&self) -> &Exchanges {
+        match self {
+            TargetKind::Http(http) => &http.exchanges,
+            TargetKind::Grpc { exchanges, .. } | TargetKind::Tcp(exchanges) => exchanges,
+        }
+    }
 }
 
 impl Target {
     /// What every answer is checked against, in words for the run header.
     pub fn describe_check(&self) -> String {
+        let checks = self.kind.exchanges().describe_check();
         match &self.kind {
-            TargetKind::Http(http) => format!("HTTP 2xx, {}", http.check.describe()),
-            TargetKind::Grpc { call, .. } => format!("grpc-status OK, {}", call.check.describe()),
-            TargetKind::Tcp(tcp) => tcp.check.describe(),
+            TargetKind::Http(_) => format!("HTTP 2xx, {checks}"),
+            TargetKind::Grpc { .. } => format!("grpc-status OK, {checks}"),
+            TargetKind::Tcp(_) => checks,
         }
     }
 
-    /// The target as a URL, for labels.
+    /// The target as a URL, for labels (the first request's).
     pub fn label(&self) -> String {
         let s = if self.tls.is_some() { "s" } else { "" };
-        match &self.kind {
-            TargetKind::Http(http) => format!("http{s}://{}{}", self.authority, http.path),
-            TargetKind::Grpc { call, .. } => format!("grpc{s}://{}{}", self.authority, call.path),
-            TargetKind::Tcp(tcp) => format!("tcp{s}://{}{}", self.authority, tcp.path),
-        }
+        let scheme = match &self.kind {
+            TargetKind::Http(_) => "http",
+            TargetKind::Grpc { .. } => "grpc",
+            TargetKind::Tcp(_) => "tcp",
+        };
+        let path = &self.kind.exchanges().first().path;
+        format!("{scheme}{s}://{}{path}", self.authority)
     }
 }
 
@@ -120,9 +183,17 @@ pub enum SetupError {
     },
 }
 
-/// The connections of one run and the request they carry.
+/// The connections of one run and the requests they carry, in turn.
 #[derive(Debug)]
-pub enum Client {
+pub struct Client {
+    protocol: Protocol,
+    /// How many requests the target has, and which is next.
+    exchanges: usize,
+    next: AtomicUsize,
+}
+
+#[derive(Debug)]
+enum Protocol {
     Http1(http1::Http1Client),
     Http2(http2::Http2Client),
     Grpc(grpc::GrpcClient),
@@ -139,50 +210,62 @@ impl Client {
             tls: target.tls.clone(),
             wire: Default::default(),
         };
-        Ok(match &target.kind {
-            TargetKind::Http(http) if http.http2 => Client::Http2(http2::Http2Client::new(
+        let protocol = match &target.kind {
+            TargetKind::Http(http) if http.http2 => Protocol::Http2(http2::Http2Client::new(
                 http.clone(),
                 &target.authority,
                 connector,
                 connections,
             )?),
-            TargetKind::Http(http) => Client::Http1(http1::Http1Client::new(
+            TargetKind::Http(http) => Protocol::Http1(http1::Http1Client::new(
                 http.clone(),
                 &target.authority,
                 connector,
                 connections,
             )?),
-            TargetKind::Grpc { call, json } => Client::Grpc(grpc::GrpcClient::new(
+            TargetKind::Grpc { exchanges, json } => Protocol::Grpc(grpc::GrpcClient::new(
                 &target.authority,
-                call.clone(),
+                exchanges,
                 *json,
                 connector,
                 connections,
             )?),
-            TargetKind::Tcp(target) => {
-                Client::Tcp(tcp::TcpClient::new(target.clone(), connector, connections))
-            }
+            TargetKind::Tcp(exchanges) => Protocol::Tcp(tcp::TcpClient::new(
+                exchanges.clone(),
+                connector,
+                connections,
+            )),
+        };
+        Ok(Client {
+            protocol,
+            exchanges: target.kind.exchanges().len(),
+            next: AtomicUsize::new(0),
         })
     }
 
-    /// Sends one request on sender `sender_id`'s connection and verifies the
-    /// answer; returns the response bytes received (body or message data).
+    /// Sends the next request on sender `sender_id`'s connection and
+    /// verifies the answer; returns the response bytes received (body or
+    /// message data).
     pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        match self {
-            Client::Http1(client) => client.call(sender_id, timeout).await,
-            Client::Http2(client) => client.call(sender_id, timeout).await,
-            Client::Grpc(client) => client.call(sender_id, timeout).await,
-            Client::Tcp(client) => client.call(sender_id, timeout).await,
+        let exchange = match self.exchanges {
+            1 => 0,
+            n => self.next.fetch_add(1, Ordering::Relaxed) % n,
+        };
+        match &self.protocol {
+            Protocol::Http1(client) => client.call(sender_id, exchange, timeout).await,
+            Protocol::Http2(client) => client.call(sender_id, exchange, timeout).await,
+            Protocol::Grpc(client) => client.call(sender_id, exchange, timeout).await,
+            Protocol::Tcp(client) => client.call(sender_id, exchange, timeout).await,
         }
     }
 
     /// Bytes that crossed this client's sockets so far.
     pub fn wire_bytes(&self) -> WireBytes {
-        match self {
-            Client::Http1(c) => c.connector().wire.read(),
-            Client::Http2(c) => c.connector().wire.read(),
-            Client::Grpc(c) => c.connector().wire.read(),
-            Client::Tcp(c) => c.connector().wire.read(),
+        match &self.protocol {
+            Protocol::Http1(c) => c.connector().wire.read(),
+            Protocol::Http2(c) => c.connector().wire.read(),
+            Protocol::Grpc(c) => c.connector().wire.read(),
+            Protocol::Tcp(c) => c.connector().wire.read(),
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod stats;
 pub mod verify;
 
 pub use client::{
-    Client, Connector, GrpcCall, HttpTarget, Target, TargetKind, TcpTarget, TlsClient, Trust,
+    Client, Connector, Exchange, Exchanges, HttpTarget, Target, TargetKind, TlsClient, Trust,
     WireBytes,
 };
 pub use contract::Job;

@@ -87,7 +87,9 @@ async fn load(addr: std::net::SocketAddr, requests: u64) -> wirebench_load::Load
     // A target expecting 8 x in the seed's JSON.
     let mut target = common::payload_target(Stack::REST, addr, 0);
     if let wirebench_load::TargetKind::Http(http) = &mut target.kind {
-        http.check = wirebench_load::verify::BodyCheck::PayloadJson { len: 8 };
+        let mut exchange = http.exchanges.first().clone();
+        exchange.check = wirebench_load::verify::BodyCheck::PayloadJson { len: 8 };
+        http.exchanges = wirebench_load::Exchanges::one(exchange);
     }
     let plan = common::plan(
         LoadModel::Fixed { concurrency: 2 },

@@ -7,10 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wirebench_load::verify::BodyCheck;
-use wirebench_load::{
-    Client, ErrorKind, HttpTarget, LoadModel, LoadPlan, StopAt, Target, TargetKind,
-};
+use wirebench_load::{Client, ErrorKind, Job, LoadModel, LoadPlan, StopAt, Target};
 use wirebench_netsim::{NetConditions, Proxy};
 use wirebench_proto::vocab::Stack;
 use wirebench_server::{PayloadHandler, ServeOptions};
@@ -32,16 +29,7 @@ fn target(addr: SocketAddr, size_kb: u64) -> Target {
     Target {
         authority: addr.to_string(),
         tls: None,
-        kind: TargetKind::Http(HttpTarget {
-            path: format!("/payload?size_in_kb={size_kb}").parse().unwrap(),
-            http2: false,
-            method: http::Method::GET,
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::new(),
-            check: BodyCheck::PayloadJson {
-                len: size_kb as usize * 1024,
-            },
-        }),
+        kind: Job::Payload { size_kb }.request(Stack::REST).unwrap(),
     }
 }
 

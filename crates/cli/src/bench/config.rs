@@ -223,7 +223,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let sources: Vec<MessageSource> = match args.own.source(seed, items) {
         Some(own) => {
             anyhow::ensure!(
-                args.shape.is_none() && !args.own.dynamic,
+                args.shape.is_none() && !args.own.schema.dynamic,
                 "give --shape (built-in messages) or --proto (your own), not both"
             );
             vec![own]
@@ -234,7 +234,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
                 shape,
                 seed,
                 items: items.unwrap_or_else(|| shape.default_items()),
-                dynamic: args.own.dynamic,
+                dynamic: args.own.schema.dynamic,
             })
             .collect(),
     };
@@ -362,7 +362,8 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     })
 }
 
-/// Each shape's encoded sizes, once per shape.
+/// Each shape's encoded sizes (the mean over a data file's messages),
+/// once per shape.
 fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
     let mut sizes: Vec<MessageSize> = Vec::new();
     for (job, _) in jobs {
@@ -374,8 +375,8 @@ fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
             sizes.push(MessageSize {
                 message: job.source.label(),
                 target_kb: job.target_kb,
-                protobuf_bytes: job.encoded(Encoding::Protobuf).message.len(),
-                json_bytes: job.encoded(Encoding::Json).message.len(),
+                protobuf_bytes: job.mean_bytes(Encoding::Protobuf),
+                json_bytes: job.mean_bytes(Encoding::Json),
             });
         }
     }

@@ -194,6 +194,21 @@ pub fn bench_json(args: &[&str]) -> (serde_json::Value, String) {
     (read_json(&json), stdout)
 }
 
+/// Runs `wirebench load URL -q ARGS --json FILE`, asserts it succeeded,
+/// and returns its one trial.
+pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    run_ok(
+        wirebench()
+            .args(["load", url, "-q"])
+            .args(args)
+            .arg("--json")
+            .arg(&json),
+    );
+    read_json(&json)["trials"][0].clone()
+}
+
 /// Runs a command, asserts it succeeded (showing what it printed if not)
 /// and returns its standard output.
 pub fn run_ok(command: &mut Command) -> String {

@@ -1,7 +1,10 @@
 //! The load engine's gRPC client, on h2 directly (not tonic): `--connections`
 //! HTTP/2 connections, each shared by the senders mapped to it and opened
-//! again when it breaks. The request frame is built once from the
-//! contract's message; answers are checked frame by frame in place.
+//! again when it breaks. Each request frame is built once from its
+//! exchange (the method is the exchange's path, the message its body:
+//! built by the contract for wirebench's own services, or from reflection
+//! or a `.proto` file, [`super::dynamic`], for any other); answers are
+//! checked frame by frame in place.
 //! (tonic is used only for reflection look-ups, [`channel`].)
 
 use std::time::Duration;
@@ -10,21 +13,9 @@ use bytes::Bytes;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{Connector, SetupError, Slots, timeout_failure};
+use super::{Connector, Exchanges, SetupError, Slots, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
-
-/// A unary call: the method, its request message (encoded once, in the
-/// stack's codec) and what its one answer message must be. Built by the
-/// contract ([`crate::contract`]) for wirebench's own services, or from
-/// reflection or a `.proto` file ([`super::dynamic`]) for any other.
-#[derive(Debug, Clone)]
-pub struct GrpcCall {
-    /// `/package.Service/Method`.
-    pub path: http::uri::PathAndQuery,
-    pub message: Bytes,
-    pub check: BodyCheck,
-}
 
 /// The gRPC client of the load engine, on h2 directly: the request frame is
 /// encoded once and sent as is; answers are checked in place, DATA frame by
@@ -34,12 +25,12 @@ pub struct GrpcCall {
 /// which made the load generator the bottleneck (see issue 8's note).
 #[derive(Debug)]
 pub struct GrpcClient {
-    uri: http::Uri,
     content_type: http::HeaderValue,
-    /// The request as it goes on the wire: 5-byte gRPC prefix + message.
-    frame: Bytes,
-    /// What the one response message must be.
-    check: BodyCheck,
+    /// Each request as it goes: its URI, and its frame on the wire (5-byte
+    /// gRPC prefix + message).
+    requests: Box<[(http::Uri, Bytes)]>,
+    /// What the one response message must be, per request.
+    exchanges: Exchanges,
     connector: Connector,
     connections: Slots<h2::client::SendRequest<Bytes>>,
 }
@@ -57,37 +48,43 @@ pub fn channel(authority: &str) -> Result<Channel, SetupError> {
 impl GrpcClient {
     pub fn new(
         authority: &str,
-        call: GrpcCall,
+        exchanges: &Exchanges,
         json: bool,
         connector: Connector,
         connections: u32,
     ) -> Result<Self, SetupError> {
-        let bad = |why: &str| SetupError::BadUrl {
-            url: format!("{authority}{}", call.path),
-            why: why.to_owned(),
-        };
-        let length = u32::try_from(call.message.len()).map_err(|_| bad("request over 4 GiB"))?;
-        let mut frame = Vec::with_capacity(5 + call.message.len());
-        frame.push(0);
-        frame.extend_from_slice(&length.to_be_bytes());
-        frame.extend_from_slice(&call.message);
         let scheme = if connector.tls.is_some() {
             "https"
         } else {
             "http"
         };
-        let uri = format!("{scheme}://{authority}{}", call.path)
-            .parse()
-            .map_err(|_| bad("not a URI"))?;
+        let requests = exchanges
+            .iter()
+            .map(|exchange| {
+                let bad = |why: &str| SetupError::BadUrl {
+                    url: format!("{authority}{}", exchange.path),
+                    why: why.to_owned(),
+                };
+                let message = &exchange.body;
+                let length = u32::try_from(message.len()).map_err(|_| bad("request over 4 GiB"))?;
+                let mut frame = Vec::with_capacity(5 + message.len());
+                frame.push(0);
+                frame.extend_from_slice(&length.to_be_bytes());
+                frame.extend_from_slice(message);
+                let uri = format!("{scheme}://{authority}{}", exchange.path)
+                    .parse()
+                    .map_err(|_| bad("not a URI"))?;
+                Ok((uri, Bytes::from(frame)))
+            })
+            .collect::<Result<_, SetupError>>()?;
         Ok(Self {
-            uri,
             content_type: http::HeaderValue::from_static(if json {
                 wirebench_proto::json_codec::CONTENT_TYPE
             } else {
                 "application/grpc"
             }),
-            frame: Bytes::from(frame),
-            check: call.check,
+            requests,
+            exchanges: exchanges.clone(),
             connector,
             connections: Slots::new(connections),
         })
@@ -97,24 +94,30 @@ impl GrpcClient {
         &self.connector
     }
 
-    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        tokio::time::timeout(timeout, self.exchange(sender_id))
+    pub async fn call(
+        &self,
+        sender_id: usize,
+        exchange: usize,
+        timeout: Duration,
+    ) -> Result<u64, RequestFailure> {
+        tokio::time::timeout(timeout, self.exchange(sender_id, exchange))
             .await
             .unwrap_or_else(|_| Err(timeout_failure(timeout)))
     }
 
-    async fn exchange(&self, sender_id: usize) -> Result<u64, RequestFailure> {
+    async fn exchange(&self, sender_id: usize, exchange: usize) -> Result<u64, RequestFailure> {
+        let (uri, frame) = &self.requests[exchange];
         let sender = self.sender(sender_id).await?;
         let mut sender = sender.ready().await.map_err(h2_failure)?;
         let mut request = http::Request::new(());
         *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.uri.clone();
+        *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
         headers.insert(http::header::CONTENT_TYPE, self.content_type.clone());
         headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
         let (response, mut body_out) = sender.send_request(request, false).map_err(h2_failure)?;
         body_out
-            .send_data(self.frame.clone(), true)
+            .send_data(frame.clone(), true)
             .map_err(h2_failure)?;
         let response = response.await.map_err(h2_failure)?;
         if response.status() != http::StatusCode::OK {
@@ -128,7 +131,7 @@ impl GrpcClient {
             return Err(failure);
         }
         let mut body = response.into_body();
-        let mut frames = Frames::new(&self.check);
+        let mut frames = Frames::new(&self.exchanges[exchange].check);
         while let Some(chunk) = body.data().await {
             let chunk = chunk.map_err(h2_failure)?;
             let _ = body.flow_control().release_capacity(chunk.len());

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::connector::ClientStream;
-use super::{Connector, HttpTarget, SetupError, Slots, connect_failure};
+use super::{Connector, Exchange, HttpTarget, SetupError, Slots, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyVerifier;
 
@@ -26,8 +26,8 @@ const ERROR_TEXT_BYTES: usize = 200;
 #[derive(Debug)]
 pub struct Http1Client {
     target: HttpTarget,
-    /// The whole request as it goes on the wire.
-    request: Bytes,
+    /// Each request as it goes on the wire, serialized once.
+    requests: Box<[Bytes]>,
     connector: Connector,
     connections: Slots<Connection>,
 }
@@ -48,32 +48,14 @@ impl Http1Client {
         connector: Connector,
         connections: u32,
     ) -> Result<Self, SetupError> {
-        let bad = |why: &str| SetupError::BadUrl {
-            url: format!("{authority}{}", target.path),
-            why: why.to_owned(),
-        };
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nhost: {authority}\r\n",
-            target.method, target.path
-        );
-        for (name, value) in &target.headers {
-            let value = value
-                .to_str()
-                .map_err(|_| bad("header values must be text"))?;
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !target.body.is_empty()
-            || target.method == http::Method::POST
-            || target.method == http::Method::PUT
-        {
-            head.push_str(&format!("content-length: {}\r\n", target.body.len()));
-        }
-        head.push_str("\r\n");
-        let mut request = head.into_bytes();
-        request.extend_from_slice(&target.body);
+        let requests = target
+            .exchanges
+            .iter()
+            .map(|exchange| serialize(&target, exchange, authority))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             target,
-            request: Bytes::from(request),
+            requests,
             connector,
             connections: Slots::new(connections),
         })
@@ -83,15 +65,24 @@ impl Http1Client {
         &self.connector
     }
 
-    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+    pub async fn call(
+        &self,
+        sender_id: usize,
+        exchange: usize,
+        timeout: Duration,
+    ) -> Result<u64, RequestFailure> {
         self.connections
             .one_at_a_time(sender_id, timeout, async |connection| {
-                self.exchange(connection).await
+                self.exchange(connection, exchange).await
             })
             .await
     }
 
-    async fn exchange(&self, slot: &mut Option<Connection>) -> Result<u64, RequestFailure> {
+    async fn exchange(
+        &self,
+        slot: &mut Option<Connection>,
+        exchange: usize,
+    ) -> Result<u64, RequestFailure> {
         if slot.is_none() {
             let stream = self.connector.connect().await.map_err(connect_failure)?;
             *slot = Some(Connection {
@@ -102,13 +93,13 @@ impl Http1Client {
             });
         }
         let connection = slot.as_mut().expect("connected above");
-        if let Err(err) = connection.stream.write_all(&self.request).await {
+        if let Err(err) = connection.stream.write_all(&self.requests[exchange]).await {
             return Err(RequestFailure::new(ErrorKind::Reset, err));
         }
         let head = connection.read_head().await?;
         let success = (200..300).contains(&head.status);
         let mut sink = Sink {
-            verifier: success.then(|| self.target.check.start()),
+            verifier: success.then(|| self.target.exchanges[exchange].check.start()),
             error_text: Vec::new(),
             received: 0,
         };
@@ -150,6 +141,38 @@ impl Http1Client {
         }
         verified.map(|()| received)
     }
+}
+
+/// `exchange` of `target` as it goes on the wire: head and body.
+fn serialize(
+    target: &HttpTarget,
+    exchange: &Exchange,
+    authority: &str,
+) -> Result<Bytes, SetupError> {
+    let bad = |why: &str| SetupError::BadUrl {
+        url: format!("{authority}{}", exchange.path),
+        why: why.to_owned(),
+    };
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nhost: {authority}\r\n",
+        target.method, exchange.path
+    );
+    for (name, value) in &target.headers {
+        let value = value
+            .to_str()
+            .map_err(|_| bad("header values must be text"))?;
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !exchange.body.is_empty()
+        || target.method == http::Method::POST
+        || target.method == http::Method::PUT
+    {
+        head.push_str(&format!("content-length: {}\r\n", exchange.body.len()));
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(&exchange.body);
+    Ok(Bytes::from(request))
 }
 
 /// Where body bytes go: the verifier (2xx) or the error text.

@@ -21,7 +21,8 @@ type Sender = SendRequest<Full<Bytes>>;
 pub struct Http2Client {
     target: HttpTarget,
     connector: Connector,
-    uri: Uri,
+    /// Each request's URI, parsed once.
+    uris: Box<[Uri]>,
     connections: Slots<Sender>,
 }
 
@@ -37,15 +38,21 @@ impl Http2Client {
         } else {
             "http"
         };
-        let url = format!("{scheme}://{authority}{}", target.path);
-        let uri = url.parse().map_err(|_| SetupError::BadUrl {
-            url: url.clone(),
-            why: "not a URL".into(),
-        })?;
+        let uris = target
+            .exchanges
+            .iter()
+            .map(|exchange| {
+                let url = format!("{scheme}://{authority}{}", exchange.path);
+                url.parse().map_err(|_| SetupError::BadUrl {
+                    url: url.clone(),
+                    why: "not a URL".into(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             target,
             connector,
-            uri,
+            uris,
             connections: Slots::new(connections),
         })
     }
@@ -54,15 +61,22 @@ impl Http2Client {
         &self.connector
     }
 
-    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
-        let exchange = async {
+    pub async fn call(
+        &self,
+        sender_id: usize,
+        exchange: usize,
+        timeout: Duration,
+    ) -> Result<u64, RequestFailure> {
+        let uri = &self.uris[exchange];
+        let exchange = &self.target.exchanges[exchange];
+        let round_trip = async {
             let mut sender = self.sender(sender_id).await?;
             sender.ready().await.map_err(classify)?;
-            let request = build_request(&self.target, &self.uri, None);
+            let request = build_request(&self.target, exchange, uri, None);
             let response = sender.send_request(request).await.map_err(classify)?;
-            read_response(response, &self.target.check).await
+            read_response(response, &exchange.check).await
         };
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(timeout, round_trip)
             .await
             .unwrap_or_else(|_| Err(timeout_failure(timeout)))
     }

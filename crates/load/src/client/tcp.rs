@@ -9,14 +9,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wirebench_proto::tcp_wire::{ERROR_MARK, MAX_ERROR_BYTES, parse_error};
 
 use super::connector::ClientStream;
-use super::{Connector, Slots, TcpTarget, connect_failure};
+use super::{Connector, Exchange, Exchanges, Slots, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct TcpClient {
-    target: TcpTarget,
+    /// Each exchange's body is a request frame.
+    exchanges: Exchanges,
     connector: Connector,
     connections: Slots<Connection>,
 }
@@ -25,9 +26,9 @@ pub struct TcpClient {
 type Connection = (ClientStream, Vec<u8>);
 
 impl TcpClient {
-    pub fn new(target: TcpTarget, connector: Connector, connections: u32) -> Self {
+    pub fn new(exchanges: Exchanges, connector: Connector, connections: u32) -> Self {
         Self {
-            target,
+            exchanges,
             connector,
             connections: Slots::new(connections),
         }
@@ -37,10 +38,16 @@ impl TcpClient {
         &self.connector
     }
 
-    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+    pub async fn call(
+        &self,
+        sender_id: usize,
+        exchange: usize,
+        timeout: Duration,
+    ) -> Result<u64, RequestFailure> {
+        let exchange = &self.exchanges[exchange];
         self.connections
             .one_at_a_time(sender_id, timeout, async |connection| {
-                self.exchange(connection).await
+                self.exchange(connection, exchange).await
             })
             .await
     }
@@ -48,6 +55,7 @@ impl TcpClient {
     async fn exchange(
         &self,
         slot: &mut Option<(ClientStream, Vec<u8>)>,
+        exchange: &Exchange,
     ) -> Result<u64, RequestFailure> {
         if slot.is_none() {
             let stream = self.connector.connect().await.map_err(connect_failure)?;
@@ -56,10 +64,7 @@ impl TcpClient {
         let (stream, buffer) = slot.as_mut().expect("connected above");
         let reset = |err: std::io::Error| RequestFailure::new(ErrorKind::Reset, err);
         let closed = || RequestFailure::new(ErrorKind::Reset, "the server closed the connection");
-        stream
-            .write_all(&self.target.request)
-            .await
-            .map_err(reset)?;
+        stream.write_all(&exchange.body).await.map_err(reset)?;
         // Read as much as is there, header and payload together: as few
         // syscalls as the bytes allow.
         let mut have = 0;
@@ -74,7 +79,7 @@ impl TcpClient {
         if len == ERROR_MARK {
             return Err(read_error(stream, buffer, have).await);
         }
-        let mut verifier = self.target.check.start();
+        let mut verifier = exchange.check.start();
         let first = (have - 4).min(len as usize);
         verifier.feed(&buffer[4..4 + first]);
         let mut left = len as usize - first;

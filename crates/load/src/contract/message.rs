@@ -1,30 +1,33 @@
 //! The message workload's entry in the contract: a message (built-in or
-//! the user's own) sent one way or both, encoded once as the servers
-//! encode it, and the check each answer must pass: byte for byte, or for a
-//! message served through reflection, by meaning.
+//! the user's own; or several, one per line of a data file, sent in turn)
+//! sent one way or both, encoded once as the servers encode it, and the
+//! check each answer must pass: byte for byte, or for a message served
+//! through reflection, by meaning.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use prost_reflect::ReflectMessage;
 use wirebench_proto::message::dynamic::{self, SchemaError};
-use wirebench_proto::message::{Direction, Encoded, Encoding, Loaded, MessageSource, Shape};
+use wirebench_proto::message::{self, Direction, Encoded, Encoding, Loaded, MessageSource, Shape};
 
 use crate::verify::{BodyCheck, ByMeaning};
 
-/// The message workload's request: which message, which way, and the
-/// message and its answers encoded once, as the servers encode them.
+/// The message workload's requests: which messages, which way, and the
+/// messages and their answers encoded once, as the servers encode them.
+/// Request `i` carries (or for `down`, asks for) message `i`.
 #[derive(Debug)]
 pub struct MessageJob {
     pub source: MessageSource,
     pub direction: Direction,
     /// The size the message was scaled to, KiB (`bench --sizes`).
     pub target_kb: Option<u64>,
-    json: Encoded,
-    protobuf: Encoded,
-    /// A dynamic message (its maps have no order): its type and digest,
-    /// to check the answers to `down` and `echo` by meaning.
-    by_meaning: Option<(prost_reflect::MessageDescriptor, u64)>,
+    /// One per message, never empty.
+    json: Vec<Encoded>,
+    protobuf: Vec<Encoded>,
+    /// Dynamic messages (their maps have no order): their type and
+    /// digests, to check the answers to `down` and `echo` by meaning.
+    by_meaning: Option<(prost_reflect::MessageDescriptor, Vec<u64>)>,
 }
 
 impl PartialEq for MessageJob {
@@ -51,9 +54,10 @@ impl MessageJob {
     pub fn load(source: MessageSource, direction: Direction) -> Result<MessageJob, SchemaError> {
         let loaded = source.load()?;
         let by_meaning = match &loaded {
-            Loaded::Dynamic { message, .. } => {
-                Some((message.descriptor(), dynamic::digest(message)))
-            }
+            Loaded::Dynamic { messages, .. } => Some((
+                messages[0].descriptor(),
+                messages.iter().map(dynamic::digest).collect(),
+            )),
             Loaded::Generated(_) => None,
         };
         Ok(MessageJob {
@@ -82,7 +86,7 @@ impl MessageJob {
             let job = MessageJob::load(source, direction)?;
             Ok::<_, SizeError>(job)
         };
-        let size = |job: &MessageJob| job.protobuf.message.len();
+        let size = |job: &MessageJob| job.protobuf[0].message.len();
         // Doubling, then bisection: the fewest items that reach the size.
         let mut job = with_items(1)?;
         if size(&job) < target && size(&with_items(2)?) == size(&job) {
@@ -116,35 +120,53 @@ impl MessageJob {
         Ok(job)
     }
 
-    /// The message and its ack in `encoding`.
-    pub fn encoded(&self, encoding: Encoding) -> &Encoded {
+    /// How many messages are sent in turn.
+    pub fn count(&self) -> usize {
+        self.protobuf.len()
+    }
+
+    /// Each message and its ack in `encoding`.
+    pub fn encoded(&self, encoding: Encoding) -> &[Encoded] {
         match encoding {
             Encoding::Json => &self.json,
             Encoding::Protobuf => &self.protobuf,
         }
     }
 
-    /// What is sent: the message, or for `down` an empty request.
-    pub(super) fn request(&self, encoding: Encoding) -> Bytes {
-        match (self.direction, encoding) {
-            (Direction::Down, Encoding::Json) => Bytes::from_static(b"{}"),
-            (Direction::Down, Encoding::Protobuf) => Bytes::new(),
-            _ => Bytes::from(self.encoded(encoding).message.clone()),
+    /// The messages' mean size in `encoding`, bytes.
+    pub fn mean_bytes(&self, encoding: Encoding) -> usize {
+        let encoded = self.encoded(encoding);
+        encoded.iter().map(|e| e.message.len()).sum::<usize>() / encoded.len()
+    }
+
+    /// The largest message in `encoding`, bytes.
+    pub fn max_bytes(&self, encoding: Encoding) -> usize {
+        let encoded = self.encoded(encoding);
+        encoded.iter().map(|e| e.message.len()).max().unwrap_or(0)
+    }
+
+    /// What request `i` sends: message `i`, or for `down` the request
+    /// for it (empty, or `{}`, for the first).
+    pub(super) fn request(&self, i: usize, encoding: Encoding) -> Bytes {
+        match self.direction {
+            Direction::Down => Bytes::from(message::down_request(i as u64, encoding)),
+            _ => Bytes::from(self.encoded(encoding)[i].message.clone()),
         }
     }
 
-    /// How a correct server's answer is recognised: byte for byte (our
-    /// servers encode generated types deterministically, and an Ack
-    /// always), or for a dynamic message's `down` and `echo` by meaning.
-    pub(super) fn check(&self, encoding: Encoding) -> BodyCheck {
-        let encoded = self.encoded(encoding);
+    /// How a correct server's answer to request `i` is recognised: byte
+    /// for byte (our servers encode generated types deterministically,
+    /// and an Ack always), or for a dynamic message's `down` and `echo` by
+    /// meaning.
+    pub(super) fn check(&self, i: usize, encoding: Encoding) -> BodyCheck {
+        let encoded = &self.encoded(encoding)[i];
         match (self.direction, &self.by_meaning) {
             (Direction::Up, _) => BodyCheck::Exact(Bytes::from(encoded.ack.clone())),
-            (_, Some((message, digest))) => BodyCheck::Means {
+            (_, Some((message, digests))) => BodyCheck::Means {
                 expected: Arc::new(ByMeaning {
                     message: message.clone(),
                     encoded: Bytes::from(encoded.message.clone()),
-                    digest: *digest,
+                    digest: digests[i],
                 }),
                 encoding,
             },

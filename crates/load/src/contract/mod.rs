@@ -25,7 +25,7 @@ mod message;
 
 pub use message::{MessageJob, SizeError};
 
-use crate::client::{GrpcCall, HttpTarget, TargetKind, TcpTarget};
+use crate::client::{Exchange, Exchanges, HttpTarget, TargetKind};
 use crate::verify::BodyCheck;
 
 /// What one request asks of the servers.
@@ -82,7 +82,7 @@ impl Job {
     /// service to start is [`Job::workload`].
     pub fn min_max_size_kb(&self) -> u64 {
         match self {
-            Job::Message(job) => (job.encoded(Encoding::Json).message.len() as u64).div_ceil(1024),
+            Job::Message(job) => (job.max_bytes(Encoding::Json) as u64).div_ceil(1024),
             _ => self.size_kb().unwrap_or(0),
         }
     }
@@ -90,18 +90,17 @@ impl Job {
     /// What the client sends to `stack`'s front server, and the check
     /// every answer must pass.
     pub fn request(&self, stack: Stack) -> Result<TargetKind, ContractError> {
-        let check = self.check(stack)?;
+        let count = match self {
+            Job::Message(job) => job.count(),
+            _ => 1,
+        };
+        let exchanges = (0..count)
+            .map(|i| self.exchange(stack, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let exchanges = Exchanges::new(exchanges).expect("every job has a request");
         Ok(match stack.kind {
             StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
                 let protobuf = stack.kind == StackKind::RestProto;
-                let body = match self {
-                    Job::Echo { size_kb } if protobuf => {
-                        Bytes::from(echo_message(*size_kb)?.encode_to_vec())
-                    }
-                    Job::Echo { size_kb } => echo_json(*size_kb)?,
-                    Job::Message(job) => job.request(encoding_of(stack)),
-                    _ => Bytes::new(),
-                };
                 let sends_body = match self {
                     Job::Echo { .. } => true,
                     Job::Message(job) => job.direction != Direction::Down,
@@ -125,35 +124,52 @@ impl Job {
                     http::Method::GET
                 };
                 TargetKind::Http(HttpTarget {
-                    path: self.http_path().parse().expect("our paths are valid"),
                     http2: stack.kind == StackKind::RestH2,
                     method,
                     headers,
-                    body,
-                    check,
+                    exchanges,
                 })
             }
-            StackKind::Grpc | StackKind::GrpcJson => {
-                let json = stack.kind == StackKind::GrpcJson;
-                let (path, message) = self.grpc_message(json)?;
-                TargetKind::Grpc {
-                    call: GrpcCall {
-                        path: path.parse().expect("our paths are valid"),
-                        message,
-                        check,
-                    },
-                    json,
-                }
+            StackKind::Grpc | StackKind::GrpcJson => TargetKind::Grpc {
+                exchanges,
+                json: stack.kind == StackKind::GrpcJson,
+            },
+            StackKind::Tcp => TargetKind::Tcp(exchanges),
+        })
+    }
+
+    /// Request `i` to `stack` (a message job sends its messages in turn;
+    /// every other job has one request).
+    fn exchange(&self, stack: Stack, i: usize) -> Result<Exchange, ContractError> {
+        let protobuf = stack.kind == StackKind::RestProto;
+        let (path, body) = match stack.kind {
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+                let body = match self {
+                    Job::Echo { size_kb } if protobuf => {
+                        Bytes::from(echo_message(*size_kb)?.encode_to_vec())
+                    }
+                    Job::Echo { size_kb } => echo_json(*size_kb)?,
+                    // Down asks by the query, GET /message?index=K.
+                    Job::Message(job) if job.direction != Direction::Down => {
+                        job.request(i, encoding_of(stack))
+                    }
+                    _ => Bytes::new(),
+                };
+                (self.http_path(i), body)
             }
-            StackKind::Tcp => TargetKind::Tcp(TcpTarget {
-                request: Bytes::from(match self {
+            StackKind::Grpc | StackKind::GrpcJson => {
+                let (path, message) = self.grpc_message(i, stack.kind == StackKind::GrpcJson)?;
+                (path.to_owned(), message)
+            }
+            StackKind::Tcp => {
+                let frame = match self {
                     Job::Payload { size_kb } => tcp_wire::payload_request(signed(*size_kb)),
                     Job::Pipeline { records } => {
                         tcp_wire::frame_message(&AggregateRequest { records: *records })
                     }
                     Job::Message(job) => {
                         let mut frame = vec![job.direction.tcp_tag()];
-                        frame.extend_from_slice(&job.request(Encoding::Protobuf));
+                        frame.extend_from_slice(&job.request(i, Encoding::Protobuf));
                         tcp_wire::frame(&frame)
                     }
                     Job::Echo { .. } => {
@@ -162,15 +178,25 @@ impl Job {
                             workload: Workload::Echo,
                         });
                     }
-                }),
-                check,
-                path: self.http_path(),
-            }),
+                };
+                (self.http_path(i), Bytes::from(frame))
+            }
+        };
+        Ok(Exchange {
+            path: path.parse().expect("our paths are valid"),
+            body,
+            check: self.check_at(stack, i)?,
         })
     }
 
-    /// How a good answer over `stack` looks.
+    /// How a good answer over `stack` looks (to the first request, where a
+    /// job has several).
     pub fn check(&self, stack: Stack) -> Result<BodyCheck, ContractError> {
+        self.check_at(stack, 0)
+    }
+
+    /// How a good answer to request `i` over `stack` looks.
+    fn check_at(&self, stack: Stack, i: usize) -> Result<BodyCheck, ContractError> {
         let protobuf = matches!(stack.kind, StackKind::RestProto | StackKind::Grpc);
         Ok(match self {
             Job::Payload { size_kb } => {
@@ -202,23 +228,26 @@ impl Job {
                     BodyCheck::Summary(expected)
                 }
             }
-            Job::Message(job) => job.check(encoding_of(stack)),
+            Job::Message(job) => job.check(i, encoding_of(stack)),
         })
     }
 
-    /// The REST route (and the label of the tcp request).
-    fn http_path(&self) -> String {
+    /// The REST route of request `i` (and the label of the tcp request).
+    fn http_path(&self, i: usize) -> String {
         match self {
             Job::Payload { size_kb } => format!("/payload?size_in_kb={size_kb}"),
             Job::Echo { .. } => "/echo".to_owned(),
             Job::Pipeline { records } => format!("/aggregate?records={records}"),
-            Job::Message(job) if job.direction == Direction::Echo => "/message/echo".to_owned(),
-            Job::Message(_) => "/message".to_owned(),
+            Job::Message(job) => match job.direction {
+                Direction::Echo => "/message/echo".to_owned(),
+                Direction::Down if job.count() > 1 => format!("/message?index={i}"),
+                _ => "/message".to_owned(),
+            },
         }
     }
 
-    /// The gRPC method and its request message, encoded once.
-    fn grpc_message(&self, json: bool) -> Result<(&'static str, Bytes), ContractError> {
+    /// The gRPC method and request `i`'s message, encoded once.
+    fn grpc_message(&self, i: usize, json: bool) -> Result<(&'static str, Bytes), ContractError> {
         fn encode(message: &(impl Message + JsonMessage), json: bool) -> Bytes {
             if json {
                 let mut out = Vec::new();
@@ -249,7 +278,7 @@ impl Job {
                 } else {
                     Encoding::Protobuf
                 };
-                (job.direction.grpc_path(), job.request(encoding))
+                (job.direction.grpc_path(), job.request(i, encoding))
             }
         })
     }

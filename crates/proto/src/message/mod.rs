@@ -287,6 +287,21 @@ pub fn decode<M: WireMessage>(bytes: &[u8], encoding: Encoding) -> Result<M, Str
     }
 }
 
+/// The `Down` request for message `index` (of a server's several), in
+/// `encoding`: empty (protobuf) or `{}` (JSON) for the first.
+pub fn down_request(index: u64, encoding: Encoding) -> Vec<u8> {
+    encode(&service::DownRequest { index }, encoding)
+}
+
+/// Which message a `Down` request in `encoding` asks for; an empty body
+/// asks for the first.
+pub fn down_index(body: &[u8], encoding: Encoding) -> Result<u64, String> {
+    if body.is_empty() {
+        return Ok(0);
+    }
+    decode::<service::DownRequest>(body, encoding).map(|request| request.index)
+}
+
 /// What `Up` answers for `message`: the FNV-1a 64 of its protobuf
 /// encoding, and that encoding's length. A server that decoded the
 /// request and encodes it again gets the client's digest only if it read

@@ -23,7 +23,8 @@ pub enum MessageSource {
         include: Vec<std::path::PathBuf>,
         /// `pkg.Msg`.
         message: String,
-        /// The message from this file (its first), else generated values.
+        /// The messages of this file (one per line, sent in turn), else
+        /// one of generated values.
         data: Option<std::path::PathBuf>,
         seed: u64,
         items: u32,
@@ -31,14 +32,16 @@ pub enum MessageSource {
     },
 }
 
-/// A loaded message: generated types, or a dynamic message and the
-/// descriptors of its type.
+/// A loaded message: generated types, or dynamic messages (one, or one
+/// per line of a data file, all of one type) and the descriptors of their
+/// type.
 #[derive(Debug, Clone)]
 pub enum Loaded {
     /// Boxed: a built-in message is large beside a dynamic one's handle.
     Generated(Box<ShapeMessage>),
     Dynamic {
-        message: prost_reflect::DynamicMessage,
+        /// Never empty.
+        messages: Vec<prost_reflect::DynamicMessage>,
         files: Vec<u8>,
     },
 }
@@ -55,7 +58,7 @@ impl MessageSource {
             MessageSource::Shape {
                 shape, seed, items, ..
             } => Loaded::Dynamic {
-                message: dynamic::builtin_message(*shape, *seed, *items),
+                messages: vec![dynamic::builtin_message(*shape, *seed, *items)],
                 files: FILE_DESCRIPTOR_SET.to_vec(),
             },
             MessageSource::Proto {
@@ -68,12 +71,17 @@ impl MessageSource {
                 string_bytes,
             } => {
                 let schema = dynamic::Schema::compile(proto, include, message)?;
-                let message = match data {
-                    Some(path) => dynamic::read_data(&schema.message, path)?.swap_remove(0),
-                    None => dynamic::generate(&schema.message, *seed, *items, *string_bytes),
+                let messages = match data {
+                    Some(path) => dynamic::read_data(&schema.message, path)?,
+                    None => vec![dynamic::generate(
+                        &schema.message,
+                        *seed,
+                        *items,
+                        *string_bytes,
+                    )],
                 };
                 Loaded::Dynamic {
-                    message,
+                    messages,
                     files: schema.files,
                 }
             }
@@ -116,9 +124,11 @@ impl Loaded {
     pub fn type_name(&self) -> String {
         match self {
             Loaded::Generated(message) => message.shape().type_name().to_owned(),
-            Loaded::Dynamic { message, .. } => prost_reflect::ReflectMessage::descriptor(message)
-                .full_name()
-                .to_owned(),
+            Loaded::Dynamic { messages, .. } => {
+                prost_reflect::ReflectMessage::descriptor(&messages[0])
+                    .full_name()
+                    .to_owned()
+            }
         }
     }
 
@@ -130,15 +140,27 @@ impl Loaded {
         }
     }
 
-    /// The message and its Ack in `encoding`. A dynamic message's maps
-    /// have no order: its encoding is one of several equal ones.
-    pub fn encoded(&self, encoding: Encoding) -> Encoded {
+    /// How many messages there are (sent in turn).
+    pub fn count(&self) -> usize {
         match self {
-            Loaded::Generated(message) => message.encoded(encoding),
-            Loaded::Dynamic { message, .. } => Encoded {
-                message: dynamic::encode(message, encoding),
-                ack: encode(&dynamic::ack_of(message), encoding),
-            },
+            Loaded::Generated(_) => 1,
+            Loaded::Dynamic { messages, .. } => messages.len(),
+        }
+    }
+
+    /// Each message and its Ack in `encoding`, in order. A dynamic
+    /// message's maps have no order: its encoding is one of several equal
+    /// ones.
+    pub fn encoded(&self, encoding: Encoding) -> Vec<Encoded> {
+        match self {
+            Loaded::Generated(message) => vec![message.encoded(encoding)],
+            Loaded::Dynamic { messages, .. } => messages
+                .iter()
+                .map(|message| Encoded {
+                    message: dynamic::encode(message, encoding),
+                    ack: encode(&dynamic::ack_of(message), encoding),
+                })
+                .collect(),
         }
     }
 }

@@ -27,7 +27,8 @@ use crate::{RequestError, ServeError, ServeOptions};
 
 /// A message's work in both encodings, whatever its type.
 trait MessageWork: Send + Sync + 'static {
-    fn down(&self, encoding: Encoding) -> Vec<u8>;
+    /// Message `index` of the server's messages (modulo their count).
+    fn down(&self, index: u64, encoding: Encoding) -> Vec<u8>;
     fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String>;
     fn echo(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String>;
 }
@@ -36,7 +37,8 @@ trait MessageWork: Send + Sync + 'static {
 struct Generated<M>(M);
 
 impl<M: WireMessage> MessageWork for Generated<M> {
-    fn down(&self, encoding: Encoding) -> Vec<u8> {
+    /// One message: every index is it.
+    fn down(&self, _index: u64, encoding: Encoding) -> Vec<u8> {
         message::encode(&self.0, encoding)
     }
 
@@ -51,19 +53,21 @@ impl<M: WireMessage> MessageWork for Generated<M> {
     }
 }
 
-/// A message of a type known only at run time (prost-reflect): the
-/// user's own, or a built-in shape run with `--dynamic`.
-struct Dynamic(DynamicMessage);
+/// Messages of a type known only at run time (prost-reflect): the
+/// user's own (one, or one per line of a data file), or a built-in shape
+/// run with `--dynamic`. Never empty.
+struct Dynamic(Vec<DynamicMessage>);
 
 impl Dynamic {
     fn decode(&self, body: &[u8], encoding: Encoding) -> Result<DynamicMessage, String> {
-        dynamic::decode(&self.0.descriptor(), body, encoding)
+        dynamic::decode(&self.0[0].descriptor(), body, encoding)
     }
 }
 
 impl MessageWork for Dynamic {
-    fn down(&self, encoding: Encoding) -> Vec<u8> {
-        dynamic::encode(&self.0, encoding)
+    fn down(&self, index: u64, encoding: Encoding) -> Vec<u8> {
+        let message = &self.0[(index % self.0.len() as u64) as usize];
+        dynamic::encode(message, encoding)
     }
 
     fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
@@ -114,7 +118,7 @@ impl MessageHandler {
                 ShapeMessage::Text(m) => Arc::new(Generated(m)),
                 ShapeMessage::Binary(m) => Arc::new(Generated(m)),
             },
-            Loaded::Dynamic { message, .. } => Arc::new(Dynamic(message.clone())),
+            Loaded::Dynamic { messages, .. } => Arc::new(Dynamic(messages.clone())),
         };
         let description = match source {
             MessageSource::Shape { items, seed, .. } => {
@@ -122,7 +126,12 @@ impl MessageHandler {
             }
             MessageSource::Proto {
                 data: Some(data), ..
-            } => format!("{} from {}", source.label(), data.display()),
+            } => format!(
+                "{} from {} ({} messages, sent in turn)",
+                source.label(),
+                data.display(),
+                loaded.count()
+            ),
             MessageSource::Proto { items, seed, .. } => {
                 format!("{} (dynamic, {items} items, seed {seed})", source.label())
             }
@@ -150,8 +159,9 @@ impl MessageHandler {
         self.max_bytes
     }
 
-    /// One request's answer: `body` is the request in `encoding` (empty
-    /// for `down`), the answer is in the same encoding.
+    /// One request's answer: `body` is the request in `encoding` (for
+    /// `down` a `DownRequest`, or empty), the answer is in the same
+    /// encoding.
     pub fn answer(
         &self,
         direction: Direction,
@@ -166,7 +176,9 @@ impl MessageHandler {
             });
         }
         match direction {
-            Direction::Down => Ok(self.work.down(encoding)),
+            Direction::Down => {
+                message::down_index(body, encoding).map(|index| self.work.down(index, encoding))
+            }
             Direction::Up => self.work.up(body, encoding),
             Direction::Echo => self.work.echo(body, encoding),
         }
@@ -212,6 +224,9 @@ mod tests {
             let want = message.encoded(encoding);
             let down = handler.answer(Direction::Down, b"", encoding).unwrap();
             assert_eq!(down, want.message);
+            let second = message::down_request(1, encoding);
+            let down = handler.answer(Direction::Down, &second, encoding).unwrap();
+            assert_eq!(down, want.message, "one message: every index is it");
             let up = handler
                 .answer(Direction::Up, &want.message, encoding)
                 .unwrap();

@@ -1,5 +1,6 @@
 //! The message workload over the REST stacks (`rest`, `rest-h2`,
-//! `rest-proto`): `GET /message` (down), `POST /message` (up),
+//! `rest-proto`): `GET /message?index=K` (down; K picks one of a server's
+//! several messages, default 0), `POST /message` (up),
 //! `POST /message/echo` (echo). Bodies are the canonical proto3 JSON, or
 //! protobuf when the request says `application/x-protobuf` (`Accept` for
 //! down, `Content-Type` otherwise); the answer is in the same encoding.
@@ -8,12 +9,13 @@ use std::future::Future;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use wirebench_proto::PROTOBUF_MEDIA_TYPE;
-use wirebench_proto::message::{Direction, Encoding};
+use wirebench_proto::message::{self, Direction, Encoding};
 
 use super::MessageHandler;
 use crate::RequestError;
@@ -45,13 +47,33 @@ pub fn router(handler: MessageHandler) -> Router {
         .with_state(handler)
 }
 
-async fn down(State(handler): State<MessageHandler>, headers: HeaderMap) -> Response {
+/// `GET /message`'s query.
+#[derive(serde::Deserialize)]
+struct DownQuery {
+    #[serde(default)]
+    index: u64,
+}
+
+async fn down(
+    State(handler): State<MessageHandler>,
+    query: Result<Query<DownQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
     let encoding = if wants_protobuf(&headers) {
         Encoding::Protobuf
     } else {
         Encoding::Json
     };
-    answer(&handler, Direction::Down, encoding, &[])
+    match query {
+        Ok(Query(DownQuery { index })) => {
+            let request = message::down_request(index, encoding);
+            answer(&handler, Direction::Down, encoding, &request)
+        }
+        Err(rejection) => error_response(
+            StatusCode::BAD_REQUEST,
+            &format!("GET /message?index=K takes a whole number K: {rejection}"),
+        ),
+    }
 }
 
 async fn up(State(handler): State<MessageHandler>, headers: HeaderMap, body: Bytes) -> Response {

@@ -1,6 +1,7 @@
 //! The message workload over the `tcp` ceiling: a request frame is one
 //! byte naming the direction (`D`, `U`, `E`) and then the protobuf message
-//! (nothing for down); the answer frame is the protobuf answer.
+//! (for down a `DownRequest`, or nothing); the answer frame is the
+//! protobuf answer.
 
 use std::future::Future;
 

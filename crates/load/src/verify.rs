@@ -86,7 +86,7 @@ impl BodyCheck {
             ),
             BodyCheck::Decodes(message) => format!("answer decodes as {}", message.full_name()),
             BodyCheck::Means { expected, .. } => format!(
-                "answer is the {} sent, by meaning (its fields' digest, maps in any order)",
+                "answer is the expected {}, by meaning (its fields' digest, maps in any order)",
                 expected.message.full_name()
             ),
         }

@@ -100,6 +100,9 @@ pub struct MessageSize {
     pub message: String,
     /// The size it was scaled to (`--sizes`), KiB.
     pub target_kb: Option<u64>,
+    /// How many messages are sent in turn (the lines of a data file); the
+    /// sizes are their mean.
+    pub messages: usize,
     pub protobuf_bytes: usize,
     pub json_bytes: usize,
 }
@@ -375,6 +378,7 @@ fn message_sizes(jobs: &[(Job, Option<String>)]) -> Vec<MessageSize> {
             sizes.push(MessageSize {
                 message: job.source.label(),
                 target_kb: job.target_kb,
+                messages: job.count(),
                 protobuf_bytes: job.mean_bytes(Encoding::Protobuf),
                 json_bytes: job.mean_bytes(Encoding::Json),
             });

@@ -50,9 +50,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(message) = &config.settings.message {
         println!("messages (encoded once; every answer is checked against these bytes):");
         for size in &message.sizes {
-            let name = match size.target_kb {
-                Some(kb) => format!("{} ~{kb} KiB", size.message),
-                None => size.message.clone(),
+            let name = match (size.target_kb, size.messages) {
+                (Some(kb), _) => format!("{} ~{kb} KiB", size.message),
+                (None, 1) => size.message.clone(),
+                (None, n) => format!("{} (mean of {n})", size.message),
             };
             println!(
                 "  {name:<28} protobuf {:>9} B, JSON {:>9} B ({:.2}x)",

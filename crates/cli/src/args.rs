@@ -201,6 +201,11 @@ pub struct LoadArgs {
     /// No live progress.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Pass/fail criterion on every trial, k6's: p99<50ms, p99.9<=1s,
+    /// mean<10ms, max<2s, rps>1000, error_rate<0.1%; repeatable. A failed
+    /// one is named and the exit code is 99.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<wirebench_report::threshold::Threshold>,
 }
 
 #[derive(Debug, Args)]

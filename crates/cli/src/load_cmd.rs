@@ -63,6 +63,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         "command": "load",
         "url": args.url,
         "plan": plan,
+        "thresholds": args.load.thresholds.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
     let placement = crate::placement::CpuPlacement::resolve(None, None, true)?;
     runtime.block_on(async {
@@ -100,6 +101,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             repetition: 0,
             variant: parsed.variant.clone(),
             net: None,
+            thresholds: &args.load.thresholds,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;
@@ -110,11 +112,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
             println!("result: {}", path.display());
         }
-        Ok(if outcome.interrupted {
-            ExitCode::from(130)
-        } else {
-            ExitCode::SUCCESS
-        })
+        Ok(crate::trial::exit_code(&result))
     })
 }
 

@@ -122,6 +122,7 @@ impl Preset {
             timeout: args.timeout.or(self.timeout),
             json: args.json,
             quiet: args.quiet,
+            thresholds: args.thresholds,
         }
     }
 }

@@ -2,13 +2,15 @@
 //! ([`TrialSpec`], complete before it ran) and what was measured (the
 //! engine's outcome and the probe's report). No field is filled in later.
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use wirebench_load::{LoadOutcome, LoadPlan, Target};
 use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
-use wirebench_report::{LatencySummary, Placement, TimelinePoint, Trial};
+use wirebench_report::threshold::Threshold;
+use wirebench_report::{LatencySummary, Placement, RunResult, TimelinePoint, Trial};
 
 use crate::placement::CpuPlacement;
 
@@ -49,6 +51,8 @@ pub struct TrialSpec<'a> {
     pub variant: Option<String>,
     /// Network conditions, as given.
     pub net: Option<String>,
+    /// `--threshold`s the trial is judged by.
+    pub thresholds: &'a [Threshold],
 }
 
 /// The servers of a trial that wirebench started.
@@ -85,7 +89,7 @@ pub fn assemble(
         placement.available.len(),
     );
     let servers = spec.servers.as_ref();
-    Trial {
+    let mut trial = Trial {
         stack: spec.stack,
         workload: spec.workload,
         target: spec.target.label(),
@@ -136,6 +140,7 @@ pub fn assemble(
         wire_bytes_received_per_request: per_request(outcome.wire.received, attempts),
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
+        thresholds: Vec::new(),
         placement: Placement {
             pinned: placement.pinned(),
             client_cpus: placement.client.clone(),
@@ -143,9 +148,27 @@ pub fn assemble(
         },
         processes: probed.processes,
         costs,
-    }
+    };
+    trial.thresholds = spec.thresholds.iter().map(|t| t.check(&trial)).collect();
+    trial
 }
 
 fn per_request(bytes: u64, requests: u64) -> Option<f64> {
     (requests > 0).then(|| bytes as f64 / requests as f64)
+}
+
+/// How a command that ran `result` exits: 130 when interrupted, 99 (k6's)
+/// when a `--threshold` failed, else 0.
+pub fn exit_code(result: &RunResult) -> ExitCode {
+    let failed = result
+        .trials
+        .iter()
+        .any(|trial| trial.thresholds.iter().any(|t| !t.passed));
+    if result.run.interrupted {
+        ExitCode::from(130)
+    } else if failed {
+        ExitCode::from(99)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -213,3 +213,69 @@ fn a_data_file_sends_its_lines_in_turn() {
         assert!(!ok && out.contains(says), "{out}");
     }
 }
+
+/// `--threshold`, k6's: a failed one is named and the exit code is 99; a
+/// met one exits 0; on `bench`, every stack is judged; a malformed one is
+/// an error of use (2) that says what is wrong.
+#[test]
+fn thresholds_pass_or_fail_with_k6s_exit_code() {
+    let (child, rest) = serve("rest");
+    let _rest = Guard(child);
+    let url = format!("http://{rest}/payload");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let load = |thresholds: &[&str]| {
+        let mut command = wirebench();
+        command.args(["load", &url, "-n", "50", "-c", "2", "--json"]);
+        command.arg(&json);
+        for t in thresholds {
+            command.args(["--threshold", t]);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, out) = load(&["p99<1us", "rps>1"]);
+    assert_eq!(code, Some(99), "{out}");
+    assert!(out.contains("threshold p99<1us FAILED"), "{out}");
+    assert!(out.contains("threshold rps>1 met"), "{out}");
+    let outcomes = read_json(&json)["trials"][0]["thresholds"].clone();
+    assert_eq!(outcomes[0]["passed"], false, "{outcomes}");
+    assert!(outcomes[0]["value"].as_f64().unwrap() >= 1.0, "{outcomes}");
+    let (code, out) = load(&["p99<10s", "error_rate<1%"]);
+    assert_eq!(code, Some(0), "{out}");
+
+    let output = wirebench()
+        .args(["load", &url, "--threshold", "p99<1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("takes a unit"), "{stderr}");
+
+    let output = wirebench()
+        .args([
+            "bench",
+            "--stacks",
+            "rest,grpc",
+            "--size-kb",
+            "1",
+            "-n",
+            "50",
+        ])
+        .args(["-c", "2", "--warmup", "0s", "-q", "--threshold", "max<1us"])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(99), "{stdout}");
+    for stack in ["rest", "grpc"] {
+        assert!(
+            stdout.contains(&format!("{stack}: threshold max<1us FAILED")),
+            "{stdout}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ pub mod notes;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
+pub mod threshold;
 pub mod verdict;
 pub mod write;
 

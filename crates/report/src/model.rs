@@ -202,6 +202,10 @@ pub struct Trial {
     /// gRPC stacks: where handlers ran ("async" or "pool:N").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc_exec: Option<String>,
+    /// `--threshold`s, each with what the trial measured and whether it
+    /// held; absent when none was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::threshold::ThresholdOutcome>,
 }
 
 /// CPU placement of a trial.

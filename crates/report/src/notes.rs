@@ -1,10 +1,11 @@
 //! The notes under a result, in plain words: where things ran, which
 //! trials measured the load generator rather than the server, which CPU
-//! figures are coarse, what the errors were.
+//! figures are coarse, what the errors were, which thresholds failed.
 
 use crate::format;
 use crate::label::trial_label;
 use crate::model::RunResult;
+use crate::threshold::Threshold;
 
 /// Below this window, CPU figures are coarse enough to say so.
 const SHORT_WINDOW_S: f64 = 2.0;
@@ -61,6 +62,18 @@ pub fn notes(result: &RunResult) -> Vec<String> {
             notes.push(format!(
                 "{label}: {} x {kind}, first: {example}",
                 trial.errors[kind]
+            ));
+        }
+        for outcome in &trial.thresholds {
+            let measured = outcome
+                .threshold
+                .parse::<Threshold>()
+                .map(|t| t.show(outcome.value))
+                .unwrap_or_default();
+            let verdict = if outcome.passed { "met" } else { "FAILED" };
+            notes.push(format!(
+                "{label}: threshold {} {verdict} (measured {measured})",
+                outcome.threshold
             ));
         }
     }

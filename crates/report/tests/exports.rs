@@ -57,8 +57,22 @@ fn schema() -> jsonschema::Validator {
 #[test]
 fn json_output_matches_the_checked_in_schema() {
     let validator = schema();
+    let mut result = fixture();
+    // A trial judged by thresholds: one met, one that measured nothing.
+    result.trials[0].thresholds = vec![
+        wirebench_report::threshold::ThresholdOutcome {
+            threshold: "p99<50ms".into(),
+            value: Some(1200.0),
+            passed: true,
+        },
+        wirebench_report::threshold::ThresholdOutcome {
+            threshold: "max<1s".into(),
+            value: None,
+            passed: false,
+        },
+    ];
     let rendered: serde_json::Value =
-        serde_json::from_str(&Format::Json.exporter().render(&fixture())).unwrap();
+        serde_json::from_str(&Format::Json.exporter().render(&result)).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&rendered)
         .map(|e| format!("{} at {}", e, e.instance_path()))

@@ -18,6 +18,7 @@ use wirebench_probe::CpuSet;
 use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
+use wirebench_report::threshold::Threshold;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::HopMode;
 
@@ -80,6 +81,9 @@ pub struct BenchSettings {
     /// The message workload's messages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageSettings>,
+    /// `--threshold`s every trial is judged by.
+    #[serde(serialize_with = "as_text")]
+    pub thresholds: Vec<Threshold>,
 }
 
 /// Which messages the message workload sends.
@@ -107,7 +111,10 @@ pub struct MessageSize {
     pub json_bytes: usize,
 }
 
-fn as_text<S: serde::Serializer>(items: &[GrpcExec], s: S) -> Result<S::Ok, S::Error> {
+fn as_text<T: std::fmt::Display, S: serde::Serializer>(
+    items: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(items.iter().map(ToString::to_string))
 }
 
@@ -354,6 +361,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             sources,
             directions,
         }),
+        thresholds: load.thresholds.clone(),
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

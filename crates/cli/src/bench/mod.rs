@@ -125,11 +125,7 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
     for path in write_reports(config, &result)? {
         println!("report: {}", path.display());
     }
-    Ok(if result.run.interrupted {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::trial::exit_code(&result))
 }
 
 /// Starts the plan's servers (behind the proxy when `--net` is given),
@@ -211,6 +207,7 @@ async fn run_trial(
         repetition: plan.repetition,
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
+        thresholds: &config.settings.thresholds,
     };
     Ok(crate::trial::assemble(
         spec,

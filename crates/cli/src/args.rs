@@ -92,7 +92,7 @@ pub struct ServeArgs {
     /// Port; default the seeds' (payload: rest 8000, grpc 50051; pipeline:
     /// producer/processor/aggregator rest 8000/8001/8002, grpc
     /// 50051/50052/50053); 0 picks a free one (the address is printed).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::whole::<u16>, allow_negative_numbers = true)]
     pub port: Option<u16>,
     /// Pipeline: which service this process is.
     #[arg(long, help_heading = "Pipeline")]
@@ -106,10 +106,10 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Pipeline")]
     pub upstream_ca: Option<PathBuf>,
     /// Pipeline: records per request when the request does not say.
-    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_RECORDS, help_heading = "Pipeline")]
+    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_RECORDS, help_heading = "Pipeline", value_parser = crate::numbers::whole::<u32>, allow_negative_numbers = true)]
     pub records: u32,
     /// Pipeline: most records one request may ask for.
-    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_MAX_RECORDS, help_heading = "Pipeline")]
+    #[arg(long, default_value_t = wirebench_proto::pipeline_work::DEFAULT_MAX_RECORDS, help_heading = "Pipeline", value_parser = crate::numbers::whole::<u32>, allow_negative_numbers = true)]
     pub max_records: u32,
     /// Pipeline, gRPC: stream (one bidirectional stream per hop, the seed's
     /// design) or unary (one call per request).
@@ -117,7 +117,7 @@ pub struct ServeArgs {
     pub hop: wirebench_server::pipeline::HopMode,
     /// Pipeline: how long to wait for the next service before answering 503
     /// / UNAVAILABLE.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "2s", help_heading = "Pipeline")]
+    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "2s", help_heading = "Pipeline")]
     pub hop_timeout: Duration,
     /// Message: the built-in shape served (tiny, order, telemetry, text,
     /// binary).
@@ -125,19 +125,19 @@ pub struct ServeArgs {
     pub shape: wirebench_proto::message::Shape,
     /// Message: items in the shape's repeated fields (default: the shape's
     /// realistic size, e.g. 10 line items for order).
-    #[arg(long, help_heading = "Message")]
+    #[arg(long, help_heading = "Message", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub items: Option<u32>,
     /// Message: the seed of the message's values (clients must use the
     /// same one to check answers).
-    #[arg(long, default_value_t = 1, help_heading = "Message")]
+    #[arg(long, default_value_t = 1, help_heading = "Message", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub seed: u64,
     #[command(flatten)]
     pub own: OwnMessageArgs,
     /// Tokio worker threads (default: one per CPU this process may use).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::at_least_one::<usize>, allow_negative_numbers = true)]
     pub workers: Option<usize>,
     /// Largest payload, echo or message request the server accepts, KiB.
-    #[arg(long, default_value_t = wirebench_server::DEFAULT_MAX_SIZE_KB)]
+    #[arg(long, default_value_t = wirebench_server::DEFAULT_MAX_SIZE_KB, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub max_size_kb: u64,
     /// Bind with SO_REUSEPORT, so several server processes can share the
     /// port (the kernel spreads connections over them, like uvicorn
@@ -156,10 +156,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "async")]
     pub grpc_exec: wirebench_server::grpc::GrpcExec,
     /// Close a connection with nothing read or written for this long.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "60s")]
     pub idle_timeout: Duration,
     /// HTTP/1.1: a request's headers must arrive within this (slowloris).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "10s")]
     pub header_timeout: Duration,
 }
 
@@ -168,32 +168,32 @@ pub struct ServeArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct LoadArgs {
     /// Locust model: this many users, each sending back to back.
-    #[arg(short = 'u', long, help_heading = "Load model")]
+    #[arg(short = 'u', long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub users: Option<u32>,
     /// Locust model: users started per second (Locust's default is 1).
-    #[arg(short = 'r', long, help_heading = "Load model")]
+    #[arg(short = 'r', long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
     pub spawn_rate: Option<f64>,
     /// Measured window (e.g. 30s, 2m). With -u, -c or --rate.
-    #[arg(short = 't', long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    #[arg(short = 't', long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub duration: Option<Duration>,
     /// ab/ghz model: stop after this many measured requests.
-    #[arg(short = 'n', long, help_heading = "Load model")]
+    #[arg(short = 'n', long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u64>, allow_negative_numbers = true)]
     pub requests: Option<u64>,
     /// ab/ghz model: requests in flight (with --rate: the most in flight).
-    #[arg(short = 'c', long, help_heading = "Load model")]
+    #[arg(short = 'c', long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub concurrency: Option<u32>,
     /// Open loop: requests per second, latency from the intended send time.
-    #[arg(long, help_heading = "Load model")]
+    #[arg(long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// TCP connections (default: one per user/concurrent request for
     /// HTTP/1.1, one for gRPC).
-    #[arg(long, help_heading = "Load model")]
+    #[arg(long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub connections: Option<u32>,
     /// Sent and checked, but not measured (e.g. 2s).
-    #[arg(long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub warmup: Option<Duration>,
     /// Per-request timeout (default 10s).
-    #[arg(long, value_parser = humantime::parse_duration, help_heading = "Load model")]
+    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub timeout: Option<Duration>,
     /// Write the result JSON here (atomically).
     #[arg(long)]
@@ -252,11 +252,11 @@ pub struct LoadCmdArgs {
     pub direction: wirebench_proto::message::Direction,
     /// Message: items in the message's repeated fields (default: the
     /// shape's realistic size); the server must use the same.
-    #[arg(long, help_heading = "Message")]
+    #[arg(long, help_heading = "Message", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub items: Option<u32>,
     /// Message: the seed of generated values; the server must use the
     /// same.
-    #[arg(long, default_value_t = 1, help_heading = "Message")]
+    #[arg(long, default_value_t = 1, help_heading = "Message", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub seed: u64,
     #[command(flatten)]
     pub message: MessageSchemaArgs,
@@ -274,7 +274,7 @@ pub struct LoadCmdArgs {
     #[arg(long, help_heading = "TLS")]
     pub cacert: Option<PathBuf>,
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
-    #[arg(long, default_value_t = 1, help_heading = "gRPC")]
+    #[arg(long, default_value_t = 1, help_heading = "gRPC", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub size_kb: u64,
 }
 
@@ -292,7 +292,7 @@ pub struct MessageSchemaArgs {
     #[arg(long, requires = "proto", help_heading = "Message")]
     pub message: Option<String>,
     /// Message: bytes in each generated string and bytes field.
-    #[arg(long, default_value_t = 16, help_heading = "Message")]
+    #[arg(long, default_value_t = 16, help_heading = "Message", value_parser = crate::numbers::whole::<usize>, allow_negative_numbers = true)]
     pub string_bytes: usize,
     /// Message: serve the built-in shapes through reflection
     /// (prost-reflect), to measure what reflection costs.
@@ -367,15 +367,15 @@ pub struct BenchArgs {
     pub direction: Option<Vec<wirebench_proto::message::Direction>>,
     /// Message: items in the shape's repeated fields (default: each shape's
     /// realistic size).
-    #[arg(long, help_heading = "Message")]
+    #[arg(long, help_heading = "Message", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub items: Option<u32>,
     /// Message: the seed of the message's values.
-    #[arg(long, help_heading = "Message")]
+    #[arg(long, help_heading = "Message", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     #[command(flatten)]
     pub own: OwnMessageArgs,
     /// Pipeline: records per request (default 100).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::whole::<u32>, allow_negative_numbers = true)]
     pub records: Option<u32>,
     /// Pipeline, gRPC: how services call each other; a list (stream,unary)
     /// runs the gRPC pipeline once per mode.
@@ -383,7 +383,7 @@ pub struct BenchArgs {
     pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
     /// Run every configuration K times, interleaved (A B A B ...), and give
     /// medians, spreads and ratios with intervals.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub trials: Option<u32>,
     /// gRPC stacks: handler execution models to compare, e.g. async,pool:10.
     #[arg(long, value_delimiter = ',')]
@@ -396,22 +396,22 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',')]
     pub stacks: Option<Vec<Stack>>,
     /// Payload size, KiB (default 512, seed 000's).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub size_kb: Option<u64>,
     /// A size sweep, KiB (e.g. 1,4,16,64,256,1024): every stack at every
     /// size; payload: --size-kb; message: items scaled to reach the size.
     /// Charts of server CPU, p50 and wire bytes against size, and where the
     /// stacks' order changes.
-    #[arg(long, value_delimiter = ',', conflicts_with = "size_kb")]
+    #[arg(long, value_delimiter = ',', conflicts_with = "size_kb", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub sizes: Option<Vec<u64>>,
     /// Tokio worker threads of each server process (default: one per server
     /// CPU). A list (1,2) runs every stack at every count.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::numbers::at_least_one::<usize>, allow_negative_numbers = true)]
     pub workers: Option<Vec<usize>>,
     /// Server processes per stack sharing one port with SO_REUSEPORT, probed
     /// as a group (the equivalent of uvicorn --workers N). A list (1,2) runs
     /// every stack at every count.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = crate::numbers::at_least_one::<usize>, allow_negative_numbers = true)]
     pub server_processes: Option<Vec<usize>>,
     /// CPUs for the servers (e.g. 1 or 2-3). Default on 2+ CPUs: the upper
     /// half, disjoint from the load generator's.
@@ -424,7 +424,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_pin: bool,
     /// Largest payload the servers accept, KiB.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub max_size_kb: Option<u64>,
     /// A preset from scenarios/ by name (e.g. seed-000), or a TOML file.
     #[arg(long)]

@@ -7,6 +7,7 @@ pub mod children;
 pub mod compare_cmd;
 pub mod deploy;
 pub mod load_cmd;
+pub mod numbers;
 pub mod placement;
 pub mod preset;
 pub mod progress;

@@ -279,3 +279,44 @@ fn thresholds_pass_or_fail_with_k6s_exit_code() {
         );
     }
 }
+
+/// A bad number names its flag and says why, before anything runs.
+#[test]
+fn bad_numbers_name_the_flag_and_why() {
+    for (args, says) in [
+        (
+            &["bench", "--size-kb", "-1"][..],
+            "'--size-kb <SIZE_KB>': negative",
+        ),
+        (&["bench", "--sizes", "1,-4"], "'--sizes <SIZES>': negative"),
+        (
+            &["bench", "--trials", "0"],
+            "'--trials <TRIALS>': must be at least 1",
+        ),
+        (
+            &["load", "http://127.0.0.1:1/", "-c", "0"],
+            "must be at least 1",
+        ),
+        (
+            &["load", "http://127.0.0.1:1/", "--rate", "-5"],
+            "above 0 per second",
+        ),
+        (
+            &["load", "http://127.0.0.1:1/", "-n", "1.5"],
+            "no fractions",
+        ),
+        (
+            &["load", "http://127.0.0.1:1/", "-t", "-5s"],
+            "'--duration <DURATION>': negative",
+        ),
+        (
+            &["serve", "payload", "--stack", "rest", "--port", "-80"],
+            "'--port <PORT>': negative",
+        ),
+    ] {
+        let output = wirebench().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}

@@ -1,7 +1,9 @@
 """Seed 000's gRPC payload service and the pipeline's AggregatorService,
 with Python grpcio: the seed's grpc.server(ThreadPoolExecutor(max_workers=10)),
 or grpc.aio with --aio. Stubs are generated from proto/ at start.
-Prints "listening on 127.0.0.1:PORT" once it accepts."""
+With --require-metadata NAME=VALUE (threaded server), every call without
+that metadata is refused with UNAUTHENTICATED: proves ghz-style metadata
+reaches the server. Prints "listening on 127.0.0.1:PORT" once it accepts."""
 import asyncio
 import concurrent.futures
 import os
@@ -60,11 +62,34 @@ async def serve_aio():
     await server.wait_for_termination()
 
 
+class RequireMetadata(grpc.ServerInterceptor):
+    def __init__(self, name, value):
+        self.pair = (name, value)
+
+        def refuse(_request, context):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, f"metadata {name}={value} is required")
+
+        self.refusal = grpc.unary_unary_rpc_method_handler(refuse)
+
+    def intercept_service(self, continuation, details):
+        if self.pair in tuple(details.invocation_metadata or ()):
+            return continuation(details)
+        return self.refusal
+
+
 if __name__ == "__main__":
     if "--aio" in sys.argv:
         asyncio.run(serve_aio())
     else:
-        server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=10), options=OPTIONS)
+        interceptors = []
+        if "--require-metadata" in sys.argv:
+            name, value = sys.argv[sys.argv.index("--require-metadata") + 1].split("=", 1)
+            interceptors.append(RequireMetadata(name, value))
+        server = grpc.server(
+            concurrent.futures.ThreadPoolExecutor(max_workers=10),
+            options=OPTIONS,
+            interceptors=interceptors,
+        )
         port = add(server)
         server.start()
         print(f"listening on 127.0.0.1:{port}", flush=True)

@@ -220,9 +220,14 @@ pub struct LoadCmdArgs {
     /// Send this file as the request body.
     #[arg(long, help_heading = "HTTP")]
     pub body_file: Option<PathBuf>,
-    /// Extra header, "Name: value"; repeatable.
+    /// Extra header, "Name: value"; repeatable. On grpc:// targets, gRPC
+    /// metadata sent with every call (ghz's -m).
     #[arg(short = 'H', long = "header", help_heading = "HTTP")]
     pub headers: Vec<String>,
+    /// The :authority of every gRPC call, instead of the URL's host:port
+    /// (ghz's --authority); the connection still goes to the URL.
+    #[arg(long, help_heading = "gRPC")]
+    pub authority: Option<String>,
     /// gRPC method, e.g. payload.PayloadService/GetLargePayload or
     /// AggregatorService.Aggregate; any unary method of a server with
     /// reflection, or of --proto.

@@ -175,10 +175,25 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
             Parsed::Request(Box::new(kind), workload, size_kb)
         }
     };
-    let (kind, workload, size_kb) = match parsed {
+    let (mut kind, workload, size_kb) = match parsed {
         Parsed::Job(job) => (job.request(stack)?, job.workload(), job.size_kb()),
         Parsed::Request(kind, workload, size_kb) => (*kind, workload, size_kb),
     };
+    match &mut kind {
+        TargetKind::Grpc {
+            metadata,
+            authority,
+            ..
+        } => {
+            *metadata = parse_headers(&args.headers)?;
+            authority.clone_from(&args.authority);
+        }
+        _ if args.authority.is_some() => bail!("--authority is for grpc:// targets"),
+        TargetKind::Tcp(_) if !args.headers.is_empty() => {
+            bail!("-H is for http:// (headers) and grpc:// (metadata) targets")
+        }
+        _ => {}
+    }
     Ok(ParsedTarget {
         target: Target {
             authority: authority.to_owned(),
@@ -399,6 +414,8 @@ async fn grpc_request(args: &LoadCmdArgs, authority: &str, stack: Stack) -> anyh
         Box::new(TargetKind::Grpc {
             exchanges: Exchanges::new(exchanges).expect("at least one request"),
             json: false,
+            metadata: HeaderMap::new(),
+            authority: None,
         }),
         Workload::External,
         None,

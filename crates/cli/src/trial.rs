@@ -9,6 +9,7 @@ use wirebench_load::{LoadOutcome, LoadPlan, Target};
 use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
+use wirebench_report::model::ConnectBackoff;
 use wirebench_report::threshold::Threshold;
 use wirebench_report::{LatencySummary, Placement, RunResult, TimelinePoint, Trial};
 
@@ -141,6 +142,10 @@ pub fn assemble(
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
         thresholds: Vec::new(),
+        connect_backoff: (outcome.backoff.waits > 0).then(|| ConnectBackoff {
+            waits: outcome.backoff.waits,
+            waited_s: outcome.backoff.waited.as_secs_f64(),
+        }),
         placement: Placement {
             pinned: placement.pinned(),
             client_cpus: placement.client.clone(),

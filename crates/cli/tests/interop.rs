@@ -420,3 +420,49 @@ fn our_engine_drives_python_servers_of_the_seed_contracts() {
         );
     }
 }
+
+/// ghz-style metadata (`-H` on a grpc:// target) reaches a Python grpcio
+/// server that refuses calls without it; `--authority` leaves the
+/// connection where the URL says.
+#[test]
+fn grpc_metadata_reaches_a_python_server_that_checks_it() {
+    let Some(peers) = peers(&[]) else { return };
+    let (child, grpc) = start_listening(
+        Command::new(peers.python())
+            .arg(format!("{PEERS_DIR}/grpc_server.py"))
+            .args(["--require-metadata", "x-tenant=acme"]),
+    );
+    let _grpc = Guard(child);
+    let url = format!("grpc://{grpc}");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let without = run_ok(
+        wirebench()
+            .args(["load", &url, "-n", "20", "-q", "--json"])
+            .arg(&json),
+    );
+    let trial = &read_json(&json)["trials"][0];
+    assert_eq!(trial["requests_ok"], 0, "{without}");
+    assert!(
+        trial["error_examples"]["grpc_status"]
+            .as_str()
+            .unwrap()
+            .contains("x-tenant=acme is required"),
+        "{}",
+        trial["error_examples"]
+    );
+    let trial = load_trial(
+        &url,
+        &[
+            "-H",
+            "x-tenant: acme",
+            "--authority",
+            "api.example:443",
+            "-n",
+            "200",
+            "-c",
+            "4",
+        ],
+    );
+    assert_eq!(trial["requests_ok"], 200, "{}", trial["error_examples"]);
+}

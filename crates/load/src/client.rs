@@ -50,6 +50,11 @@ pub enum TargetKind {
     Grpc {
         exchanges: Exchanges,
         json: bool,
+        /// Sent with every call (ghz's `-m`/`--metadata`, our `-H`).
+        metadata: HeaderMap,
+        /// The `:authority` to send instead of the target's host:port
+        /// (ghz's `--authority`).
+        authority: Option<String>,
     },
     /// The bare TCP ceiling ([`wirebench_proto::tcp_wire`]): each
     /// exchange's body is a request frame, length included; its path
@@ -223,10 +228,16 @@ impl Client {
                 connector,
                 connections,
             )?),
-            TargetKind::Grpc { exchanges, json } => Protocol::Grpc(grpc::GrpcClient::new(
-                &target.authority,
+            TargetKind::Grpc {
+                exchanges,
+                json,
+                metadata,
+                authority,
+            } => Protocol::Grpc(grpc::GrpcClient::new(
+                authority.as_deref().unwrap_or(&target.authority),
                 exchanges,
                 *json,
+                metadata,
                 connector,
                 connections,
             )?),

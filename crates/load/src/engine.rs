@@ -13,6 +13,12 @@
 //! recorded. Cancellation (Ctrl-C) is a parameter; the outcome then holds
 //! everything measured so far and says it was interrupted.
 //!
+//! Do no harm: a sender whose connection attempt failed (refused, say: a
+//! dead server) waits before trying again, 10 ms doubling to 250 ms, and
+//! starts over after its next success; the outcome counts the waits. A
+//! dead server then gets at most four attempts a second per sender, not
+//! tens of thousands from one agent.
+//!
 //! The loop knows a client only through [`Call`] and time only through
 //! tokio's clock, so its tests run on a paused clock with a client that is
 //! a few lines of code: no sockets, no waiting.
@@ -27,7 +33,7 @@ use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
 use crate::client::{Client, WireBytes};
-use crate::errors::RequestFailure;
+use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
 
@@ -72,6 +78,21 @@ pub struct LoadOutcome {
     /// Bytes that crossed the client's sockets during the measured window
     /// (headers, framing and TLS included), both directions.
     pub wire: WireBytes,
+    /// How often senders waited after a failed connection attempt, and
+    /// for how long in all (warm-up included).
+    pub backoff: Backoff,
+}
+
+/// The first wait after a failed connection attempt; each further failure
+/// doubles it, up to [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(10);
+pub const BACKOFF_MAX: Duration = Duration::from_millis(250);
+
+/// Waits after failed connection attempts, all senders together.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Backoff {
+    pub waits: u64,
+    pub waited: Duration,
 }
 
 impl LoadOutcome {
@@ -117,6 +138,9 @@ struct Shared<C> {
     /// The client's wire counters when the first measured request left:
     /// where the window opens for bytes on the wire.
     wire_at_start: OnceLock<WireBytes>,
+    /// Waits after failed connection attempts: how many, and microseconds.
+    backoff_waits: AtomicU64,
+    backoff_us: AtomicU64,
 }
 
 impl<C> Shared<C> {
@@ -190,6 +214,8 @@ pub async fn run_observed<C: Call>(
         },
         tally: ShardedTally::new(open_loop),
         wire_at_start: OnceLock::new(),
+        backoff_waits: AtomicU64::new(0),
+        backoff_us: AtomicU64::new(0),
     });
 
     let mut senders = JoinSet::new();
@@ -267,6 +293,10 @@ pub async fn run_observed<C: Call>(
         measured,
         interrupted,
         wire,
+        backoff: Backoff {
+            waits: shared.backoff_waits.load(Ordering::Relaxed),
+            waited: Duration::from_micros(shared.backoff_us.load(Ordering::Relaxed)),
+        },
     }
 }
 
@@ -277,6 +307,9 @@ fn timeline_end(timeline: &Timeline) -> f64 {
 /// One sender: wait until it may send, send, record; until the run ends.
 async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) {
     sleep_until(starts_at).await;
+    // The wait after the last failed connection attempt, if the last
+    // attempt failed to connect.
+    let mut backoff: Option<Duration> = None;
     loop {
         let due = match &shared.pacer {
             Some(pacer) => {
@@ -306,19 +339,36 @@ async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) 
         }
         let result = shared.client.call(id, shared.timeout).await;
         let done = Instant::now();
-        if !measured {
-            continue;
+        backoff = match &result {
+            Err(failure) if failure.kind == ErrorKind::Connect => {
+                Some(backoff.map_or(BACKOFF_FIRST, |last| (last * 2).min(BACKOFF_MAX)))
+            }
+            _ => None,
+        };
+        // Completed after the window closed: outside the measurement.
+        let late = shared.past_deadline(done);
+        if measured && !late {
+            let mut shard = shared.tally.shard(id);
+            match result {
+                Ok(bytes) => shard.record_ok(done - due.unwrap_or(sent), done - sent, bytes),
+                Err(failure) => shard.record_error(failure),
+            }
+            shard.completed_at(done);
         }
-        if shared.past_deadline(done) {
-            // Completed after the window closed: outside the measurement.
+        if late {
             return;
         }
-        let mut shard = shared.tally.shard(id);
-        match result {
-            Ok(bytes) => shard.record_ok(done - due.unwrap_or(sent), done - sent, bytes),
-            Err(failure) => shard.record_error(failure),
+        if let Some(wait) = backoff {
+            let until = shared
+                .deadline
+                .map_or(done + wait, |end| end.min(done + wait));
+            let waited = until.saturating_duration_since(done);
+            shared.backoff_waits.fetch_add(1, Ordering::Relaxed);
+            shared
+                .backoff_us
+                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+            sleep_until(until).await;
         }
-        shard.completed_at(done);
     }
 }
 

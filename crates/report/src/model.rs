@@ -206,6 +206,19 @@ pub struct Trial {
     /// held; absent when none was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<crate::threshold::ThresholdOutcome>,
+    /// Waits after failed connection attempts (a refusing server gets
+    /// backoff, 10 ms doubling to 250 ms, not a storm); absent when every
+    /// connection attempt succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_backoff: Option<ConnectBackoff>,
+}
+
+/// How often, and how long in all, the load generator's senders waited
+/// after failed connection attempts (warm-up included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectBackoff {
+    pub waits: u64,
+    pub waited_s: f64,
 }
 
 /// CPU placement of a trial.

@@ -64,6 +64,12 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 trial.errors[kind]
             ));
         }
+        if let Some(backoff) = &trial.connect_backoff {
+            notes.push(format!(
+                "{label}: connections failed, so senders backed off {} times ({:.1} s in all; 10 ms doubling to 250 ms) rather than retry at once",
+                backoff.waits, backoff.waited_s
+            ));
+        }
         for outcome in &trial.thresholds {
             let measured = outcome
                 .threshold

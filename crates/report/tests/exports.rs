@@ -71,6 +71,10 @@ fn json_output_matches_the_checked_in_schema() {
             passed: false,
         },
     ];
+    result.trials[0].connect_backoff = Some(wirebench_report::model::ConnectBackoff {
+        waits: 12,
+        waited_s: 2.0,
+    });
     let rendered: serde_json::Value =
         serde_json::from_str(&Format::Json.exporter().render(&result)).unwrap();
     let errors: Vec<String> = validator

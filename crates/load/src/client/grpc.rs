@@ -26,6 +26,8 @@ use crate::verify::BodyCheck;
 #[derive(Debug)]
 pub struct GrpcClient {
     content_type: http::HeaderValue,
+    /// Sent with every call, beside content-type and te.
+    metadata: http::HeaderMap,
     /// Each request as it goes: its URI, and its frame on the wire (5-byte
     /// gRPC prefix + message).
     requests: Box<[(http::Uri, Bytes)]>,
@@ -46,10 +48,13 @@ pub fn channel(authority: &str) -> Result<Channel, SetupError> {
 }
 
 impl GrpcClient {
+    /// Calls to `authority` (the `:authority` sent; the connector knows
+    /// where to connect) carrying `metadata`.
     pub fn new(
         authority: &str,
         exchanges: &Exchanges,
         json: bool,
+        metadata: &http::HeaderMap,
         connector: Connector,
         connections: u32,
     ) -> Result<Self, SetupError> {
@@ -83,6 +88,7 @@ impl GrpcClient {
             } else {
                 "application/grpc"
             }),
+            metadata: metadata.clone(),
             requests,
             exchanges: exchanges.clone(),
             connector,
@@ -113,6 +119,9 @@ impl GrpcClient {
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
+        for (name, value) in &self.metadata {
+            headers.append(name, value.clone());
+        }
         headers.insert(http::header::CONTENT_TYPE, self.content_type.clone());
         headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
         let (response, mut body_out) = sender.send_request(request, false).map_err(h2_failure)?;
@@ -322,6 +331,35 @@ mod tests {
     use super::*;
     use prost::Message;
     use wirebench_proto::payload::PayloadResponse;
+
+    #[test]
+    fn authority_and_metadata_go_on_every_call_the_connection_stays() {
+        let exchanges = crate::contract::Job::Payload { size_kb: 1 }
+            .request(wirebench_proto::vocab::Stack::GRPC)
+            .unwrap()
+            .exchanges()
+            .clone();
+        let mut metadata = http::HeaderMap::new();
+        metadata.insert("x-tenant", "acme".parse().unwrap());
+        let connector = Connector {
+            addr: "127.0.0.1:50051".parse().unwrap(),
+            tls: None,
+            wire: Default::default(),
+        };
+        let client = GrpcClient::new(
+            "api.example:443",
+            &exchanges,
+            false,
+            &metadata,
+            connector,
+            1,
+        )
+        .unwrap();
+        let uri = &client.requests[0].0;
+        assert_eq!(uri.authority().unwrap().as_str(), "api.example:443");
+        assert_eq!(client.metadata["x-tenant"], "acme");
+        assert_eq!(client.connector.addr.port(), 50051);
+    }
 
     fn framed(message: &[u8]) -> Vec<u8> {
         let mut frame = vec![0];

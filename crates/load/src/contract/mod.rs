@@ -133,6 +133,8 @@ impl Job {
             StackKind::Grpc | StackKind::GrpcJson => TargetKind::Grpc {
                 exchanges,
                 json: stack.kind == StackKind::GrpcJson,
+                metadata: http::HeaderMap::new(),
+                authority: None,
             },
             StackKind::Tcp => TargetKind::Tcp(exchanges),
         })

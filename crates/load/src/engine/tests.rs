@@ -184,3 +184,47 @@ async fn a_stalled_server_cannot_stretch_the_window_and_cancel_keeps_the_counts(
     assert_eq!(outcome.measured, Duration::from_millis(505));
     assert_eq!(outcome.tally.requests_ok, 50);
 }
+
+/// A server that refuses every connection, at once.
+struct Refusing {
+    calls: AtomicU64,
+}
+
+impl Call for Refusing {
+    async fn call(&self, _: usize, _: Duration) -> Result<u64, RequestFailure> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Err(RequestFailure::new(
+            ErrorKind::Connect,
+            "Connection refused (os error 111)",
+        ))
+    }
+
+    fn wire_bytes(&self) -> WireBytes {
+        WireBytes::default()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refusing_server_gets_backoff_not_a_storm() {
+    let client = Arc::new(Refusing {
+        calls: AtomicU64::new(0),
+    });
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 2 },
+        StopAt::Duration(Duration::from_secs(2)),
+        Duration::ZERO,
+    );
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    let calls = client.calls.load(Ordering::Relaxed);
+    // Each sender: 10, 20, 40, 80, 160 ms, then 250 ms apart: 12 attempts
+    // in 2 s (without backoff, a refusal that returns at once would spin).
+    assert_eq!(calls, 2 * 12, "{outcome:?}");
+    assert_eq!(outcome.tally.errors.total(), calls);
+    assert_eq!(outcome.backoff.waits, calls);
+    assert_eq!(
+        outcome.backoff.waited,
+        Duration::from_secs(4),
+        "to the window's end"
+    );
+    assert_eq!(outcome.measured, Duration::from_secs(2), "ends on time");
+}

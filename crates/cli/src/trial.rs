@@ -142,7 +142,7 @@ pub fn assemble(
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
         thresholds: Vec::new(),
-        connect_backoff: (outcome.backoff.waits > 0).then(|| ConnectBackoff {
+        connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
             waits: outcome.backoff.waits,
             waited_s: outcome.backoff.waited.as_secs_f64(),
         }),

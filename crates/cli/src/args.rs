@@ -151,6 +151,10 @@ pub struct ServeArgs {
     /// +tls stacks: the certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// +tls stacks: require every client to present a certificate signed
+    /// by one of these (PEM): mutual TLS, as for ghz --cert/--key.
+    #[arg(long)]
+    pub tls_client_ca: Option<PathBuf>,
     /// gRPC stacks: async (handlers on the runtime's threads, like grpc.aio)
     /// or pool:N (on N blocking threads, like grpcio's thread pool).
     #[arg(long, default_value = "async")]
@@ -278,6 +282,13 @@ pub struct LoadCmdArgs {
     /// TLS: trust the certificates in this PEM file.
     #[arg(long, help_heading = "TLS")]
     pub cacert: Option<PathBuf>,
+    /// TLS: present this client certificate (PEM) when the server asks:
+    /// mutual TLS (ghz's --cert).
+    #[arg(long, requires = "key", help_heading = "TLS")]
+    pub cert: Option<PathBuf>,
+    /// TLS: the client certificate's private key (PEM; ghz's --key).
+    #[arg(long, requires = "cert", help_heading = "TLS")]
+    pub key: Option<PathBuf>,
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
     #[arg(long, default_value_t = 1, help_heading = "gRPC", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub size_kb: u64,

@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use wirebench_load::client::connector::Identity;
 use wirebench_load::client::dynamic;
 use wirebench_load::contract::MessageJob;
 use wirebench_load::contract::{self, Job};
@@ -157,8 +158,28 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
             .rsplit_once(':')
             .map_or(authority, |(h, _)| h)
             .trim_matches(['[', ']']);
-        Some(TlsClient::new(host, stack.alpn(), &trust).map_err(anyhow::Error::msg)?)
+        let identity = match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => {
+                let read = |path: &PathBuf| {
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))
+                };
+                Some(Identity {
+                    cert_pem: read(cert)?,
+                    key_pem: read(key)?,
+                })
+            }
+            _ => None,
+        };
+        Some(
+            TlsClient::with_identity(host, stack.alpn(), &trust, identity.as_ref())
+                .map_err(anyhow::Error::msg)?,
+        )
     } else {
+        anyhow::ensure!(
+            args.cert.is_none(),
+            "--cert and --key are for TLS targets (https://, grpcs://, tcps://)"
+        );
         None
     };
     let message = message_job(args, path)?;

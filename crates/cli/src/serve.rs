@@ -72,7 +72,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let tls_key = tls_key(&args)?;
         let tls = match &tls_key {
-            Some(served) => Some(served.key.server_config(args.stack.alpn())?),
+            Some(served) => {
+                let client_ca = match &args.tls_client_ca {
+                    Some(path) => Some(
+                        std::fs::read_to_string(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?,
+                    ),
+                    None => None,
+                };
+                Some(
+                    served
+                        .key
+                        .server_config_for(args.stack.alpn(), client_ca.as_deref())?,
+                )
+            }
             None => None,
         };
         let pipeline = match pipeline {
@@ -207,8 +220,8 @@ struct ServedCert {
 fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<ServedCert>> {
     if !args.stack.tls {
         anyhow::ensure!(
-            args.tls_cert.is_none() && args.upstream_ca.is_none(),
-            "--tls-cert and --upstream-ca are for +tls stacks (e.g. --stack rest+tls)"
+            args.tls_cert.is_none() && args.upstream_ca.is_none() && args.tls_client_ca.is_none(),
+            "--tls-cert, --tls-client-ca and --upstream-ca are for +tls stacks (e.g. --stack rest+tls)"
         );
         return Ok(None);
     }

@@ -320,3 +320,72 @@ fn bad_numbers_name_the_flag_and_why() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// Mutual TLS, as ghz's --cert/--key: a server started with
+/// --tls-client-ca serves a client that presents a certificate it trusts,
+/// and refuses one without a certificate or with a stranger's.
+#[test]
+fn mutual_tls_serves_only_the_clients_it_trusts() {
+    use wirebench_server::tls::CertifiedKey;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let server = CertifiedKey::self_signed().unwrap();
+    let client = CertifiedKey::self_signed().unwrap();
+    let stranger = CertifiedKey::self_signed().unwrap();
+    let (server_cert, server_key) = (
+        write("server.pem", &server.cert_pem),
+        write("server.key", &server.key_pem),
+    );
+    let (client_cert, client_key) = (
+        write("client.pem", &client.cert_pem),
+        write("client.key", &client.key_pem),
+    );
+    let (stranger_cert, stranger_key) = (
+        write("stranger.pem", &stranger.cert_pem),
+        write("stranger.key", &stranger.key_pem),
+    );
+    for stack in ["grpc+tls", "rest+tls"] {
+        let (child, addr) = start_listening(wirebench().args([
+            "serve",
+            "payload",
+            "--stack",
+            stack,
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--tls-cert",
+            &server_cert,
+            "--tls-key",
+            &server_key,
+            "--tls-client-ca",
+            &client_cert,
+        ]));
+        let _server = Guard(child);
+        let port = addr.rsplit(':').next().unwrap();
+        let url = match stack {
+            "grpc+tls" => format!("grpcs://localhost:{port}"),
+            _ => format!("https://localhost:{port}/payload"),
+        };
+        let with = |identity: &[&str]| {
+            load_trial(
+                &url,
+                &[&["--cacert", &server_cert, "-n", "20"], identity].concat(),
+            )
+        };
+        let trial = with(&["--cert", &client_cert, "--key", &client_key]);
+        assert_eq!(
+            trial["requests_ok"], 20,
+            "{stack}: {}",
+            trial["error_examples"]
+        );
+        for identity in [&[][..], &["--cert", &stranger_cert, "--key", &stranger_key]] {
+            let trial = with(identity);
+            assert_eq!(trial["requests_ok"], 0, "{stack} {identity:?}: {trial}");
+        }
+    }
+}

@@ -55,6 +55,17 @@ impl CertifiedKey {
 
     /// A server configuration offering `alpn`.
     pub fn server_config(&self, alpn: &[u8]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+        self.server_config_for(alpn, None)
+    }
+
+    /// A server configuration offering `alpn` that, given `client_ca_pem`,
+    /// requires every client to present a certificate signed by one of its
+    /// certificates (mutual TLS, `serve --tls-client-ca`).
+    pub fn server_config_for(
+        &self,
+        alpn: &[u8],
+        client_ca_pem: Option<&str>,
+    ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let bad = |why: String| TlsError::Read {
             path: "certificate".into(),
             why,
@@ -65,12 +76,24 @@ impl CertifiedKey {
                 .map_err(|e| bad(e.to_string()))?;
         let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
             .map_err(|e| bad(e.to_string()))?;
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()?;
+        let builder = match client_ca_pem {
+            None => builder.with_no_client_auth(),
+            Some(pem) => {
+                let roots = roots_of(pem, "client CA")?;
+                let verifier =
+                    rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider)
+                        .build()
+                        .map_err(|e| TlsError::Read {
+                            path: "client CA".into(),
+                            why: e.to_string(),
+                        })?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder.with_single_cert(certs, key)?;
         config.alpn_protocols = vec![alpn.to_vec()];
         Ok(Arc::new(config))
     }
@@ -83,20 +106,7 @@ pub fn client_config(
     trusted_pem: &str,
     alpn: &[u8],
 ) -> Result<Arc<rustls::ClientConfig>, TlsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(trusted_pem.as_bytes()) {
-        let cert = cert.map_err(|e| TlsError::Read {
-            path: "trusted certificate".into(),
-            why: e.to_string(),
-        })?;
-        roots.add(cert)?;
-    }
-    if roots.is_empty() {
-        return Err(TlsError::Read {
-            path: "trusted certificate".into(),
-            why: "no PEM certificate in it".into(),
-        });
-    }
+    let roots = roots_of(trusted_pem, "trusted certificate")?;
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -105,4 +115,21 @@ pub fn client_config(
     .with_no_client_auth();
     config.alpn_protocols = vec![alpn.to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The PEM certificates in `pem` as trust anchors; `what` names them in
+/// errors. None at all is an error.
+fn roots_of(pem: &str, what: &str) -> Result<Arc<rustls::RootCertStore>, TlsError> {
+    let bad = |why: String| TlsError::Read {
+        path: what.to_owned(),
+        why,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        roots.add(cert.map_err(|e| bad(e.to_string()))?)?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no PEM certificate in it".into()));
+    }
+    Ok(Arc::new(roots))
 }

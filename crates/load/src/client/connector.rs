@@ -79,26 +79,60 @@ pub enum Trust {
     Pem(String),
 }
 
+/// A client certificate and its key, PEM (`--cert`, `--key`): mutual TLS.
+#[derive(Clone)]
+pub struct Identity {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
 impl TlsClient {
     pub fn new(host: &str, alpn: &[u8], trust: &Trust) -> Result<TlsClient, String> {
+        TlsClient::with_identity(host, alpn, trust, None)
+    }
+
+    /// A client that presents `identity` when the server asks for a
+    /// certificate (mTLS, ghz's `--cert`/`--key`).
+    pub fn with_identity(
+        host: &str,
+        alpn: &[u8],
+        trust: &Trust,
+        identity: Option<&Identity>,
+    ) -> Result<TlsClient, String> {
+        use rustls::pki_types::pem::PemObject;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?;
-        let mut config = match trust {
+        let verified = match trust {
             Trust::Anything => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider)))
-                .with_no_client_auth(),
+                .with_custom_certificate_verifier(Arc::new(AcceptAnything(provider))),
             Trust::Pem(pem) => {
-                use rustls::pki_types::pem::PemObject;
                 let mut roots = rustls::RootCertStore::empty();
                 for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                     roots
                         .add(cert.map_err(|e| e.to_string())?)
                         .map_err(|e| e.to_string())?;
                 }
-                builder.with_root_certificates(roots).with_no_client_auth()
+                builder.with_root_certificates(roots)
+            }
+        };
+        let mut config = match identity {
+            None => verified.with_no_client_auth(),
+            Some(identity) => {
+                let certs = CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("the client certificate: {e}"))?;
+                if certs.is_empty() {
+                    return Err("the client certificate file has no PEM certificate".into());
+                }
+                let key =
+                    rustls::pki_types::PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+                        .map_err(|e| format!("the client key: {e}"))?;
+                verified
+                    .with_client_auth_cert(certs, key)
+                    .map_err(|e| format!("the client certificate and key: {e}"))?
             }
         };
         config.alpn_protocols = vec![alpn.to_vec()];

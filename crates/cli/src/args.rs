@@ -442,6 +442,16 @@ pub struct BenchArgs {
     /// Largest payload the servers accept, KiB.
     #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub max_size_kb: Option<u64>,
+    /// Capacity at an SLO: per stack, the highest open-loop rate that
+    /// meets --slo (rates double from --rate, default 200/s, then a
+    /// bisection to 5%; each step -t, default 4s, after --warmup, default
+    /// 1s; at most -c in flight, default 200).
+    #[arg(long, help_heading = "Capacity")]
+    pub find_capacity: bool,
+    /// The SLO for --find-capacity: thresholds joined by commas (default
+    /// p99<50ms,error_rate<0.1%).
+    #[arg(long, requires = "find_capacity", help_heading = "Capacity")]
+    pub slo: Option<wirebench_report::threshold::Slo>,
     /// A preset from scenarios/ by name (e.g. seed-000), or a TOML file.
     #[arg(long)]
     pub preset: Option<String>,

@@ -4,6 +4,7 @@
 //! other tools read: units are in the names (`_us`, `_s`, `_rps`, `_bytes`),
 //! and `schema_version` changes when a name or meaning changes.
 
+pub mod capacity;
 pub mod compare;
 pub mod costs;
 pub mod export;

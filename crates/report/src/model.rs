@@ -28,6 +28,10 @@ pub struct RunResult {
     /// stack against the baseline with an interval (see `summary.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<RunSummary>,
+    /// `bench --find-capacity`: per stack, the highest rate that met the
+    /// SLO, and every step tried (the steps are not trials).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<crate::capacity::Capacity>,
 }
 
 impl RunResult {
@@ -38,6 +42,7 @@ impl RunResult {
             run,
             trials: Vec::new(),
             summary: None,
+            capacity: Vec::new(),
         }
     }
 
@@ -54,6 +59,8 @@ struct StoredResult {
     schema_version: u32,
     run: RunInfo,
     trials: Vec<Trial>,
+    #[serde(default)]
+    capacity: Vec<crate::capacity::Capacity>,
 }
 
 impl From<StoredResult> for RunResult {
@@ -63,6 +70,7 @@ impl From<StoredResult> for RunResult {
             run: stored.run,
             trials: stored.trials,
             summary: None,
+            capacity: stored.capacity,
         };
         result.summary = crate::summary::summarize(&result);
         result

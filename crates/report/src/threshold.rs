@@ -191,6 +191,18 @@ impl Threshold {
     }
 }
 
+/// Thresholds that must all hold: an SLO, as `--slo` takes it
+/// (`p99<50ms,errors<0.1%`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo(pub Vec<Threshold>);
+
+impl FromStr for Slo {
+    type Err = ThresholdError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_list(text).map(Slo)
+    }
+}
+
 /// Parses a comma-separated list (`p99<50ms,errors<0.1%`), as `--slo`
 /// takes it.
 pub fn parse_list(text: &str) -> Result<Vec<Threshold>, ThresholdError> {

@@ -67,6 +67,10 @@ fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
 /// One sentence per server configuration, or per stack against the baseline
 /// with intervals when trials were repeated.
 pub fn verdict(result: &RunResult) -> Vec<String> {
+    let capacity = crate::capacity::verdict(result);
+    if !capacity.is_empty() {
+        return capacity;
+    }
     let sweep = crate::sweep::crossovers(result);
     if !sweep.is_empty() {
         return sweep;

@@ -75,6 +75,7 @@ fn json_output_matches_the_checked_in_schema() {
         waits: 12,
         waited_s: 2.0,
     });
+    result.capacity = vec![capacity()];
     let rendered: serde_json::Value =
         serde_json::from_str(&Format::Json.exporter().render(&result)).unwrap();
     let errors: Vec<String> = validator
@@ -91,6 +92,60 @@ fn json_output_matches_the_checked_in_schema() {
     assert!(
         !validator.is_valid(&extra),
         "every field must be documented in the schema"
+    );
+}
+
+/// A `--find-capacity` search: met, met, missed, then the bisection.
+fn capacity() -> wirebench_report::capacity::Capacity {
+    use wirebench_report::capacity::{Capacity, CapacityStep};
+    let step = |offered_rps: f64, p99_us: u64, met: bool| CapacityStep {
+        offered_rps,
+        achieved_rps: offered_rps * 0.999,
+        p99_us,
+        error_rate: 0.0,
+        server_cpu_percent: 80.0,
+        client_bound: false,
+        met,
+        failed: if met { vec![] } else { vec!["p99<20ms".into()] },
+    };
+    Capacity {
+        label: "grpc".into(),
+        slo: vec!["p99<20ms".into()],
+        capacity_rps: Some(400.0),
+        steps: vec![
+            step(200.0, 3_000, true),
+            step(400.0, 9_000, true),
+            step(800.0, 45_000, false),
+            step(566.0, 31_000, false),
+        ],
+        limited_by: Some("server".into()),
+    }
+}
+
+#[test]
+fn a_capacity_search_renders_its_table_verdict_and_knee() {
+    let mut result = fixture();
+    result.trials.clear();
+    result.summary = None;
+    result.capacity = vec![capacity()];
+    let table = Format::Table.exporter().render(&result);
+    assert!(
+        table.contains("Capacity at the SLO p99<20ms, most first: grpc 400 req/s."),
+        "{table}"
+    );
+    assert!(
+        table.contains("200 met; 400 met; 800 missed; 566 missed"),
+        "{table}"
+    );
+    let markdown = Format::Markdown.exporter().render(&result);
+    assert!(
+        markdown.contains("| grpc | p99<20ms | 400 | server |"),
+        "{markdown}"
+    );
+    let html = Format::Html.exporter().render(&result);
+    assert!(
+        html.contains("data-chart=\"capacity-knee\""),
+        "the knee is charted"
     );
 }
 
@@ -126,7 +181,10 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
         .expect("headless Chromium is needed: apt-get install chromium (.ci/run installs it)");
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, Format::Html.exporter().render(&fixture())).unwrap();
+    // A result with trials and a capacity search: every kind of chart.
+    let mut result = fixture();
+    result.capacity = vec![capacity()];
+    std::fs::write(&page, Format::Html.exporter().render(&result)).unwrap();
     let output = Command::new(chromium)
         .args([
             "--headless",
@@ -165,7 +223,7 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
     );
     // The page's own check ran in the browser and found every chart drawn.
     assert!(
-        dom.contains(r#"data-charts="5""#),
+        dom.contains(r#"data-charts="6""#),
         "charts counted: {}",
         attribute(&dom, "data-charts")
     );
@@ -174,7 +232,14 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
         "empty charts: {}",
         attribute(&dom, "data-empty-charts")
     );
-    for chart in ["latency-spectrum", "throughput", "p99", "cpu", "rss"] {
+    for chart in [
+        "latency-spectrum",
+        "throughput",
+        "p99",
+        "cpu",
+        "rss",
+        "capacity-knee",
+    ] {
         assert!(
             dom.contains(&format!(r#"data-chart="{chart}""#)),
             "{chart} missing"

@@ -19,10 +19,12 @@ use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::threshold::Threshold;
+
+use super::capacity::CapacitySearch;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::HopMode;
 
-use crate::args::{BenchArgs, BenchWorkload};
+use crate::args::{BenchArgs, BenchWorkload, LoadArgs};
 use crate::deploy::{Deployment, Services};
 use crate::placement::CpuPlacement;
 use crate::preset::Preset;
@@ -50,6 +52,34 @@ pub struct BenchConfig {
     /// Where report.html and report.md go.
     pub out_dir: PathBuf,
     pub quiet: bool,
+}
+
+/// `--find-capacity`: the search's settings, from the flags or defaults.
+fn capacity_search(args: &BenchArgs, load: &LoadArgs) -> anyhow::Result<Option<CapacitySearch>> {
+    use super::capacity::*;
+    if !args.find_capacity {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        load.users.is_none() && load.requests.is_none(),
+        "--find-capacity runs the open loop for -t per step: not with -u or -n"
+    );
+    let slo = match &args.slo {
+        Some(slo) => slo.0.clone(),
+        None => wirebench_report::threshold::parse_list(DEFAULT_SLO).expect("the default parses"),
+    };
+    anyhow::ensure!(!slo.is_empty(), "--slo has no term: e.g. --slo 'p99<50ms'");
+    Ok(Some(CapacitySearch {
+        slo,
+        start_rps: load.rate.unwrap_or(DEFAULT_START_RPS),
+        step: load.duration.unwrap_or(DEFAULT_STEP),
+        warmup: load.warmup.unwrap_or(DEFAULT_WARMUP),
+        max_in_flight: load.concurrency.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        timeout_s: load
+            .timeout
+            .unwrap_or(crate::settings::DEFAULT_TIMEOUT)
+            .as_secs_f64(),
+    }))
 }
 
 /// The resolved settings, serialized as they are into the result.
@@ -84,6 +114,9 @@ pub struct BenchSettings {
     /// `--threshold`s every trial is judged by.
     #[serde(serialize_with = "as_text")]
     pub thresholds: Vec<Threshold>,
+    /// `--find-capacity`: the search instead of trials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacitySearch>,
 }
 
 /// Which messages the message workload sends.
@@ -111,7 +144,7 @@ pub struct MessageSize {
     pub json_bytes: usize,
 }
 
-fn as_text<T: std::fmt::Display, S: serde::Serializer>(
+pub(super) fn as_text<T: std::fmt::Display, S: serde::Serializer>(
     items: &[T],
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -362,6 +395,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             directions,
         }),
         thresholds: load.thresholds.clone(),
+        capacity: capacity_search(args, &load)?,
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

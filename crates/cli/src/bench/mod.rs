@@ -5,6 +5,7 @@
 //! result file is rewritten (atomically) after every trial, so an
 //! interrupted or crashed run keeps every trial it finished.
 
+mod capacity;
 mod config;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use crate::preset::{BUILT_IN, Preset};
 use crate::progress::Reporter;
 use crate::signals::Cancel;
 use crate::trial::{ServerSpec, TrialSpec};
+use capacity::CapacitySearch;
 use config::{BenchConfig, TrialPlan, resolve};
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -67,7 +69,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("network: {net} (user-space proxy between load generator and servers)");
     }
     let runtime = crate::client_runtime(config.placement.client_threads())?;
-    runtime.block_on(run_trials(&config))
+    match &config.settings.capacity {
+        Some(search) => runtime.block_on(run_capacity(&config, search)),
+        None => runtime.block_on(run_trials(&config)),
+    }
 }
 
 /// A certificate for the run's +tls servers, written where they can read
@@ -97,14 +102,7 @@ impl RunTls {
 }
 
 async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
-    let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
-    let tls = if config.settings.stacks.iter().any(|s| s.tls) {
-        Some(RunTls::new()?)
-    } else {
-        None
-    };
-    let settings = serde_json::to_value(&config.settings)?;
-    let mut result = RunResult::new(crate::provenance::run_info(settings));
+    let (cancel, tls, mut result) = begin(config)?;
     for plan in &config.trials {
         if cancel.is_cancelled() {
             break;
@@ -113,19 +111,59 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
         let interrupted = trial.interrupted;
         result.push_trial(trial);
         result.run.interrupted = interrupted;
-        wirebench_report::write_atomically(
-            &config.json_path,
-            JsonExporter.render(&result).as_bytes(),
-        )
-        .with_context(|| format!("cannot write {}", config.json_path.display()))?;
+        write_result(config, &result)?;
     }
+    finish(config, &result)
+}
+
+/// `--find-capacity`: each stack's search, one step (a trial at one
+/// rate) after another; the result holds the searches, not the steps.
+async fn run_capacity(config: &BenchConfig, search: &CapacitySearch) -> anyhow::Result<ExitCode> {
+    let (cancel, tls, mut result) = begin(config)?;
+    for plan in config.trials.iter().filter(|p| p.repetition == 0) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let found = capacity::search(search, plan, &cancel, async |step: &TrialPlan| {
+            run_trial(config, step, tls.as_ref(), &cancel).await
+        })
+        .await?;
+        result.capacity.push(found);
+        result.run.interrupted = cancel.is_cancelled();
+        write_result(config, &result)?;
+    }
+    finish(config, &result)
+}
+
+/// What every run needs first: Ctrl-C handling, the certificate of the
+/// +tls stacks, an empty result.
+fn begin(config: &BenchConfig) -> anyhow::Result<(Cancel, Option<RunTls>, RunResult)> {
+    let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
+    let tls = if config.settings.stacks.iter().any(|s| s.tls) {
+        Some(RunTls::new()?)
+    } else {
+        None
+    };
+    let settings = serde_json::to_value(&config.settings)?;
+    let result = RunResult::new(crate::provenance::run_info(settings));
+    Ok((cancel, tls, result))
+}
+
+/// Writes the result as it stands (after every trial or search).
+fn write_result(config: &BenchConfig, result: &RunResult) -> anyhow::Result<()> {
+    wirebench_report::write_atomically(&config.json_path, JsonExporter.render(result).as_bytes())
+        .with_context(|| format!("cannot write {}", config.json_path.display()))
+}
+
+/// Prints the table and writes the reports; the exit code.
+fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> {
     println!();
-    print!("{}", TableExporter.render(&result));
+    print!("{}", TableExporter.render(result));
     println!("result: {}", config.json_path.display());
-    for path in write_reports(config, &result)? {
+    for path in write_reports(config, result)? {
         println!("report: {}", path.display());
     }
-    Ok(crate::trial::exit_code(&result))
+    Ok(crate::trial::exit_code(result))
 }
 
 /// Starts the plan's servers (behind the proxy when `--net` is given),

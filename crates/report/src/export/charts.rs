@@ -127,6 +127,19 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
             "wire (KiB/req)",
         ));
     }
+    let knee: Vec<Series> = crate::capacity::knee(result)
+        .into_iter()
+        .map(|(name, points)| Series { name, points })
+        .collect();
+    if knee.iter().any(|s| !s.points.is_empty()) {
+        charts.push(draw(
+            "capacity-knee",
+            "p99 latency against offered rate (open loop): the knee, per stack",
+            &knee,
+            Axis::Rate,
+            "p99 (ms)",
+        ));
+    }
     let process_series = |value: fn(&wirebench_probe::ProcessPoint) -> f64| {
         result
             .trials
@@ -201,6 +214,8 @@ enum Axis {
     Seconds,
     /// x = a size in KiB, log scale.
     Kib,
+    /// x = an offered rate, requests per second, log scale.
+    Rate,
 }
 
 fn draw(id: &'static str, caption: &str, series: &[Series], axis: Axis, y_label: &str) -> Chart {
@@ -208,7 +223,8 @@ fn draw(id: &'static str, caption: &str, series: &[Series], axis: Axis, y_label:
     let drawn = match axis {
         Axis::Percentile => plot_percentiles(&mut svg, series, y_label),
         Axis::Seconds => plot_seconds(&mut svg, series, y_label),
-        Axis::Kib => plot_kib(&mut svg, series, y_label),
+        Axis::Kib => plot_log_x(&mut svg, series, y_label, "size (KiB, log scale)"),
+        Axis::Rate => plot_log_x(&mut svg, series, y_label, "offered rate (req/s, log scale)"),
     };
     if let Err(err) = drawn {
         svg = format!("<p class=\"chart-error\">chart could not be drawn: {err}</p>");
@@ -270,7 +286,7 @@ fn plot_percentiles(svg: &mut String, series: &[Series], y_label: &str) -> DrawR
     root.present().map_err(|e| e.to_string())
 }
 
-fn plot_kib(svg: &mut String, series: &[Series], y_label: &str) -> DrawResult {
+fn plot_log_x(svg: &mut String, series: &[Series], y_label: &str, x_desc: &str) -> DrawResult {
     let (_, x_max, y_max) = bounds(series);
     let x_min = series
         .iter()
@@ -287,7 +303,7 @@ fn plot_kib(svg: &mut String, series: &[Series], y_label: &str) -> DrawResult {
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("size (KiB, log scale)")
+        .x_desc(x_desc)
         .y_desc(y_label)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()

@@ -92,7 +92,12 @@ impl Exporter for HtmlExporter {
             body.push_str(&format!("<p>{}</p>", escape(&line)));
         }
         body.push_str("</section>\n<section><h2>Summary</h2>");
-        body.push_str(&table(&grid::trials(result)));
+        if !result.trials.is_empty() {
+            body.push_str(&table(&grid::trials(result)));
+        }
+        if let Some(capacity) = crate::capacity::grid(result) {
+            body.push_str(&table(&capacity));
+        }
         if let Some(summary) = grid::summary(result) {
             body.push_str(&table(&summary));
         }

@@ -36,7 +36,12 @@ impl Exporter for MarkdownExporter {
         for line in verdict(result) {
             out.push_str(&format!("**{line}**\n\n"));
         }
-        out.push_str(&table(&grid::trials(result)));
+        if !result.trials.is_empty() {
+            out.push_str(&table(&grid::trials(result)));
+        }
+        if let Some(capacity) = crate::capacity::grid(result) {
+            out.push_str(&table(&capacity));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("\n{}", table(&summary)));
         }

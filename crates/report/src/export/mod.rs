@@ -102,6 +102,14 @@ pub fn title(result: &RunResult) -> String {
             (Some(kb), _) => format!("{}, {kb} KiB", t.workload),
             _ => t.workload.to_string(),
         },
+        None if !result.capacity.is_empty() => {
+            let labels: Vec<&str> = result.capacity.iter().map(|c| c.label.as_str()).collect();
+            return format!(
+                "capacity of {} at {}",
+                labels.join(" vs "),
+                result.capacity[0].slo.join(", ")
+            );
+        }
         None => "no trials".to_owned(),
     };
     format!("{}, {what}", stacks.join(" vs "))

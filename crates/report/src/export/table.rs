@@ -28,8 +28,14 @@ fn draw(grid: &Grid) -> String {
 
 impl Exporter for TableExporter {
     fn render(&self, result: &RunResult) -> String {
-        let mut out = draw(&grid::trials(result));
-        out.push('\n');
+        let mut out = String::new();
+        if !result.trials.is_empty() {
+            out.push_str(&draw(&grid::trials(result)));
+            out.push('\n');
+        }
+        if let Some(capacity) = crate::capacity::grid(result) {
+            out.push_str(&format!("{}\n", draw(&capacity)));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("{}\n", draw(&summary)));
         }

@@ -1,0 +1,165 @@
+//! `bench --find-capacity --slo 'p99<50ms,errors<0.1%'`: per stack, the
+//! highest open-loop rate that meets the SLO. Rates double from the start
+//! until a step misses (the ramp), then the gap between the last step met
+//! and the first missed is halved, geometrically, until it is within 5%
+//! (the bisection). A step is one trial at one rate (fresh servers, a
+//! warm-up, a window); it meets the SLO when every term holds and at least
+//! 95% of the offered requests were answered well in the window (the rate
+//! was sustained). Latency is from the intended send time, so a server
+//! that falls behind shows it at once. At the first step missed, a load
+//! generator without CPU to spare is named as the limit: the capacity is
+//! then a floor, not the server's.
+
+use std::time::Duration;
+
+use wirebench_load::{LoadModel, LoadPlan, StopAt};
+use wirebench_report::capacity::{Capacity, CapacityStep, SUSTAINED_SHARE};
+use wirebench_report::threshold::Threshold;
+
+use super::config::TrialPlan;
+use crate::signals::Cancel;
+
+/// The search's settings, as resolved from the flags.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CapacitySearch {
+    #[serde(serialize_with = "super::config::as_text")]
+    pub slo: Vec<Threshold>,
+    /// The first rate tried, requests per second (`--rate`).
+    pub start_rps: f64,
+    /// Each step's measured window (`-t`) and warm-up (`--warmup`).
+    #[serde(serialize_with = "seconds")]
+    pub step: Duration,
+    #[serde(serialize_with = "seconds")]
+    pub warmup: Duration,
+    /// Requests in flight at most (`-c`): the open loop's bound.
+    pub max_in_flight: u32,
+    pub timeout_s: f64,
+}
+
+fn seconds<S: serde::Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(duration.as_secs_f64())
+}
+
+/// The SLO when `--slo` is not given.
+pub const DEFAULT_SLO: &str = "p99<50ms,error_rate<0.1%";
+pub const DEFAULT_START_RPS: f64 = 200.0;
+pub const DEFAULT_STEP: Duration = Duration::from_secs(4);
+pub const DEFAULT_WARMUP: Duration = Duration::from_secs(1);
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 200;
+/// The bisection stops when the gap is within this ratio.
+const PRECISION: f64 = 1.05;
+/// No search goes past this many steps, or this rate.
+const MAX_STEPS: usize = 16;
+const MAX_RPS: f64 = 2_000_000.0;
+
+/// Searches `plan`'s stack; every step runs through `run_step`.
+pub async fn search(
+    search: &CapacitySearch,
+    plan: &TrialPlan,
+    cancel: &Cancel,
+    mut run_step: impl AsyncFnMut(&TrialPlan) -> anyhow::Result<wirebench_report::Trial>,
+) -> anyhow::Result<Capacity> {
+    let label = match &plan.variant {
+        Some(variant) => format!("{} ({variant})", plan.deployment.stack),
+        None => plan.deployment.stack.name(),
+    };
+    let mut steps: Vec<CapacityStep> = Vec::new();
+    let mut met: Option<f64> = None;
+    let mut missed: Option<f64> = None;
+    let mut rate = search.start_rps;
+    while steps.len() < MAX_STEPS && !cancel.is_cancelled() {
+        let step_plan = TrialPlan {
+            load: step_load(search, plan, rate)?,
+            ..plan.clone()
+        };
+        let trial = run_step(&step_plan).await?;
+        if trial.interrupted {
+            break;
+        }
+        let step = judge(&search.slo, rate, &trial);
+        println!(
+            "{label}: {} req/s offered: {} (p99 {}, {:.1} req/s answered well{})",
+            rate.round(),
+            if step.met { "met" } else { "missed" },
+            wirebench_report::format::latency_us(step.p99_us),
+            step.achieved_rps,
+            if step.failed.is_empty() {
+                String::new()
+            } else {
+                format!("; failed: {}", step.failed.join(", "))
+            }
+        );
+        if step.met {
+            met = Some(met.map_or(rate, |m: f64| m.max(rate)));
+        } else {
+            missed = Some(missed.map_or(rate, |m: f64| m.min(rate)));
+        }
+        steps.push(step);
+        rate = match (met, missed) {
+            // The ramp: up while steps are met, down while none is.
+            (Some(low), None) => low * 2.0,
+            (None, Some(high)) => high / 2.0,
+            (Some(low), Some(high)) if high / low > PRECISION => (low * high).sqrt(),
+            _ => break,
+        };
+        if !(1.0..=MAX_RPS).contains(&rate) {
+            break;
+        }
+    }
+    let first_missed = steps
+        .iter()
+        .filter(|s| !s.met)
+        .min_by(|a, b| a.offered_rps.total_cmp(&b.offered_rps));
+    Ok(Capacity {
+        label,
+        slo: search.slo.iter().map(ToString::to_string).collect(),
+        capacity_rps: met,
+        limited_by: first_missed.map(|s| {
+            if s.client_bound {
+                "load generator".to_owned()
+            } else {
+                "server".to_owned()
+            }
+        }),
+        steps,
+    })
+}
+
+/// The open-loop plan of one step at `rate`.
+fn step_load(search: &CapacitySearch, plan: &TrialPlan, rate: f64) -> anyhow::Result<LoadPlan> {
+    Ok(LoadPlan::new(
+        LoadModel::Rate {
+            rate_per_s: rate,
+            max_in_flight: search.max_in_flight,
+        },
+        StopAt::Duration(search.step),
+        search.warmup,
+        Duration::from_secs_f64(search.timeout_s),
+        plan.deployment
+            .stack
+            .default_connections(search.max_in_flight),
+    )?)
+}
+
+/// How one step fared against the SLO, and whether it kept up.
+fn judge(slo: &[Threshold], rate: f64, trial: &wirebench_report::Trial) -> CapacityStep {
+    let mut failed: Vec<String> = slo
+        .iter()
+        .map(|t| t.check(trial))
+        .filter(|outcome| !outcome.passed)
+        .map(|outcome| outcome.threshold)
+        .collect();
+    if trial.throughput_rps < rate * SUSTAINED_SHARE {
+        failed.push("sustained".to_owned());
+    }
+    CapacityStep {
+        offered_rps: rate,
+        achieved_rps: trial.throughput_rps,
+        p99_us: trial.latency_us.p99,
+        error_rate: trial.error_rate,
+        server_cpu_percent: trial.costs.server_cpu_percent,
+        client_bound: trial.costs.client_bound,
+        met: failed.is_empty(),
+        failed,
+    }
+}

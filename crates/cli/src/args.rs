@@ -24,9 +24,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a server wirebench measures (one role per process).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Drive any REST URL or gRPC target (ours or someone else's).
-    Load(LoadCmdArgs),
+    Load(Box<LoadCmdArgs>),
     /// The main job: start the servers, load every stack the same way, report.
     Bench(Box<BenchArgs>),
     /// Re-render a saved result: table, md, csv, html or json.
@@ -189,6 +189,16 @@ pub struct LoadArgs {
     /// Open loop: requests per second, latency from the intended send time.
     #[arg(long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
     pub rate: Option<f64>,
+    /// Open loop whose rate changes (ghz's --load-schedule):
+    /// step,start=100,end=1000,step=100,every=5s or
+    /// line,start=100,end=1000,over=30s; -t defaults to the whole schedule.
+    #[arg(long, value_name = "SCHEDULE", help_heading = "Load model")]
+    pub rate_schedule: Option<wirebench_load::schedule::Schedule>,
+    /// Closed loop whose concurrency changes (ghz's
+    /// --concurrency-schedule): step,start=10,end=100,step=10,every=5s or
+    /// line,start=1,end=100,over=30s.
+    #[arg(long, value_name = "SCHEDULE", help_heading = "Load model")]
+    pub concurrency_schedule: Option<wirebench_load::schedule::Schedule>,
     /// TCP connections (default: one per user/concurrent request for
     /// HTTP/1.1, one for gRPC).
     #[arg(long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]

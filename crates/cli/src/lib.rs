@@ -28,8 +28,8 @@ use crate::args::{Cli, Command};
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::serve(args).map(|()| ExitCode::SUCCESS),
-        Command::Load(args) => load_cmd::load(args),
+        Command::Serve(args) => serve::serve(*args).map(|()| ExitCode::SUCCESS),
+        Command::Load(args) => load_cmd::load(*args),
         Command::Bench(args) => bench::bench(*args),
         Command::Report(args) => report_cmd::report(&args.result, args.format, args.out.as_ref())
             .map(|()| ExitCode::SUCCESS),

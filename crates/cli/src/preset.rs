@@ -123,6 +123,8 @@ impl Preset {
             json: args.json,
             quiet: args.quiet,
             thresholds: args.thresholds,
+            rate_schedule: args.rate_schedule,
+            concurrency_schedule: args.concurrency_schedule,
         }
     }
 }

@@ -28,6 +28,36 @@ pub struct Defaults {
 }
 
 pub fn load_model(args: &LoadArgs) -> Result<LoadModel, SettingsError> {
+    // A schedule's model holds its peak; the schedule moves below it.
+    match (&args.rate_schedule, &args.concurrency_schedule) {
+        (Some(_), Some(_)) => {
+            return Err(SettingsError::Conflict(
+                "--rate-schedule (open loop) and --concurrency-schedule (closed loop) are different models: give one",
+            ));
+        }
+        (Some(schedule), None) => {
+            if args.rate.is_some() || args.users.is_some() {
+                return Err(SettingsError::Conflict(
+                    "--rate-schedule sets the rate: not with --rate or -u",
+                ));
+            }
+            return Ok(LoadModel::Rate {
+                rate_per_s: schedule.peak(),
+                max_in_flight: args.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            });
+        }
+        (None, Some(schedule)) => {
+            if args.rate.is_some() || args.users.is_some() || args.concurrency.is_some() {
+                return Err(SettingsError::Conflict(
+                    "--concurrency-schedule sets the concurrency: not with -c, --rate or -u",
+                ));
+            }
+            return Ok(LoadModel::Fixed {
+                concurrency: schedule.peak().floor().max(1.0) as u32,
+            });
+        }
+        (None, None) => {}
+    }
     match (args.rate, args.users) {
         (Some(_), Some(_)) => Err(SettingsError::Conflict(
             "--rate (open loop) and -u (Locust users) are different load models: give one",
@@ -89,17 +119,28 @@ pub fn load_plan(
     default_connections: impl Fn(u32) -> u32,
 ) -> Result<LoadPlan, SettingsError> {
     let model = load_model(args)?;
-    let stop = stop_at(args, model, defaults)?;
+    let schedule = args.rate_schedule.or(args.concurrency_schedule);
+    let stop = match (schedule, args.duration, args.requests) {
+        // A schedule runs whole unless told otherwise.
+        (Some(schedule), None, None) => {
+            StopAt::Duration(Duration::from_secs_f64(schedule.default_duration_s()))
+        }
+        _ => stop_at(args, model, defaults)?,
+    };
     let connections = args
         .connections
         .unwrap_or_else(|| default_connections(model.senders()));
-    Ok(LoadPlan::new(
+    let plan = LoadPlan::new(
         model,
         stop,
         args.warmup.unwrap_or(defaults.warmup),
         args.timeout.unwrap_or(DEFAULT_TIMEOUT),
         connections,
-    )?)
+    )?;
+    Ok(match schedule {
+        Some(schedule) => plan.with_schedule(schedule)?,
+        None => plan,
+    })
 }
 
 #[cfg(test)]
@@ -152,6 +193,35 @@ mod tests {
             }))
             .is_err()
         );
+    }
+
+    #[test]
+    fn schedules_set_the_model_at_their_peak_and_run_whole() {
+        let rate = LoadArgs {
+            rate_schedule: Some("step,start=100,end=400,step=100,every=2s".parse().unwrap()),
+            ..LoadArgs::default()
+        };
+        let plan = load_plan(&rate, DEFAULTS, |senders| senders).unwrap();
+        assert_eq!(
+            plan.model(),
+            LoadModel::Rate {
+                rate_per_s: 400.0,
+                max_in_flight: 50
+            }
+        );
+        assert_eq!(plan.stop(), StopAt::Duration(Duration::from_secs(8)));
+        let users = LoadArgs {
+            concurrency_schedule: Some("line,start=1,end=20,over=10s".parse().unwrap()),
+            ..LoadArgs::default()
+        };
+        let plan = load_plan(&users, DEFAULTS, |senders| senders).unwrap();
+        assert_eq!(plan.model(), LoadModel::Fixed { concurrency: 20 });
+        assert_eq!(plan.connections(), 20);
+        let both = LoadArgs {
+            rate: Some(5.0),
+            ..rate
+        };
+        assert!(load_plan(&both, DEFAULTS, |s| s).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use wirebench_load::{LoadOutcome, LoadPlan, Target};
 use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
-use wirebench_report::model::ConnectBackoff;
+use wirebench_report::model::{ConnectBackoff, ScheduleStep};
 use wirebench_report::threshold::Threshold;
 use wirebench_report::{LatencySummary, Placement, RunResult, TimelinePoint, Trial};
 
@@ -142,6 +142,20 @@ pub fn assemble(
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
         thresholds: Vec::new(),
+        schedule: spec.plan.schedule().map(|s| s.to_string()),
+        steps: outcome
+            .steps
+            .iter()
+            .map(|s| ScheduleStep {
+                from_s: s.from_s,
+                to_s: s.to_s,
+                offered: s.offered,
+                requests_ok: s.requests_ok,
+                errors: s.errors,
+                throughput_rps: s.requests_ok as f64 / (s.to_s - s.from_s).max(1e-9),
+                p99_us: s.p99_us,
+            })
+            .collect(),
         connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
             waits: outcome.backoff.waits,
             waited_s: outcome.backoff.waited.as_secs_f64(),

@@ -389,3 +389,46 @@ fn mutual_tls_serves_only_the_clients_it_trusts() {
         }
     }
 }
+
+/// ghz's load schedules: an open loop whose rate steps up, and a closed
+/// loop whose concurrency does; each step is reported on its own, and the
+/// run lasts the whole schedule.
+#[test]
+fn rate_and_concurrency_schedules_step_and_report_each_step() {
+    let (child, rest) = serve("rest");
+    let _rest = Guard(child);
+    let url = format!("http://{rest}/payload");
+    let trial = load_trial(
+        &url,
+        &["--rate-schedule", "step,start=50,end=150,step=50,every=1s"],
+    );
+    assert_eq!(trial["schedule"], "step,start=50,end=150,step=50,every=1s");
+    assert!((trial["duration_s"].as_f64().unwrap() - 3.0).abs() < 0.01);
+    let steps = trial["steps"].as_array().unwrap();
+    let offered: Vec<f64> = steps
+        .iter()
+        .map(|s| s["offered"].as_f64().unwrap())
+        .collect();
+    assert_eq!(offered, vec![50.0, 100.0, 150.0], "{trial}");
+    for step in steps {
+        // A second at the step's rate.
+        let want = step["offered"].as_f64().unwrap() as u64;
+        let got = step["requests_ok"].as_u64().unwrap();
+        assert!(got.abs_diff(want) <= 3, "{step}");
+    }
+    let trial = load_trial(
+        &url,
+        &[
+            "--concurrency-schedule",
+            "step,start=1,end=2,step=1,every=1s",
+        ],
+    );
+    let offered: Vec<f64> = trial["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["offered"].as_f64().unwrap())
+        .collect();
+    assert_eq!(offered, vec![1.0, 2.0], "{trial}");
+    assert_eq!(trial["connections"], 2);
+}

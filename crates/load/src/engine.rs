@@ -35,6 +35,7 @@ use wirebench_proto::vocab::{LoadModel, StopAt};
 use crate::client::{Client, WireBytes};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
+use crate::schedule::Schedule;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
 
 /// What the loop needs of a client: one verified request on sender
@@ -81,6 +82,22 @@ pub struct LoadOutcome {
     /// How often senders waited after a failed connection attempt, and
     /// for how long in all (warm-up included).
     pub backoff: Backoff,
+    /// With a schedule: each of its steps in the measured window.
+    pub steps: Vec<StepPoint>,
+}
+
+/// One step of a schedule, within the measured window: what was offered
+/// (a rate, or a concurrency) and what came back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepPoint {
+    /// Seconds since the measured window began.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// The schedule's value when the step began.
+    pub offered: f64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    pub p99_us: u64,
 }
 
 /// The first wait after a failed connection attempt; each further failure
@@ -110,23 +127,35 @@ pub fn rate(count: u64, window: Duration) -> f64 {
     }
 }
 
-/// Hands out due times at a constant rate (open loop).
+/// Hands out due times (open loop): at a constant rate, or where a rate
+/// schedule's running count reaches each request. A schedule's clock
+/// starts with the measured window; the warm-up holds its first rate.
 #[derive(Debug)]
 struct Pacer {
     start: Instant,
     interval: Duration,
+    /// The schedule, the warm-up's length and how many requests it holds.
+    schedule: Option<(Schedule, Duration, u64)>,
     next_slot: AtomicU64,
 }
 
 impl Pacer {
     fn next_due(&self) -> Instant {
         let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
-        self.start + self.interval.mul_f64(slot as f64)
+        match &self.schedule {
+            Some((schedule, warmup, warm)) if slot >= *warm => {
+                self.start + *warmup + secs(schedule.due_s(slot - warm))
+            }
+            Some((schedule, _, _)) => self.start + secs(slot as f64 / schedule.at(0.0)),
+            None => self.start + self.interval.mul_f64(slot as f64),
+        }
     }
 }
 
 struct Shared<C> {
     client: Arc<C>,
+    /// Closed loop with a concurrency schedule: which senders send when.
+    concurrency: Option<Schedule>,
     timeout: Duration,
     measure_start: Instant,
     /// End of the window when the run stops at a duration.
@@ -192,8 +221,10 @@ pub async fn run_observed<C: Call>(
     let measure_start = start + plan.warmup();
     let model = plan.model();
     let open_loop = matches!(model, LoadModel::Rate { .. });
+    let schedule = plan.schedule();
     let shared = Arc::new(Shared {
         client,
+        concurrency: schedule.filter(|_| !open_loop),
         timeout: plan.timeout(),
         measure_start,
         deadline: match plan.stop() {
@@ -208,6 +239,10 @@ pub async fn run_observed<C: Call>(
             LoadModel::Rate { rate_per_s, .. } => Some(Pacer {
                 start,
                 interval: Duration::from_secs_f64(1.0 / rate_per_s),
+                schedule: schedule.map(|s| {
+                    let warm = (s.at(0.0) * plan.warmup().as_secs_f64()).ceil() as u64;
+                    (s, plan.warmup(), warm)
+                }),
                 next_slot: AtomicU64::new(0),
             }),
             _ => None,
@@ -243,7 +278,18 @@ pub async fn run_observed<C: Call>(
     };
     tokio::pin!(window_end, cancel);
     let mut interrupted = false;
+    // A schedule's steps, as ends in seconds of the measured window.
+    let mut step_ends: std::collections::VecDeque<f64> = schedule
+        .map(|s| s.boundaries(f64::INFINITY))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| *b > 1e-9)
+        .collect();
+    let mut step_timeline = Timeline::new(open_loop);
+    let mut steps: Vec<StepPoint> = Vec::new();
+    let mut step_from = 0.0;
     loop {
+        let next_step = step_ends.front().copied();
         tokio::select! {
             biased;
             () = &mut cancel => {
@@ -251,6 +297,12 @@ pub async fn run_observed<C: Call>(
                 break;
             }
             () = &mut window_end => break,
+            () = sleep_until(measure_start + secs(next_step.unwrap_or(0.0))), if next_step.is_some() => {
+                let to = step_ends.pop_front().expect("checked above");
+                step_timeline.push(to, shared.tally.snapshot());
+                steps.push(step_point(schedule, step_from, to, &step_timeline));
+                step_from = to;
+            }
             joined = senders.join_next() => match joined {
                 // Every sender finished: the `-n` budget is spent.
                 None => break,
@@ -283,6 +335,15 @@ pub async fn run_observed<C: Call>(
         (_, true) => stopped,
     };
     let measured = window_end.saturating_duration_since(measure_start);
+    if schedule.is_some() && measured.as_secs_f64() - step_from > 0.001 {
+        step_timeline.push(measured.as_secs_f64(), tally.clone());
+        steps.push(step_point(
+            schedule,
+            step_from,
+            measured.as_secs_f64(),
+            &step_timeline,
+        ));
+    }
     let last_tick_s = timeline_end(&timeline);
     if measured.as_secs_f64() - last_tick_s > 0.001 {
         timeline.push(measured.as_secs_f64(), tally.clone());
@@ -297,7 +358,31 @@ pub async fn run_observed<C: Call>(
             waits: shared.backoff_waits.load(Ordering::Relaxed),
             waited: Duration::from_micros(shared.backoff_us.load(Ordering::Relaxed)),
         },
+        steps,
     }
+}
+
+/// The step from `from_s` to `to_s` (measured seconds), whose counts are
+/// `timeline`'s last point.
+fn step_point(
+    schedule: Option<Schedule>,
+    from_s: f64,
+    to_s: f64,
+    timeline: &Timeline,
+) -> StepPoint {
+    let point = timeline.last_point().expect("pushed just before");
+    StepPoint {
+        from_s,
+        to_s,
+        offered: schedule.map_or(0.0, |s| s.at(from_s)),
+        requests_ok: point.requests_ok,
+        errors: point.errors,
+        p99_us: point.p99_us,
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
 }
 
 fn timeline_end(timeline: &Timeline) -> f64 {
@@ -322,6 +407,21 @@ async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) 
             }
             None => None,
         };
+        if let Some(schedule) = &shared.concurrency {
+            // The schedule's clock starts with the measured window.
+            let t = Instant::now()
+                .saturating_duration_since(shared.measure_start)
+                .as_secs_f64();
+            if !schedule.active(id, t) {
+                match schedule.next_active(id, t) {
+                    Some(at) if !shared.past_deadline(shared.measure_start + secs(at)) => {
+                        sleep_until(shared.measure_start + secs(at)).await;
+                        continue;
+                    }
+                    _ => return,
+                }
+            }
+        }
         let sent = Instant::now();
         if shared.past_deadline(sent) {
             return;

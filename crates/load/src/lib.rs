@@ -13,6 +13,7 @@ pub mod contract;
 pub mod engine;
 pub mod errors;
 pub mod plan;
+pub mod schedule;
 pub mod stats;
 pub mod verify;
 

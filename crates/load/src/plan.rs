@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
+use crate::schedule::Schedule;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
     #[error("{0} must be at least 1")]
@@ -19,6 +21,10 @@ pub enum PlanError {
     EmptyDuration,
     #[error("{connections} connections for {senders} senders: at most one connection per sender")]
     MoreConnectionsThanSenders { connections: u32, senders: u32 },
+    #[error(
+        "a schedule changes the open loop's rate (--rate-schedule) or the concurrency (--concurrency-schedule), not the users model"
+    )]
+    ScheduleForUsers,
 }
 
 /// Everything that shapes a run, validated.
@@ -31,6 +37,10 @@ pub struct LoadPlan {
     #[serde(rename = "timeout_s", with = "wirebench_proto::vocab::seconds")]
     timeout: Duration,
     connections: u32,
+    /// The rate (open loop) or the concurrency (closed loop) over the
+    /// run; the model then holds its peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<Schedule>,
 }
 
 impl LoadPlan {
@@ -82,7 +92,25 @@ impl LoadPlan {
             warmup,
             timeout,
             connections,
+            schedule: None,
         })
+    }
+
+    /// The same plan with its rate (open loop) or concurrency (closed
+    /// loop) following `schedule`; the model's rate or concurrency should
+    /// be the schedule's peak.
+    pub fn with_schedule(self, schedule: Schedule) -> Result<Self, PlanError> {
+        if matches!(self.model, LoadModel::Users { .. }) {
+            return Err(PlanError::ScheduleForUsers);
+        }
+        Ok(Self {
+            schedule: Some(schedule),
+            ..self
+        })
+    }
+
+    pub fn schedule(&self) -> Option<Schedule> {
+        self.schedule
     }
 
     pub fn model(&self) -> LoadModel {

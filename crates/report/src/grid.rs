@@ -222,6 +222,32 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
 }
 
 /// "1.85x [1.70-2.01]" (or "1.85x" from one pair).
+/// Every schedule step of every trial that followed a schedule.
+pub fn steps(result: &RunResult) -> Option<Grid> {
+    let rows: Vec<Vec<String>> = result
+        .trials
+        .iter()
+        .flat_map(|t| {
+            let label = trial_label(result, t);
+            t.steps.iter().map(move |s| {
+                vec![
+                    label.clone(),
+                    format!("{:.1}-{:.1} s", s.from_s, s.to_s),
+                    format!("{:.1}", s.offered),
+                    format::rate(s.throughput_rps),
+                    s.errors.to_string(),
+                    format::latency_us(s.p99_us),
+                ]
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Grid {
+        header: vec!["per step", "window", "offered", "req/s", "errors", "p99"],
+        rows,
+        numeric_from: 2,
+    })
+}
+
 pub fn interval_text(r: &crate::stats::RatioInterval) -> String {
     if r.pairs > 1 {
         format!("{:.2}x [{:.2}-{:.2}]", r.ratio, r.low, r.high)

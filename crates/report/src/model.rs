@@ -219,6 +219,28 @@ pub struct Trial {
     /// connection attempt succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_backoff: Option<ConnectBackoff>,
+    /// `--rate-schedule` / `--concurrency-schedule`: the schedule as
+    /// written, and each of its steps in the measured window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ScheduleStep>,
+}
+
+/// One step of a schedule: what was offered and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleStep {
+    /// Seconds since the measured window began.
+    pub from_s: f64,
+    pub to_s: f64,
+    /// The rate (req/s) or the concurrency the step began with.
+    pub offered: f64,
+    pub requests_ok: u64,
+    pub errors: u64,
+    pub throughput_rps: f64,
+    /// p99 of the step's good responses (from the intended send time in
+    /// the open loop), microseconds.
+    pub p99_us: u64,
 }
 
 /// How often, and how long in all, the load generator's senders waited

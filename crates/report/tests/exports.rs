@@ -76,6 +76,16 @@ fn json_output_matches_the_checked_in_schema() {
         waited_s: 2.0,
     });
     result.capacity = vec![capacity()];
+    result.trials[0].schedule = Some("step,start=100,end=200,step=100,every=1s".into());
+    result.trials[0].steps = vec![wirebench_report::model::ScheduleStep {
+        from_s: 0.0,
+        to_s: 1.0,
+        offered: 100.0,
+        requests_ok: 100,
+        errors: 0,
+        throughput_rps: 100.0,
+        p99_us: 1200,
+    }];
     let rendered: serde_json::Value =
         serde_json::from_str(&Format::Json.exporter().render(&result)).unwrap();
     let errors: Vec<String> = validator

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::errors::ErrorKind;
+use crate::schedule::Schedule;
 
 /// A client that answers after `latency` with `bytes` bytes; the
 /// `stall_at`-th request (1-based) takes `stall` instead. It remembers
@@ -227,4 +228,58 @@ async fn a_refusing_server_gets_backoff_not_a_storm() {
         "to the window's end"
     );
     assert_eq!(outcome.measured, Duration::from_secs(2), "ends on time");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_schedule_steps_up_and_each_step_is_reported() {
+    let client = Fake::answering_in(MS);
+    let schedule: Schedule = "step,start=100,end=300,step=100,every=1s".parse().unwrap();
+    let plan = plan(
+        LoadModel::Rate {
+            rate_per_s: 300.0,
+            max_in_flight: 10,
+        },
+        StopAt::Duration(Duration::from_secs(3)),
+        Duration::ZERO,
+    )
+    .with_schedule(schedule)
+    .unwrap();
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    let per_step: Vec<(f64, u64)> = outcome
+        .steps
+        .iter()
+        .map(|s| (s.offered, s.requests_ok))
+        .collect();
+    assert_eq!(per_step, vec![(100.0, 100), (200.0, 200), (300.0, 300)]);
+    assert_eq!(outcome.tally.requests_ok, 600);
+    assert_eq!(outcome.steps[2].to_s, 3.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_concurrency_schedule_wakes_senders_step_by_step() {
+    let client = Fake::answering_in(10 * MS);
+    let schedule: Schedule = "step,start=1,end=3,step=1,every=1s".parse().unwrap();
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 3 },
+        StopAt::Duration(Duration::from_secs(3)),
+        Duration::ZERO,
+    )
+    .with_schedule(schedule)
+    .unwrap();
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    let offered: Vec<f64> = outcome.steps.iter().map(|s| s.offered).collect();
+    assert_eq!(offered, vec![1.0, 2.0, 3.0]);
+    // 10 ms a request: about 100 a second per active sender.
+    for (step, senders) in outcome.steps.iter().zip([1u64, 2, 3]) {
+        let want = 100 * senders;
+        assert!(
+            step.requests_ok.abs_diff(want) <= senders,
+            "{senders} senders: {step:?}"
+        );
+    }
+    // Sender 2 first called when its step began.
+    let first = client.first_call.lock().unwrap().clone();
+    let third = first.iter().find(|(id, _)| *id == 2).unwrap().1;
+    let began = first.iter().find(|(id, _)| *id == 0).unwrap().1;
+    assert_eq!(third - began, Duration::from_secs(2));
 }

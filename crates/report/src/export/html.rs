@@ -98,6 +98,9 @@ impl Exporter for HtmlExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             body.push_str(&table(&capacity));
         }
+        if let Some(steps) = grid::steps(result) {
+            body.push_str(&table(&steps));
+        }
         if let Some(summary) = grid::summary(result) {
             body.push_str(&table(&summary));
         }

@@ -42,6 +42,9 @@ impl Exporter for MarkdownExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             out.push_str(&table(&capacity));
         }
+        if let Some(steps) = grid::steps(result) {
+            out.push_str(&format!("\n{}", table(&steps)));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("\n{}", table(&summary)));
         }

@@ -36,6 +36,9 @@ impl Exporter for TableExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             out.push_str(&format!("{}\n", draw(&capacity)));
         }
+        if let Some(steps) = grid::steps(result) {
+            out.push_str(&format!("{}\n", draw(&steps)));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("{}\n", draw(&summary)));
         }

@@ -19,7 +19,8 @@ mod http_common;
 mod tcp;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -27,6 +28,7 @@ use http::uri::PathAndQuery;
 use http::{HeaderMap, Method};
 
 use crate::errors::{ErrorKind, RequestFailure};
+use crate::template::Template;
 use crate::verify::BodyCheck;
 
 pub use connector::{Connector, TlsClient, Trust, WireBytes};
@@ -81,6 +83,64 @@ pub struct Exchange {
     /// The HTTP body, the gRPC message (unframed) or the tcp frame.
     pub body: Bytes,
     pub check: BodyCheck,
+    /// Templates (`{{request_number}}`, ...) rendered anew for every
+    /// request; None: `path` and `body` are sent as they are.
+    pub vary: Option<Arc<Vary>>,
+}
+
+/// What of a request is rendered for every request, from templates.
+#[derive(Debug)]
+pub struct Vary {
+    /// The HTTP path and query.
+    pub path: Option<Template>,
+    /// The HTTP body, or the gRPC request as JSON.
+    pub body: Option<Template>,
+    /// gRPC: the request message the rendered JSON is encoded as.
+    pub grpc_input: Option<prost_reflect::MessageDescriptor>,
+}
+
+/// One request's rendered path and body.
+#[derive(Debug)]
+pub struct Rendered {
+    pub path: PathAndQuery,
+    pub body: Bytes,
+}
+
+impl Vary {
+    /// Request `number` of `exchange`.
+    fn render(&self, exchange: &Exchange, number: u64) -> Result<Rendered, RequestFailure> {
+        let failure = |why: String| RequestFailure::new(ErrorKind::Protocol, why);
+        let path = match &self.path {
+            Some(template) => {
+                let text = template.render_string(number);
+                text.parse()
+                    .map_err(|_| failure(format!("the rendered path '{text}' is not a path")))?
+            }
+            None => exchange.path.clone(),
+        };
+        let body = match (&self.body, &self.grpc_input) {
+            (Some(template), Some(input)) => {
+                let json = template.render_string(number);
+                let mut json_in = serde_json::Deserializer::from_str(&json);
+                let message =
+                    prost_reflect::DynamicMessage::deserialize(input.clone(), &mut json_in)
+                        .map_err(|err| {
+                            failure(format!(
+                                "the rendered request is not a {}: {err}",
+                                input.full_name()
+                            ))
+                        })?;
+                Bytes::from(prost::Message::encode_to_vec(&message))
+            }
+            (Some(template), None) => {
+                let mut out = Vec::with_capacity(exchange.body.len() + 64);
+                template.render(number, &mut out);
+                Bytes::from(out)
+            }
+            (None, _) => exchange.body.clone(),
+        };
+        Ok(Rendered { path, body })
+    }
 }
 
 /// The requests of a target, sent in turn (round-robin): one, or one per
@@ -88,11 +148,11 @@ pub struct Exchange {
 /// client picks the next with one atomic add (none when there is one).
 /// Never empty.
 #[derive(Debug, Clone)]
-pub struct Exchanges(std::sync::Arc<[Exchange]>);
+pub struct Exchanges(Arc<[Exchange]>);
 
 impl Exchanges {
     pub fn one(exchange: Exchange) -> Exchanges {
-        Exchanges(std::sync::Arc::new([exchange]))
+        Exchanges(Arc::new([exchange]))
     }
 
     /// `None` when `exchanges` is empty.
@@ -192,9 +252,13 @@ pub enum SetupError {
 #[derive(Debug)]
 pub struct Client {
     protocol: Protocol,
-    /// How many requests the target has, and which is next.
+    /// The target's requests (to render templated ones), how many, and
+    /// which is next.
+    requests: Exchanges,
     exchanges: usize,
     next: AtomicUsize,
+    /// Requests rendered from templates so far: `{{request_number}}`.
+    rendered: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -249,8 +313,10 @@ impl Client {
         };
         Ok(Client {
             protocol,
+            requests: target.kind.exchanges().clone(),
             exchanges: target.kind.exchanges().len(),
             next: AtomicUsize::new(0),
+            rendered: AtomicU64::new(0),
         })
     }
 
@@ -262,10 +328,18 @@ impl Client {
             1 => 0,
             n => self.next.fetch_add(1, Ordering::Relaxed) % n,
         };
+        let rendered = match &self.requests[exchange].vary {
+            Some(vary) => {
+                let number = self.rendered.fetch_add(1, Ordering::Relaxed);
+                Some(vary.render(&self.requests[exchange], number)?)
+            }
+            None => None,
+        };
+        let rendered = rendered.as_ref();
         match &self.protocol {
-            Protocol::Http1(client) => client.call(sender_id, exchange, timeout).await,
-            Protocol::Http2(client) => client.call(sender_id, exchange, timeout).await,
-            Protocol::Grpc(client) => client.call(sender_id, exchange, timeout).await,
+            Protocol::Http1(client) => client.call(sender_id, exchange, rendered, timeout).await,
+            Protocol::Http2(client) => client.call(sender_id, exchange, rendered, timeout).await,
+            Protocol::Grpc(client) => client.call(sender_id, exchange, rendered, timeout).await,
             Protocol::Tcp(client) => client.call(sender_id, exchange, timeout).await,
         }
     }

@@ -15,6 +15,7 @@ pub mod errors;
 pub mod plan;
 pub mod schedule;
 pub mod stats;
+pub mod template;
 pub mod verify;
 
 pub use client::{

@@ -30,6 +30,7 @@ async fn requests_go_in_turn_and_each_answer_is_checked_against_its_own() {
                 path: path.clone(),
                 body: Bytes::from_static(body.as_bytes()),
                 check: BodyCheck::Exact(Bytes::from_static(body.as_bytes())),
+                vary: None,
             })
             .collect(),
     )

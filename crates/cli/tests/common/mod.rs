@@ -194,6 +194,21 @@ pub fn bench_json(args: &[&str]) -> (serde_json::Value, String) {
     (read_json(&json), stdout)
 }
 
+/// Starts `wirebench serve payload --stack STACK --port 0`; returns the
+/// child and the address it printed.
+pub fn serve_payload(stack: &str) -> (Child, String) {
+    start_listening(wirebench().args([
+        "serve",
+        "payload",
+        "--stack",
+        stack,
+        "--port",
+        "0",
+        "--workers",
+        "1",
+    ]))
+}
+
 /// Runs `wirebench load URL -q ARGS --json FILE`, asserts it succeeded,
 /// and returns its one trial.
 pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {

@@ -23,6 +23,7 @@ pub struct DynamicCall {
     pub path: http::uri::PathAndQuery,
     /// The request, encoded once.
     pub request: Bytes,
+    pub input: MessageDescriptor,
     pub output: MessageDescriptor,
 }
 
@@ -181,6 +182,7 @@ pub fn resolve(
     Ok(DynamicCall {
         path,
         request: Bytes::from(request.encode_to_vec()),
+        input,
         output: method.output(),
     })
 }

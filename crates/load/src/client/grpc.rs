@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{Connector, Exchanges, SetupError, Slots, timeout_failure};
+use super::{Connector, Exchanges, Rendered, SetupError, Slots, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
@@ -70,16 +70,11 @@ impl GrpcClient {
                     url: format!("{authority}{}", exchange.path),
                     why: why.to_owned(),
                 };
-                let message = &exchange.body;
-                let length = u32::try_from(message.len()).map_err(|_| bad("request over 4 GiB"))?;
-                let mut frame = Vec::with_capacity(5 + message.len());
-                frame.push(0);
-                frame.extend_from_slice(&length.to_be_bytes());
-                frame.extend_from_slice(message);
+                let frame = frame_of(&exchange.body).map_err(|why| bad(&why))?;
                 let uri = format!("{scheme}://{authority}{}", exchange.path)
                     .parse()
                     .map_err(|_| bad("not a URI"))?;
-                Ok((uri, Bytes::from(frame)))
+                Ok((uri, frame))
             })
             .collect::<Result<_, SetupError>>()?;
         Ok(Self {
@@ -100,19 +95,33 @@ impl GrpcClient {
         &self.connector
     }
 
+    /// Call `exchange` (or its `rendered` message) on sender `sender_id`'s
+    /// connection.
     pub async fn call(
         &self,
         sender_id: usize,
         exchange: usize,
+        rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
-        tokio::time::timeout(timeout, self.exchange(sender_id, exchange))
+        let frame = match rendered {
+            Some(r) => {
+                frame_of(&r.body).map_err(|why| RequestFailure::new(ErrorKind::Protocol, why))?
+            }
+            None => self.requests[exchange].1.clone(),
+        };
+        tokio::time::timeout(timeout, self.exchange(sender_id, exchange, frame))
             .await
             .unwrap_or_else(|_| Err(timeout_failure(timeout)))
     }
 
-    async fn exchange(&self, sender_id: usize, exchange: usize) -> Result<u64, RequestFailure> {
-        let (uri, frame) = &self.requests[exchange];
+    async fn exchange(
+        &self,
+        sender_id: usize,
+        exchange: usize,
+        frame: Bytes,
+    ) -> Result<u64, RequestFailure> {
+        let uri = &self.requests[exchange].0;
         let sender = self.sender(sender_id).await?;
         let mut sender = sender.ready().await.map_err(h2_failure)?;
         let mut request = http::Request::new(());
@@ -193,6 +202,16 @@ impl GrpcClient {
         *slot = Some(sender.clone());
         Ok(sender)
     }
+}
+
+/// `message` as it goes on the wire: the 5-byte gRPC prefix, then it.
+fn frame_of(message: &[u8]) -> Result<Bytes, String> {
+    let length = u32::try_from(message.len()).map_err(|_| "request over 4 GiB".to_owned())?;
+    let mut frame = Vec::with_capacity(5 + message.len());
+    frame.push(0);
+    frame.extend_from_slice(&length.to_be_bytes());
+    frame.extend_from_slice(message);
+    Ok(Bytes::from(frame))
 }
 
 /// The failure a `grpc-status` header or trailer reports, if not OK.

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::connector::ClientStream;
-use super::{Connector, Exchange, HttpTarget, SetupError, Slots, connect_failure};
+use super::{Connector, HttpTarget, Rendered, SetupError, Slots, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyVerifier;
 
@@ -28,6 +28,8 @@ pub struct Http1Client {
     target: HttpTarget,
     /// Each request as it goes on the wire, serialized once.
     requests: Box<[Bytes]>,
+    /// `host:port`, for requests rendered from templates.
+    authority: String,
     connector: Connector,
     connections: Slots<Connection>,
 }
@@ -51,11 +53,12 @@ impl Http1Client {
         let requests = target
             .exchanges
             .iter()
-            .map(|exchange| serialize(&target, exchange, authority))
+            .map(|exchange| serialize(&target, &exchange.path, &exchange.body, authority))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             target,
             requests,
+            authority: authority.to_owned(),
             connector,
             connections: Slots::new(connections),
         })
@@ -65,15 +68,23 @@ impl Http1Client {
         &self.connector
     }
 
+    /// Request `exchange` (or its `rendered` path and body) on sender
+    /// `sender_id`'s connection.
     pub async fn call(
         &self,
         sender_id: usize,
         exchange: usize,
+        rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
+        let request = match rendered {
+            Some(r) => serialize(&self.target, &r.path, &r.body, &self.authority)
+                .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?,
+            None => self.requests[exchange].clone(),
+        };
         self.connections
             .one_at_a_time(sender_id, timeout, async |connection| {
-                self.exchange(connection, exchange).await
+                self.exchange(connection, exchange, &request).await
             })
             .await
     }
@@ -82,6 +93,7 @@ impl Http1Client {
         &self,
         slot: &mut Option<Connection>,
         exchange: usize,
+        request: &[u8],
     ) -> Result<u64, RequestFailure> {
         if slot.is_none() {
             let stream = self.connector.connect().await.map_err(connect_failure)?;
@@ -93,7 +105,7 @@ impl Http1Client {
             });
         }
         let connection = slot.as_mut().expect("connected above");
-        if let Err(err) = connection.stream.write_all(&self.requests[exchange]).await {
+        if let Err(err) = connection.stream.write_all(request).await {
             return Err(RequestFailure::new(ErrorKind::Reset, err));
         }
         let head = connection.read_head().await?;
@@ -143,35 +155,32 @@ impl Http1Client {
     }
 }
 
-/// `exchange` of `target` as it goes on the wire: head and body.
+/// A request of `target` to `path` with `body` as it goes on the wire:
+/// head and body.
 fn serialize(
     target: &HttpTarget,
-    exchange: &Exchange,
+    path: &http::uri::PathAndQuery,
+    body: &Bytes,
     authority: &str,
 ) -> Result<Bytes, SetupError> {
     let bad = |why: &str| SetupError::BadUrl {
-        url: format!("{authority}{}", exchange.path),
+        url: format!("{authority}{path}"),
         why: why.to_owned(),
     };
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nhost: {authority}\r\n",
-        target.method, exchange.path
-    );
+    let mut head = format!("{} {path} HTTP/1.1\r\nhost: {authority}\r\n", target.method);
     for (name, value) in &target.headers {
         let value = value
             .to_str()
             .map_err(|_| bad("header values must be text"))?;
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    if !exchange.body.is_empty()
-        || target.method == http::Method::POST
-        || target.method == http::Method::PUT
+    if !body.is_empty() || target.method == http::Method::POST || target.method == http::Method::PUT
     {
-        head.push_str(&format!("content-length: {}\r\n", exchange.body.len()));
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
     let mut request = head.into_bytes();
-    request.extend_from_slice(&exchange.body);
+    request.extend_from_slice(body);
     Ok(Bytes::from(request))
 }
 

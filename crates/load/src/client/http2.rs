@@ -12,7 +12,7 @@ use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::http_common::{build_request, classify, read_response};
-use super::{Connector, HttpTarget, SetupError, Slots, connect_failure, timeout_failure};
+use super::{Connector, HttpTarget, Rendered, SetupError, Slots, connect_failure, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
 type Sender = SendRequest<Full<Bytes>>;
@@ -61,18 +61,33 @@ impl Http2Client {
         &self.connector
     }
 
+    /// Request `exchange` (or its `rendered` path and body) on sender
+    /// `sender_id`'s connection.
     pub async fn call(
         &self,
         sender_id: usize,
         exchange: usize,
+        rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
-        let uri = &self.uris[exchange];
+        let uri = match rendered {
+            Some(r) => {
+                let mut parts = self.uris[exchange].clone().into_parts();
+                parts.path_and_query = Some(r.path.clone());
+                Uri::from_parts(parts)
+                    .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?
+            }
+            None => self.uris[exchange].clone(),
+        };
+        let body = rendered.map_or_else(
+            || self.target.exchanges[exchange].body.clone(),
+            |r| r.body.clone(),
+        );
         let exchange = &self.target.exchanges[exchange];
         let round_trip = async {
             let mut sender = self.sender(sender_id).await?;
             sender.ready().await.map_err(classify)?;
-            let request = build_request(&self.target, exchange, uri, None);
+            let request = build_request(&self.target, body, &uri, None);
             let response = sender.send_request(request).await.map_err(classify)?;
             read_response(response, &exchange.check).await
         };

@@ -9,22 +9,22 @@ use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
-use super::{Exchange, HttpTarget};
+use super::HttpTarget;
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
 /// How much of an error response's body is kept for the error message.
 const ERROR_TEXT_BYTES: usize = 200;
 
-/// The request of `target` with `exchange`'s body (HTTP/1.1 needs `host`;
-/// HTTP/2 carries the authority in `uri`).
+/// The request of `target` with `body` (HTTP/1.1 needs `host`; HTTP/2
+/// carries the authority in `uri`).
 pub fn build_request(
     target: &HttpTarget,
-    exchange: &Exchange,
+    body: Bytes,
     uri: &Uri,
     host: Option<&HeaderValue>,
 ) -> Request<Full<Bytes>> {
-    let mut request = Request::new(Full::new(exchange.body.clone()));
+    let mut request = Request::new(Full::new(body));
     *request.method_mut() = target.method.clone();
     *request.uri_mut() = uri.clone();
     let headers = request.headers_mut();

@@ -188,6 +188,7 @@ impl Job {
             path: path.parse().expect("our paths are valid"),
             body,
             check: self.check_at(stack, i)?,
+            vary: None,
         })
     }
 

@@ -73,20 +73,11 @@ fn rss_kib(pid: u32) -> u64 {
 fn idle_connections_cost_bounded_memory_and_are_closed() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     use std::io::{Read, Write};
-    let (server, addr) = start_listening(wirebench().args([
-        "serve",
+    let (server, addr) = serve(
         "payload",
-        "--stack",
         "rest",
-        "--port",
-        "0",
-        "--workers",
-        "1",
-        "--idle-timeout",
-        "2s",
-        "--header-timeout",
-        "30s",
-    ]));
+        &["--idle-timeout", "2s", "--header-timeout", "30s"],
+    );
     let server = Guard(server);
     let pid = server.0.id();
     let before = rss_kib(pid);

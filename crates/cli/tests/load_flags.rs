@@ -190,22 +190,18 @@ fn mutual_tls_serves_only_the_clients_it_trusts() {
         write("stranger.key", &stranger.key_pem),
     );
     for stack in ["grpc+tls", "rest+tls"] {
-        let (child, addr) = start_listening(wirebench().args([
-            "serve",
+        let (child, addr) = serve(
             "payload",
-            "--stack",
             stack,
-            "--port",
-            "0",
-            "--workers",
-            "1",
-            "--tls-cert",
-            &server_cert,
-            "--tls-key",
-            &server_key,
-            "--tls-client-ca",
-            &client_cert,
-        ]));
+            &[
+                "--tls-cert",
+                &server_cert,
+                "--tls-key",
+                &server_key,
+                "--tls-client-ca",
+                &client_cert,
+            ],
+        );
         let _server = Guard(child);
         let port = addr.rsplit(':').next().unwrap();
         let url = match stack {

@@ -47,6 +47,22 @@ fn files() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, proto, data)
 }
 
+/// `serve message` of the cart schema with the data file's carts.
+fn serve_cart(stack: &str, proto: &Path, data: &Path) -> (std::process::Child, String) {
+    serve(
+        "message",
+        stack,
+        &[
+            "--proto",
+            path(proto),
+            "--message",
+            "shop.v1.Cart",
+            "--data",
+            path(data),
+        ],
+    )
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -209,22 +225,7 @@ fn grpcurl_and_python_grpcio_call_a_user_schema_by_reflection() {
     let Some(peers) = peers(&[]) else { return };
     let (_dir, proto, data) = files();
     let serve = |stack: &str| {
-        let (child, addr) = start_listening(wirebench().args([
-            "serve",
-            "message",
-            "--stack",
-            stack,
-            "--port",
-            "0",
-            "--workers",
-            "1",
-            "--proto",
-            path(&proto),
-            "--message",
-            "shop.v1.Cart",
-            "--data",
-            path(&data),
-        ]));
+        let (child, addr) = serve_cart(stack, &proto, &data);
         (Guard(child), addr)
     };
     let (_grpc, grpc) = serve("grpc");
@@ -253,22 +254,7 @@ fn grpcurl_and_python_grpcio_call_a_user_schema_by_reflection() {
 #[test]
 fn load_sends_the_data_lines_in_turn_to_ours_and_to_a_python_server() {
     let (_dir, proto, data) = files();
-    let (child, addr) = start_listening(wirebench().args([
-        "serve",
-        "message",
-        "--stack",
-        "rest",
-        "--port",
-        "0",
-        "--workers",
-        "1",
-        "--proto",
-        path(&proto),
-        "--message",
-        "shop.v1.Cart",
-        "--data",
-        path(&data),
-    ]));
+    let (child, addr) = serve_cart("rest", &proto, &data);
     let _server = Guard(child);
     let message = [
         "--proto",

@@ -17,6 +17,7 @@ use wirebench_report::capacity::{Capacity, CapacityStep, SUSTAINED_SHARE};
 use wirebench_report::threshold::Threshold;
 
 use super::config::TrialPlan;
+use crate::args::{BenchArgs, LoadArgs};
 use crate::signals::Cancel;
 
 /// The search's settings, as resolved from the flags.
@@ -51,6 +52,33 @@ const PRECISION: f64 = 1.05;
 /// No search goes past this many steps, or this rate.
 const MAX_STEPS: usize = 16;
 const MAX_RPS: f64 = 2_000_000.0;
+
+/// `--find-capacity`: the search's settings, from the flags or defaults.
+pub fn resolve(args: &BenchArgs, load: &LoadArgs) -> anyhow::Result<Option<CapacitySearch>> {
+    if !args.find_capacity {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        load.users.is_none() && load.requests.is_none(),
+        "--find-capacity runs the open loop for -t per step: not with -u or -n"
+    );
+    let slo = match &args.slo {
+        Some(slo) => slo.0.clone(),
+        None => wirebench_report::threshold::parse_list(DEFAULT_SLO).expect("the default parses"),
+    };
+    anyhow::ensure!(!slo.is_empty(), "--slo has no term: e.g. --slo 'p99<50ms'");
+    Ok(Some(CapacitySearch {
+        slo,
+        start_rps: load.rate.unwrap_or(DEFAULT_START_RPS),
+        step: load.duration.unwrap_or(DEFAULT_STEP),
+        warmup: load.warmup.unwrap_or(DEFAULT_WARMUP),
+        max_in_flight: load.concurrency.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        timeout_s: load
+            .timeout
+            .unwrap_or(crate::settings::DEFAULT_TIMEOUT)
+            .as_secs_f64(),
+    }))
+}
 
 /// Searches `plan`'s stack; every step runs through `run_step`.
 pub async fn search(

@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use std::sync::Arc;
-
 use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
 use wirebench_netsim::NetConditions;
@@ -19,12 +18,11 @@ use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::threshold::Threshold;
-
-use super::capacity::CapacitySearch;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::HopMode;
 
-use crate::args::{BenchArgs, BenchWorkload, LoadArgs};
+use super::capacity::CapacitySearch;
+use crate::args::{BenchArgs, BenchWorkload};
 use crate::deploy::{Deployment, Services};
 use crate::placement::CpuPlacement;
 use crate::preset::Preset;
@@ -52,34 +50,6 @@ pub struct BenchConfig {
     /// Where report.html and report.md go.
     pub out_dir: PathBuf,
     pub quiet: bool,
-}
-
-/// `--find-capacity`: the search's settings, from the flags or defaults.
-fn capacity_search(args: &BenchArgs, load: &LoadArgs) -> anyhow::Result<Option<CapacitySearch>> {
-    use super::capacity::*;
-    if !args.find_capacity {
-        return Ok(None);
-    }
-    anyhow::ensure!(
-        load.users.is_none() && load.requests.is_none(),
-        "--find-capacity runs the open loop for -t per step: not with -u or -n"
-    );
-    let slo = match &args.slo {
-        Some(slo) => slo.0.clone(),
-        None => wirebench_report::threshold::parse_list(DEFAULT_SLO).expect("the default parses"),
-    };
-    anyhow::ensure!(!slo.is_empty(), "--slo has no term: e.g. --slo 'p99<50ms'");
-    Ok(Some(CapacitySearch {
-        slo,
-        start_rps: load.rate.unwrap_or(DEFAULT_START_RPS),
-        step: load.duration.unwrap_or(DEFAULT_STEP),
-        warmup: load.warmup.unwrap_or(DEFAULT_WARMUP),
-        max_in_flight: load.concurrency.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-        timeout_s: load
-            .timeout
-            .unwrap_or(crate::settings::DEFAULT_TIMEOUT)
-            .as_secs_f64(),
-    }))
 }
 
 /// The resolved settings, serialized as they are into the result.
@@ -395,7 +365,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             directions,
         }),
         thresholds: load.thresholds.clone(),
-        capacity: capacity_search(args, &load)?,
+        capacity: super::capacity::resolve(args, &load)?,
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

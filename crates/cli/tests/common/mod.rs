@@ -194,19 +194,20 @@ pub fn bench_json(args: &[&str]) -> (serde_json::Value, String) {
     (read_json(&json), stdout)
 }
 
-/// Starts `wirebench serve payload --stack STACK --port 0`; returns the
-/// child and the address it printed.
+/// Starts `wirebench serve WORKLOAD --stack STACK --port 0 --workers 1
+/// EXTRA...`; returns the child and the address it printed.
+pub fn serve(workload: &str, stack: &str, extra: &[&str]) -> (Child, String) {
+    start_listening(
+        wirebench()
+            .args(["serve", workload, "--stack", stack, "--port", "0"])
+            .args(["--workers", "1"])
+            .args(extra),
+    )
+}
+
+/// Starts `wirebench serve payload --stack STACK --port 0`.
 pub fn serve_payload(stack: &str) -> (Child, String) {
-    start_listening(wirebench().args([
-        "serve",
-        "payload",
-        "--stack",
-        stack,
-        "--port",
-        "0",
-        "--workers",
-        "1",
-    ]))
+    serve("payload", stack, &[])
 }
 
 /// Runs `wirebench load URL -q ARGS --json FILE`, asserts it succeeded,

@@ -112,12 +112,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let message = match args.workload {
             ServeWorkload::Message => {
                 let source = args.own.source(args.seed, args.items).unwrap_or_else(|| {
-                    MessageSource::Shape {
-                        shape: args.shape,
-                        seed: args.seed,
-                        items: args.items.unwrap_or_else(|| args.shape.default_items()),
-                        dynamic: args.own.schema.dynamic,
-                    }
+                    MessageSource::shape(args.shape, args.seed, args.items, args.own.schema.dynamic)
                 });
                 Some(MessageHandler::load(&source, args.max_size_kb)?)
             }

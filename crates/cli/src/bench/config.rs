@@ -243,12 +243,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         }
         None => shapes
             .iter()
-            .map(|&shape| MessageSource::Shape {
-                shape,
-                seed,
-                items: items.unwrap_or_else(|| shape.default_items()),
-                dynamic: args.own.schema.dynamic,
-            })
+            .map(|&shape| MessageSource::shape(shape, seed, items, args.own.schema.dynamic))
             .collect(),
     };
     let sizes = args.sizes.clone().or_else(|| preset.sizes.clone());

@@ -28,12 +28,9 @@ use crate::args::LoadCmdArgs;
 /// wirebench.message.MessageService), whatever the stack.
 pub(super) fn message_job(args: &LoadCmdArgs, path: &str) -> anyhow::Result<Option<Job>> {
     let source = match (args.shape, &args.message.message) {
-        (Some(shape), _) => MessageSource::Shape {
-            shape,
-            seed: args.seed,
-            items: args.items.unwrap_or(shape.default_items()),
-            dynamic: args.message.dynamic,
-        },
+        (Some(shape), _) => {
+            MessageSource::shape(shape, args.seed, args.items, args.message.dynamic)
+        }
         (None, Some(_)) => args
             .message
             .source(

@@ -77,14 +77,20 @@ impl Http1Client {
         rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
-        let request = match rendered {
-            Some(r) => serialize(&self.target, &r.path, &r.body, &self.authority)
-                .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?,
-            None => self.requests[exchange].clone(),
+        // A prepared request is borrowed: nothing is copied or counted
+        // per request unless it was rendered from a template.
+        let rendered_bytes;
+        let request: &[u8] = match rendered {
+            Some(r) => {
+                rendered_bytes = serialize(&self.target, &r.path, &r.body, &self.authority)
+                    .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?;
+                &rendered_bytes
+            }
+            None => &self.requests[exchange],
         };
         self.connections
             .one_at_a_time(sender_id, timeout, async |connection| {
-                self.exchange(connection, exchange, &request).await
+                self.exchange(connection, exchange, request).await
             })
             .await
     }

@@ -41,12 +41,7 @@ impl Eq for MessageJob {}
 impl MessageJob {
     /// The built-in `shape` with `items`, from `seed`, sent `direction`.
     pub fn shape(shape: Shape, seed: u64, items: u32, direction: Direction) -> MessageJob {
-        let source = MessageSource::Shape {
-            shape,
-            seed,
-            items,
-            dynamic: false,
-        };
+        let source = MessageSource::shape(shape, seed, Some(items), false);
         MessageJob::load(source, direction).expect("a built-in shape always loads")
     }
 

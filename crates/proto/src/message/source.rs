@@ -47,6 +47,18 @@ pub enum Loaded {
 }
 
 impl MessageSource {
+    /// The built-in `shape` from `seed`, with `items` in its repeated
+    /// fields (None: the shape's realistic size), through reflection when
+    /// `dynamic`.
+    pub fn shape(shape: Shape, seed: u64, items: Option<u32>, dynamic: bool) -> MessageSource {
+        MessageSource::Shape {
+            shape,
+            seed,
+            items: items.unwrap_or_else(|| shape.default_items()),
+            dynamic,
+        }
+    }
+
     pub fn load(&self) -> Result<Loaded, dynamic::SchemaError> {
         Ok(match self {
             MessageSource::Shape {

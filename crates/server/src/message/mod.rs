@@ -98,12 +98,7 @@ impl MessageHandler {
     /// The built-in `shape` with `items` in its repeated fields, from
     /// `seed`; requests over `max_size_kb` are refused.
     pub fn shape(shape: Shape, seed: u64, items: u32, max_size_kb: u64) -> MessageHandler {
-        let source = MessageSource::Shape {
-            shape,
-            seed,
-            items,
-            dynamic: false,
-        };
+        let source = MessageSource::shape(shape, seed, Some(items), false);
         MessageHandler::load(&source, max_size_kb).expect("a built-in shape always loads")
     }
 

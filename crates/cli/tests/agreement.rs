@@ -1,7 +1,8 @@
 //! Independent tools agree with wirebench: scripts/agree.sh runs wrk, hey
 //! and h2load (HTTP/2 and framed gRPC) against the same server as
 //! wirebench, and fails when any req/s or latency ratio is off by more than
-//! 30% (generous: this machine is shared; the note quotes a quiet run).
+//! 30% (generous: this machine is shared; the note quotes a quiet run),
+//! twice in a row.
 //! Agreement is a property of the release build (a debug client is the
 //! bottleneck), which .ci/run builds before the tests.
 
@@ -27,11 +28,23 @@ fn wirebench_agrees_with_wrk_hey_and_h2load_within_30_percent() {
         return;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/agree.sh");
-    let (ok, out) = run(Command::new("bash")
-        .arg(script)
-        .env("WIREBENCH", &release)
-        .env("DURATION", "2")
-        .env("AGREE_WITHIN", "0.3"));
-    assert!(ok, "{out}");
+    let agree = || {
+        run(Command::new("bash")
+            .arg(&script)
+            .env("WIREBENCH", &release)
+            .env("DURATION", "2")
+            .env("AGREE_WITHIN", "0.3"))
+    };
+    // A disagreement must show twice in a row: this shared machine's speed
+    // swings within seconds (one run measured wrk at 9,477 req/s and hey
+    // at 5,712 on the same server, a few seconds apart), and the tools run
+    // one after another, not at once.
+    let (mut ok, mut out) = agree();
+    if !ok {
+        let (again, second) = agree();
+        ok = again;
+        out = format!("{out}\n{second}");
+    }
+    assert!(ok, "disagreed twice in a row:\n{out}");
     assert!(out.contains("gRPC (mean)") && out.contains("wrk"), "{out}");
 }

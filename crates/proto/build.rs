@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PIPELINE_MESSAGES: [&str; 8] = [
+const PIPELINE_MESSAGES: [&str; 9] = [
     "GenerateRequest",
+    "SeriesRequest",
     "Record",
     "RecordBatch",
     "ProcessRequest",

@@ -243,10 +243,18 @@ pub struct LoadCmdArgs {
     #[arg(long, help_heading = "gRPC")]
     pub authority: Option<String>,
     /// gRPC method, e.g. payload.PayloadService/GetLargePayload or
-    /// AggregatorService.Aggregate; any unary method of a server with
-    /// reflection, or of --proto.
+    /// AggregatorService.Aggregate; any method (unary or streaming) of a
+    /// server with reflection, or of --proto.
     #[arg(long, help_heading = "gRPC")]
     pub call: Option<String>,
+    /// Streaming methods whose client streams (client streaming, bidi):
+    /// messages each call sends, the request again and again (default 1).
+    #[arg(long, help_heading = "gRPC", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
+    pub stream_messages: Option<u32>,
+    /// Streaming methods: the wait between two messages a call sends
+    /// (ghz's --stream-interval), e.g. 10ms (default none).
+    #[arg(long, help_heading = "gRPC", value_parser = crate::numbers::duration)]
+    pub stream_interval: Option<Duration>,
     /// gRPC request as JSON (ghz's -d), e.g. '{"records": 100}'.
     #[arg(short = 'd', long = "data", help_heading = "gRPC")]
     pub data: Option<String>,

@@ -9,7 +9,7 @@ use wirebench_load::{LoadOutcome, LoadPlan, Target};
 use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
-use wirebench_report::model::{ConnectBackoff, ScheduleStep};
+use wirebench_report::model::{ConnectBackoff, ScheduleStep, StreamStats};
 use wirebench_report::threshold::Threshold;
 use wirebench_report::{LatencySummary, Placement, RunResult, TimelinePoint, Trial};
 
@@ -156,6 +156,7 @@ pub fn assemble(
                 p99_us: s.p99_us,
             })
             .collect(),
+        streams: stream_stats(spec.target, outcome),
         connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
             waits: outcome.backoff.waits,
             waited_s: outcome.backoff.waited.as_secs_f64(),
@@ -170,6 +171,33 @@ pub fn assemble(
     };
     trial.thresholds = spec.thresholds.iter().map(|t| t.check(&trial)).collect();
     trial
+}
+
+/// The messages of a streaming method's calls, if the target's method
+/// streams.
+fn stream_stats(target: &Target, outcome: &LoadOutcome) -> Option<StreamStats> {
+    let wirebench_load::TargetKind::Grpc {
+        streaming: Some(streaming),
+        ..
+    } = &target.kind
+    else {
+        return None;
+    };
+    let messages = outcome.tally.messages.as_ref();
+    Some(StreamStats {
+        kind: streaming.kind().to_owned(),
+        messages_per_call: streaming.sends(),
+        interval_s: streaming.interval.as_secs_f64(),
+        messages_sent: messages.map_or(0, |m| m.sent),
+        messages_received: messages.map_or(0, |m| m.received),
+        messages_received_per_s: wirebench_load::engine::rate(
+            messages.map_or(0, |m| m.received),
+            outcome.measured,
+        ),
+        message_latency_us: messages
+            .map(|m| LatencySummary::from_histogram(&m.latency_us))
+            .unwrap_or_default(),
+    })
 }
 
 fn per_request(bytes: u64, requests: u64) -> Option<f64> {

@@ -44,12 +44,16 @@ fn capacity_is_the_highest_rate_met_and_every_step_is_kept() {
     // The ramp doubles from 100/s while steps are met.
     assert_eq!(steps[0]["offered_rps"], 100.0);
     assert_eq!(steps[1]["offered_rps"], 200.0);
-    let best_met = steps
+    // The capacity is a rate met twice: the last step confirmed it
+    // (unless the search ran out of its 16 steps first).
+    let met_at_found = steps
         .iter()
-        .filter(|s| s["met"] == true)
-        .map(|s| s["offered_rps"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    assert_eq!(found, best_met);
+        .filter(|s| s["met"] == true && s["offered_rps"].as_f64() == Some(found))
+        .count();
+    assert!(
+        met_at_found == 2 || (steps.len() == 16 && met_at_found >= 1),
+        "{capacity}"
+    );
     for step in steps {
         let failed = step["failed"].as_array().unwrap();
         assert_eq!(step["met"] == true, failed.is_empty(), "{step}");

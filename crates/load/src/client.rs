@@ -57,11 +57,75 @@ pub enum TargetKind {
         /// The `:authority` to send instead of the target's host:port
         /// (ghz's `--authority`).
         authority: Option<String>,
+        /// A streaming method, and how each call streams; None: unary.
+        streaming: Option<Streaming>,
     },
     /// The bare TCP ceiling ([`wirebench_proto::tcp_wire`]): each
     /// exchange's body is a request frame, length included; its path
     /// names what is asked, for labels (`/payload?size_in_kb=512`).
     Tcp(Exchanges),
+}
+
+/// How each call of a streaming gRPC method streams (ghz's streaming
+/// calls: our `--stream-messages`, `--stream-interval`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Streaming {
+    /// The client sends a stream (client streaming, bidi) ...
+    pub client: bool,
+    /// ... the server answers with one (server streaming, bidi).
+    pub server: bool,
+    /// Messages each call sends when the client streams (else 1): the
+    /// call's request, again and again.
+    pub messages: u32,
+    /// The wait between two messages a call sends.
+    pub interval: Duration,
+}
+
+impl Streaming {
+    /// "server streaming", "client streaming" or "bidi".
+    pub fn kind(&self) -> &'static str {
+        match (self.client, self.server) {
+            (true, true) => "bidi",
+            (true, false) => "client streaming",
+            _ => "server streaming",
+        }
+    }
+
+    /// Messages a call sends.
+    pub fn sends(&self) -> u32 {
+        if self.client { self.messages.max(1) } else { 1 }
+    }
+}
+
+/// What a good call brought back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answer {
+    /// Response bytes: the body, or the gRPC messages' data.
+    pub bytes: u64,
+    /// Streaming calls: the messages each way, each answer's latency.
+    pub stream: Option<StreamAnswer>,
+}
+
+impl Answer {
+    /// A unary answer of `bytes`.
+    pub fn bytes(bytes: u64) -> Answer {
+        Answer {
+            bytes,
+            stream: None,
+        }
+    }
+}
+
+/// The messages of one streaming call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamAnswer {
+    pub sent: u32,
+    pub received: u32,
+    /// Each answer's latency: since the message it answers was sent
+    /// (bidi: the k-th answer, the k-th message; client streaming: the
+    /// last), or, server streaming, since the answer before it (the first:
+    /// since the request).
+    pub message_latency: Vec<Duration>,
 }
 
 /// HTTP requests, and how to check their answers.
@@ -218,6 +282,13 @@ impl Target {
         let checks = self.kind.exchanges().describe_check();
         match &self.kind {
             TargetKind::Http(_) => format!("HTTP 2xx, {checks}"),
+            TargetKind::Grpc {
+                streaming: Some(streaming),
+                ..
+            } => format!(
+                "grpc-status OK, {}: every answer message: {checks}",
+                streaming.kind()
+            ),
             TargetKind::Grpc { .. } => format!("grpc-status OK, {checks}"),
             TargetKind::Tcp(_) => checks,
         }
@@ -297,11 +368,15 @@ impl Client {
                 json,
                 metadata,
                 authority,
+                streaming,
             } => Protocol::Grpc(grpc::GrpcClient::new(
                 authority.as_deref().unwrap_or(&target.authority),
                 exchanges,
-                *json,
-                metadata,
+                grpc::Calls {
+                    json: *json,
+                    metadata: metadata.clone(),
+                    streaming: *streaming,
+                },
                 connector,
                 connections,
             )?),
@@ -321,9 +396,12 @@ impl Client {
     }
 
     /// Sends the next request on sender `sender_id`'s connection and
-    /// verifies the answer; returns the response bytes received (body or
-    /// message data).
-    pub async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+    /// verifies the answer.
+    pub async fn call(
+        &self,
+        sender_id: usize,
+        timeout: Duration,
+    ) -> Result<Answer, RequestFailure> {
         let exchange = match self.exchanges {
             1 => 0,
             n => self.next.fetch_add(1, Ordering::Relaxed) % n,
@@ -336,12 +414,15 @@ impl Client {
             None => None,
         };
         let rendered = rendered.as_ref();
-        match &self.protocol {
+        let bytes = match &self.protocol {
             Protocol::Http1(client) => client.call(sender_id, exchange, rendered, timeout).await,
             Protocol::Http2(client) => client.call(sender_id, exchange, rendered, timeout).await,
-            Protocol::Grpc(client) => client.call(sender_id, exchange, rendered, timeout).await,
+            Protocol::Grpc(client) => {
+                return client.call(sender_id, exchange, rendered, timeout).await;
+            }
             Protocol::Tcp(client) => client.call(sender_id, exchange, timeout).await,
-        }
+        };
+        bytes.map(Answer::bytes)
     }
 
     /// Bytes that crossed this client's sockets so far.

@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
-use crate::client::{Client, WireBytes};
+use crate::client::{Answer, Client, WireBytes};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::schedule::Schedule;
@@ -41,12 +41,13 @@ use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
 /// What the loop needs of a client: one verified request on sender
 /// `sender_id`'s connection, and the bytes its sockets carried.
 pub trait Call: Send + Sync + 'static {
-    /// Sends one request and checks its answer; the answer's bytes.
+    /// Sends one request (one call, streaming or not) and checks its
+    /// answer.
     fn call(
         &self,
         sender_id: usize,
         timeout: Duration,
-    ) -> impl Future<Output = Result<u64, RequestFailure>> + Send;
+    ) -> impl Future<Output = Result<Answer, RequestFailure>> + Send;
     fn wire_bytes(&self) -> WireBytes;
 }
 
@@ -55,7 +56,7 @@ impl Call for Client {
         &self,
         sender_id: usize,
         timeout: Duration,
-    ) -> impl Future<Output = Result<u64, RequestFailure>> + Send {
+    ) -> impl Future<Output = Result<Answer, RequestFailure>> + Send {
         Client::call(self, sender_id, timeout)
     }
 
@@ -450,7 +451,12 @@ async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) 
         if measured && !late {
             let mut shard = shared.tally.shard(id);
             match result {
-                Ok(bytes) => shard.record_ok(done - due.unwrap_or(sent), done - sent, bytes),
+                Ok(answer) => {
+                    shard.record_ok(done - due.unwrap_or(sent), done - sent, answer.bytes);
+                    if let Some(stream) = &answer.stream {
+                        shard.record_messages(stream);
+                    }
+                }
                 Err(failure) => shard.record_error(failure),
             }
             shard.completed_at(done);

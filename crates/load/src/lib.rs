@@ -19,8 +19,8 @@ pub mod template;
 pub mod verify;
 
 pub use client::{
-    Client, Connector, Exchange, Exchanges, HttpTarget, Target, TargetKind, TlsClient, Trust,
-    WireBytes,
+    Answer, Client, Connector, Exchange, Exchanges, HttpTarget, StreamAnswer, Streaming, Target,
+    TargetKind, TlsClient, Trust, WireBytes,
 };
 pub use contract::Job;
 pub use engine::{LoadOutcome, Progress, run, run_observed};

@@ -48,6 +48,28 @@ pub struct Tally {
     pub latency_uncorrected_us: Option<Histogram<u64>>,
     /// When the last counted request completed (ends a `-n` window).
     pub last_completion: Option<Instant>,
+    /// Streaming calls only: their messages (none for unary calls).
+    pub messages: Option<MessageTally>,
+}
+
+/// The messages of good streaming calls.
+#[derive(Debug, Clone)]
+pub struct MessageTally {
+    pub sent: u64,
+    pub received: u64,
+    /// Each answer message's latency (see
+    /// [`crate::StreamAnswer::message_latency`]), microseconds.
+    pub latency_us: Histogram<u64>,
+}
+
+impl MessageTally {
+    fn new() -> Self {
+        MessageTally {
+            sent: 0,
+            received: 0,
+            latency_us: new_latency_histogram(),
+        }
+    }
 }
 
 impl Tally {
@@ -59,6 +81,17 @@ impl Tally {
             latency_us: new_latency_histogram(),
             latency_uncorrected_us: open_loop.then(new_latency_histogram),
             last_completion: None,
+            messages: None,
+        }
+    }
+
+    /// Adds the messages of a good streaming call.
+    pub fn record_messages(&mut self, stream: &crate::StreamAnswer) {
+        let messages = self.messages.get_or_insert_with(MessageTally::new);
+        messages.sent += u64::from(stream.sent);
+        messages.received += u64::from(stream.received);
+        for latency in &stream.message_latency {
+            messages.latency_us.saturating_record(micros(*latency));
         }
     }
 
@@ -93,6 +126,14 @@ impl Tally {
             &other.latency_uncorrected_us,
         ) {
             mine.add(theirs).expect("histograms share bounds");
+        }
+        if let Some(theirs) = &other.messages {
+            let mine = self.messages.get_or_insert_with(MessageTally::new);
+            mine.sent += theirs.sent;
+            mine.received += theirs.received;
+            mine.latency_us
+                .add(&theirs.latency_us)
+                .expect("histograms share bounds");
         }
     }
 }

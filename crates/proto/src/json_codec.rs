@@ -102,6 +102,7 @@ macro_rules! serde_json_message {
 
 serde_json_message!(
     crate::pipeline::GenerateRequest,
+    crate::pipeline::SeriesRequest,
     crate::pipeline::RecordBatch,
     crate::pipeline::ProcessRequest,
     crate::pipeline::ProcessedBatch,

@@ -16,7 +16,8 @@ use crate::pipeline::aggregator_service_server::AggregatorService;
 use crate::pipeline::processor_service_server::ProcessorService;
 use crate::pipeline::producer_service_server::ProducerService;
 use crate::pipeline::{
-    AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch, Summary,
+    AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, RecordBatch, SeriesRequest,
+    Summary,
 };
 use crate::{payload_json, pipeline_json};
 
@@ -51,6 +52,15 @@ impl<T: ProducerService> pipeline_json::producer_service_server::ProducerService
     ) -> Result<Response<Self::GenerateStreamStream>, Status> {
         ProducerService::generate_stream(self, request).await
     }
+
+    type GenerateSeriesStream = T::GenerateSeriesStream;
+
+    async fn generate_series(
+        &self,
+        request: Request<SeriesRequest>,
+    ) -> Result<Response<Self::GenerateSeriesStream>, Status> {
+        ProducerService::generate_series(self, request).await
+    }
 }
 
 #[tonic::async_trait]
@@ -79,5 +89,12 @@ impl<T: AggregatorService> pipeline_json::aggregator_service_server::AggregatorS
         request: Request<AggregateRequest>,
     ) -> Result<Response<Summary>, Status> {
         AggregatorService::aggregate(self, request).await
+    }
+
+    async fn summarize(
+        &self,
+        request: Request<Streaming<ProcessedBatch>>,
+    ) -> Result<Response<Summary>, Status> {
+        AggregatorService::summarize(self, request).await
     }
 }

@@ -298,7 +298,8 @@ impl fmt::Display for LoadModel {
                 max_in_flight,
             } => write!(
                 f,
-                "rate: {rate_per_s} req/s open loop, at most {max_in_flight} in flight"
+                "rate: {} req/s open loop, at most {max_in_flight} in flight",
+                (rate_per_s * 100.0).round() / 100.0
             ),
         }
     }

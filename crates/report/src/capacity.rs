@@ -24,6 +24,10 @@ pub struct Capacity {
     /// The highest offered rate whose step met the SLO, requests per
     /// second; null when not even the lowest step did.
     pub capacity_rps: Option<f64>,
+    /// The capacity was met twice: the search ran it again to confirm
+    /// it. False when the search ran out of steps first (or found none).
+    #[serde(default)]
+    pub confirmed: bool,
     /// Every step, in the order tried (a ramp, then a bisection).
     pub steps: Vec<CapacityStep>,
     /// What stopped it at the lowest failing step: "server" (its CPU
@@ -74,10 +78,13 @@ pub fn grid(result: &RunResult) -> Option<Grid> {
             vec![
                 c.label.clone(),
                 c.slo.join(", "),
-                c.capacity_rps.map_or_else(
-                    || "below the lowest step".into(),
-                    |rps| format::thousands(rps.round() as u64),
-                ),
+                match (c.capacity_rps, c.confirmed) {
+                    (None, _) => "below the lowest step".into(),
+                    (Some(rps), true) => format::thousands(rps.round() as u64),
+                    (Some(rps), false) => {
+                        format!("{} (met once)", format::thousands(rps.round() as u64))
+                    }
+                },
                 c.limited_by.clone().unwrap_or_else(|| "-".into()),
                 steps.join("; "),
             ]

@@ -225,6 +225,31 @@ pub struct Trial {
     pub schedule: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<ScheduleStep>,
+    /// Calls of a streaming method: how they streamed and their messages;
+    /// absent for unary calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<StreamStats>,
+}
+
+/// The messages of a trial's streaming calls (each call is one request
+/// of the trial's counts and latency).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamStats {
+    /// "server streaming", "client streaming" or "bidi".
+    pub kind: String,
+    /// Messages each call sent (`--stream-messages`; 1 when only the
+    /// server streams), and the wait between two (`--stream-interval`).
+    pub messages_per_call: u32,
+    pub interval_s: f64,
+    /// Messages of the good calls in the measured window, each way.
+    pub messages_sent: u64,
+    pub messages_received: u64,
+    pub messages_received_per_s: f64,
+    /// Each answer message's latency, microseconds: since the message it
+    /// answers was sent (bidi: the k-th answer, the k-th message; client
+    /// streaming: the last), or, server streaming, since the answer before
+    /// it (the first: since the request).
+    pub message_latency_us: LatencySummary,
 }
 
 /// One step of a schedule: what was offered and what came back.

@@ -64,6 +64,9 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 trial.errors[kind]
             ));
         }
+        if let Some(streams) = trial.streams.as_ref().filter(|s| s.messages_received > 0) {
+            notes.push(format!("{label}: {}", stream_sentence(streams)));
+        }
         if let Some(backoff) = &trial.connect_backoff {
             notes.push(format!(
                 "{label}: connections failed, so senders backed off {} times ({:.1} s in all; 10 ms doubling to 250 ms) rather than retry at once",
@@ -84,4 +87,36 @@ pub fn notes(result: &RunResult) -> Vec<String> {
         }
     }
     notes
+}
+
+/// What a trial's streaming calls carried, and each answer's latency from
+/// what it answers.
+fn stream_sentence(streams: &crate::model::StreamStats) -> String {
+    let latency = format!(
+        "p50 {}, p99 {}",
+        format::latency_us(streams.message_latency_us.p50),
+        format::latency_us(streams.message_latency_us.p99)
+    );
+    let sending = match streams.interval_s {
+        0.0 => format!("{} messages a call", streams.messages_per_call),
+        s => format!(
+            "{} messages a call, {} apart",
+            streams.messages_per_call,
+            format::latency_us((s * 1e6) as u64)
+        ),
+    };
+    match streams.kind.as_str() {
+        "server streaming" => format!(
+            "server streaming: {} answer messages ({:.0}/s); each came {latency} after the one before it (the first: after the request)",
+            streams.messages_received, streams.messages_received_per_s
+        ),
+        "client streaming" => format!(
+            "client streaming, {sending}: {} messages sent; each answer came {latency} after the call's last message",
+            streams.messages_sent
+        ),
+        kind => format!(
+            "{kind}, {sending}: {} messages sent, {} received ({:.0}/s); each answer came {latency} after the message it answers",
+            streams.messages_sent, streams.messages_received, streams.messages_received_per_s
+        ),
+    }
 }

@@ -86,6 +86,15 @@ fn json_output_matches_the_checked_in_schema() {
         throughput_rps: 100.0,
         p99_us: 1200,
     }];
+    result.trials[1].streams = Some(wirebench_report::model::StreamStats {
+        kind: "bidi".into(),
+        messages_per_call: 4,
+        interval_s: 0.001,
+        messages_sent: 400,
+        messages_received: 400,
+        messages_received_per_s: 200.0,
+        message_latency_us: result.trials[1].latency_us,
+    });
     let rendered: serde_json::Value =
         serde_json::from_str(&Format::Json.exporter().render(&result)).unwrap();
     let errors: Vec<String> = validator
@@ -122,11 +131,13 @@ fn capacity() -> wirebench_report::capacity::Capacity {
         label: "grpc".into(),
         slo: vec!["p99<20ms".into()],
         capacity_rps: Some(400.0),
+        confirmed: true,
         steps: vec![
             step(200.0, 3_000, true),
             step(400.0, 9_000, true),
             step(800.0, 45_000, false),
             step(566.0, 31_000, false),
+            step(400.0, 10_000, true),
         ],
         limited_by: Some("server".into()),
     }

@@ -185,6 +185,15 @@ impl ProducerService for SlowProducer {
         });
         Ok(Response::new(ReceiverStream::new(rx)))
     }
+
+    type GenerateSeriesStream = ReceiverStream<Result<RecordBatch, Status>>;
+
+    async fn generate_series(
+        &self,
+        _: Request<wirebench_proto::pipeline::SeriesRequest>,
+    ) -> Result<Response<Self::GenerateSeriesStream>, Status> {
+        Err(Status::unimplemented("stream only"))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

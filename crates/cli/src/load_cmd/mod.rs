@@ -195,7 +195,16 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         Parsed::Job(job) => (job.request(stack)?, job.workload(), job.size_kb()),
         Parsed::Request(kind, workload, size_kb) => (*kind, workload, size_kb),
     };
+    let streams = args.stream_messages.is_some() || args.stream_interval.is_some();
     match &mut kind {
+        TargetKind::Grpc { streaming, .. } if streaming.is_none() && streams => {
+            bail!(
+                "--stream-messages and --stream-interval are for streaming methods; {} is unary",
+                args.call
+                    .as_deref()
+                    .unwrap_or(wirebench_load::contract::GET_LARGE_PAYLOAD)
+            )
+        }
         TargetKind::Grpc {
             metadata,
             authority,
@@ -204,6 +213,7 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
             *metadata = parse_headers(&args.headers)?;
             authority.clone_from(&args.authority);
         }
+        _ if streams => bail!("--stream-messages and --stream-interval are for grpc:// targets"),
         _ if args.authority.is_some() => bail!("--authority is for grpc:// targets"),
         TargetKind::Tcp(_) if !args.headers.is_empty() => {
             bail!("-H is for http:// (headers) and grpc:// (metadata) targets")

@@ -15,7 +15,7 @@ use wirebench_load::contract::MessageJob;
 use wirebench_load::contract::{self, Job};
 use wirebench_load::template::Template;
 use wirebench_load::verify::BodyCheck;
-use wirebench_load::{Exchange, Exchanges, HttpTarget, TargetKind};
+use wirebench_load::{Exchange, Exchanges, HttpTarget, Streaming, TargetKind};
 use wirebench_proto::PROTOBUF_MEDIA_TYPE as PROTOBUF;
 use wirebench_proto::message::MessageSource;
 use wirebench_proto::pipeline::AggregateRequest;
@@ -231,6 +231,8 @@ pub(super) async fn grpc_request(
         Some(file) => data_lines(file)?,
         None => vec![args.data.clone().unwrap_or_else(|| "{}".to_owned())],
     };
+    // How the method streams (every line calls the same method).
+    let mut streams = (false, false);
     let exchanges = requests
         .iter()
         .enumerate()
@@ -245,6 +247,7 @@ pub(super) async fn grpc_request(
                 Some(file) => call.with_context(|| format!("{} line {}", file.display(), i + 1)),
                 None => call.map_err(anyhow::Error::from),
             }?;
+            streams = (call.client_streaming, call.server_streaming);
             Ok(Exchange {
                 path: call.path,
                 body: call.request,
@@ -265,10 +268,47 @@ pub(super) async fn grpc_request(
             json: false,
             metadata: HeaderMap::new(),
             authority: None,
+            streaming: streaming(args, call_name, streams)?,
         }),
         Workload::External,
         None,
     ))
+}
+
+/// How each call of `name` streams, if it does: --stream-messages and
+/// --stream-interval, checked against the method and --timeout.
+fn streaming(
+    args: &LoadCmdArgs,
+    name: &str,
+    (client, server): (bool, bool),
+) -> anyhow::Result<Option<Streaming>> {
+    if !client && !server {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        client || (args.stream_messages.is_none() && args.stream_interval.is_none()),
+        "{name} is server streaming: a call sends one request, so --stream-messages and --stream-interval do not apply"
+    );
+    let streaming = Streaming {
+        client,
+        server,
+        messages: args.stream_messages.unwrap_or(1),
+        interval: args.stream_interval.unwrap_or_default(),
+    };
+    let sending = streaming.interval * (streaming.sends() - 1);
+    let timeout = args
+        .load
+        .timeout
+        .unwrap_or(crate::settings::DEFAULT_TIMEOUT);
+    anyhow::ensure!(
+        sending < timeout,
+        "a call sends {} messages {:?} apart, {:?} in all: longer than its timeout of {:?} (raise --timeout)",
+        streaming.messages,
+        streaming.interval,
+        sending,
+        timeout
+    );
+    Ok(Some(streaming))
 }
 
 /// What a URL asks for: one of our workloads, or any request.

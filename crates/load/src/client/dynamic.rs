@@ -1,8 +1,9 @@
-//! ghz-style dynamic calls: any unary method of any gRPC service, described
+//! ghz-style dynamic calls: any method of any gRPC service, described
 //! either by the server's reflection service or by a `.proto` file (compiled
 //! at run time with protox, so no protoc), with the request given as JSON.
 //! The request is encoded once; answers are checked by decoding them as the
-//! method's output type.
+//! method's output type. A streaming method says how it streams; the
+//! caller decides how many messages a call sends ([`crate::Streaming`]).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -25,6 +26,10 @@ pub struct DynamicCall {
     pub request: Bytes,
     pub input: MessageDescriptor,
     pub output: MessageDescriptor,
+    /// The client sends a stream (client streaming, bidi).
+    pub client_streaming: bool,
+    /// The server answers with a stream (server streaming, bidi).
+    pub server_streaming: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,8 +42,6 @@ pub enum DynamicError {
     Reflection(String),
     #[error("no method {0} (known services: {1})")]
     NoMethod(String, String),
-    #[error("{0} streams; only unary methods can be loaded")]
-    Streaming(String),
     #[error("-d is not a {message}: {why}")]
     Data { message: String, why: String },
 }
@@ -165,9 +168,6 @@ pub fn resolve(
         .get_service_by_name(service)
         .and_then(|s| s.methods().find(|m| m.name() == method))
         .ok_or_else(|| DynamicError::NoMethod(name.clone(), known()))?;
-    if method.is_client_streaming() || method.is_server_streaming() {
-        return Err(DynamicError::Streaming(name));
-    }
     let input = method.input();
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let request = DynamicMessage::deserialize(input.clone(), &mut deserializer).map_err(|err| {
@@ -184,6 +184,8 @@ pub fn resolve(
         request: Bytes::from(request.encode_to_vec()),
         input,
         output: method.output(),
+        client_streaming: method.is_client_streaming(),
+        server_streaming: method.is_server_streaming(),
     })
 }
 
@@ -233,10 +235,12 @@ mod tests {
             resolve(&pool, "payload.PayloadService", "Nope", "{}"),
             Err(DynamicError::NoMethod(..))
         ));
-        assert!(matches!(
-            resolve(&pool, "ProducerService", "GenerateStream", "{}"),
-            Err(DynamicError::Streaming(_))
-        ));
+        let bidi = resolve(&pool, "ProducerService", "GenerateStream", "{}").unwrap();
+        assert!(bidi.client_streaming && bidi.server_streaming);
+        let series = resolve(&pool, "ProducerService", "GenerateSeries", "{}").unwrap();
+        assert!(!series.client_streaming && series.server_streaming);
+        let summarize = resolve(&pool, "AggregatorService", "Summarize", "{}").unwrap();
+        assert!(summarize.client_streaming && !summarize.server_streaming);
         assert!(matches!(
             resolve(
                 &pool,

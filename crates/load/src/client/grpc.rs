@@ -6,14 +6,22 @@
 //! or a `.proto` file, [`super::dynamic`], for any other); answers are
 //! checked frame by frame in place.
 //! (tonic is used only for reflection look-ups, [`channel`].)
+//!
+//! Streaming methods (ghz's streaming calls): a call that streams sends
+//! its message `--stream-messages` times, `--stream-interval` apart, while
+//! it reads the answers; every answer message is checked on its own, and
+//! each answer's latency is kept beside the call's ([`StreamAnswer`]).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{Connector, Exchanges, Rendered, SetupError, Slots, timeout_failure};
+use super::{
+    Answer, Connector, Exchanges, Rendered, SetupError, Slots, StreamAnswer, Streaming,
+    timeout_failure,
+};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyCheck;
 
@@ -28,6 +36,7 @@ pub struct GrpcClient {
     content_type: http::HeaderValue,
     /// Sent with every call, beside content-type and te.
     metadata: http::HeaderMap,
+    streaming: Option<Streaming>,
     /// Each request as it goes: its URI, and its frame on the wire (5-byte
     /// gRPC prefix + message).
     requests: Box<[(http::Uri, Bytes)]>,
@@ -47,14 +56,22 @@ pub fn channel(authority: &str) -> Result<Channel, SetupError> {
     Ok(endpoint.tcp_nodelay(true).connect_lazy())
 }
 
+/// How every call of a client goes, besides its requests.
+#[derive(Debug, Clone, Default)]
+pub struct Calls {
+    /// The JSON codec (`application/grpc+json`) instead of protobuf.
+    pub json: bool,
+    pub metadata: http::HeaderMap,
+    pub streaming: Option<Streaming>,
+}
+
 impl GrpcClient {
     /// Calls to `authority` (the `:authority` sent; the connector knows
-    /// where to connect) carrying `metadata`.
+    /// where to connect).
     pub fn new(
         authority: &str,
         exchanges: &Exchanges,
-        json: bool,
-        metadata: &http::HeaderMap,
+        calls: Calls,
         connector: Connector,
         connections: u32,
     ) -> Result<Self, SetupError> {
@@ -78,12 +95,13 @@ impl GrpcClient {
             })
             .collect::<Result<_, SetupError>>()?;
         Ok(Self {
-            content_type: http::HeaderValue::from_static(if json {
+            content_type: http::HeaderValue::from_static(if calls.json {
                 wirebench_proto::json_codec::CONTENT_TYPE
             } else {
                 "application/grpc"
             }),
-            metadata: metadata.clone(),
+            metadata: calls.metadata,
+            streaming: calls.streaming,
             requests,
             exchanges: exchanges.clone(),
             connector,
@@ -103,7 +121,7 @@ impl GrpcClient {
         exchange: usize,
         rendered: Option<&Rendered>,
         timeout: Duration,
-    ) -> Result<u64, RequestFailure> {
+    ) -> Result<Answer, RequestFailure> {
         let frame = match rendered {
             Some(r) => {
                 frame_of(&r.body).map_err(|why| RequestFailure::new(ErrorKind::Protocol, why))?
@@ -120,7 +138,7 @@ impl GrpcClient {
         sender_id: usize,
         exchange: usize,
         frame: Bytes,
-    ) -> Result<u64, RequestFailure> {
+    ) -> Result<Answer, RequestFailure> {
         let uri = &self.requests[exchange].0;
         let sender = self.sender(sender_id).await?;
         let mut sender = sender.ready().await.map_err(h2_failure)?;
@@ -134,38 +152,65 @@ impl GrpcClient {
         headers.insert(http::header::CONTENT_TYPE, self.content_type.clone());
         headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
         let (response, mut body_out) = sender.send_request(request, false).map_err(h2_failure)?;
-        body_out
-            .send_data(frame.clone(), true)
-            .map_err(h2_failure)?;
-        let response = response.await.map_err(h2_failure)?;
-        if response.status() != http::StatusCode::OK {
-            return Err(RequestFailure::new(
-                ErrorKind::Status,
-                format!("HTTP {}", response.status()),
-            ));
-        }
-        // A "trailers-only" answer carries its status in the headers.
-        if let Some(failure) = grpc_failure(response.headers()) {
-            return Err(failure);
-        }
-        let mut body = response.into_body();
-        let mut frames = Frames::new(&self.exchanges[exchange].check);
-        while let Some(chunk) = body.data().await {
-            let chunk = chunk.map_err(h2_failure)?;
-            let _ = body.flow_control().release_capacity(chunk.len());
-            frames.feed(&chunk);
-        }
-        let trailers = body.trailers().await.map_err(h2_failure)?;
-        match trailers.as_ref().and_then(grpc_failure) {
-            Some(failure) => Err(failure),
-            None if trailers.is_none() => Err(RequestFailure::new(
-                ErrorKind::Protocol,
-                "no grpc-status trailer",
-            )),
-            None => frames
-                .finish()
-                .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why)),
-        }
+        let sends = self.streaming.map_or(1, |s| s.sends());
+        let interval = self.streaming.map_or(Duration::ZERO, |s| s.interval);
+        // Sending and reading go on at once: a bidi server answers while
+        // the call still sends.
+        let send = async {
+            let mut sent_at = Vec::new();
+            for i in 0..sends {
+                if i > 0 && !interval.is_zero() {
+                    tokio::time::sleep(interval).await;
+                }
+                if self.streaming.is_some() {
+                    sent_at.push(Instant::now());
+                }
+                body_out
+                    .send_data(frame.clone(), i + 1 == sends)
+                    .map_err(h2_failure)?;
+            }
+            Ok(sent_at)
+        };
+        let receive = async {
+            let response = response.await.map_err(h2_failure)?;
+            if response.status() != http::StatusCode::OK {
+                return Err(RequestFailure::new(
+                    ErrorKind::Status,
+                    format!("HTTP {}", response.status()),
+                ));
+            }
+            // A "trailers-only" answer carries its status in the headers.
+            if let Some(failure) = grpc_failure(response.headers()) {
+                return Err(failure);
+            }
+            let mut body = response.into_body();
+            let mut frames = Frames::new(&self.exchanges[exchange].check, self.streaming.is_some());
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.map_err(h2_failure)?;
+                let _ = body.flow_control().release_capacity(chunk.len());
+                frames.feed(&chunk);
+            }
+            let trailers = body.trailers().await.map_err(h2_failure)?;
+            match trailers.as_ref().and_then(grpc_failure) {
+                Some(failure) => Err(failure),
+                None if trailers.is_none() => Err(RequestFailure::new(
+                    ErrorKind::Protocol,
+                    "no grpc-status trailer",
+                )),
+                None => Ok(frames),
+            }
+        };
+        let (sent_at, frames) = tokio::try_join!(send, receive)?;
+        let arrivals = frames.arrivals.clone();
+        let bytes = frames
+            .finish()
+            .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
+        Ok(Answer {
+            bytes,
+            stream: self
+                .streaming
+                .map(|streaming| stream_answer(streaming, &sent_at, &arrivals)),
+        })
     }
 
     /// The connection of `sender_id`, opened if it is missing or broken.
@@ -201,6 +246,30 @@ impl GrpcClient {
         });
         *slot = Some(sender.clone());
         Ok(sender)
+    }
+}
+
+/// The messages of a streaming call, and each answer's latency (see
+/// [`StreamAnswer::message_latency`]).
+fn stream_answer(streaming: Streaming, sent_at: &[Instant], arrivals: &[Instant]) -> StreamAnswer {
+    let last = sent_at.len().saturating_sub(1);
+    let message_latency = arrivals
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &arrived)| {
+            let from = match (streaming.client, streaming.server) {
+                (true, true) => sent_at.get(k.min(last)),
+                (true, false) => sent_at.get(last),
+                (false, _) if k == 0 => sent_at.first(),
+                (false, _) => arrivals.get(k - 1),
+            }?;
+            Some(arrived.saturating_duration_since(*from))
+        })
+        .collect();
+    StreamAnswer {
+        sent: sent_at.len() as u32,
+        received: arrivals.len() as u32,
+        message_latency,
     }
 }
 
@@ -270,28 +339,37 @@ fn h2_failure(err: h2::Error) -> RequestFailure {
 }
 
 /// The gRPC length-prefixed messages of a response body, checked as they
-/// stream in: exactly one message (unary), uncompressed, whose bytes go to
-/// the body check without being gathered.
+/// stream in, each on its own, without being gathered: exactly one
+/// (unary) or any number (a streaming answer, whose arrival times are
+/// kept), uncompressed.
 struct Frames<'a> {
-    verifier: crate::verify::BodyVerifier<'a>,
+    check: &'a BodyCheck,
+    /// The message being read.
+    verifier: Option<crate::verify::BodyVerifier<'a>>,
+    streaming: bool,
     header: [u8; 5],
     have: usize,
     /// Message bytes still to come; None while reading a prefix.
     left: Option<usize>,
     messages: u32,
     message_bytes: u64,
+    /// When each message was complete (streaming answers only).
+    arrivals: Vec<Instant>,
     error: Option<String>,
 }
 
 impl<'a> Frames<'a> {
-    fn new(check: &'a BodyCheck) -> Self {
+    fn new(check: &'a BodyCheck, streaming: bool) -> Self {
         Frames {
-            verifier: check.start(),
+            check,
+            verifier: None,
+            streaming,
             header: [0; 5],
             have: 0,
             left: None,
             messages: 0,
             message_bytes: 0,
+            arrivals: Vec::new(),
             error: None,
         }
     }
@@ -310,37 +388,61 @@ impl<'a> Frames<'a> {
                         if self.header[0] != 0 {
                             self.error =
                                 Some("compressed message (wirebench asks for none)".into());
-                        } else if self.messages > 1 {
+                        } else if self.messages > 1 && !self.streaming {
                             self.error = Some("more than one message in a unary answer".into());
                         }
                         let len = u32::from_be_bytes(self.header[1..].try_into().expect("4 bytes"))
                             as usize;
-                        self.message_bytes = len as u64;
-                        self.left = (len > 0).then_some(len);
+                        self.message_bytes += len as u64;
+                        self.verifier = Some(self.check.start());
+                        self.left = Some(len);
+                        if len == 0 {
+                            self.message_done();
+                        }
                     }
                 }
                 Some(left) => {
                     let take = left.min(chunk.len());
-                    self.verifier.feed(&chunk[..take]);
+                    if let Some(verifier) = &mut self.verifier {
+                        verifier.feed(&chunk[..take]);
+                    }
                     chunk = &chunk[take..];
-                    self.left = (left > take).then_some(left - take);
+                    self.left = Some(left - take);
+                    if left == take {
+                        self.message_done();
+                    }
                 }
             }
         }
     }
 
-    /// The message's length when it was complete and right.
+    /// The message being read is complete: check it.
+    fn message_done(&mut self) {
+        self.left = None;
+        if let Some(verifier) = self.verifier.take()
+            && let Err(why) = verifier.finish()
+        {
+            self.error = Some(match self.streaming {
+                true => format!("answer message {}: {why}", self.messages),
+                false => why,
+            });
+        }
+        if self.streaming {
+            self.arrivals.push(Instant::now());
+        }
+    }
+
+    /// The answer's message bytes when it was complete and right.
     fn finish(self) -> Result<u64, String> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        if self.messages == 0 {
+        if self.messages == 0 && !self.streaming {
             return Err("no message in the answer".into());
         }
         if self.left.is_some() || self.have > 0 {
             return Err("the answer ended inside a message".into());
         }
-        self.verifier.finish()?;
         Ok(self.message_bytes)
     }
 }
@@ -365,15 +467,11 @@ mod tests {
             tls: None,
             wire: Default::default(),
         };
-        let client = GrpcClient::new(
-            "api.example:443",
-            &exchanges,
-            false,
-            &metadata,
-            connector,
-            1,
-        )
-        .unwrap();
+        let calls = Calls {
+            metadata,
+            ..Calls::default()
+        };
+        let client = GrpcClient::new("api.example:443", &exchanges, calls, connector, 1).unwrap();
         let uri = &client.requests[0].0;
         assert_eq!(uri.authority().unwrap().as_str(), "api.example:443");
         assert_eq!(client.metadata["x-tenant"], "acme");
@@ -396,7 +494,7 @@ mod tests {
         let body = framed(&message);
         let check = BodyCheck::PayloadProto { len: 3000 };
         for size in [1, 2, 5, 7, 100, 4096] {
-            let mut frames = Frames::new(&check);
+            let mut frames = Frames::new(&check, false);
             for chunk in body.chunks(size) {
                 frames.feed(chunk);
             }
@@ -408,17 +506,81 @@ mod tests {
         }
         let mut twice = body.clone();
         twice.extend_from_slice(&body);
-        let mut frames = Frames::new(&check);
+        let mut frames = Frames::new(&check, false);
         frames.feed(&twice);
         assert!(frames.finish().unwrap_err().contains("more than one"));
-        let mut frames = Frames::new(&check);
+        let mut frames = Frames::new(&check, false);
         frames.feed(&body[..body.len() - 1]);
         assert!(frames.finish().unwrap_err().contains("inside a message"));
         let mut compressed = body.clone();
         compressed[0] = 1;
-        let mut frames = Frames::new(&check);
+        let mut frames = Frames::new(&check, false);
         frames.feed(&compressed);
         assert!(frames.finish().unwrap_err().contains("compressed"));
+    }
+
+    #[test]
+    fn a_streaming_answer_checks_each_message_and_keeps_its_arrival() {
+        let message = PayloadResponse {
+            data: Bytes::from(vec![b'x'; 100]),
+        }
+        .encode_to_vec();
+        let check = BodyCheck::PayloadProto { len: 100 };
+        let mut body = Vec::new();
+        for _ in 0..3 {
+            body.extend_from_slice(&framed(&message));
+        }
+        for size in [1, 7, 105, 4096] {
+            let mut frames = Frames::new(&check, true);
+            for chunk in body.chunks(size) {
+                frames.feed(chunk);
+            }
+            assert_eq!(frames.arrivals.len(), 3, "chunks of {size}");
+            assert_eq!(frames.finish(), Ok(3 * message.len() as u64));
+        }
+        // The second message is wrong: it is named.
+        let mut wrong = framed(&message);
+        let mut bad = message.clone();
+        *bad.last_mut().unwrap() = b'y';
+        wrong.extend_from_slice(&framed(&bad));
+        let mut frames = Frames::new(&check, true);
+        frames.feed(&wrong);
+        let error = frames.finish().unwrap_err();
+        assert!(error.starts_with("answer message 2:"), "{error}");
+        // A server stream may be empty.
+        assert_eq!(Frames::new(&check, true).finish(), Ok(0));
+    }
+
+    #[test]
+    fn each_answer_is_timed_from_what_it_answers() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let ms = |answer: StreamAnswer| {
+            answer
+                .message_latency
+                .iter()
+                .map(|d| d.as_millis() as u64)
+                .collect::<Vec<_>>()
+        };
+        let streaming = |client, server| Streaming {
+            client,
+            server,
+            messages: 3,
+            interval: Duration::ZERO,
+        };
+        let sent = [at(0), at(10), at(20)];
+        // bidi: the k-th answer, from the k-th message (the fourth from
+        // the last).
+        let arrivals = [at(5), at(18), at(21), at(30)];
+        let bidi = stream_answer(streaming(true, true), &sent, &arrivals);
+        assert_eq!((bidi.sent, bidi.received), (3, 4));
+        assert_eq!(ms(bidi), [5, 8, 1, 10]);
+        // client streaming: the answer, from the last message.
+        let client = stream_answer(streaming(true, false), &sent, &[at(26)]);
+        assert_eq!(ms(client), [6]);
+        // server streaming: each answer from the one before it.
+        let server = stream_answer(streaming(false, true), &[at(0)], &arrivals);
+        assert_eq!(ms(server), [5, 13, 3, 9]);
     }
 
     #[test]

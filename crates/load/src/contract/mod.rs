@@ -135,6 +135,7 @@ impl Job {
                 json: stack.kind == StackKind::GrpcJson,
                 metadata: http::HeaderMap::new(),
                 authority: None,
+                streaming: None,
             },
             StackKind::Tcp => TargetKind::Tcp(exchanges),
         })

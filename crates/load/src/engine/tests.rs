@@ -31,7 +31,7 @@ impl Fake {
 }
 
 impl Call for Fake {
-    async fn call(&self, sender_id: usize, timeout: Duration) -> Result<u64, RequestFailure> {
+    async fn call(&self, sender_id: usize, timeout: Duration) -> Result<Answer, RequestFailure> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         {
             let mut first = self.first_call.lock().unwrap();
@@ -44,7 +44,7 @@ impl Call for Fake {
             _ => self.latency,
         };
         match tokio::time::timeout(timeout, tokio::time::sleep(wait)).await {
-            Ok(()) => Ok(BYTES),
+            Ok(()) => Ok(Answer::bytes(BYTES)),
             Err(_) => Err(RequestFailure::new(ErrorKind::Timeout, "timed out")),
         }
     }
@@ -192,7 +192,7 @@ struct Refusing {
 }
 
 impl Call for Refusing {
-    async fn call(&self, _: usize, _: Duration) -> Result<u64, RequestFailure> {
+    async fn call(&self, _: usize, _: Duration) -> Result<Answer, RequestFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Err(RequestFailure::new(
             ErrorKind::Connect,

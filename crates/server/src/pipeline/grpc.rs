@@ -24,7 +24,7 @@ use wirebench_proto::pipeline::processor_service_server::{
 use wirebench_proto::pipeline::producer_service_server::{ProducerService, ProducerServiceServer};
 use wirebench_proto::pipeline::{
     AggregateRequest, GenerateRequest, ProcessRequest, ProcessedBatch, ProcessedRecord, Record,
-    RecordBatch, Summary,
+    RecordBatch, SeriesRequest, Summary,
 };
 use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
 use wirebench_proto::pipeline_json;
@@ -156,6 +156,31 @@ impl ProducerService for GrpcRole<Producer> {
             std::future::ready(producer.generate(records))
         })
     }
+
+    type GenerateSeriesStream = ReceiverStream<Result<RecordBatch, Status>>;
+
+    async fn generate_series(
+        &self,
+        request: Request<SeriesRequest>,
+    ) -> Result<Response<Self::GenerateSeriesStream>, Status> {
+        let SeriesRequest { records, batches } = request.into_inner();
+        let series = self.0.series(records, batches)?;
+        // A few batches ahead of the caller, no more: a slow reader holds
+        // the producer back instead of filling its memory.
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            for (i, records) in series.enumerate() {
+                if tx
+                    .send(Ok(RecordBatch::new(i as u64, records)))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
 }
 
 #[tonic::async_trait]
@@ -195,5 +220,19 @@ impl<U: Upstream<ProcessedRecord>> AggregatorService for GrpcRole<Aggregator<U>>
         Ok(Response::new(
             self.0.aggregate(request.get_ref().records).await?,
         ))
+    }
+
+    async fn summarize(
+        &self,
+        request: Request<Streaming<ProcessedBatch>>,
+    ) -> Result<Response<Summary>, Status> {
+        let mut batches = request.into_inner();
+        let mut gathered = Vec::new();
+        while let Some(batch) = batches.message().await? {
+            self.0.gather(&mut gathered, batch.records)?;
+        }
+        Ok(Response::new(wirebench_proto::pipeline_work::aggregate(
+            &gathered,
+        )))
     }
 }

@@ -104,9 +104,29 @@ pub struct Producer {
     limits: Limits,
 }
 
+/// Most batches one `GenerateSeries` call may ask for.
+pub const MAX_SERIES_BATCHES: u32 = 10_000;
+
 impl Producer {
     pub fn generate(&self, requested: u32) -> Result<Vec<Record>, PipelineError> {
         Ok(work::generate(self.limits.records(requested)?))
+    }
+
+    /// `batches` batches (0: one) of `requested` records (server
+    /// streaming), checked at once and generated one by one as the caller
+    /// reads them: every batch is work done anew, none is cached.
+    pub fn series(
+        &self,
+        requested: u32,
+        batches: u32,
+    ) -> Result<impl Iterator<Item = Vec<Record>> + Send + 'static, PipelineError> {
+        let n = self.limits.records(requested)?;
+        if batches > MAX_SERIES_BATCHES {
+            return Err(PipelineError::InvalidArgument(format!(
+                "{batches} batches is over the limit of {MAX_SERIES_BATCHES}"
+            )));
+        }
+        Ok((0..batches.max(1)).map(move |_| work::generate(n)))
     }
 }
 
@@ -144,6 +164,27 @@ impl<U: Upstream<Record>> Processor<U> {
 
 /// The aggregator: asks the processor, summarises what it gets.
 pub struct Aggregator<U>(Asks<U>);
+
+impl<U> Aggregator<U> {
+    /// The summary of records the caller sent (client streaming), at most
+    /// --max-records in all; `more` adds a batch to what was gathered.
+    pub fn gather(
+        &self,
+        gathered: &mut Vec<ProcessedRecord>,
+        more: Vec<ProcessedRecord>,
+    ) -> Result<(), PipelineError> {
+        let total = gathered.len().saturating_add(more.len());
+        let limit = self.0.limits.max_records;
+        if total > limit as usize {
+            return Err(PipelineError::TooLarge {
+                requested: u32::try_from(total).unwrap_or(u32::MAX),
+                limit,
+            });
+        }
+        gathered.extend(more);
+        Ok(())
+    }
+}
 
 impl<U: Upstream<ProcessedRecord>> Aggregator<U> {
     pub async fn aggregate(&self, requested: u32) -> Result<Summary, PipelineError> {

@@ -9,7 +9,10 @@
 #   gRPC, 1 KiB (framed):        h2load, wirebench
 # Then wirebench's memory: peak RSS for 10x more requests, and for 10,000
 # users. oha is built once into ~/.cache/wirebench-peers/oha (cargo install
-# takes ~10 minutes); the other tools come from scripts/install-peers.sh.
+# takes ~10 minutes; WITHOUT_OHA=1 skips it); the other tools come from
+# scripts/install-peers.sh. "wirebench+tpl" is the same load with a
+# template in the URL ({{request_number}}, rendered per request): what a
+# template costs.
 # Env: DURATION (s, default 5), WIREBENCH (binary, default target/release/wirebench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +21,9 @@ WB=${WIREBENCH:-target/release/wirebench}
 PEERS=${WIREBENCH_PEERS:-$HOME/.cache/wirebench-peers}
 OHA="$PEERS/oha/bin/oha"
 [ -x "$WB" ] || cargo build --release -q
-if [ ! -x "$OHA" ]; then
+if [ -n "${WITHOUT_OHA:-}" ]; then
+    OHA=""
+elif [ ! -x "$OHA" ]; then
     echo "engine-bench: building oha once into $PEERS/oha (about 10 minutes)" >&2
     cargo install oha --locked --quiet --root "$PEERS/oha"
 fi
@@ -53,6 +58,7 @@ run_wrk() { # case url
     measure "$1" wrk "$(awk '/requests in/ {print $1}' "$tmp/out")" "$tmp/cpu.json"
 }
 run_oha() { # case url extra...
+    [ -n "$OHA" ] || return 0
     local case=$1 url=$2; shift 2
     taskset -c 0 $CPU_OF "$tmp/cpu.json" "$OHA" -z "${DURATION}s" --no-tui --output-format json "$@" "$url" > "$tmp/out" 2>/dev/null
     measure "$case" oha "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['statusCodeDistribution'].get('200',0))" "$tmp/out")" "$tmp/cpu.json"
@@ -65,7 +71,7 @@ run_h2load() { # case url extra...
 run_wb() { # case url extra...
     local case=$1 url=$2; shift 2
     taskset -c 0 $CPU_OF "$tmp/cpu.json" "$WB" load "$url" -t "${DURATION}s" --warmup 0s -q --json "$tmp/wb.json" "$@" > /dev/null
-    measure "$case" wirebench "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['trials'][0]['requests_ok'])" "$tmp/wb.json")" "$tmp/cpu.json"
+    measure "$case" "${WB_LABEL:-wirebench}" "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['trials'][0]['requests_ok'])" "$tmp/wb.json")" "$tmp/cpu.json"
 }
 
 serve rest; rest=$ADDR
@@ -75,6 +81,7 @@ url512="http://$rest/payload?size_in_kb=512"
 taskset -c 0 wrk -t1 -c64 -d1s "$url1" > /dev/null  # warm the server
 
 run_wrk "HTTP/1.1 1 KiB" "$url1";     run_oha "HTTP/1.1 1 KiB" "$url1" -c 64;     run_wb "HTTP/1.1 1 KiB" "$url1" -c 64
+WB_LABEL=wirebench+tpl run_wb "HTTP/1.1 1 KiB" "$url1&n={{request_number}}" -c 64
 run_wrk "HTTP/1.1 512 KiB" "$url512"; run_oha "HTTP/1.1 512 KiB" "$url512" -c 64; run_wb "HTTP/1.1 512 KiB" "$url512" -c 64
 run_h2load "HTTP/2 1 KiB" "$url1";    run_oha "HTTP/2 1 KiB" "$url1" --http2 -c 4 -p 16
 run_wb "HTTP/2 1 KiB" "$url1" --http2 -c 64 --connections 4
@@ -95,7 +102,9 @@ for case, tools in by_case.items():
     ours = next((r / c for t, r, c in tools if t == "wirebench"), None)
     for tool, requests, cpu in tools:
         per_cpu = requests / cpu
-        ratio = "" if tool == "wirebench" or ours is None else f"{ours / per_cpu:.2f}x"
+        ratio = "" if tool.startswith("wirebench") or ours is None else f"{ours / per_cpu:.2f}x"
+        if tool == "wirebench+tpl" and ours:
+            ratio = f"(tpl {per_cpu / ours:.2f}x)"
         print(f"{case:<17} {tool:<10} {requests / float(sys.argv[2]):>10,.0f} {cpu:>13.2f} {per_cpu:>14,.0f} {ratio:>17}")
 PY
 

@@ -159,6 +159,10 @@ pub struct ServeArgs {
     /// or pool:N (on N blocking threads, like grpcio's thread pool).
     #[arg(long, default_value = "async")]
     pub grpc_exec: wirebench_server::grpc::GrpcExec,
+    /// JSON stacks (rest, rest-h2, grpc-json; the REST pipeline; JSON
+    /// messages): the codec, serde_json (axum's default) or sonic-rs.
+    #[arg(long, default_value = "serde_json")]
+    pub json_codec: wirebench_proto::json::Codec,
     /// Close a connection with nothing read or written for this long.
     #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "60s")]
     pub idle_timeout: Duration,
@@ -422,6 +426,10 @@ pub struct BenchArgs {
     /// gRPC stacks: handler execution models to compare, e.g. async,pool:10.
     #[arg(long, value_delimiter = ',')]
     pub grpc_exec: Option<Vec<wirebench_server::grpc::GrpcExec>>,
+    /// JSON stacks: the codecs to compare, e.g. serde_json,sonic-rs
+    /// (default serde_json).
+    #[arg(long, value_delimiter = ',')]
+    pub json_codec: Option<Vec<wirebench_proto::json::Codec>>,
     /// Network conditions between load generator and servers, through a
     /// user-space proxy: latency=20ms,jitter=5ms,bandwidth=100mbit,reset=0.001
     #[arg(long)]

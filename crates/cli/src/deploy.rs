@@ -24,6 +24,8 @@ pub struct Deployment {
     pub processes: usize,
     pub max_size_kb: u64,
     pub services: Services,
+    /// JSON stacks: the codec every process serves with.
+    pub json_codec: Option<wirebench_proto::json::Codec>,
 }
 
 /// Which services, with what is particular to them.
@@ -48,7 +50,11 @@ pub struct TlsFiles {
 impl Deployment {
     /// For the trial's header line.
     pub fn describe(&self) -> String {
-        match &self.services {
+        let codec = match self.json_codec {
+            Some(codec) => format!("; JSON by {codec}"),
+            None => String::new(),
+        };
+        let services = match &self.services {
             Services::Payload { grpc_exec } => format!(
                 "{} server process(es) x {} worker(s){}",
                 self.processes,
@@ -74,7 +80,8 @@ impl Deployment {
                 self.processes,
                 self.workers
             ),
-        }
+        };
+        services + &codec
     }
 
     /// The gRPC hop mode, where it applies (the pipeline over gRPC).
@@ -156,6 +163,9 @@ pub fn start(
         ]
         .map(String::from)
         .to_vec();
+        if let Some(codec) = d.json_codec {
+            args.extend(["--json-codec".into(), codec.to_string()]);
+        }
         if let Some(tls) = tls {
             args.extend(["--tls-cert".into(), tls.cert.display().to_string()]);
             args.extend(["--tls-key".into(), tls.key.display().to_string()]);

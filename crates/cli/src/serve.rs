@@ -102,6 +102,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
             .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
         let addr = listener.local_addr()?;
+        wirebench_proto::json::select(args.json_codec);
         // One set of server options for both workloads: TLS, timeouts.
         let options = ServeOptions {
             tls,
@@ -139,6 +140,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 )
             }
             None => format!("payload, max {} KiB", args.max_size_kb),
+        };
+        let what = match args.stack.speaks_json() {
+            true => format!("{what}, JSON by {}", args.json_codec),
+            false => what,
         };
         println!(
             "{LISTENING_PREFIX}{addr} ({what}, {}, {workers} workers)",

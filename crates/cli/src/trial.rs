@@ -64,6 +64,8 @@ pub struct ServerSpec {
     pub hop: Option<String>,
     /// The payload over gRPC: where handlers ran.
     pub grpc_exec: Option<String>,
+    /// JSON stacks: the servers' codec.
+    pub json_codec: Option<String>,
 }
 
 /// The trial, from its spec and everything measured.
@@ -141,6 +143,7 @@ pub fn assemble(
         wire_bytes_received_per_request: per_request(outcome.wire.received, attempts),
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
+        json_codec: servers.and_then(|s| s.json_codec.clone()),
         thresholds: Vec::new(),
         schedule: spec.plan.schedule().map(|s| s.to_string()),
         steps: outcome

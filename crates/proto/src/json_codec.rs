@@ -24,7 +24,7 @@ pub trait JsonMessage: Sized + Send + 'static {
 
 fn data_json(data: &[u8], out: &mut Vec<u8>) {
     let text = String::from_utf8_lossy(data);
-    serde_json::to_writer(
+    crate::json::to_writer(
         out,
         &DataJson {
             data: Cow::Borrowed(&text),
@@ -34,7 +34,7 @@ fn data_json(data: &[u8], out: &mut Vec<u8>) {
 }
 
 fn read_data(bytes: &[u8]) -> Result<Bytes, String> {
-    let message: DataJson<'_> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let message: DataJson<'_> = crate::json::from_slice(bytes)?;
     Ok(Bytes::copy_from_slice(message.data.as_bytes()))
 }
 
@@ -68,7 +68,7 @@ struct PayloadRequestJson {
 
 impl JsonMessage for PayloadRequest {
     fn write_json(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(
+        crate::json::to_writer(
             out,
             &PayloadRequestJson {
                 size_in_kb: self.size_in_kb,
@@ -77,7 +77,7 @@ impl JsonMessage for PayloadRequest {
         .expect("writing to memory");
     }
     fn read_json(bytes: &[u8]) -> Result<Self, String> {
-        let json: PayloadRequestJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let json: PayloadRequestJson = crate::json::from_slice(bytes)?;
         Ok(PayloadRequest {
             size_in_kb: json.size_in_kb,
         })
@@ -91,10 +91,10 @@ macro_rules! serde_json_message {
     ($($t:ty),*) => {$(
         impl JsonMessage for $t {
             fn write_json(&self, out: &mut Vec<u8>) {
-                serde_json::to_writer(out, self).expect("writing to memory");
+                crate::json::to_writer(out, self).expect("writing to memory");
             }
             fn read_json(bytes: &[u8]) -> Result<Self, String> {
-                serde_json::from_slice(bytes).map_err(|e| e.to_string())
+                crate::json::from_slice(bytes)
             }
         }
     )*};

@@ -82,6 +82,15 @@ impl Stack {
     }
 
     /// gRPC framing (any codec).
+    /// Whether its bodies are JSON (rest, rest-h2, grpc-json), so a JSON
+    /// codec serves it.
+    pub fn speaks_json(self) -> bool {
+        matches!(
+            self.kind,
+            StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson
+        )
+    }
+
     pub fn is_grpc(self) -> bool {
         matches!(self.kind, StackKind::Grpc | StackKind::GrpcJson)
     }

@@ -210,6 +210,10 @@ pub struct Trial {
     /// gRPC stacks: where handlers ran ("async" or "pool:N").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc_exec: Option<String>,
+    /// JSON stacks started by wirebench: the servers' JSON codec
+    /// ("serde_json" or "sonic-rs").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_codec: Option<String>,
     /// `--threshold`s, each with what the trial measured and whether it
     /// held; absent when none was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

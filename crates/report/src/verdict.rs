@@ -64,9 +64,41 @@ fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
     Some(sentences)
 }
 
+/// The run's verdict, and which JSON codec served the JSON stacks.
+pub fn verdict(result: &RunResult) -> Vec<String> {
+    let mut sentences = comparisons(result);
+    sentences.extend(codecs(result));
+    sentences
+}
+
+/// "JSON (rest, grpc-json) encoded and decoded by serde_json.": a JSON
+/// stack's figures are its codec's as much as its protocol's.
+fn codecs(result: &RunResult) -> Option<String> {
+    let mut codecs: Vec<&str> = Vec::new();
+    let mut stacks: Vec<String> = Vec::new();
+    for trial in &result.trials {
+        if let Some(codec) = &trial.json_codec {
+            if !codecs.contains(&codec.as_str()) {
+                codecs.push(codec);
+            }
+            let stack = trial.stack.name();
+            if !stacks.contains(&stack) {
+                stacks.push(stack);
+            }
+        }
+    }
+    (!codecs.is_empty()).then(|| {
+        format!(
+            "JSON ({}) encoded and decoded by {}.",
+            stacks.join(", "),
+            codecs.join(" and ")
+        )
+    })
+}
+
 /// One sentence per server configuration, or per stack against the baseline
 /// with intervals when trials were repeated.
-pub fn verdict(result: &RunResult) -> Vec<String> {
+fn comparisons(result: &RunResult) -> Vec<String> {
     let capacity = crate::capacity::verdict(result);
     if !capacity.is_empty() {
         return capacity;

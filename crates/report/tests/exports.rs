@@ -86,6 +86,7 @@ fn json_output_matches_the_checked_in_schema() {
         throughput_rps: 100.0,
         p99_us: 1200,
     }];
+    result.trials[0].json_codec = Some("sonic-rs".into());
     result.trials[1].streams = Some(wirebench_report::model::StreamStats {
         kind: "bidi".into(),
         messages_per_call: 4,

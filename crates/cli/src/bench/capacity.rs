@@ -20,7 +20,7 @@ use wirebench_load::{LoadModel, LoadPlan, StopAt};
 use wirebench_report::capacity::{Capacity, CapacityStep, SUSTAINED_SHARE};
 use wirebench_report::threshold::Threshold;
 
-use super::config::TrialPlan;
+use super::trials::TrialPlan;
 use crate::args::{BenchArgs, LoadArgs};
 use crate::signals::Cancel;
 

@@ -1,6 +1,6 @@
 //! What a bench run does, resolved once from flags, preset and defaults
 //! into a [`BenchConfig`]: the settings as the result records them, and
-//! every trial planned completely ([`TrialPlan`]: its servers, its request,
+//! every trial planned completely ([`super::trials::TrialPlan`]: its servers, its request,
 //! its load) before anything starts. Nothing downstream fills a field in
 //! later; running a plan only adds what was measured.
 
@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use wirebench_load::contract::MessageJob;
-use wirebench_load::{Job, LoadPlan, StopAt, TargetKind};
+use wirebench_load::{Job, LoadPlan, StopAt};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
 use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
@@ -22,8 +22,8 @@ use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::HopMode;
 
 use super::capacity::CapacitySearch;
+use super::trials::{StackPlan, TrialPlan, plan_trials};
 use crate::args::{BenchArgs, BenchWorkload};
-use crate::deploy::{Deployment, Services};
 use crate::placement::CpuPlacement;
 use crate::preset::Preset;
 use crate::settings::{self, Defaults};
@@ -67,6 +67,8 @@ pub struct BenchSettings {
     pub hops: Vec<HopMode>,
     #[serde(serialize_with = "as_text")]
     pub grpc_exec: Vec<GrpcExec>,
+    /// The JSON stacks' codecs (`--json-codec`), each a variation.
+    pub json_codec: Vec<wirebench_proto::json::Codec>,
     /// Repetitions of every configuration.
     pub trials: u32,
     pub net: Option<NetConditions>,
@@ -121,26 +123,6 @@ pub(super) fn as_text<T: std::fmt::Display, S: serde::Serializer>(
     s.collect_seq(items.iter().map(ToString::to_string))
 }
 
-/// One trial, complete before it starts.
-#[derive(Debug, Clone)]
-pub struct TrialPlan {
-    /// The servers to start.
-    pub deployment: Deployment,
-    /// What every request asks.
-    pub job: Job,
-    /// What is sent to the front server and how each answer is checked,
-    /// from the job's contract; only the address is added when it runs.
-    pub request: TargetKind,
-    pub load: LoadPlan,
-    /// 0-based repetition of its configuration.
-    pub repetition: u32,
-    /// Tells this trial apart from others of its stack (hop mode, handler
-    /// execution), when the run varies it.
-    pub variant: Option<String>,
-    /// Network conditions between the load generator and the servers.
-    pub net: Option<NetConditions>,
-}
-
 pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let preset = match &args.preset {
         Some(name) => Preset::load(name)?,
@@ -174,6 +156,11 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .clone()
         .unwrap_or_else(|| vec![GrpcExec::Async]);
     anyhow::ensure!(!grpc_execs.is_empty(), "--grpc-exec names no model");
+    let json_codecs = args.json_codec.clone().unwrap_or_default();
+    let json_codecs = match json_codecs.is_empty() {
+        true => vec![wirebench_proto::json::Codec::SerdeJson],
+        false => json_codecs,
+    };
     let placement = CpuPlacement::resolve(
         args.client_cpus.clone(),
         args.server_cpus.clone(),
@@ -342,6 +329,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         records,
         hops,
         grpc_exec: grpc_execs,
+        json_codec: json_codecs,
         trials,
         net,
         server_workers: worker_counts,
@@ -400,96 +388,4 @@ fn default_out_dir() -> PathBuf {
         .to_string()
         .replace(':', "-");
     PathBuf::from("results").join(stamp)
-}
-
-/// Every trial, in order: repetitions outermost (so the stacks interleave,
-/// A B A B ..., and drift spreads over all), then process and worker
-/// counts, then stacks, then the gRPC-only variations (hop modes for the
-/// pipeline, handler execution for the payload).
-/// A stack's load and one of the run's requests, the same for each of its
-/// trials.
-struct StackPlan {
-    stack: Stack,
-    load: LoadPlan,
-    job: Job,
-    request: TargetKind,
-    /// Which of the run's jobs, when there are several ("order down").
-    variant: Option<String>,
-}
-
-fn plan_trials(settings: &BenchSettings, plans: &[StackPlan]) -> Vec<TrialPlan> {
-    let mut trials = Vec::new();
-    for repetition in 0..settings.trials {
-        for &processes in &settings.server_processes {
-            for &workers in &settings.server_workers {
-                for plan in plans {
-                    for (services, variant) in services(settings, plan) {
-                        trials.push(TrialPlan {
-                            deployment: Deployment {
-                                stack: plan.stack,
-                                workers,
-                                processes,
-                                max_size_kb: settings.max_size_kb,
-                                services,
-                            },
-                            job: plan.job.clone(),
-                            request: plan.request.clone(),
-                            load: plan.load.clone(),
-                            repetition,
-                            variant,
-                            net: settings.net,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    trials
-}
-
-/// The services of `stack` the run asks for, each with the words that tell
-/// it apart when the run varies them.
-fn services(settings: &BenchSettings, plan: &StackPlan) -> Vec<(Services, Option<String>)> {
-    let grpc = plan.stack.is_grpc();
-    if let Job::Message(job) = &plan.job {
-        let services = Services::Message {
-            source: job.source.clone(),
-        };
-        return vec![(services, plan.variant.clone())];
-    }
-    match settings.workload {
-        Workload::Pipeline => {
-            let hops = if grpc {
-                settings.hops.clone()
-            } else {
-                vec![HopMode::Stream]
-            };
-            let named = grpc && settings.hops.len() > 1;
-            hops.into_iter()
-                .map(|hop| {
-                    let variant = named.then(|| format!("{} hops", hop.name()));
-                    let services = Services::Pipeline {
-                        records: settings.records,
-                        hop,
-                    };
-                    (services, variant)
-                })
-                .collect()
-        }
-        _ => {
-            let execs = if grpc {
-                settings.grpc_exec.clone()
-            } else {
-                vec![GrpcExec::Async]
-            };
-            let named = execs.len() > 1;
-            execs
-                .into_iter()
-                .map(|grpc_exec| {
-                    let variant = named.then(|| format!("handlers {grpc_exec}"));
-                    (Services::Payload { grpc_exec }, variant)
-                })
-                .collect()
-        }
-    }
 }

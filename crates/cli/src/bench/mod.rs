@@ -7,6 +7,7 @@
 
 mod capacity;
 mod config;
+mod trials;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +26,8 @@ use crate::progress::Reporter;
 use crate::signals::Cancel;
 use crate::trial::{ServerSpec, TrialSpec};
 use capacity::CapacitySearch;
-use config::{BenchConfig, TrialPlan, resolve};
+use config::{BenchConfig, resolve};
+use trials::TrialPlan;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.list_presets {
@@ -241,6 +243,7 @@ async fn run_trial(
             processes: d.processes,
             hop: d.hop().map(|hop| hop.name().to_owned()),
             grpc_exec: d.grpc_exec().map(|exec| exec.to_string()),
+            json_codec: d.json_codec.map(|codec| codec.to_string()),
         }),
         repetition: plan.repetition,
         variant: plan.variant.clone(),

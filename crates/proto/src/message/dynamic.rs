@@ -302,7 +302,7 @@ pub fn read_data(
 pub fn encode(message: &DynamicMessage, encoding: Encoding) -> Vec<u8> {
     match encoding {
         Encoding::Protobuf => message.encode_to_vec(),
-        Encoding::Json => serde_json::to_vec(message).expect("dynamic messages serialize"),
+        Encoding::Json => crate::json::to_vec(message).expect("dynamic messages serialize"),
     }
 }
 
@@ -315,12 +315,8 @@ pub fn decode(
     match encoding {
         Encoding::Protobuf => DynamicMessage::decode(descriptor.clone(), bytes)
             .map_err(|err| format!("malformed protobuf: {err}")),
-        Encoding::Json => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            DynamicMessage::deserialize(descriptor.clone(), &mut de)
-                .and_then(|m| de.end().map(|()| m))
-                .map_err(|err| format!("malformed JSON: {err}"))
-        }
+        Encoding::Json => crate::json::from_slice_seed(bytes, descriptor.clone())
+            .map_err(|err| format!("malformed JSON: {err}")),
     }
 }
 

@@ -273,7 +273,7 @@ impl<T: prost::Message + Default + Serialize + DeserializeOwned + Send + Sync + 
 pub fn encode<M: WireMessage>(message: &M, encoding: Encoding) -> Vec<u8> {
     match encoding {
         Encoding::Protobuf => message.encode_to_vec(),
-        Encoding::Json => serde_json::to_vec(message).expect("pbjson messages serialize"),
+        Encoding::Json => crate::json::to_vec(message).expect("pbjson messages serialize"),
     }
 }
 
@@ -282,7 +282,7 @@ pub fn decode<M: WireMessage>(bytes: &[u8], encoding: Encoding) -> Result<M, Str
     match encoding {
         Encoding::Protobuf => M::decode(bytes).map_err(|err| format!("malformed protobuf: {err}")),
         Encoding::Json => {
-            serde_json::from_slice(bytes).map_err(|err| format!("malformed JSON: {err}"))
+            crate::json::from_slice(bytes).map_err(|err| format!("malformed JSON: {err}"))
         }
     }
 }

@@ -170,8 +170,8 @@ impl<R: HopRequest> Upstream<<R::Answer as HopAnswer>::Item> for RestHop<R> {
                 prost::Message::decode(body)
                     .map_err(|err| HopFailure::Malformed(err.to_string()))?
             } else {
-                serde_json::from_slice::<R::Answer>(&body)
-                    .map_err(|err| HopFailure::Malformed(err.to_string()))?
+                wirebench_proto::json::from_slice::<R::Answer>(&body)
+                    .map_err(HopFailure::Malformed)?
             };
             batch
                 .into_items()

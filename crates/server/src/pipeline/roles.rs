@@ -220,10 +220,11 @@ impl Answer {
 
     /// As the REST stacks' JSON (the messages' field names).
     pub fn encode_json(self) -> Vec<u8> {
+        use wirebench_proto::json;
         let written = match self {
-            Answer::Records(records) => serde_json::to_vec(&RecordBatch::new(0, records)),
-            Answer::Processed(records) => serde_json::to_vec(&ProcessedBatch::new(0, records)),
-            Answer::Summary(summary) => serde_json::to_vec(&summary),
+            Answer::Records(records) => json::to_vec(&RecordBatch::new(0, records)),
+            Answer::Processed(records) => json::to_vec(&ProcessedBatch::new(0, records)),
+            Answer::Summary(summary) => json::to_vec(&summary),
         };
         written.expect("pipeline messages serialize")
     }

@@ -3,7 +3,6 @@
 //! text, not proto3-JSON's base64), so `grpc-json` vs `rest-h2` differs in
 //! framing only, and `grpc-json` vs `grpc` in encoding only.
 
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use bytes::{Buf, BufMut, Bytes};
@@ -23,14 +22,8 @@ pub trait JsonMessage: Sized + Send + 'static {
 }
 
 fn data_json(data: &[u8], out: &mut Vec<u8>) {
-    let text = String::from_utf8_lossy(data);
-    crate::json::to_writer(
-        out,
-        &DataJson {
-            data: Cow::Borrowed(&text),
-        },
-    )
-    .expect("writing to memory");
+    out.reserve(data.len() + 11);
+    crate::json::to_writer(out, &DataJson::of(data)).expect("writing to memory");
 }
 
 fn read_data(bytes: &[u8]) -> Result<Bytes, String> {

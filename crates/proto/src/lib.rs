@@ -52,6 +52,13 @@ pub const PROTOBUF_MEDIA_TYPE: &str = "application/x-protobuf";
 pub const GRPC_STREAM_WINDOW_BYTES: u32 = 1 << 20;
 pub const GRPC_CONNECTION_WINDOW_BYTES: u32 = 16 << 20;
 
+/// The largest HTTP/2 frame every wirebench client and server accepts
+/// (SETTINGS_MAX_FRAME_SIZE; HTTP/2's default is 16 KiB). h2 writes each
+/// DATA frame with a system call of its own: at 16 KiB a 512 KiB answer
+/// took 32 writes and the gRPC server spent 65% of its CPU in the kernel
+/// (docs/tuning.md). rest-h2 and gRPC get the same.
+pub const HTTP2_MAX_FRAME_BYTES: u32 = 1 << 20;
+
 /// Encoded `FileDescriptorSet` of every contract, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
@@ -61,6 +68,22 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 pub struct DataJson<'a> {
     #[serde(borrow)]
     pub data: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> DataJson<'a> {
+    /// The JSON form of payload bytes: borrowed when they are UTF-8 (the
+    /// payload's `x`s always are), checked by simdutf8 (SIMD, the CPU's
+    /// widest found at run time). `String::from_utf8_lossy`, which this
+    /// replaced, walks the bytes a chunk at a time and was half of the
+    /// REST server's CPU at 512 KiB; std's `from_utf8` still 14% with
+    /// sonic-rs (docs/tuning.md).
+    pub fn of(data: &'a [u8]) -> DataJson<'a> {
+        let data = match simdutf8::basic::from_utf8(data) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(data),
+        };
+        DataJson { data }
+    }
 }
 
 pub mod vocab;

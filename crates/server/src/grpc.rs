@@ -119,6 +119,7 @@ pub(crate) fn server(json: bool) -> GuardedServer {
     tonic::transport::Server::builder()
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+        .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
         .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
         .layer(ContentTypeGuard::for_codec(json))
 }

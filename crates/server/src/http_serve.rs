@@ -33,9 +33,14 @@ pub async fn serve_router(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .max_buf_size(MAX_HEADER_BYTES);
+    // HTTP/2 as every wirebench gRPC server has it: the same windows and
+    // frame size, so rest-h2 and grpc differ in framing, not in settings.
     builder
         .http2()
         .timer(TokioTimer::new())
+        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+        .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
         .max_header_list_size(MAX_HEADER_BYTES as u32);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -10,7 +10,6 @@
 //! malformed body), 404 (unknown route), 405 (wrong method), 413 (over
 //! `--max-size-kb`), 415 (neither JSON nor protobuf).
 
-use std::borrow::Cow;
 use std::future::Future;
 
 use axum::Router;
@@ -166,15 +165,9 @@ const JSON_ENVELOPE_BYTES: usize = 11;
 /// escaping (the payload's `x`s), not grown by doubling from 128 bytes;
 /// valid UTF-8 is borrowed, not copied.
 fn json_data(data: &[u8]) -> Response {
-    let text = String::from_utf8_lossy(data);
     let mut body = Vec::with_capacity(data.len() + JSON_ENVELOPE_BYTES);
-    wirebench_proto::json::to_writer(
-        &mut body,
-        &DataJson {
-            data: Cow::Borrowed(&text),
-        },
-    )
-    .expect("a string always serializes");
+    wirebench_proto::json::to_writer(&mut body, &DataJson::of(data))
+        .expect("a string always serializes");
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

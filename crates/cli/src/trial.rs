@@ -160,6 +160,7 @@ pub fn assemble(
             })
             .collect(),
         streams: stream_stats(spec.target, outcome),
+        profile: None,
         connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
             waits: outcome.backoff.waits,
             waited_s: outcome.backoff.waited.as_secs_f64(),

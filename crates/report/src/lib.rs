@@ -14,6 +14,7 @@ pub mod histogram;
 pub mod label;
 pub mod model;
 pub mod notes;
+pub mod profile;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

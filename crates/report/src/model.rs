@@ -233,6 +233,10 @@ pub struct Trial {
     /// absent for unary calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streams: Option<StreamStats>,
+    /// `bench --profile`: where the window's CPU went, servers and load
+    /// generator; absent without it (or when perf was not available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::Profile>,
 }
 
 /// The messages of a trial's streaming calls (each call is one request

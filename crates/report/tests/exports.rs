@@ -87,6 +87,13 @@ fn json_output_matches_the_checked_in_schema() {
         p99_us: 1200,
     }];
     result.trials[0].json_codec = Some("sonic-rs".into());
+    result.trials[0].profile = Some(wirebench_report::profile::Profile::from_folded(
+        199,
+        &[
+            ("server;main;serde_json::to_writer".into(), 60),
+            ("load generator;run;tcp_sendmsg_[k]".into(), 40),
+        ],
+    ));
     result.trials[1].streams = Some(wirebench_report::model::StreamStats {
         kind: "bidi".into(),
         messages_per_call: 4,

@@ -63,6 +63,10 @@ pub fn resolve(args: &BenchArgs, load: &LoadArgs) -> anyhow::Result<Option<Capac
         return Ok(None);
     }
     anyhow::ensure!(
+        !args.profile,
+        "--profile profiles trials, not the steps of --find-capacity"
+    );
+    anyhow::ensure!(
         load.users.is_none() && load.requests.is_none(),
         "--find-capacity runs the open loop for -t per step: not with -u or -n"
     );

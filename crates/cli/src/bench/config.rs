@@ -50,6 +50,8 @@ pub struct BenchConfig {
     /// Where report.html and report.md go.
     pub out_dir: PathBuf,
     pub quiet: bool,
+    /// `--profile`: perf samples every trial.
+    pub profile: bool,
 }
 
 /// The resolved settings, serialized as they are into the result.
@@ -357,6 +359,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         json_path,
         out_dir,
         quiet: load.quiet,
+        profile: args.profile,
     })
 }
 

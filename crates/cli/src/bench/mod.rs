@@ -105,11 +105,25 @@ impl RunTls {
 
 async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
     let (cancel, tls, mut result) = begin(config)?;
+    let profiles = match config.profile {
+        true => {
+            let dir = tempfile::tempdir()?;
+            match crate::profile::available(dir.path()) {
+                Ok(()) => Some(dir),
+                Err(why) => {
+                    println!("profile: unavailable, running without it: {why}");
+                    None
+                }
+            }
+        }
+        false => None,
+    };
     for plan in &config.trials {
         if cancel.is_cancelled() {
             break;
         }
-        let trial = run_trial(config, plan, tls.as_ref(), &cancel).await?;
+        let profile_dir = profiles.as_ref().map(|dir| dir.path());
+        let trial = run_trial(config, plan, tls.as_ref(), &cancel, profile_dir).await?;
         let interrupted = trial.interrupted;
         result.push_trial(trial);
         result.run.interrupted = interrupted;
@@ -127,7 +141,7 @@ async fn run_capacity(config: &BenchConfig, search: &CapacitySearch) -> anyhow::
             break;
         }
         let found = capacity::search(search, plan, &cancel, async |step: &TrialPlan| {
-            run_trial(config, step, tls.as_ref(), &cancel).await
+            run_trial(config, step, tls.as_ref(), &cancel, None).await
         })
         .await?;
         result.capacity.push(found);
@@ -169,12 +183,14 @@ fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> 
 }
 
 /// Starts the plan's servers (behind the proxy when `--net` is given),
-/// runs its load while the probe watches, stops them: one trial.
+/// runs its load while the probe watches (and perf samples, with a
+/// `profile_dir`), stops them: one trial.
 async fn run_trial(
     config: &BenchConfig,
     plan: &TrialPlan,
     tls: Option<&RunTls>,
     cancel: &Cancel,
+    profile_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<wirebench_report::Trial> {
     let d = &plan.deployment;
     let stack = d.stack;
@@ -223,6 +239,16 @@ async fn run_trial(
         kind: plan.request.clone(),
     };
     let client = Arc::new(Client::new(&target, load.connections()).await?);
+    let recording = match profile_dir {
+        Some(dir) => {
+            let pids: Vec<u32> = servers.roles().iter().map(|(_, pid)| *pid).collect();
+            let data = dir.join(format!("trial-{}.data", std::process::id()));
+            crate::profile::start(&pids, load.warmup(), data)
+                .map_err(|why| println!("{label}: no profile: {why}"))
+                .ok()
+        }
+        None => None,
+    };
     let probe = crate::trial::start_probe(load, &servers.roles(), config.placement.client_set());
     let mut progress = Reporter::new(&label, load, config.quiet);
     let outcome =
@@ -230,6 +256,12 @@ async fn run_trial(
             .await;
     progress.finish();
     let probed = probe.stop();
+    let profile = recording.and_then(|recording| {
+        recording
+            .finish()
+            .map_err(|why| println!("{label}: no profile: {why}"))
+            .ok()
+    });
     drop(proxy);
     drop(servers);
     let spec = TrialSpec {
@@ -250,12 +282,9 @@ async fn run_trial(
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
     };
-    Ok(crate::trial::assemble(
-        spec,
-        &outcome,
-        probed,
-        &config.placement,
-    ))
+    let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
+    trial.profile = profile;
+    Ok(trial)
 }
 
 /// Writes report.html and report.md beside the result; returns their paths.

@@ -2,6 +2,8 @@
 //! a reader sees first is the answer (the verdict), then the numbers, then
 //! the charts, then where and how they were measured.
 
+use base64::Engine;
+
 use super::Exporter;
 use super::charts::charts;
 use crate::grid::{self, Grid};
@@ -123,6 +125,22 @@ impl Exporter for HtmlExporter {
             ));
         }
         body.push_str("</section>\n");
+        if let Some(profile) = crate::profile::grid(result) {
+            body.push_str(&format!(
+                "<section class=\"profile\"><h2>Where the CPU went</h2><p>{}</p>{}",
+                escape(crate::profile::CAPTION),
+                table(&profile)
+            ));
+            for (label, svg) in crate::profile::flame_graphs(result) {
+                body.push_str(&format!(
+                    "<figure data-chart=\"flame\"><figcaption>{}</figcaption><img alt=\"flame graph of {}\" src=\"data:image/svg+xml;base64,{}\"></figure>\n",
+                    escape(&label),
+                    escape(&label),
+                    base64::engine::general_purpose::STANDARD.encode(svg)
+                ));
+            }
+            body.push_str("</section>\n");
+        }
         if let Some(processes) = grid::processes(result) {
             body.push_str(&format!(
                 "<section><h2>Per process</h2><p>{}</p>{}</section>\n",

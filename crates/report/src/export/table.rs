@@ -42,6 +42,13 @@ impl Exporter for TableExporter {
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("{}\n", draw(&summary)));
         }
+        if let Some(profile) = crate::profile::grid(result) {
+            out.push_str(&format!(
+                "{}:\n{}\n",
+                crate::profile::CAPTION,
+                draw(&profile)
+            ));
+        }
         if let Some(processes) = grid::processes(result) {
             out.push_str(&format!(
                 "{}:\n{}\n",

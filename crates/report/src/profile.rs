@@ -7,7 +7,8 @@
 //! categories say what the CPU did, not who asked. A sample in the kernel
 //! is networking when its stack passes through the network code (a socket
 //! call, TCP, the loopback device): the syscall entry and the wake-ups of
-//! a `sendmsg` count as networking, a timer interrupt does not. Frames
+//! a `sendmsg` count as networking, a timer interrupt does not; a page
+//! fault (fresh pages for an allocation) counts as allocation. Frames
 //! come from `perf script` folded by inferno; kernel frames end in `_[k]`.
 
 use serde::{Deserialize, Serialize};
@@ -84,17 +85,18 @@ impl Category {
             "sys_read",
             "ep_poll",
         ];
+        const FAULT: &[&str] = &["page_fault", "handle_mm_fault", "do_anonymous_page"];
         let leaf = frames.last().copied().unwrap_or_default();
         if !leaf.ends_with("_[k]") {
             return Category::of(leaf);
         }
-        let networking = frames
-            .iter()
-            .filter_map(|f| f.strip_suffix("_[k]"))
-            .any(|f| NET.iter().any(|n| f.contains(n)));
-        match networking {
-            true => Category::KernelNet,
-            false => Category::Other,
+        let kernel = || frames.iter().filter_map(|f| f.strip_suffix("_[k]"));
+        if kernel().any(|f| FAULT.iter().any(|n| f.contains(n))) {
+            Category::AllocCopy
+        } else if kernel().any(|f| NET.iter().any(|n| f.contains(n))) {
+            Category::KernelNet
+        } else {
+            Category::Other
         }
     }
 
@@ -341,6 +343,15 @@ mod tests {
             ),
             (
                 &["main", "serde_json::to_writer", "memcpy"],
+                Category::AllocCopy,
+            ),
+            (
+                &[
+                    "main",
+                    "memcpy",
+                    "exc_page_fault_[k]",
+                    "clear_page_erms_[k]",
+                ],
                 Category::AllocCopy,
             ),
         ] {

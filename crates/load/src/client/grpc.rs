@@ -344,8 +344,6 @@ fn h2_failure(err: h2::Error) -> RequestFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prost::Message;
-    use wirebench_proto::payload::PayloadResponse;
 
     #[test]
     fn authority_and_metadata_go_on_every_call_the_connection_stays() {

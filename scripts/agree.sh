@@ -72,9 +72,12 @@ hey_p50() {
     out=$(taskset -c "$CLIENT_CPU" hey -z "${DURATION}s" -c "$CONC" "$url")
     echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '/50%% in/ || /50% in/ {print $3 * 1000}' <<<"$out")"
 }
+# h2load with wirebench's HTTP/2 settings (windows of 2^20 and 2^24 bytes,
+# 1 MiB frames): the server then frames its answers alike for both, so
+# the comparison is of the clients alone.
 h2load_mean() { # extra h2load args...
     local out
-    out=$(taskset -c "$CLIENT_CPU" h2load -D "$DURATION" -c 1 -m "$CONC" "$@")
+    out=$(taskset -c "$CLIENT_CPU" h2load -D "$DURATION" -c 1 -m "$CONC" -w 20 -W 24 -f 1048576 "$@")
     echo "$(awk '/^finished in/ {gsub(",","",$4); print $4}' <<<"$out") $(ms "$(awk '/time for request:/ {print $6}' <<<"$out")")"
 }
 ours_p50() { local r p _m; read -r r p _m < <(ours "$@"); echo "$r $p"; }

@@ -202,8 +202,8 @@ impl GrpcClient {
                 None => Ok(frames),
             }
         };
-        let (sent_at, frames) = tokio::try_join!(send, receive)?;
-        let arrivals = frames.arrivals.clone();
+        let (sent_at, mut frames) = tokio::try_join!(send, receive)?;
+        let arrivals = std::mem::take(&mut frames.arrivals);
         let bytes = frames
             .finish()
             .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;

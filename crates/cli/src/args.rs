@@ -33,6 +33,8 @@ pub enum Command {
     Report(ReportArgs),
     /// What changed between two results, in words (exit 1 past a threshold).
     Compare(CompareArgs),
+    /// Add up the results of the agents of a sharded run (--shard I/N).
+    Merge(crate::merge_cmd::MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +215,8 @@ pub struct LoadArgs {
     /// Per-request timeout (default 10s).
     #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub timeout: Option<Duration>,
-    /// Write the result JSON here (atomically).
+    /// Write the result JSON here (atomically); `load --json -` prints it
+    /// on one line of standard output (for `merge -`).
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// No live progress.
@@ -224,6 +227,8 @@ pub struct LoadArgs {
     /// one is named and the exit code is 99.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<wirebench_report::threshold::Threshold>,
+    #[command(flatten)]
+    pub agent: crate::agent::AgentArgs,
 }
 
 #[derive(Debug, Args)]

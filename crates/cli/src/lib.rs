@@ -1,12 +1,14 @@
 //! The `wirebench` command: clap in, typed settings, then one library call
 //! per subcommand. `main.rs` only calls [`main`].
 
+pub mod agent;
 pub mod args;
 pub mod bench;
 pub mod children;
 pub mod compare_cmd;
 pub mod deploy;
 pub mod load_cmd;
+pub mod merge_cmd;
 pub mod numbers;
 pub mod placement;
 pub mod preset;
@@ -34,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(*args),
         Command::Report(args) => report_cmd::report(&args.result, args.format, args.out.as_ref())
             .map(|()| ExitCode::SUCCESS),
+        Command::Merge(args) => merge_cmd::merge(args),
         Command::Compare(args) => {
             compare_cmd::compare_cmd(&args.before, &args.after, args.fail_if_slower.as_deref())
         }

@@ -125,6 +125,7 @@ impl Preset {
             thresholds: args.thresholds,
             rate_schedule: args.rate_schedule,
             concurrency_schedule: args.concurrency_schedule,
+            agent: args.agent,
         }
     }
 }

@@ -47,6 +47,11 @@ pub fn warn_if_debug_build() {
     }
 }
 
+/// Now, RFC 3339 UTC to the millisecond.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
 pub fn run_info(settings: serde_json::Value) -> RunInfo {
     let commit = env!("WIREBENCH_GIT_COMMIT");
     RunInfo {

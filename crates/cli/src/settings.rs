@@ -18,6 +18,8 @@ pub enum SettingsError {
     Conflict(&'static str),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Shard(#[from] wirebench_load::shard::ShardError),
 }
 
 /// What a command uses for flags that were not given.
@@ -137,9 +139,15 @@ pub fn load_plan(
         args.timeout.unwrap_or(DEFAULT_TIMEOUT),
         connections,
     )?;
-    Ok(match schedule {
+    let plan = match schedule {
         Some(schedule) => plan.with_schedule(schedule)?,
         None => plan,
+    };
+    let shard = args.agent.shard()?;
+    Ok(if shard.is_whole() {
+        plan
+    } else {
+        plan.sharded(shard)?
     })
 }
 

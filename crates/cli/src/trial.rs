@@ -54,6 +54,8 @@ pub struct TrialSpec<'a> {
     pub net: Option<String>,
     /// `--threshold`s the trial is judged by.
     pub thresholds: &'a [Threshold],
+    /// A sharded run: this agent (what it measured is added).
+    pub agent: Option<wirebench_report::Agent>,
 }
 
 /// The servers of a trial that wirebench started.
@@ -121,6 +123,7 @@ pub fn assemble(
             .as_ref()
             .map(LatencySummary::from_histogram),
         latency_histogram: histogram::encode(&tally.latency_us),
+        latency_uncorrected_histogram: tally.latency_uncorrected_us.as_ref().map(histogram::encode),
         timeline: outcome
             .timeline
             .iter()
@@ -129,6 +132,7 @@ pub fn assemble(
                 requests_ok: p.requests_ok,
                 errors: p.errors,
                 p99_us: p.p99_us,
+                latency_histogram: p.latency_v2.as_deref().map(histogram::encode_serialized),
             })
             .collect(),
         interrupted: outcome.interrupted,
@@ -172,7 +176,9 @@ pub fn assemble(
         },
         processes: probed.processes,
         costs,
+        agents: Vec::new(),
     };
+    trial.agents = spec.agent.map(|a| a.measured(&trial)).into_iter().collect();
     trial.thresholds = spec.thresholds.iter().map(|t| t.check(&trial)).collect();
     trial
 }

@@ -36,6 +36,7 @@ use crate::client::{Answer, Client, WireBytes};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::schedule::Schedule;
+use crate::shard::Shard;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
 
 /// What the loop needs of a client: one verified request on sender
@@ -137,12 +138,17 @@ struct Pacer {
     interval: Duration,
     /// The schedule, the warm-up's length and how many requests it holds.
     schedule: Option<(Schedule, Duration, u64)>,
+    /// This agent's next slot, counted among its own.
     next_slot: AtomicU64,
+    /// A shard sends the slots j with j mod N = I.
+    shard: Shard,
 }
 
 impl Pacer {
     fn next_due(&self) -> Instant {
-        let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
+        let slot = self
+            .shard
+            .global(self.next_slot.fetch_add(1, Ordering::Relaxed));
         match &self.schedule {
             Some((schedule, warmup, warm)) if slot >= *warm => {
                 self.start + *warmup + secs(schedule.due_s(slot - warm))
@@ -232,10 +238,7 @@ pub async fn run_observed<C: Call>(
             StopAt::Duration(window) => Some(measure_start + window),
             StopAt::Requests(_) => None,
         },
-        budget: match plan.stop() {
-            StopAt::Requests(n) => Some(AtomicU64::new(n)),
-            StopAt::Duration(_) => None,
-        },
+        budget: plan.requests().map(AtomicU64::new),
         pacer: match model {
             LoadModel::Rate { rate_per_s, .. } => Some(Pacer {
                 start,
@@ -245,6 +248,7 @@ pub async fn run_observed<C: Call>(
                     (s, plan.warmup(), warm)
                 }),
                 next_slot: AtomicU64::new(0),
+                shard: plan.shard(),
             }),
             _ => None,
         },
@@ -255,17 +259,26 @@ pub async fn run_observed<C: Call>(
     });
 
     let mut senders = JoinSet::new();
-    for id in 0..model.senders() as usize {
+    for id in 0..plan.senders() as usize {
+        // The plan's number of this sender: a shard runs users k with k
+        // mod N = I, at their times in the whole plan.
+        let global = plan.shard().global(id as u64);
         let starts_at = match model {
             LoadModel::Users {
                 spawn_rate_per_s, ..
-            } => start + Duration::from_secs_f64(id as f64 / spawn_rate_per_s),
+            } => start + Duration::from_secs_f64(global as f64 / spawn_rate_per_s),
             _ => start,
         };
-        senders.spawn(sender(id, Arc::clone(&shared), starts_at));
+        senders.spawn(sender(id, global as usize, Arc::clone(&shared), starts_at));
     }
 
-    let mut timeline = Timeline::new(open_loop);
+    // A shard's seconds are merged with the other agents' (`wirebench
+    // merge`): each keeps its histogram.
+    let mut timeline = if plan.shard().is_whole() {
+        Timeline::new(open_loop)
+    } else {
+        Timeline::keeping_histograms(open_loop)
+    };
     let mut ticks = tokio::time::interval_at(
         measure_start + Duration::from_secs(1),
         Duration::from_secs(1),
@@ -391,7 +404,10 @@ fn timeline_end(timeline: &Timeline) -> f64 {
 }
 
 /// One sender: wait until it may send, send, record; until the run ends.
-async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) {
+/// `id` picks its connection; `global` is its number in the whole plan
+/// (the same, unless the plan is sharded), which a concurrency schedule
+/// reads.
+async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, starts_at: Instant) {
     sleep_until(starts_at).await;
     // The wait after the last failed connection attempt, if the last
     // attempt failed to connect.
@@ -413,8 +429,8 @@ async fn sender<C: Call>(id: usize, shared: Arc<Shared<C>>, starts_at: Instant) 
             let t = Instant::now()
                 .saturating_duration_since(shared.measure_start)
                 .as_secs_f64();
-            if !schedule.active(id, t) {
-                match schedule.next_active(id, t) {
+            if !schedule.active(global, t) {
+                match schedule.next_active(global, t) {
                     Some(at) if !shared.past_deadline(shared.measure_start + secs(at)) => {
                         sleep_until(shared.measure_start + secs(at)).await;
                         continue;

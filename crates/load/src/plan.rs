@@ -8,6 +8,7 @@ use serde::Serialize;
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
 use crate::schedule::Schedule;
+use crate::shard::Shard;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
@@ -25,6 +26,15 @@ pub enum PlanError {
         "a schedule changes the open loop's rate (--rate-schedule) or the concurrency (--concurrency-schedule), not the users model"
     )]
     ScheduleForUsers,
+    #[error(
+        "agent {shard} would have nothing to do: {what} {total} shared by {agents} agents gives it none (give at least {agents})",
+        agents = shard.count
+    )]
+    EmptyShard {
+        shard: Shard,
+        what: &'static str,
+        total: u64,
+    },
 }
 
 /// Everything that shapes a run, validated.
@@ -41,6 +51,10 @@ pub struct LoadPlan {
     /// run; the model then holds its peak.
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<Schedule>,
+    /// The part of the plan this agent runs; the model, the stop and the
+    /// connections above are the whole plan's.
+    #[serde(skip_serializing_if = "Shard::is_whole")]
+    shard: Shard,
 }
 
 impl LoadPlan {
@@ -93,7 +107,47 @@ impl LoadPlan {
             timeout,
             connections,
             schedule: None,
+            shard: Shard::WHOLE,
         })
+    }
+
+    /// The same plan, of which this agent runs the part `shard` (see
+    /// [`crate::shard`]). Refused when the agent would get no sender or no
+    /// request.
+    pub fn sharded(self, shard: Shard) -> Result<Self, PlanError> {
+        let empty = |what: &'static str, total: u64| {
+            (shard.share(total) == 0).then_some(PlanError::EmptyShard { shard, what, total })
+        };
+        let senders = match self.model {
+            LoadModel::Users { .. } => "--users",
+            LoadModel::Fixed { .. } => "--concurrency",
+            LoadModel::Rate { .. } => "--concurrency (most requests in flight)",
+        };
+        let requests = match self.stop {
+            StopAt::Requests(n) => empty("--requests", n),
+            StopAt::Duration(_) => None,
+        };
+        if let Some(error) = empty(senders, u64::from(self.model.senders())).or(requests) {
+            return Err(error);
+        }
+        Ok(Self { shard, ..self })
+    }
+
+    pub fn shard(&self) -> Shard {
+        self.shard
+    }
+
+    /// This agent's senders (users, concurrency, or most in flight).
+    pub fn senders(&self) -> u32 {
+        self.share(self.model.senders())
+    }
+
+    /// This agent's requests when the run stops at a count.
+    pub fn requests(&self) -> Option<u64> {
+        match self.stop {
+            StopAt::Requests(n) => Some(self.shard.share(n)),
+            StopAt::Duration(_) => None,
+        }
     }
 
     /// The same plan with its rate (open loop) or concurrency (closed
@@ -125,8 +179,28 @@ impl LoadPlan {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+    /// This agent's connections: its share of the plan's, and at least
+    /// one.
     pub fn connections(&self) -> u32 {
-        self.connections
+        self.share(self.connections).max(1)
+    }
+
+    /// The connections of all the plan's agents together.
+    pub fn connections_total(&self) -> u32 {
+        (0..self.shard.count)
+            .map(|index| {
+                Shard {
+                    index,
+                    count: self.shard.count,
+                }
+                .share(u64::from(self.connections))
+                .max(1) as u32
+            })
+            .sum()
+    }
+
+    fn share(&self, total: u32) -> u32 {
+        u32::try_from(self.shard.share(u64::from(total))).expect("a share is at most its total")
     }
 }
 

@@ -33,6 +33,12 @@ pub fn encode(h: &Histogram<u64>) -> String {
     STANDARD.encode(bytes)
 }
 
+/// A histogram already serialized (HdrHistogram V2), as [`encode`] writes
+/// it.
+pub fn encode_serialized(v2: &[u8]) -> String {
+    STANDARD.encode(v2)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("histogram is not base64: {0}")]

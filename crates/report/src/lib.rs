@@ -12,6 +12,7 @@ pub mod format;
 pub mod grid;
 pub mod histogram;
 pub mod label;
+pub mod merge;
 pub mod model;
 pub mod notes;
 pub mod profile;
@@ -25,6 +26,7 @@ pub mod write;
 pub use export::{
     CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter,
 };
+pub use merge::{Agent, MergeError, merge};
 pub use model::{
     Costs, LatencySummary, Machine, Placement, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint,
     Trial,

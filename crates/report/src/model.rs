@@ -160,6 +160,9 @@ pub struct Trial {
     /// The merged latency histogram, HdrHistogram V2 format, base64: results
     /// of several load generators can be merged exactly.
     pub latency_histogram: String,
+    /// Open loop: `latency_uncorrected_us`'s histogram, encoded alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_uncorrected_histogram: Option<String>,
     /// One point per second of the measured window.
     pub timeline: Vec<TimelinePoint>,
     /// True when the run was stopped before this trial's window ended.
@@ -237,6 +240,10 @@ pub struct Trial {
     /// generator; absent without it (or when perf was not available).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::profile::Profile>,
+    /// A sharded run (`--shard`): the agent that measured this trial; after
+    /// `wirebench merge`, every agent whose part was added in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<crate::merge::Agent>,
 }
 
 /// The messages of a trial's streaming calls (each call is one request
@@ -336,7 +343,7 @@ pub struct LatencySummary {
 }
 
 /// One second of a trial.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelinePoint {
     /// End of the interval, seconds since the measured window began.
     pub t_s: f64,
@@ -344,6 +351,10 @@ pub struct TimelinePoint {
     pub errors: u64,
     /// p99 latency of the good responses completed in this interval, us.
     pub p99_us: u64,
+    /// Sharded runs: this second's latency histogram (as
+    /// `latency_histogram`), so that merged timelines are exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
 }
 
 impl Trial {

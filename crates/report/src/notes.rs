@@ -37,6 +37,26 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                     tick_s / trial.duration_s * 100.0,
                 ));
         }
+        for agent in &trial.agents {
+            notes.push(format!(
+                "{label}: agent {} of {} on {}: {} ok, {} errors, {} connections, client CPU {:.0}%{}{}",
+                agent.index,
+                agent.count,
+                agent.host,
+                agent.requests_ok,
+                agent.errors,
+                agent.connections,
+                agent.client_cpu_percent,
+                agent
+                    .start_lateness_ms
+                    .map_or(String::new(), |ms| format!(", started {ms:.1} ms late")),
+                if agent.client_bound {
+                    ", client-bound: its share measured the agent"
+                } else {
+                    ""
+                },
+            ));
+        }
         if trial.costs.client_bound {
             notes.push(format!(
                 "{label}: {} (load generator CPU {:.0}%, its CPUs {:.0}% busy)",

@@ -76,6 +76,19 @@ fn json_output_matches_the_checked_in_schema() {
         waited_s: 2.0,
     });
     result.capacity = vec![capacity()];
+    // A merged trial of a sharded run.
+    result.trials[0].agents = vec![wirebench_report::Agent {
+        index: 0,
+        count: 2,
+        host: "agent-0".into(),
+        started_at: "2026-12-02T14:00:00.001Z".into(),
+        start_lateness_ms: Some(1.2),
+        ..Default::default()
+    }];
+    result.trials[0].latency_uncorrected_histogram =
+        Some(result.trials[0].latency_histogram.clone());
+    result.trials[0].timeline[0].latency_histogram =
+        Some(result.trials[0].latency_histogram.clone());
     result.trials[0].schedule = Some("step,start=100,end=200,step=100,every=1s".into());
     result.trials[0].steps = vec![wirebench_report::model::ScheduleStep {
         from_s: 0.0,

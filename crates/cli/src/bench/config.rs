@@ -141,6 +141,10 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .or_else(|| preset.stacks.clone())
         .unwrap_or_else(|| Stack::DEFAULT.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
+    anyhow::ensure!(
+        args.load.agent.start_at.is_none() && args.load.agent.start_in.is_none(),
+        "--start-at and --start-in line up agents of `wirebench load`; bench runs one trial after another and does not take them"
+    );
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
     let records = args.records.or(preset.records).unwrap_or(DEFAULT_RECORDS);
     anyhow::ensure!(

@@ -281,6 +281,7 @@ async fn run_trial(
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
+        agent: crate::agent::describe(load.shard(), None, crate::provenance::now_rfc3339()),
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
     trial.profile = profile;

@@ -53,6 +53,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
         parsed.stack.default_connections(senders)
     })?;
+    let start = args.load.agent.start()?;
     crate::provenance::check_open_files(u64::from(plan.connections()))?;
     crate::provenance::raise_open_files_limit();
     let settings = serde_json::json!({
@@ -78,7 +79,26 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             parsed.stack.wire_description()
         );
         println!("  check: {}", parsed.target.describe_check());
+        let shard = plan.shard();
+        if !shard.is_whole() {
+            println!(
+                "  agent {} of {} (from 0): {} of the plan's senders, {} connections here, {} for all agents",
+                shard.index,
+                shard.count,
+                plan.senders(),
+                plan.connections(),
+                plan.connections_total()
+            );
+        }
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
+        if let Some(at) = start {
+            println!("  starting at {}", humantime::format_rfc3339_millis(at));
+        }
+        let lateness_ms = crate::agent::wait_for(start).await;
+        let agent = crate::agent::describe(shard, lateness_ms, crate::provenance::now_rfc3339());
+        if let Some(late) = lateness_ms {
+            println!("  started {late:.1} ms late");
+        }
         let probe = crate::trial::start_probe(&plan, &[], placement.client_set());
         let mut progress =
             crate::progress::Reporter::new(&parsed.stack.name(), &plan, args.load.quiet);
@@ -98,12 +118,16 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             variant: parsed.variant.clone(),
             net: None,
             thresholds: &args.load.thresholds,
+            agent,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;
         result.push_trial(crate::trial::assemble(spec, &outcome, probed, &placement));
         print!("{}", TableExporter.render(&result));
-        if let Some(path) = &args.load.json {
+        if args.load.json.as_deref() == Some(std::path::Path::new("-")) {
+            // One line, so that a log holding it is read by `merge -`.
+            println!("{}", serde_json::to_string(&result)?);
+        } else if let Some(path) = &args.load.json {
             wirebench_report::write_atomically(path, JsonExporter.render(&result).as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             println!("result: {}", path.display());

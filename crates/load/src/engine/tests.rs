@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::errors::ErrorKind;
+use crate::plan::PlanError;
 use crate::schedule::Schedule;
 
 /// A client that answers after `latency` with `bytes` bytes; the
@@ -282,4 +283,106 @@ async fn a_concurrency_schedule_wakes_senders_step_by_step() {
     let third = first.iter().find(|(id, _)| *id == 2).unwrap().1;
     let began = first.iter().find(|(id, _)| *id == 0).unwrap().1;
     assert_eq!(third - began, Duration::from_secs(2));
+}
+
+/// A client that answers at once and notes when each call left, from
+/// `base`.
+struct Clock {
+    base: Instant,
+    sent: Mutex<Vec<Duration>>,
+}
+
+impl Call for Clock {
+    async fn call(&self, _: usize, _: Duration) -> Result<Answer, RequestFailure> {
+        self.sent.lock().unwrap().push(self.base.elapsed());
+        tokio::time::sleep(MS).await;
+        Ok(Answer::bytes(BYTES))
+    }
+
+    fn wire_bytes(&self) -> WireBytes {
+        WireBytes::default()
+    }
+}
+
+/// When each request of `plan` left, from the run's start, sorted.
+async fn send_times(plan: &LoadPlan) -> Vec<Duration> {
+    let client = Arc::new(Clock {
+        base: Instant::now(),
+        sent: Mutex::new(Vec::new()),
+    });
+    run(plan, Arc::clone(&client), std::future::pending()).await;
+    let mut sent = client.sent.lock().unwrap().clone();
+    sent.sort_unstable();
+    sent
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shards_of_a_plan_send_exactly_its_requests_at_its_times() {
+    let window = StopAt::Duration(Duration::from_millis(500));
+    let models = [
+        // The open loop: 2,000/s for 0.5 s, slots j mod N = I.
+        LoadModel::Rate {
+            rate_per_s: 2000.0,
+            max_in_flight: 64,
+        },
+        // Users k mod N = I, spawned at their times in the whole plan.
+        LoadModel::Users {
+            users: 40,
+            spawn_rate_per_s: 100.0,
+        },
+    ];
+    for model in models {
+        let whole = send_times(&plan(model, window, Duration::ZERO)).await;
+        for count in [1, 2, 3, 7, 16] {
+            let mut union = Vec::new();
+            for index in 0..count {
+                let shard = Shard::new(index, count).unwrap();
+                let part = plan(model, window, Duration::ZERO).sharded(shard).unwrap();
+                let sent = send_times(&part).await;
+                if matches!(model, LoadModel::Rate { .. }) {
+                    let fair = whole.len() as f64 / f64::from(count);
+                    assert!(
+                        (sent.len() as f64 - fair).abs() <= 1.0,
+                        "{shard}: {} of {}",
+                        sent.len(),
+                        whole.len()
+                    );
+                }
+                union.extend(sent);
+            }
+            union.sort_unstable();
+            assert_eq!(union, whole, "{model} over {count} agents");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_shards_of_a_count_add_up_to_it() {
+    for count in 1..=16u32 {
+        let mut total = 0;
+        for index in 0..count {
+            let client = Fake::answering_in(MS);
+            let part = plan(
+                LoadModel::Fixed { concurrency: 20 },
+                StopAt::Requests(1001),
+                Duration::ZERO,
+            )
+            .sharded(Shard::new(index, count).unwrap())
+            .unwrap();
+            assert_eq!(part.senders(), 20 / count + u32::from(index < 20 % count));
+            let outcome = run(&part, client, std::future::pending()).await;
+            total += outcome.tally.requests_ok;
+        }
+        assert_eq!(total, 1001, "{count} agents");
+    }
+    let refused = plan(
+        LoadModel::Fixed { concurrency: 2 },
+        StopAt::Requests(10),
+        Duration::ZERO,
+    )
+    .sharded(Shard::new(2, 3).unwrap());
+    assert!(
+        matches!(refused, Err(PlanError::EmptyShard { .. })),
+        "{refused:?}"
+    );
 }

@@ -17,6 +17,7 @@ pub mod progress;
 pub mod provenance;
 pub mod report_cmd;
 pub mod serve;
+pub mod server_metrics;
 pub mod settings;
 pub mod signals;
 pub mod trial;

@@ -59,6 +59,18 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|err| err.to_string())
 }
 
+/// A metrics address: PORT (on loopback: nothing is exposed beyond this
+/// host unless asked) or IP:PORT.
+pub fn metrics_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("'{text}' is not a port or IP:PORT (e.g. 9100, 0.0.0.0:9100, [::1]:9100)")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

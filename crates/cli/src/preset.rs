@@ -126,6 +126,7 @@ impl Preset {
             rate_schedule: args.rate_schedule,
             concurrency_schedule: args.concurrency_schedule,
             agent: args.agent,
+            server_metrics: args.server_metrics,
         }
     }
 }

@@ -145,12 +145,28 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             true => format!("{what}, JSON by {}", args.json_codec),
             false => what,
         };
+        let metrics = match args.metrics {
+            Some(at) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {at}"))?,
+            ),
+            None => None,
+        };
+        let what = match &metrics {
+            Some(listener) => format!(
+                "{what}; metrics on http://{}/metrics",
+                listener.local_addr()?
+            ),
+            None => what,
+        };
         println!(
             "{LISTENING_PREFIX}{addr} ({what}, {}, {workers} workers)",
             args.stack
         );
         std::io::stdout().flush()?;
         let cancel = Cancel::on_signals(None)?;
+        let cancel_metrics = cancel.clone();
         let shutdown = {
             let cancel = cancel.clone();
             async move { cancel.cancelled().await }
@@ -185,8 +201,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 }
             }
         };
+        let metrics = async {
+            if let Some(listener) = metrics {
+                let cancel = cancel_metrics.clone();
+                wirebench_server::metrics::serve(listener, args.stack.name(), async move {
+                    cancel.cancelled().await
+                })
+                .await?;
+            }
+            // Stopped with the server: the server's own drain decides the end.
+            std::future::pending::<Result<(), wirebench_server::ServeError>>().await
+        };
         tokio::select! {
             served = serving => served?,
+            served = metrics => served?,
             () = forced => {}
         }
         Ok(())

@@ -56,6 +56,8 @@ pub struct TrialSpec<'a> {
     pub thresholds: &'a [Threshold],
     /// A sharded run: this agent (what it measured is added).
     pub agent: Option<wirebench_report::Agent>,
+    /// `--server-metrics`: the servers' endpoints over the window.
+    pub server_metrics: Vec<wirebench_report::model::RemoteServer>,
 }
 
 /// The servers of a trial that wirebench started.
@@ -177,7 +179,13 @@ pub fn assemble(
         processes: probed.processes,
         costs,
         agents: Vec::new(),
+        server_metrics: spec.server_metrics,
     };
+    let probed_servers = trial.processes.iter().any(|p| !p.role.is_client());
+    if !probed_servers {
+        let requests_ok = trial.requests_ok;
+        wirebench_report::costs::from_remote(&mut trial.costs, &trial.server_metrics, requests_ok);
+    }
     trial.agents = spec.agent.map(|a| a.measured(&trial)).into_iter().collect();
     trial.thresholds = spec.thresholds.iter().map(|t| t.check(&trial)).collect();
     trial

@@ -12,7 +12,9 @@ pub mod cpuset;
 pub mod sampler;
 
 pub use cpuset::{CpuSet, CpuSetError};
-pub use sampler::{Probe, ProbeReport, ProcessPoint, ProcessRole, ProcessUsage, Watched};
+pub use sampler::{
+    Probe, ProbeReport, ProcessNow, ProcessPoint, ProcessRole, ProcessUsage, Watched, process_now,
+};
 
 /// How often the kernel's per-process CPU counters tick (USER_HZ): CPU
 /// times from /proc are exact to one tick.

@@ -144,6 +144,27 @@ fn read(pid: u32) -> Option<Reading> {
     })
 }
 
+/// A process's counters now, as a metrics endpoint exposes them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcessNow {
+    /// User and system CPU time since the process started, seconds (exact
+    /// to a clock tick).
+    pub cpu_s: f64,
+    pub rss_bytes: u64,
+    pub threads: u64,
+}
+
+/// `pid`'s counters now, from /proc; None when it cannot be read.
+pub fn process_now(pid: u32) -> Option<ProcessNow> {
+    let reading = read(pid)?;
+    Some(ProcessNow {
+        cpu_s: (reading.user_ticks + reading.system_ticks) as f64
+            / procfs::ticks_per_second() as f64,
+        rss_bytes: reading.rss_bytes,
+        threads: reading.threads,
+    })
+}
+
 fn cpus_allowed(pid: u32) -> Option<CpuSet> {
     let status = Process::new(i32::try_from(pid).ok()?).ok()?.status().ok()?;
     let ranges = status.cpus_allowed_list?;

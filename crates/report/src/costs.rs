@@ -11,6 +11,31 @@ pub const SATURATED_FRACTION: f64 = 0.9;
 pub const CLIENT_BOUND_SENTENCE: &str =
     "client-bound: these numbers measure the load generator, not the server";
 
+/// Fills the servers' figures of `costs` from their metrics endpoints
+/// (when the servers were not probed locally): CPU%, CPU per request and
+/// requests per CPU-second, memory, bytes written.
+pub fn from_remote(costs: &mut Costs, servers: &[crate::model::RemoteServer], requests_ok: u64) {
+    if servers.is_empty() {
+        return;
+    }
+    let cpu_s: f64 = servers.iter().map(|s| s.cpu_s).sum();
+    costs.server_cpu_percent = servers.iter().map(|s| s.cpu_percent).sum();
+    costs.server_cpu_ms_per_request =
+        (requests_ok > 0 && cpu_s > 0.0).then(|| cpu_s * 1000.0 / requests_ok as f64);
+    costs.requests_per_server_cpu_second = (cpu_s > 0.0).then(|| requests_ok as f64 / cpu_s);
+    costs.server_rss_peak_bytes = servers
+        .iter()
+        .filter_map(|s| s.rss_bytes)
+        .max()
+        .unwrap_or(0);
+    costs.server_bytes_written_per_request = servers
+        .iter()
+        .map(|s| s.bytes_written)
+        .sum::<Option<u64>>()
+        .filter(|_| requests_ok > 0)
+        .map(|bytes| bytes as f64 / requests_ok as f64);
+}
+
 /// Derives the costs of a trial from its processes. `client_cpus_busy` is
 /// how busy the client's CPU set was (all processes), when known;
 /// `machine_cpus` is the capacity of a process whose CPU set is unknown.

@@ -244,6 +244,31 @@ pub struct Trial {
     /// `wirebench merge`, every agent whose part was added in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<crate::merge::Agent>,
+    /// `--server-metrics`: each server's metrics endpoint read at the
+    /// window's edges. Without a local probe of the servers, `costs`'
+    /// server figures come from these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_metrics: Vec<RemoteServer>,
+}
+
+/// A server measured through its metrics endpoint over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteServer {
+    pub url: String,
+    /// Between the two readings, seconds.
+    pub window_s: f64,
+    /// `process_cpu_seconds_total`'s increase, seconds.
+    pub cpu_s: f64,
+    /// cpu_s / window_s * 100: 100 = one core busy throughout.
+    pub cpu_percent: f64,
+    /// `process_resident_memory_bytes` at the end.
+    pub rss_bytes: Option<u64>,
+    /// `process_threads` at the end.
+    pub threads: Option<u64>,
+    /// `wirebench_requests_total`'s increase: requests the server handled.
+    pub requests: Option<u64>,
+    /// `wirebench_bytes_written_total`'s increase.
+    pub bytes_written: Option<u64>,
 }
 
 /// The messages of a trial's streaming calls (each call is one request

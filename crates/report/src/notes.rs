@@ -37,6 +37,21 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                     tick_s / trial.duration_s * 100.0,
                 ));
         }
+        for server in &trial.server_metrics {
+            notes.push(format!(
+                "{label}: server measured through {}: CPU {:.0}% ({:.2} s over {:.2} s){}{}",
+                server.url,
+                server.cpu_percent,
+                server.cpu_s,
+                server.window_s,
+                server
+                    .requests
+                    .map_or(String::new(), |n| format!(", {n} requests handled")),
+                server
+                    .rss_bytes
+                    .map_or(String::new(), |b| format!(", RSS {}", format::bytes(b))),
+            ));
+        }
         for agent in &trial.agents {
             notes.push(format!(
                 "{label}: agent {} of {} on {}: {} ok, {} errors, {} connections, client CPU {:.0}%{}{}",

@@ -76,6 +76,16 @@ fn json_output_matches_the_checked_in_schema() {
         waited_s: 2.0,
     });
     result.capacity = vec![capacity()];
+    result.trials[0].server_metrics = vec![wirebench_report::model::RemoteServer {
+        url: "http://10.0.0.2:9100/metrics".into(),
+        window_s: 10.0,
+        cpu_s: 4.5,
+        cpu_percent: 45.0,
+        rss_bytes: Some(30_000_000),
+        threads: Some(3),
+        requests: Some(12_000),
+        bytes_written: None,
+    }];
     // A merged trial of a sharded run.
     result.trials[0].agents = vec![wirebench_report::Agent {
         index: 0,

@@ -16,6 +16,7 @@ pub mod handler;
 pub mod http_serve;
 pub mod listener;
 pub mod message;
+pub mod metrics;
 pub mod pipeline;
 pub mod rest;
 pub mod tcp;
@@ -42,6 +43,8 @@ pub enum ServeError {
     Grpc(#[source] tonic::transport::Error),
     #[error("gRPC reflection setup failed: {0}")]
     Reflection(#[source] tonic_reflection::server::Error),
+    #[error("metrics endpoint: {0}")]
+    Metrics(String),
     #[error("stack {0}: TLS configuration and stack name disagree")]
     TlsMismatch(String),
 }

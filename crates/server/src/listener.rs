@@ -176,7 +176,11 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf))
+        let written = self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf));
+        if let Poll::Ready(Ok(n)) = written {
+            crate::metrics::count_written(n);
+        }
+        written
     }
 
     fn poll_write_vectored(
@@ -184,8 +188,13 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut()
-            .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs))
+        let written = self
+            .get_mut()
+            .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs));
+        if let Poll::Ready(Ok(n)) = written {
+            crate::metrics::count_written(n);
+        }
+        written
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -282,6 +282,7 @@ async fn run_trial(
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
         agent: crate::agent::describe(load.shard(), None, crate::provenance::now_rfc3339()),
+        server_metrics: Vec::new(),
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
     trial.profile = profile;

@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use wirebench_load::client::connector::Identity;
 use wirebench_load::contract::Job;
 use wirebench_load::{Client, StopAt, Target, TargetKind, TlsClient, Trust};
+use wirebench_probe::ProcessRole;
 use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
 
@@ -54,6 +55,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         parsed.stack.default_connections(senders)
     })?;
     let start = args.load.agent.start()?;
+    crate::server_metrics::check_urls(&args.load.server_metrics)?;
     crate::provenance::check_open_files(u64::from(plan.connections()))?;
     crate::provenance::raise_open_files_limit();
     let settings = serde_json::json!({
@@ -91,6 +93,10 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
+        if !args.load.server_metrics.is_empty() {
+            // Reachable before any load, not found wanting at the end.
+            crate::server_metrics::scrape_all(&args.load.server_metrics).await?;
+        }
         if let Some(at) = start {
             println!("  starting at {}", humantime::format_rfc3339_millis(at));
         }
@@ -99,7 +105,13 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         if let Some(late) = lateness_ms {
             println!("  started {late:.1} ms late");
         }
-        let probe = crate::trial::start_probe(&plan, &[], placement.client_set());
+        let servers: Vec<(ProcessRole, u32)> = args
+            .server_pids
+            .iter()
+            .map(|&pid| (ProcessRole::Server, pid))
+            .collect();
+        let probe = crate::trial::start_probe(&plan, &servers, placement.client_set());
+        let watch = crate::server_metrics::watch(&args.load.server_metrics, plan.warmup());
         let mut progress =
             crate::progress::Reporter::new(&parsed.stack.name(), &plan, args.load.quiet);
         let outcome =
@@ -107,6 +119,10 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 .await;
         progress.finish();
         let probed = probe.stop();
+        let server_metrics = match watch {
+            Some(watch) => watch.finish().await,
+            None => Vec::new(),
+        };
         let spec = TrialSpec {
             stack: parsed.stack,
             workload: parsed.workload,
@@ -119,6 +135,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             net: None,
             thresholds: &args.load.thresholds,
             agent,
+            server_metrics,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;

@@ -143,6 +143,18 @@ impl Drop for Guard {
 /// Starts `command` and waits for its "listening on ADDR" line. Wrap the
 /// child in a [`Guard`] to have it killed on drop.
 pub fn start_listening(command: &mut Command) -> (Child, String) {
+    let (child, line) = start_listening_line(command);
+    let addr = line
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// Starts `command` and returns it with the first line it printed (the
+/// "listening on ..." line).
+pub fn start_listening_line(command: &mut Command) -> (Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = spawn(command);
     let stdout = child.stdout.take().unwrap();
@@ -163,12 +175,7 @@ pub fn start_listening(command: &mut Command) -> (Child, String) {
             );
         }
     };
-    let addr = line
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
-    (child, addr)
+    (child, line)
 }
 
 /// Runs a command, returns (success, stdout + stderr).

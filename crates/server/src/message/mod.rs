@@ -163,6 +163,7 @@ impl MessageHandler {
         body: &[u8],
         encoding: Encoding,
     ) -> Result<Vec<u8>, RequestError> {
+        crate::metrics::count_request();
         if body.len() > self.max_bytes {
             return Err(RequestError::TooLarge {
                 what: "message",

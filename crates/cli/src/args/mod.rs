@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use wirebench_probe::CpuSet;
-use wirebench_proto::message::MessageSource;
 use wirebench_proto::vocab::Stack;
+
+mod message;
+pub use message::{MessageSchemaArgs, OwnMessageArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -91,6 +93,10 @@ pub struct ServeArgs {
     pub stack: Stack,
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Serve Prometheus metrics (process CPU, memory, threads; requests and
+    /// bytes written) at http://ADDR/metrics: PORT (on 127.0.0.1) or IP:PORT.
+    #[arg(long, value_name = "ADDR", value_parser = crate::numbers::metrics_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Port; default the seeds' (payload: rest 8000, grpc 50051; pipeline:
     /// producer/processor/aggregator rest 8000/8001/8002, grpc
     /// 50051/50052/50053); 0 picks a free one (the address is printed).
@@ -229,6 +235,10 @@ pub struct LoadArgs {
     pub thresholds: Vec<wirebench_report::threshold::Threshold>,
     #[command(flatten)]
     pub agent: crate::agent::AgentArgs,
+    /// A server's Prometheus endpoint (serve --metrics), read at the
+    /// window's edges for its CPU, memory and requests; repeatable.
+    #[arg(long = "server-metrics", value_name = "URL")]
+    pub server_metrics: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +266,10 @@ pub struct LoadCmdArgs {
     /// server with reflection, or of --proto.
     #[arg(long, help_heading = "gRPC")]
     pub call: Option<String>,
+    /// A server process on this host to probe through /proc, as bench
+    /// probes its own (CPU, memory, bytes written); repeatable.
+    #[arg(long = "server-pid", value_name = "PID")]
+    pub server_pids: Vec<u32>,
     /// Streaming methods whose client streams (client streaming, bidi):
     /// messages each call sends, the request again and again (default 1).
     #[arg(long, help_heading = "gRPC", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
@@ -319,78 +333,6 @@ pub struct LoadCmdArgs {
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
     #[arg(long, default_value_t = 1, help_heading = "gRPC", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub size_kb: u64,
-}
-
-/// A message's schema and values beyond the built-in shapes, and
-/// reflection for built-in shapes: the same flags on `serve message`,
-/// `bench --workload message` and `load` (with each command's `--proto`
-/// and data file, [`OwnMessageArgs`], [`LoadCmdArgs`]).
-#[derive(Debug, Args, Clone, Default)]
-pub struct MessageSchemaArgs {
-    /// Message: folders where the .proto's imports are found (default: its
-    /// own folder); repeatable.
-    #[arg(long, requires = "proto", help_heading = "Message")]
-    pub proto_path: Vec<PathBuf>,
-    /// Message: the message of --proto to send, e.g. shop.v1.Order.
-    #[arg(long, requires = "proto", help_heading = "Message")]
-    pub message: Option<String>,
-    /// Message: bytes in each generated string and bytes field.
-    #[arg(long, default_value_t = 16, help_heading = "Message", value_parser = crate::numbers::whole::<usize>, allow_negative_numbers = true)]
-    pub string_bytes: usize,
-    /// Message: serve the built-in shapes through reflection
-    /// (prost-reflect), to measure what reflection costs.
-    #[arg(long, help_heading = "Message")]
-    pub dynamic: bool,
-}
-
-impl MessageSchemaArgs {
-    /// The user's message these flags name with `proto` (and values from
-    /// `data`, or generated), or None for built-in shapes.
-    pub fn source(
-        &self,
-        proto: Option<&PathBuf>,
-        data: Option<&PathBuf>,
-        seed: u64,
-        items: Option<u32>,
-    ) -> Option<MessageSource> {
-        Some(MessageSource::Proto {
-            proto: proto?.clone(),
-            include: self.proto_path.clone(),
-            message: self.message.clone().unwrap_or_default(),
-            data: data.cloned(),
-            seed,
-            items: items.unwrap_or(3),
-            string_bytes: self.string_bytes,
-        })
-    }
-}
-
-/// The user's own message on `serve message` and `bench`.
-#[derive(Debug, Args, Clone, Default)]
-pub struct OwnMessageArgs {
-    /// Message: your own .proto file (compiled at start, no protoc needed).
-    #[arg(long, requires = "message", help_heading = "Message")]
-    pub proto: Option<PathBuf>,
-    /// Message: the message's values from this file (JSON, or JSON Lines:
-    /// one message per line, sent in turn), in the canonical proto3 JSON
-    /// mapping; without it, values are generated from --seed.
-    #[arg(
-        long,
-        visible_alias = "data-file",
-        requires = "proto",
-        help_heading = "Message"
-    )]
-    pub data: Option<PathBuf>,
-    #[command(flatten)]
-    pub schema: MessageSchemaArgs,
-}
-
-impl OwnMessageArgs {
-    /// The message source these flags name, or None for built-in shapes.
-    pub fn source(&self, seed: u64, items: Option<u32>) -> Option<MessageSource> {
-        self.schema
-            .source(self.proto.as_ref(), self.data.as_ref(), seed, items)
-    }
 }
 
 #[derive(Debug, Args)]

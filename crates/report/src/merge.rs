@@ -117,8 +117,10 @@ pub fn merge(
     let (first_name, first) = ordered[0];
     let plan = without_shard(&first.run.settings);
     for (name, result) in &ordered[1..] {
-        if without_shard(&result.run.settings) != plan {
-            return Err(different(name, first_name, "their settings differ"));
+        let theirs = without_shard(&result.run.settings);
+        if theirs != plan {
+            let what = format!("settings differ: {}", first_difference(&plan, &theirs));
+            return Err(different(name, first_name, &what));
         }
         if result.trials.len() != first.trials.len() {
             return Err(different(
@@ -201,16 +203,54 @@ fn different(name: &str, first: &str, what: &str) -> MergeError {
     }
 }
 
-/// The settings without the agent's own part: what every agent shares.
+/// The settings without what is each agent's own: its shard (anywhere),
+/// and where it ran (its CPUs and threads, which differ between hosts).
 fn without_shard(settings: &serde_json::Value) -> serde_json::Value {
-    let mut settings = settings.clone();
-    if let Some(plan) = settings.get_mut("plan").and_then(|p| p.as_object_mut()) {
-        plan.remove("shard");
+    const OWN: [&str; 5] = [
+        "shard",
+        "start_at",
+        "client_threads",
+        "client_cpus",
+        "server_cpus",
+    ];
+    match settings {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .filter(|(key, _)| !OWN.contains(&key.as_str()))
+                .map(|(key, value)| (key.clone(), without_shard(value)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(without_shard).collect())
+        }
+        other => other.clone(),
     }
-    if let Some(object) = settings.as_object_mut() {
-        object.remove("start_at");
+}
+
+/// The first setting in which `a` and `b` differ, for the error.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
+    match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
+            .keys()
+            .chain(b.keys())
+            .find(|key| a.get(*key) != b.get(*key))
+            .map_or_else(String::new, |key| match (a.get(key), b.get(key)) {
+                (Some(x), Some(y)) => {
+                    let deeper = first_difference(x, y);
+                    if deeper.is_empty() || !x.is_object() {
+                        format!("{key}: {y} against {x}")
+                    } else {
+                        format!("{key}.{deeper}")
+                    }
+                }
+                (x, y) => format!("{key}: {} against {}", show(y), show(x)),
+            }),
+        _ => String::new(),
     }
-    settings
+}
+
+fn show(value: Option<&serde_json::Value>) -> String {
+    value.map_or("absent".to_owned(), ToString::to_string)
 }
 
 /// What must be equal for two agents' trials to be parts of one: every

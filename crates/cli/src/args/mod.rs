@@ -37,6 +37,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Add up the results of the agents of a sharded run (--shard I/N).
     Merge(crate::merge_cmd::MergeArgs),
+    /// Print Kubernetes manifests that run load agents as an Indexed Job.
+    K8s(crate::k8s::K8sArgs),
 }
 
 #[derive(Debug, Args)]

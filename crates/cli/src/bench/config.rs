@@ -52,6 +52,11 @@ pub struct BenchConfig {
     pub quiet: bool,
     /// `--profile`: perf samples every trial.
     pub profile: bool,
+    /// `--start-at`: when trial 0 starts; trial k starts k slots later
+    /// (see [`super::slot`]), on every agent alike.
+    pub start: Option<std::time::SystemTime>,
+    /// `--json -`: print the result on one line at the end.
+    pub json_stdout: bool,
 }
 
 /// The resolved settings, serialized as they are into the result.
@@ -143,9 +148,10 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .or_else(|| preset.stacks.clone())
         .unwrap_or_else(|| Stack::DEFAULT.to_vec());
     anyhow::ensure!(!stacks.is_empty(), "--stacks names no stack");
+    let start = load.agent.start()?;
     anyhow::ensure!(
-        args.load.agent.start_at.is_none() && args.load.agent.start_in.is_none(),
-        "--start-at and --start-in line up agents of `wirebench load`; bench runs one trial after another and does not take them"
+        start.is_none() || (load.requests.is_none() && !args.find_capacity),
+        "with --start-at, every agent runs trial k in the same slot of time: give -t (not -n), and no --find-capacity"
     );
     let size_kb = args.size_kb.or(preset.size_kb).unwrap_or(DEFAULT_SIZE_KB);
     let records = args.records.or(preset.records).unwrap_or(DEFAULT_RECORDS);
@@ -323,10 +329,18 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         (None, Some(json)) => json.parent().map(PathBuf::from).unwrap_or_default(),
         (None, None) => default_out_dir(),
     };
-    let json_path = load
-        .json
-        .clone()
-        .unwrap_or_else(|| out_dir.join("result.json"));
+    // `--json -`: the result on one line of standard output (for
+    // `merge -`), and in the folder as usual.
+    let json_stdout = load.json.as_deref() == Some(std::path::Path::new("-"));
+    let out_dir = if json_stdout {
+        default_out_dir()
+    } else {
+        out_dir
+    };
+    let json_path = match &load.json {
+        Some(json) if !json_stdout => json.clone(),
+        _ => out_dir.join("result.json"),
+    };
     let settings = BenchSettings {
         command: "bench",
         preset: args.preset.clone(),
@@ -372,6 +386,8 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         out_dir,
         quiet: load.quiet,
         profile: args.profile,
+        start,
+        json_stdout,
     })
 }
 

@@ -119,12 +119,15 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
         }
         false => None,
     };
-    for plan in &config.trials {
+    for (k, plan) in config.trials.iter().enumerate() {
         if cancel.is_cancelled() {
             break;
         }
         let profile_dir = profiles.as_ref().map(|dir| dir.path());
-        let trial = run_trial(config, plan, tls.as_ref(), &cancel, profile_dir).await?;
+        let start = config
+            .start
+            .map(|start| start + slot(&config.trials) * u32::try_from(k).unwrap_or(u32::MAX));
+        let trial = run_trial(config, plan, tls.as_ref(), &cancel, profile_dir, start).await?;
         let interrupted = trial.interrupted;
         result.push_trial(trial);
         result.run.interrupted = interrupted;
@@ -142,7 +145,7 @@ async fn run_capacity(config: &BenchConfig, search: &CapacitySearch) -> anyhow::
             break;
         }
         let found = capacity::search(search, plan, &cancel, async |step: &TrialPlan| {
-            run_trial(config, step, tls.as_ref(), &cancel, None).await
+            run_trial(config, step, tls.as_ref(), &cancel, None, None).await
         })
         .await?;
         result.capacity.push(found);
@@ -172,10 +175,35 @@ fn write_result(config: &BenchConfig, result: &RunResult) -> anyhow::Result<()> 
         .with_context(|| format!("cannot write {}", config.json_path.display()))
 }
 
+/// Room between two trials' slots (`--start-at`): servers start and
+/// connections open in it.
+const SLOT_GAP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The time every trial is given when agents start trials together
+/// (`--start-at`): the longest warm-up and window of any trial, and
+/// [`SLOT_GAP`].
+fn slot(trials: &[TrialPlan]) -> std::time::Duration {
+    let longest = trials
+        .iter()
+        .map(|t| {
+            t.load.warmup()
+                + match t.load.stop() {
+                    wirebench_load::StopAt::Duration(window) => window,
+                    wirebench_load::StopAt::Requests(_) => std::time::Duration::ZERO,
+                }
+        })
+        .max()
+        .unwrap_or_default();
+    longest + SLOT_GAP
+}
+
 /// Prints the table and writes the reports; the exit code.
 fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> {
     println!();
     print!("{}", TableExporter.render(result));
+    if config.json_stdout {
+        println!("{}", serde_json::to_string(result)?);
+    }
     println!("result: {}", config.json_path.display());
     for path in write_reports(config, result)? {
         println!("report: {}", path.display());
@@ -192,6 +220,7 @@ async fn run_trial(
     tls: Option<&RunTls>,
     cancel: &Cancel,
     profile_dir: Option<&std::path::Path>,
+    start: Option<std::time::SystemTime>,
 ) -> anyhow::Result<wirebench_report::Trial> {
     let d = &plan.deployment;
     let stack = d.stack;
@@ -271,6 +300,8 @@ async fn run_trial(
         }
         None => None,
     };
+    let lateness_ms = crate::agent::wait_for(start).await;
+    let started_at = crate::provenance::now_rfc3339();
     let probe = crate::trial::start_probe(load, &roles, config.placement.client_set());
     let watch =
         crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
@@ -310,7 +341,7 @@ async fn run_trial(
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
-        agent: crate::agent::describe(load.shard(), None, crate::provenance::now_rfc3339()),
+        agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
         server_metrics,
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);

@@ -153,7 +153,17 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
+/// What the URL and flags of `load` name: the stack, the URL's
+/// HOST:PORT and its path.
+pub struct UrlParts<'a> {
+    pub stack: Stack,
+    pub authority: &'a str,
+    pub path: &'a str,
+    /// "http", "grpc" or "tcp".
+    pub base: &'static str,
+}
+
+pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
     let (scheme, rest) = args.url.split_once("://").with_context(|| {
         format!(
             "'{}': use http(s)://HOST:PORT/PATH, grpc(s)://HOST:PORT or tcp(s)://HOST:PORT",
@@ -164,11 +174,11 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
     anyhow::ensure!(!authority.is_empty(), "'{}' has no host", args.url);
-    let base = scheme.trim_end_matches('s');
-    let base = if base == "http" || base == "grpc" || base == "tcp" {
-        base
-    } else {
-        bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url)
+    let base = match scheme.trim_end_matches('s') {
+        "http" => "http",
+        "grpc" => "grpc",
+        "tcp" => "tcp",
+        _ => bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url),
     };
     let kind = match base {
         "grpc" if args.grpc_json => StackKind::GrpcJson,
@@ -178,7 +188,22 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         _ if accepts_protobuf(&args.headers) => StackKind::RestProto,
         _ => StackKind::Rest,
     };
-    let stack = Stack { kind, tls };
+    Ok(UrlParts {
+        stack: Stack { kind, tls },
+        authority,
+        path,
+        base,
+    })
+}
+
+pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
+    let UrlParts {
+        stack,
+        authority,
+        path,
+        base,
+    } = url_parts(args)?;
+    let tls = stack.tls;
     let tls_client = if tls {
         let trust = match (&args.cacert, args.insecure) {
             (Some(path), _) => Trust::Pem(

@@ -1,0 +1,436 @@
+//! `wirebench k8s`: the manifests that run a wirebench command on N load
+//! agents as a Kubernetes Indexed Job, with no coordinator of our own.
+//!
+//! Each pod runs the command unchanged plus `--shard auto/N` (its index
+//! comes from `JOB_COMPLETION_INDEX`, which the Job controller sets),
+//! `--start-at` (one instant for all, fixed when the manifests are
+//! printed) and `--json -` (its result on one line of its log, for
+//! `kubectl logs ... | wirebench merge -`). The Job is Indexed with
+//! completions = parallelism = N, backoffLimit 0 and restartPolicy Never
+//! (a failed agent is a failed run, never a silent retry that would send
+//! its part twice); requests equal limits so every agent's CPUs are
+//! guaranteed (QoS Guaranteed); a topology spread keeps agents on
+//! different nodes as far as the nodes allow.
+//!
+//! `--with-servers` adds the servers as Deployments and Services, each
+//! with `serve --metrics`, and points the agents at them (and their
+//! metrics endpoints). docs/kubernetes.md has the kubectl commands.
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser};
+use serde_json::{Value, json};
+use wirebench_proto::vocab::Stack;
+use wirebench_server::pipeline::Role;
+
+use crate::args::{Cli, Command};
+
+/// The port every served process exposes its metrics on, in its pod.
+const METRICS_PORT: u16 = 9100;
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// Load agents: the Job's pods.
+    #[arg(long, value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
+    pub agents: u32,
+    /// The image that holds wirebench (see the Dockerfile).
+    #[arg(long)]
+    pub image: String,
+    /// Prefix of every object's name.
+    #[arg(long, default_value = "wirebench")]
+    pub name: String,
+    /// Namespace of every object (default: kubectl's).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// CPUs of each agent, requested and limited alike.
+    #[arg(long, default_value = "1")]
+    pub cpu: String,
+    /// Memory of each agent, requested and limited alike.
+    #[arg(long, default_value = "512Mi")]
+    pub memory: String,
+    /// Every agent starts its part this long after the manifests are
+    /// printed (room for the image pull and the scheduling).
+    #[arg(long, value_parser = crate::numbers::duration, default_value = "60s", conflicts_with = "start_at")]
+    pub start_in: Duration,
+    /// Or at this instant, RFC 3339 UTC.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// Also the servers, as Deployments and Services with --metrics; the
+    /// agents' URL (load) or --target (bench) points at them.
+    #[arg(long)]
+    pub with_servers: bool,
+    /// CPUs and memory of each server.
+    #[arg(long, default_value = "1")]
+    pub server_cpu: String,
+    #[arg(long, default_value = "512Mi")]
+    pub server_memory: String,
+    /// The agents' command: load URL [flags] or bench [flags].
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+pub fn k8s(args: K8sArgs) -> anyhow::Result<std::process::ExitCode> {
+    print!("{}", manifests(&args, SystemTime::now())?);
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The manifests, YAML documents, with `now` the time they are made.
+pub fn manifests(args: &K8sArgs, now: SystemTime) -> anyhow::Result<String> {
+    let start = match &args.start_at {
+        Some(at) => at.clone(),
+        None => humantime::format_rfc3339_seconds(now + args.start_in).to_string(),
+    };
+    if !matches!(
+        args.command.first().map(String::as_str),
+        Some("load" | "bench")
+    ) {
+        bail!(
+            "the agents run `load URL ...` or `bench ...`, not {:?}",
+            args.command.join(" ")
+        );
+    }
+    let mut command = args.command.clone();
+    let mut objects = Vec::new();
+    if args.with_servers {
+        let servers = servers_of(&args.name, &command)?;
+        command = servers.rewritten;
+        for (name, stack, workload, role, upstream) in &servers.deployments {
+            objects.extend(server_objects(
+                args,
+                name,
+                *stack,
+                workload,
+                *role,
+                upstream.as_deref(),
+            ));
+        }
+    }
+    command.extend([
+        "--shard".to_owned(),
+        format!("auto/{}", args.agents),
+        // One argument: YAML 1.1 readers (PyYAML, hence
+        // kubernetes-validate) take a bare RFC 3339 scalar for a date,
+        // not a string.
+        format!("--start-at={start}"),
+        "--json".to_owned(),
+        "-".to_owned(),
+        "-q".to_owned(),
+    ]);
+    // The command as the pods will run it must parse here first.
+    let parsed =
+        Cli::try_parse_from(std::iter::once("wirebench".to_owned()).chain(command.clone()))
+            .map_err(|e| anyhow::anyhow!("the agents' command does not parse: {e}"))?;
+    if !matches!(parsed.command, Command::Load(_) | Command::Bench(_)) {
+        bail!("the agents run `load URL ...` or `bench ...`");
+    }
+    objects.push(job(args, &command));
+    let mut out = String::new();
+    for object in objects {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml_ng::to_string(&object).context("cannot write YAML")?);
+    }
+    Ok(out)
+}
+
+fn labels(args: &K8sArgs, component: &str) -> Value {
+    json!({
+        "app.kubernetes.io/name": "wirebench",
+        "app.kubernetes.io/instance": args.name,
+        "app.kubernetes.io/component": component,
+    })
+}
+
+fn metadata(args: &K8sArgs, name: &str, component: &str) -> Value {
+    let mut metadata = json!({ "name": name, "labels": labels(args, component) });
+    if let Some(namespace) = &args.namespace {
+        metadata["namespace"] = json!(namespace);
+    }
+    metadata
+}
+
+/// Requests equal to limits: the QoS class Guaranteed.
+fn resources(cpu: &str, memory: &str) -> Value {
+    let amounts = json!({ "cpu": cpu, "memory": memory });
+    json!({ "requests": amounts, "limits": amounts })
+}
+
+fn job(args: &K8sArgs, command: &[String]) -> Value {
+    let name = format!("{}-agents", args.name);
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(args, &name, "load-agent"),
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": args.agents,
+            "parallelism": args.agents,
+            "backoffLimit": 0,
+            "template": {
+                "metadata": { "labels": labels(args, "load-agent") },
+                "spec": {
+                    "restartPolicy": "Never",
+                    // Agents away from the servers, when the nodes allow.
+                    "affinity": { "podAntiAffinity": {
+                        "preferredDuringSchedulingIgnoredDuringExecution": [{
+                            "weight": 100,
+                            "podAffinityTerm": {
+                                "topologyKey": "kubernetes.io/hostname",
+                                "labelSelector": { "matchLabels": labels(args, "server") },
+                            },
+                        }],
+                    } },
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1,
+                        "topologyKey": "kubernetes.io/hostname",
+                        "whenUnsatisfiable": "DoNotSchedule",
+                        "labelSelector": { "matchLabels": labels(args, "load-agent") },
+                    }],
+                    "containers": [{
+                        "name": "agent",
+                        "image": args.image,
+                        "command": ["wirebench"],
+                        "args": command,
+                        "resources": resources(&args.cpu, &args.memory),
+                    }],
+                },
+            },
+        },
+    })
+}
+
+/// A served process: its object name, stack, workload, pipeline role and
+/// upstream.
+type Deployment = (String, Stack, String, Option<Role>, Option<String>);
+
+/// The servers a command needs, and the command pointed at them.
+struct Servers {
+    deployments: Vec<Deployment>,
+    rewritten: Vec<String>,
+}
+
+/// An object name for `stack` (and `role`): DNS labels have no '+'.
+fn object_name(prefix: &str, stack: Stack, role: Option<Role>) -> String {
+    let stack = stack.name().replace('+', "-");
+    match role {
+        Some(role) => format!("{prefix}-{stack}-{}", role.name()),
+        None => format!("{prefix}-{stack}"),
+    }
+}
+
+fn servers_of(prefix: &str, command: &[String]) -> anyhow::Result<Servers> {
+    let parsed =
+        Cli::try_parse_from(std::iter::once("wirebench".to_owned()).chain(command.iter().cloned()))
+            .map_err(|e| anyhow::anyhow!("the agents' command does not parse: {e}"))?;
+    match parsed.command {
+        Command::Load(load) => {
+            let parts = crate::load_cmd::url_parts(&load)?;
+            let stack = parts.stack;
+            refuse_tls(stack)?;
+            let pipeline = parts.path.starts_with("/aggregate")
+                || load
+                    .call
+                    .as_deref()
+                    .is_some_and(|c| c.contains("Aggregator"));
+            if parts.path.starts_with("/message")
+                || load
+                    .call
+                    .as_deref()
+                    .is_some_and(|c| c.contains("MessageService"))
+            {
+                bail!(
+                    "--with-servers serves the payload and pipeline workloads; run `serve message` with your message yourself"
+                );
+            }
+            let deployments = deployments(prefix, stack, pipeline);
+            let front = front_of(&deployments, stack);
+            let url = load.url.replacen(parts.authority, &front, 1);
+            let mut rewritten: Vec<String> = command
+                .iter()
+                .map(|a| {
+                    if *a == load.url {
+                        url.clone()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            for (name, ..) in &deployments {
+                rewritten.push("--server-metrics".into());
+                rewritten.push(format!("http://{name}:{METRICS_PORT}/metrics"));
+            }
+            Ok(Servers {
+                deployments,
+                rewritten,
+            })
+        }
+        Command::Bench(bench) => {
+            anyhow::ensure!(
+                bench.target.is_none(),
+                "--with-servers sets bench's --target itself"
+            );
+            let stacks = bench
+                .stacks
+                .clone()
+                .unwrap_or_else(|| Stack::DEFAULT.to_vec());
+            let pipeline = matches!(bench.workload, Some(crate::args::BenchWorkload::Pipeline));
+            anyhow::ensure!(
+                !matches!(bench.workload, Some(crate::args::BenchWorkload::Message)),
+                "--with-servers serves the payload and pipeline workloads"
+            );
+            let mut all = Vec::new();
+            let mut targets = Vec::new();
+            let mut rewritten = command.to_vec();
+            for stack in stacks {
+                refuse_tls(stack)?;
+                let deployments = deployments(prefix, stack, pipeline);
+                let scheme = match stack.kind {
+                    wirebench_proto::vocab::StackKind::Grpc
+                    | wirebench_proto::vocab::StackKind::GrpcJson => "grpc",
+                    wirebench_proto::vocab::StackKind::Tcp => "tcp",
+                    _ => "http",
+                };
+                targets.push(format!(
+                    "{stack}={scheme}://{}",
+                    front_of(&deployments, stack)
+                ));
+                for (name, ..) in &deployments {
+                    rewritten.push("--server-metrics".into());
+                    rewritten.push(format!("{stack}=http://{name}:{METRICS_PORT}/metrics"));
+                }
+                all.extend(deployments);
+            }
+            rewritten.push("--target".into());
+            rewritten.push(targets.join(","));
+            Ok(Servers {
+                deployments: all,
+                rewritten,
+            })
+        }
+        _ => bail!("the agents run `load URL ...` or `bench ...`"),
+    }
+}
+
+fn refuse_tls(stack: Stack) -> anyhow::Result<()> {
+    if stack.tls {
+        bail!(
+            "--with-servers does not deploy +tls servers (their certificate would have to reach every agent): deploy them with your certificate and give the agents --target/--cacert"
+        );
+    }
+    Ok(())
+}
+
+/// The processes that serve `stack`: one, or the pipeline's three.
+fn deployments(prefix: &str, stack: Stack, pipeline: bool) -> Vec<Deployment> {
+    if !pipeline {
+        return vec![(
+            object_name(prefix, stack, None),
+            stack,
+            "payload".into(),
+            None,
+            None,
+        )];
+    }
+    Role::ALL
+        .iter()
+        .map(|&role| {
+            let upstream = role.next().map(|next| {
+                format!(
+                    "{}:{}",
+                    object_name(prefix, stack, Some(next)),
+                    next.default_port(stack)
+                )
+            });
+            (
+                object_name(prefix, stack, Some(role)),
+                stack,
+                "pipeline".into(),
+                Some(role),
+                upstream,
+            )
+        })
+        .collect()
+}
+
+/// HOST:PORT the agents send to: the (last) service's.
+fn front_of(deployments: &[Deployment], stack: Stack) -> String {
+    let (name, _, _, role, _) = deployments.last().expect("one at least");
+    let port = role.map_or(stack.default_port(), |r| r.default_port(stack));
+    format!("{name}:{port}")
+}
+
+fn server_objects(
+    args: &K8sArgs,
+    name: &str,
+    stack: Stack,
+    workload: &str,
+    role: Option<Role>,
+    upstream: Option<&str>,
+) -> Vec<Value> {
+    let port = role.map_or(stack.default_port(), |r| r.default_port(stack));
+    let mut serve = vec![
+        "serve".to_owned(),
+        workload.to_owned(),
+        "--stack".to_owned(),
+        stack.name(),
+        "--bind".to_owned(),
+        "0.0.0.0".to_owned(),
+        "--port".to_owned(),
+        port.to_string(),
+        "--metrics".to_owned(),
+        format!("0.0.0.0:{METRICS_PORT}"),
+    ];
+    if let Some(role) = role {
+        serve.extend(["--role".to_owned(), role.name().to_owned()]);
+    }
+    if let Some(upstream) = upstream {
+        serve.extend(["--upstream".to_owned(), upstream.to_owned()]);
+    }
+    let mut selector = labels(args, "server");
+    selector["wirebench/server"] = json!(name);
+    vec![
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": metadata(args, name, "server"),
+            "spec": {
+                "replicas": 1,
+                "selector": { "matchLabels": selector },
+                "template": {
+                    "metadata": { "labels": selector },
+                    "spec": {
+                        "containers": [{
+                            "name": "server",
+                            "image": args.image,
+                            "command": ["wirebench"],
+                            "args": serve,
+                            "ports": [
+                                { "name": "traffic", "containerPort": port },
+                                { "name": "metrics", "containerPort": METRICS_PORT },
+                            ],
+                            "readinessProbe": { "tcpSocket": { "port": port }, "periodSeconds": 2 },
+                            "resources": resources(&args.server_cpu, &args.server_memory),
+                        }],
+                    },
+                },
+            },
+        }),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(args, name, "server"),
+            "spec": {
+                "selector": selector,
+                "ports": [
+                    { "name": "traffic", "port": port, "targetPort": port },
+                    { "name": "metrics", "port": METRICS_PORT, "targetPort": METRICS_PORT },
+                ],
+            },
+        }),
+    ]
+}

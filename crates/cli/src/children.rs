@@ -23,6 +23,14 @@ pub const LISTENING_PREFIX: &str = "listening on ";
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
+/// Where a server process runs: pinned to CPUs, and in a network
+/// namespace (its `/run/netns/...` handle), when given.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub cpus: Option<CpuSet>,
+    pub netns: Option<std::path::PathBuf>,
+}
+
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
@@ -31,13 +39,16 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `wirebench <args>`, pinned to `cpus` when given, and waits
-    /// until it has bound its port.
-    pub fn start(
-        label: &str,
-        args: &[String],
-        cpus: Option<CpuSet>,
-    ) -> anyhow::Result<ServerProcess> {
+    /// Starts `wirebench <args>` where `place` says (pinned, in a network
+    /// namespace), and waits until it has bound its port.
+    pub fn start(label: &str, args: &[String], place: Place) -> anyhow::Result<ServerProcess> {
+        let Place { cpus, netns } = place;
+        let netns = netns
+            .map(|path| {
+                std::fs::File::open(&path)
+                    .with_context(|| format!("cannot open the namespace {}", path.display()))
+            })
+            .transpose()?;
         let exe = std::env::current_exe().context("cannot find the wirebench binary")?;
         let mut command = Command::new(exe);
         command
@@ -45,12 +56,18 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        // SAFETY: prctl and sched_setaffinity are async-signal-safe system
-        // calls; nothing is allocated between fork and exec.
+        // SAFETY: prctl, setns and sched_setaffinity are async-signal-safe
+        // system calls; nothing is allocated between fork and exec.
         unsafe {
             command.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some(netns) = &netns {
+                    use std::os::fd::AsRawFd;
+                    if libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 if let Some(cpus) = &cpus {
                     cpus.pin_current_thread()?;

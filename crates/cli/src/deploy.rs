@@ -11,7 +11,7 @@ use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::GrpcExec;
 use wirebench_server::pipeline::{HopMode, Role};
 
-use crate::children::ServerProcess;
+use crate::children::{Place, ServerProcess};
 
 /// What to start for one trial: complete before it starts (a `+tls`
 /// stack's certificate is the run's, handed to [`start`]).
@@ -133,13 +133,15 @@ impl Drop for Servers {
     }
 }
 
-/// Starts the servers of `deployment`, pinned to `cpus`; a `+tls` stack's
-/// servers present `tls`. Spawned from the thread that runs `block_on`,
-/// which lives as long as the run: PR_SET_PDEATHSIG is tied to that thread.
+/// Starts the servers of `deployment`, pinned to `cpus`, in the namespace
+/// of `netns` when given (`bench --netns`); a `+tls` stack's servers
+/// present `tls`. Spawned from the thread that runs `block_on`, which lives
+/// as long as the run: PR_SET_PDEATHSIG is tied to that thread.
 pub fn start(
     deployment: &Deployment,
     tls: Option<&TlsFiles>,
     cpus: Option<&CpuSet>,
+    netns: Option<&wirebench_netsim::netns::VethPath>,
 ) -> anyhow::Result<Servers> {
     anyhow::ensure!(
         deployment.stack.tls == tls.is_some(),
@@ -150,6 +152,11 @@ pub fn start(
         processes: Vec::new(),
     };
     let d = deployment;
+    let bind = netns.map_or_else(|| "127.0.0.1".to_owned(), |path| path.far.to_string());
+    let place = Place {
+        cpus: cpus.cloned(),
+        netns: netns.map(|path| path.servers().path()),
+    };
     let common = |workload: &str| -> Vec<String> {
         let mut args: Vec<String> = [
             "serve",
@@ -157,7 +164,7 @@ pub fn start(
             "--stack",
             &d.stack.name(),
             "--bind",
-            "127.0.0.1",
+            &bind,
             "--workers",
             &d.workers.to_string(),
         ]
@@ -200,7 +207,7 @@ pub fn start(
                     args.push("--reuse-port".into());
                 }
                 let label = format!("{} #{}", d.stack, i + 1);
-                let process = ServerProcess::start(&label, &args, cpus.cloned())?;
+                let process = ServerProcess::start(&label, &args, place.clone())?;
                 servers.processes.push((ProcessRole::Server, process));
             }
         }
@@ -220,7 +227,7 @@ pub fn start(
                     args.extend(["--upstream".into(), next.to_string()]);
                 }
                 let label = format!("{} {role}", d.stack);
-                let process = ServerProcess::start(&label, &args, cpus.cloned())?;
+                let process = ServerProcess::start(&label, &args, place.clone())?;
                 upstream = Some(process.addr());
                 servers.processes.push((process_role(role), process));
             }

@@ -58,6 +58,8 @@ pub struct TrialSpec<'a> {
     pub agent: Option<wirebench_report::Agent>,
     /// `--server-metrics`: the servers' endpoints over the window.
     pub server_metrics: Vec<wirebench_report::model::RemoteServer>,
+    /// bench: how the load reached the servers it started.
+    pub network_path: Option<String>,
 }
 
 /// The servers of a trial that wirebench started.
@@ -180,6 +182,7 @@ pub fn assemble(
         costs,
         agents: Vec::new(),
         server_metrics: spec.server_metrics,
+        network_path: spec.network_path,
     };
     let probed_servers = trial.processes.iter().any(|p| !p.role.is_client());
     if !probed_servers {

@@ -9,9 +9,15 @@
 //! The run ends on time whatever the server does: at the end of the window
 //! every sender is aborted, and requests still in flight are not counted
 //! (their latency is unknown, and counting them late would stretch the
-//! window). Requests sent during the warm-up are sent and checked but not
-//! recorded. Cancellation (Ctrl-C) is a parameter; the outcome then holds
-//! everything measured so far and says it was interrupted.
+//! window). The open loop is the exception: its plan is its due times, so
+//! the requests due in the window and still in flight at its end are
+//! waited for, each at most the request timeout, and counted (ok, or a
+//! timeout error): R x D due requests are R x D answers or errors, and the
+//! slowest are not left out of the tail.
+//!
+//! Requests sent during the warm-up are sent and checked but not recorded.
+//! Cancellation (Ctrl-C) is a parameter; the outcome then holds everything
+//! measured so far and says it was interrupted.
 //!
 //! Do no harm: a sender whose connection attempt failed (refused, say: a
 //! dead server) waits before trying again, 10 ms doubling to 250 ms, and
@@ -36,8 +42,8 @@ use crate::client::{Answer, Client, WireBytes};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::schedule::Schedule;
-use crate::shard::Shard;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
+use pacer::Pacer;
 
 /// What the loop needs of a client: one verified request on sender
 /// `sender_id`'s connection, and the bytes its sockets carried.
@@ -106,6 +112,9 @@ pub struct StepPoint {
 /// doubles it, up to [`BACKOFF_MAX`].
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(10);
 pub const BACKOFF_MAX: Duration = Duration::from_millis(250);
+/// The open loop waits for the requests of its window still in flight at
+/// its end: at most the request timeout and this.
+const DRAIN_GRACE: Duration = Duration::from_millis(100);
 
 /// Waits after failed connection attempts, all senders together.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -126,36 +135,6 @@ pub fn rate(count: u64, window: Duration) -> f64 {
         0.0
     } else {
         count as f64 / window.as_secs_f64()
-    }
-}
-
-/// Hands out due times (open loop): at a constant rate, or where a rate
-/// schedule's running count reaches each request. A schedule's clock
-/// starts with the measured window; the warm-up holds its first rate.
-#[derive(Debug)]
-struct Pacer {
-    start: Instant,
-    interval: Duration,
-    /// The schedule, the warm-up's length and how many requests it holds.
-    schedule: Option<(Schedule, Duration, u64)>,
-    /// This agent's next slot, counted among its own.
-    next_slot: AtomicU64,
-    /// A shard sends the slots j with j mod N = I.
-    shard: Shard,
-}
-
-impl Pacer {
-    fn next_due(&self) -> Instant {
-        let slot = self
-            .shard
-            .global(self.next_slot.fetch_add(1, Ordering::Relaxed));
-        match &self.schedule {
-            Some((schedule, warmup, warm)) if slot >= *warm => {
-                self.start + *warmup + secs(schedule.due_s(slot - warm))
-            }
-            Some((schedule, _, _)) => self.start + secs(slot as f64 / schedule.at(0.0)),
-            None => self.start + self.interval.mul_f64(slot as f64),
-        }
     }
 }
 
@@ -242,7 +221,7 @@ pub async fn run_observed<C: Call>(
         pacer: match model {
             LoadModel::Rate { rate_per_s, .. } => Some(Pacer {
                 start,
-                interval: Duration::from_secs_f64(1.0 / rate_per_s),
+                rate_per_s,
                 schedule: schedule.map(|s| {
                     let warm = (s.at(0.0) * plan.warmup().as_secs_f64()).ceil() as u64;
                     (s, plan.warmup(), warm)
@@ -335,6 +314,18 @@ pub async fn run_observed<C: Call>(
                     last_second_ok: timeline.last_point().map_or(0, |p| p.requests_ok),
                 });
             }
+        }
+    }
+    if open_loop && shared.deadline.is_some() && !interrupted {
+        // The open loop's plan is its due times: a request due in the
+        // window is counted however late it completes (dropping the last
+        // slow ones would hide the tail), so the run waits for those in
+        // flight, each bounded by the timeout.
+        let drain = async { while senders.join_next().await.is_some() {} };
+        tokio::select! {
+            biased;
+            () = &mut cancel => interrupted = true,
+            _ = tokio::time::timeout(plan.timeout() + DRAIN_GRACE, drain) => {}
         }
     }
     let stopped = Instant::now();
@@ -440,7 +431,8 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
             }
         }
         let sent = Instant::now();
-        if shared.past_deadline(sent) {
+        // The open loop sends what fell due in the window, even late.
+        if due.is_none() && shared.past_deadline(sent) {
             return;
         }
         let measured = due.unwrap_or(sent) >= shared.measure_start;
@@ -462,8 +454,9 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
             }
             _ => None,
         };
-        // Completed after the window closed: outside the measurement.
-        let late = shared.past_deadline(done);
+        // Completed after the window closed: outside the measurement,
+        // except in the open loop, whose window is one of due times.
+        let late = due.is_none() && shared.past_deadline(done);
         if measured && !late {
             let mut shard = shared.tally.shard(id);
             match result {
@@ -494,5 +487,6 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
     }
 }
 
+mod pacer;
 #[cfg(test)]
 mod tests;

@@ -11,8 +11,12 @@
 //! the configured rate (a token bucket with a small burst). A chunk from
 //! the client may, with the reset probability, make the proxy reset both
 //! sides of its connection (RST, not FIN): the errors a flaky network gives.
+//!
+//! Where the kernel can help, it does: [`netns`] builds real network paths
+//! between network namespaces (veth pairs, a bridge).
 
 mod conditions;
+pub mod netns;
 mod proxy;
 
 pub use conditions::{ConditionsError, NetConditions};

@@ -249,6 +249,11 @@ pub struct Trial {
     /// server figures come from these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub server_metrics: Vec<RemoteServer>,
+    /// bench: the path between the load generator and the servers it
+    /// started: "loopback", or with `--netns` the veth pair into the
+    /// servers' namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_path: Option<String>,
 }
 
 /// A server measured through its metrics endpoint over the window.

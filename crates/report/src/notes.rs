@@ -23,6 +23,15 @@ pub fn notes(result: &RunResult) -> Vec<String> {
             show(&p.server_cpus)
         ));
     }
+    let mut paths: Vec<&str> = result
+        .trials
+        .iter()
+        .filter_map(|t| t.network_path.as_deref())
+        .collect();
+    paths.dedup();
+    if let [path] = paths[..] {
+        notes.push(format!("network path: {path}"));
+    }
     let tick_s = 1.0 / result.run.machine.clock_ticks_per_second.unwrap_or(100) as f64;
     for trial in &result.trials {
         let label = trial_label(result, trial);

@@ -419,6 +419,11 @@ pub struct BenchArgs {
     /// with --server-metrics [STACK=]URL.
     #[arg(long, value_name = "STACK=URL,...", help_heading = "Remote servers")]
     pub target: Option<String>,
+    /// Servers in a network namespace of their own, reached through a veth
+    /// pair: the kernel's real network path (MTU 1500) instead of loopback.
+    /// Needs root.
+    #[arg(long, conflicts_with = "target")]
+    pub netns: bool,
     /// The certificate +tls targets are trusted with (PEM).
     #[arg(long, requires = "target", help_heading = "Remote servers")]
     pub cacert: Option<PathBuf>,

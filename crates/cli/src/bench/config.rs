@@ -98,6 +98,8 @@ pub struct BenchSettings {
     pub capacity: Option<CapacitySearch>,
     /// `--target` and `--server-metrics`: servers bench did not start.
     pub remote: super::remote::Remote,
+    /// `--netns`: the servers in a network namespace behind a veth pair.
+    pub netns: bool,
 }
 
 /// Which messages the message workload sends.
@@ -377,6 +379,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             args.cacert.as_ref(),
             &stacks,
         )?,
+        netns: args.netns,
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

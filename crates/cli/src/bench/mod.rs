@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use wirebench_load::{Client, Target, TlsClient, Trust};
 use wirebench_netsim::Proxy;
+use wirebench_netsim::netns::VethPath;
 use wirebench_report::{Exporter, Format, JsonExporter, RunResult, TableExporter};
 use wirebench_server::tls::CertifiedKey;
 
@@ -105,7 +106,7 @@ impl RunTls {
 }
 
 async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
-    let (cancel, tls, mut result) = begin(config)?;
+    let (run, mut result) = begin(config)?;
     let profiles = match config.profile {
         true => {
             let dir = tempfile::tempdir()?;
@@ -120,14 +121,14 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
         false => None,
     };
     for (k, plan) in config.trials.iter().enumerate() {
-        if cancel.is_cancelled() {
+        if run.cancel.is_cancelled() {
             break;
         }
         let profile_dir = profiles.as_ref().map(|dir| dir.path());
         let start = config
             .start
             .map(|start| start + slot(&config.trials) * u32::try_from(k).unwrap_or(u32::MAX));
-        let trial = run_trial(config, plan, tls.as_ref(), &cancel, profile_dir, start).await?;
+        let trial = run_trial(config, plan, &run, profile_dir, start).await?;
         let interrupted = trial.interrupted;
         result.push_trial(trial);
         result.run.interrupted = interrupted;
@@ -139,13 +140,14 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
 /// `--find-capacity`: each stack's search, one step (a trial at one
 /// rate) after another; the result holds the searches, not the steps.
 async fn run_capacity(config: &BenchConfig, search: &CapacitySearch) -> anyhow::Result<ExitCode> {
-    let (cancel, tls, mut result) = begin(config)?;
+    let (run, mut result) = begin(config)?;
+    let cancel = &run.cancel;
     for plan in config.trials.iter().filter(|p| p.repetition == 0) {
         if cancel.is_cancelled() {
             break;
         }
-        let found = capacity::search(search, plan, &cancel, async |step: &TrialPlan| {
-            run_trial(config, step, tls.as_ref(), &cancel, None, None).await
+        let found = capacity::search(search, plan, cancel, async |step: &TrialPlan| {
+            run_trial(config, step, &run, None, None).await
         })
         .await?;
         result.capacity.push(found);
@@ -155,18 +157,35 @@ async fn run_capacity(config: &BenchConfig, search: &CapacitySearch) -> anyhow::
     finish(config, &result)
 }
 
+/// What every trial of a run shares.
+struct Run {
+    cancel: Cancel,
+    /// The certificate of the +tls stacks.
+    tls: Option<RunTls>,
+    /// `--netns`: the servers' namespace and the veth pair to it.
+    netns: Option<VethPath>,
+}
+
 /// What every run needs first: Ctrl-C handling, the certificate of the
-/// +tls stacks, an empty result.
-fn begin(config: &BenchConfig) -> anyhow::Result<(Cancel, Option<RunTls>, RunResult)> {
+/// +tls stacks, the network path of `--netns`, an empty result.
+fn begin(config: &BenchConfig) -> anyhow::Result<(Run, RunResult)> {
     let cancel = Cancel::on_signals(Some("stopping; writing what was measured so far"))?;
     let tls = if config.settings.stacks.iter().any(|s| s.tls) {
         Some(RunTls::new()?)
     } else {
         None
     };
+    let netns = match config.settings.netns {
+        true => {
+            let path = VethPath::create().context("--netns")?;
+            println!("network path: {}", path.describe());
+            Some(path)
+        }
+        false => None,
+    };
     let settings = serde_json::to_value(&config.settings)?;
     let result = RunResult::new(crate::provenance::run_info(settings));
-    Ok((cancel, tls, result))
+    Ok((Run { cancel, tls, netns }, result))
 }
 
 /// Writes the result as it stands (after every trial or search).
@@ -217,8 +236,7 @@ fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> 
 async fn run_trial(
     config: &BenchConfig,
     plan: &TrialPlan,
-    tls: Option<&RunTls>,
-    cancel: &Cancel,
+    run: &Run,
     profile_dir: Option<&std::path::Path>,
     start: Option<std::time::SystemTime>,
 ) -> anyhow::Result<wirebench_report::Trial> {
@@ -245,7 +263,8 @@ async fn run_trial(
             .map_or_else(String::new, |kb| format!("{kb} KiB; ")),
         d.describe(),
     );
-    let tls = tls.filter(|_| stack.tls);
+    let Run { cancel, tls, netns } = run;
+    let tls = tls.as_ref().filter(|_| stack.tls);
     let remote = config.settings.remote.target(stack).await?;
     // Started here, unless the stack is served elsewhere (--target).
     let servers = match &remote {
@@ -254,6 +273,7 @@ async fn run_trial(
             d,
             tls.map(|t| &t.files),
             config.placement.server.as_ref(),
+            netns.as_ref(),
         )?),
     };
     let (server_addr, host) = match (&servers, &remote) {
@@ -343,6 +363,11 @@ async fn run_trial(
         thresholds: &config.settings.thresholds,
         agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
         server_metrics,
+        network_path: started.then(|| {
+            netns
+                .as_ref()
+                .map_or_else(|| "loopback".to_owned(), VethPath::describe)
+        }),
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
     trial.profile = profile;

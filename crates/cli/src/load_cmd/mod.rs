@@ -136,6 +136,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             thresholds: &args.load.thresholds,
             agent,
             server_metrics,
+            network_path: None,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;

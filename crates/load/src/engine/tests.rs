@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::errors::ErrorKind;
 use crate::plan::PlanError;
+use crate::shard::Shard;
 use crate::schedule::Schedule;
 
 /// A client that answers after `latency` with `bytes` bytes; the
@@ -384,5 +385,49 @@ async fn the_shards_of_a_count_add_up_to_it() {
     assert!(
         matches!(refused, Err(PlanError::EmptyShard { .. })),
         "{refused:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_open_loop_counts_every_request_due_in_its_window() {
+    // 100/s for 1 s, answers in 50 ms: the last five are in flight when
+    // the window ends, and are counted.
+    let client = Fake::answering_in(50 * MS);
+    let plan = plan(
+        LoadModel::Rate {
+            rate_per_s: 100.0,
+            max_in_flight: 10,
+        },
+        StopAt::Duration(Duration::from_secs(1)),
+        Duration::ZERO,
+    );
+    let started = Instant::now();
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    assert_eq!(outcome.tally.requests_ok, 100);
+    assert_eq!(
+        outcome.measured,
+        Duration::from_secs(1),
+        "the window is the due times'"
+    );
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(1040),
+        "the last due at 990 ms"
+    );
+
+    // A stalled server: every due request ends as a timeout, by the end
+    // of the window plus the timeout (1 s) at most.
+    let client = Fake::answering_in(Duration::from_secs(3600));
+    let started = Instant::now();
+    let outcome = run(&plan, client, std::future::pending()).await;
+    assert_eq!(outcome.tally.requests_ok, 0);
+    // At most 10 in flight: the first 10 time out at 1.0-1.09 s, and the
+    // slots due by then are sent as senders free up.
+    let errors = outcome.tally.errors.total();
+    assert!(errors >= 10, "{errors}");
+    assert!(
+        started.elapsed() <= Duration::from_millis(2100),
+        "{:?}",
+        started.elapsed()
     );
 }

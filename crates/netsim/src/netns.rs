@@ -1,0 +1,234 @@
+//! Real network paths on one machine, in the kernel: network namespaces
+//! joined by veth pairs (MTU 1500, the kernel's whole TCP/IP path, not
+//! loopback's shortcut). Two shapes, one implementation:
+//!
+//! - [`VethPath`]: one namespace (the servers') behind a veth pair whose
+//!   other end stays with the caller (`bench --netns`);
+//! - [`Switch`]: a bridge in a namespace of its own and N hosts, each a
+//!   namespace on a veth port of it (the load agents and the servers of
+//!   the Kubernetes proof).
+//!
+//! Everything is made with `ip` (iproute2) and needs root
+//! (CAP_NET_ADMIN). Addresses are in 10.254.0.0/16, inside namespaces made
+//! here; everything is removed on drop (deleting a namespace deletes its
+//! veth ends, and a veth pair dies with either end).
+
+use std::net::Ipv4Addr;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Each path of a process gets its own names and subnet.
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    #[error(
+        "network namespaces need root (CAP_NET_ADMIN) and iproute2's `ip`: `ip {args}` failed: {why}"
+    )]
+    Ip { args: String, why: String },
+}
+
+/// Runs `ip ARGS`.
+fn ip(args: &[&str]) -> Result<(), NetnsError> {
+    let failed = |why: String| NetnsError::Ip {
+        args: args.join(" "),
+        why,
+    };
+    let output = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ))
+    }
+}
+
+/// A fresh, unique name prefix and /24 for one path of this process.
+fn fresh() -> (String, u8) {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    // The subnet's third byte: spread over processes and paths.
+    let subnet = ((pid.wrapping_mul(7) + n) % 250) as u8 + 1;
+    (format!("wb{pid}x{n}"), subnet)
+}
+
+/// A network namespace, deleted on drop.
+#[derive(Debug)]
+pub struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn create(name: String) -> Result<Netns, NetnsError> {
+        ip(&["netns", "add", &name])?;
+        let ns = Netns { name };
+        ip(&["-n", &ns.name, "link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its handle, for `setns(2)` (e.g. in a child before exec).
+    pub fn path(&self) -> std::path::PathBuf {
+        std::path::Path::new("/run/netns").join(&self.name)
+    }
+
+    /// `program` run inside it (`ip netns exec NAME program`).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name]).arg(program);
+        command
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// The servers' namespace behind a veth pair: the caller keeps one end
+/// (`near`), the namespace has the other (`far`).
+#[derive(Debug)]
+pub struct VethPath {
+    servers: Netns,
+    near_if: String,
+    pub near: Ipv4Addr,
+    pub far: Ipv4Addr,
+}
+
+impl VethPath {
+    pub fn create() -> Result<VethPath, NetnsError> {
+        let (name, subnet) = fresh();
+        let servers = Netns::create(format!("{name}-srv"))?;
+        // Interface names have at most 15 bytes.
+        let near_if = format!("wbv{}", &name[2..].chars().take(11).collect::<String>());
+        let path = VethPath {
+            near: Ipv4Addr::new(10, 254, subnet, 1),
+            far: Ipv4Addr::new(10, 254, subnet, 2),
+            near_if,
+            servers,
+        };
+        let ns = path.servers.name().to_owned();
+        ip(&[
+            "link",
+            "add",
+            &path.near_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            &ns,
+        ])?;
+        ip(&[
+            "addr",
+            "add",
+            &format!("{}/30", path.near),
+            "dev",
+            &path.near_if,
+        ])?;
+        ip(&["link", "set", &path.near_if, "up"])?;
+        ip(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{}/30", path.far),
+            "dev",
+            "eth0",
+        ])?;
+        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+        Ok(path)
+    }
+
+    pub fn servers(&self) -> &Netns {
+        &self.servers
+    }
+
+    /// How results name it.
+    pub fn describe(&self) -> String {
+        format!(
+            "veth {} -> {} (namespace {}, MTU 1500)",
+            self.near,
+            self.far,
+            self.servers.name()
+        )
+    }
+}
+
+impl Drop for VethPath {
+    fn drop(&mut self) {
+        // The namespace's end goes with it (Netns's drop); ours with it.
+        let _ = ip(&["link", "del", &self.near_if]);
+    }
+}
+
+/// A bridge in a namespace of its own, and hosts on its ports.
+#[derive(Debug)]
+pub struct Switch {
+    hosts: Vec<(Netns, Ipv4Addr)>,
+    /// Dropped last: the hosts' veth pairs end on its bridge.
+    _switch: Netns,
+}
+
+impl Switch {
+    /// A switch with `hosts` hosts, host i at 10.254.S.(i + 1).
+    pub fn create(hosts: usize) -> Result<Switch, NetnsError> {
+        let (name, subnet) = fresh();
+        let switch = Netns::create(format!("{name}-sw"))?;
+        let sw = switch.name().to_owned();
+        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
+        ip(&["-n", &sw, "link", "set", "br0", "up"])?;
+        let mut made = Vec::with_capacity(hosts);
+        for i in 0..hosts {
+            let host = Netns::create(format!("{name}-h{i}"))?;
+            let addr = Ipv4Addr::new(10, 254, subnet, u8::try_from(i + 1).unwrap_or(254));
+            let port = format!("p{i}");
+            ip(&[
+                "-n",
+                &sw,
+                "link",
+                "add",
+                &port,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                host.name(),
+            ])?;
+            ip(&["-n", &sw, "link", "set", &port, "master", "br0"])?;
+            ip(&["-n", &sw, "link", "set", &port, "up"])?;
+            ip(&[
+                "-n",
+                host.name(),
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                "eth0",
+            ])?;
+            ip(&["-n", host.name(), "link", "set", "eth0", "up"])?;
+            made.push((host, addr));
+        }
+        Ok(Switch {
+            hosts: made,
+            _switch: switch,
+        })
+    }
+
+    /// Host `i`: its namespace and address.
+    pub fn host(&self, i: usize) -> (&Netns, Ipv4Addr) {
+        let (ns, addr) = &self.hosts[i];
+        (ns, *addr)
+    }
+}

@@ -44,7 +44,7 @@ fn strings(value: &Value) -> Vec<String> {
 
 #[test]
 fn manifests_validate_and_hold_what_schemas_cannot_check() {
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 4] = [
         &[
             "--agents",
             "4",
@@ -84,6 +84,19 @@ fn manifests_validate_and_hold_what_schemas_cannot_check() {
             "rest,grpc",
             "-t",
             "20s",
+        ],
+        &[
+            "--agents",
+            "4",
+            "--with-servers",
+            "--",
+            "bench",
+            "--stacks",
+            "rest,rest-proto,grpc",
+            "--size-kb",
+            "64",
+            "-t",
+            "30s",
         ],
     ];
     let peers = peers(&[]);

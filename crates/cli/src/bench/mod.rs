@@ -257,7 +257,16 @@ async fn run_trial(
         load.model(),
         load.stop(),
         humantime::format_duration(load.warmup()),
-        load.connections(),
+        if load.shard().is_whole() {
+            load.connections().to_string()
+        } else {
+            format!(
+                "{} (agent {}; {} for all agents)",
+                load.connections(),
+                load.shard(),
+                load.connections_total()
+            )
+        },
         plan.job
             .size_kb()
             .map_or_else(String::new, |kb| format!("{kb} KiB; ")),

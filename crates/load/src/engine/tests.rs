@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use super::*;
 use crate::errors::ErrorKind;
 use crate::plan::PlanError;
-use crate::shard::Shard;
 use crate::schedule::Schedule;
+use crate::shard::Shard;
 
 /// A client that answers after `latency` with `bytes` bytes; the
 /// `stall_at`-th request (1-based) takes `stall` instead. It remembers
@@ -334,7 +334,7 @@ async fn the_shards_of_a_plan_send_exactly_its_requests_at_its_times() {
     ];
     for model in models {
         let whole = send_times(&plan(model, window, Duration::ZERO)).await;
-        for count in [1, 2, 3, 7, 16] {
+        for count in 1..=16 {
             let mut union = Vec::new();
             for index in 0..count {
                 let shard = Shard::new(index, count).unwrap();

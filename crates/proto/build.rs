@@ -39,7 +39,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
         );
     }
-    config.compile_fds(descriptors)?;
+    // The payload service with tonic's `ProstCodec`; the pipeline's
+    // messages here, its services below with `RecordsCodec`.
+    config
+        .clone()
+        .compile_fds(protox::compile(["payload.proto"], [&proto_dir])?)?;
+    config
+        .build_client(false)
+        .build_server(false)
+        .compile_fds(protox::compile(["services.proto"], [&proto_dir])?)?;
+    let records_dir = out_dir.join("records");
+    std::fs::create_dir_all(&records_dir)?;
+    let mut config = tonic_prost_build::configure()
+        .out_dir(&records_dir)
+        .codec_path("crate::records_codec::RecordsCodec");
+    for message in PIPELINE_MESSAGES {
+        config = config.extern_path(format!(".{message}"), format!("crate::pipeline::{message}"));
+    }
+    config.compile_fds(protox::compile(["services.proto"], [&proto_dir])?)?;
 
     // The payload service again, with the JSON codec of the grpc-json stack
     // (messages are the ones generated above).

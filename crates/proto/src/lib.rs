@@ -22,6 +22,8 @@ pub mod message;
 /// Seed 002's pipeline (`proto/services.proto`, no proto package).
 pub mod pipeline {
     tonic::include_proto!("_");
+    // Its services, with the codec of `records_codec`.
+    include!(concat!(env!("OUT_DIR"), "/records/_.rs"));
 }
 
 /// The pipeline's services with the JSON codec (the pipeline over
@@ -32,6 +34,7 @@ pub mod pipeline_json {
 
 pub mod pipeline_hop;
 pub mod pipeline_work;
+pub mod records_codec;
 pub mod tcp_wire;
 
 /// The protobuf media type of the `rest-proto` stack (`Accept` and

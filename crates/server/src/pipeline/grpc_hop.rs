@@ -43,11 +43,12 @@ pub trait WireCodec: Send + Sync + 'static {
     fn mark(request: HttpRequest) -> HttpRequest;
 }
 
-/// The `grpc` stack's codec (prost), tonic's default content type.
+/// The `grpc` stack's codec (prost, through a `Vec`: see
+/// `wirebench_proto::records_codec`), tonic's default content type.
 pub struct Protobuf;
 
 impl WireCodec for Protobuf {
-    type Codec<E: Wire, D: Wire> = tonic_prost::ProstCodec<E, D>;
+    type Codec<E: Wire, D: Wire> = wirebench_proto::records_codec::RecordsCodec<E, D>;
     const JSON: bool = false;
     fn mark(request: HttpRequest) -> HttpRequest {
         request

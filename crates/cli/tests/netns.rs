@@ -10,10 +10,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Stdio;
 
-use base64::Engine;
+use common::agents::{histogram, merge_logs};
 use common::*;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
 use wirebench_netsim::netns::{Netns, Switch};
 
 const AGENTS: usize = 3;
@@ -33,15 +32,6 @@ fn root() -> bool {
 
 fn nft(ns: &Netns, args: &[&str]) -> String {
     run_ok(ns.command("nft").args(args))
-}
-
-fn histogram(encoded: &serde_json::Value) -> Histogram<u64> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.as_str().unwrap())
-        .unwrap();
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .unwrap()
 }
 
 /// The Job's one container: its command and args, and its env.
@@ -225,21 +215,7 @@ fn the_jobs_agents_in_namespaces_add_up_to_the_plan_and_merge_exactly() {
     // Merged as `kubectl logs ... | wirebench merge -` would.
     let dir = tempfile::tempdir().unwrap();
     let merged_path = dir.path().join("merged.json");
-    let mut merge = wirebench()
-        .args(["merge", "-", "-o"])
-        .arg(&merged_path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    merge
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(logs.as_bytes())
-        .unwrap();
-    let output = merge.wait_with_output().unwrap();
+    let output = merge_logs(&logs, &["-o".as_ref(), merged_path.as_os_str()]);
     let table = String::from_utf8_lossy(&output.stdout);
     println!("{table}");
     assert!(output.status.success(), "{table}");

@@ -7,22 +7,12 @@ mod common;
 
 use std::process::Stdio;
 
-use base64::Engine;
+use common::agents::{histogram, merge_logs};
 use common::*;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
 
 const RATE: u64 = 200;
 const SECONDS: u64 = 2;
-
-fn histogram(encoded: &serde_json::Value) -> Histogram<u64> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.as_str().unwrap())
-        .unwrap();
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .unwrap()
-}
 
 #[test]
 fn agents_of_an_open_loop_add_up_to_the_plan_and_merge_exactly() {
@@ -149,21 +139,7 @@ fn merge_reads_agents_logs_and_refuses_what_is_not_a_shard() {
             "-",
         ]));
     }
-    let mut merge = wirebench()
-        .args(["merge", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    merge
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(logs.as_bytes())
-        .unwrap();
-    let output = merge.wait_with_output().unwrap();
+    let output = merge_logs(&logs, &[]);
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -47,6 +47,19 @@ fn ip(args: &[&str]) -> Result<(), NetnsError> {
     }
 }
 
+/// A veth pair: `name` in namespace `here` (None: the caller's), its peer
+/// `eth0` in namespace `peer`.
+fn veth(here: Option<&str>, name: &str, peer: &str) -> Result<(), NetnsError> {
+    let mut args = Vec::new();
+    if let Some(here) = here {
+        args.extend(["-n", here]);
+    }
+    args.extend([
+        "link", "add", name, "type", "veth", "peer", "name", "eth0", "netns", peer,
+    ]);
+    ip(&args)
+}
+
 /// A fresh, unique name prefix and /24 for one path of this process.
 fn fresh() -> (String, u8) {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -116,18 +129,7 @@ impl VethPath {
             servers,
         };
         let ns = path.servers.name().to_owned();
-        ip(&[
-            "link",
-            "add",
-            &path.near_if,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            &ns,
-        ])?;
+        veth(None, &path.near_if, &ns)?;
         ip(&[
             "addr",
             "add",
@@ -192,20 +194,7 @@ impl Switch {
             let host = Netns::create(format!("{name}-h{i}"))?;
             let addr = Ipv4Addr::new(10, 254, subnet, u8::try_from(i + 1).unwrap_or(254));
             let port = format!("p{i}");
-            ip(&[
-                "-n",
-                &sw,
-                "link",
-                "add",
-                &port,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                host.name(),
-            ])?;
+            veth(Some(&sw), &port, host.name())?;
             ip(&["-n", &sw, "link", "set", &port, "master", "br0"])?;
             ip(&["-n", &sw, "link", "set", &port, "up"])?;
             ip(&[

@@ -68,7 +68,70 @@ fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
 pub fn verdict(result: &RunResult) -> Vec<String> {
     let mut sentences = comparisons(result);
     sentences.extend(codecs(result));
+    sentences.extend(tunings(result));
     sentences
+}
+
+/// What each stack started by wirebench was tuned with, where the stacks
+/// differ (docs/tuning.md): a comparison is fair only if the reader can
+/// see that every stack was served as an expert would serve it.
+fn tunings(result: &RunResult) -> Option<String> {
+    use wirebench_proto::vocab::{StackKind, Workload};
+    // Servers wirebench started: their settings are known.
+    let ours: Vec<&crate::Trial> = result
+        .trials
+        .iter()
+        .filter(|t| t.server_workers.is_some())
+        .collect();
+    if ours.is_empty() {
+        return None;
+    }
+    let names = |wanted: &dyn Fn(&crate::Trial) -> bool| {
+        let mut names: Vec<String> = Vec::new();
+        for trial in ours.iter().filter(|t| wanted(t)) {
+            let name = trial.stack.name();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    };
+    let mut clauses = vec!["every server and the load generator allocate with mimalloc".to_owned()];
+    let http2 = names(&|t| {
+        matches!(
+            t.stack.kind,
+            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson
+        )
+    });
+    if !http2.is_empty() {
+        clauses.push(format!("HTTP/2 ({}) takes 1 MiB frames", http2.join(", ")));
+    }
+    let rest_h2 = names(&|t| t.stack.kind == StackKind::RestH2);
+    if !rest_h2.is_empty() {
+        clauses.push(format!(
+            "{} has gRPC's flow-control windows",
+            rest_h2.join(", ")
+        ));
+    }
+    let rest_bodies = names(&|t| {
+        matches!(t.stack.kind, StackKind::Rest | StackKind::RestH2)
+            && t.workload == Workload::Payload
+    });
+    if !rest_bodies.is_empty() {
+        clauses.push(format!(
+            "{} builds its JSON body in one buffer of its final size",
+            rest_bodies.join(", ")
+        ));
+    }
+    let pipeline_grpc =
+        names(&|t| t.stack.kind == StackKind::Grpc && t.workload == Workload::Pipeline);
+    if !pipeline_grpc.is_empty() {
+        clauses.push(format!(
+            "the pipeline over {} encodes its records through a Vec, not tonic's frame buffer",
+            pipeline_grpc.join(", ")
+        ));
+    }
+    Some(format!("Tuning (docs/tuning.md): {}.", clauses.join("; ")))
 }
 
 /// "JSON (rest, grpc-json) encoded and decoded by serde_json.": a JSON

@@ -146,11 +146,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             false => what,
         };
         let metrics = match args.metrics {
-            Some(at) => Some(
+            Some(at) => Some({
+                wirebench_server::metrics::enable();
                 TcpListener::bind(at)
                     .await
-                    .with_context(|| format!("cannot listen for metrics on {at}"))?,
-            ),
+                    .with_context(|| format!("cannot listen for metrics on {at}"))?
+            }),
             None => None,
         };
         let what = match &metrics {

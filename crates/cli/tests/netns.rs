@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Stdio;
 
-use common::agents::{histogram, merge_logs};
+use common::agents::{check_agent, histogram, merge_logs};
 use common::*;
 use hdrhistogram::Histogram;
 use wirebench_netsim::netns::{Netns, Switch};
@@ -170,28 +170,8 @@ fn the_jobs_agents_in_namespaces_add_up_to_the_plan_and_merge_exactly() {
     let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     let mut indexes = BTreeSet::new();
     for result in &results {
-        let trial = &result["trials"][0];
-        let agent = &trial["agents"][0];
-        let ok = trial["requests_ok"].as_u64().unwrap();
-        assert_eq!(
-            trial["errors"],
-            serde_json::json!({}),
-            "{}",
-            trial["error_examples"]
-        );
-        assert!(
-            ok.abs_diff(plan / AGENTS as u64) <= 1,
-            "agent {}: {ok} of {plan}",
-            agent["index"]
-        );
-        let late = agent["start_lateness_ms"].as_f64().unwrap();
-        assert!(
-            late < 50.0,
-            "agent {} started {late} ms late",
-            agent["index"]
-        );
-        indexes.insert(agent["index"].as_u64().unwrap());
-        all.add(histogram(&trial["latency_histogram"])).unwrap();
+        let (_, index) = check_agent(&result["trials"][0], plan, AGENTS as u64, &mut all);
+        indexes.insert(index);
     }
     assert_eq!(indexes, (0..AGENTS as u64).collect());
 

@@ -16,6 +16,8 @@ fn serve_with_metrics(stack: &str) -> (Guard, String, String) {
         .args(["serve", "payload", "--stack", stack, "--port", "0"])
         .args(["--workers", "1", "--metrics", "0"]);
     let (child, line) = start_listening_line(&mut command);
+    // Killed on drop even if the line below is not what is expected.
+    let child = Guard(child);
     let addr = line.split_whitespace().nth(2).unwrap().to_owned();
     let url = line
         .split_whitespace()
@@ -23,7 +25,7 @@ fn serve_with_metrics(stack: &str) -> (Guard, String, String) {
         .find(|w| w.starts_with("http://") && w.ends_with("/metrics"))
         .unwrap_or_else(|| panic!("no metrics URL in: {line}"))
         .to_owned();
-    (Guard(child), addr, url)
+    (child, addr, url)
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::agents::{histogram, merge_logs};
+use common::agents::{check_agent, histogram, merge_logs};
 use common::*;
 use hdrhistogram::Histogram;
 
@@ -56,22 +56,8 @@ fn agents_of_an_open_loop_add_up_to_the_plan_and_merge_exactly() {
     let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     for (index, file) in files.iter().enumerate() {
         let trial = &read_json(file)["trials"][0];
-        let ok = trial["requests_ok"].as_u64().unwrap();
-        assert_eq!(
-            trial["errors"],
-            serde_json::json!({}),
-            "{}",
-            trial["error_examples"]
-        );
-        assert!(
-            ok.abs_diff(plan / u64::from(agents)) <= 1,
-            "agent {index}: {ok} of {plan}"
-        );
-        let agent = &trial["agents"][0];
-        assert_eq!(agent["index"], index);
-        let late = agent["start_lateness_ms"].as_f64().unwrap();
-        assert!(late < 50.0, "agent {index} started {late} ms late");
-        all.add(histogram(&trial["latency_histogram"])).unwrap();
+        let (ok, agent) = check_agent(trial, plan, u64::from(agents), &mut all);
+        assert_eq!(agent, index as u64);
         sum += ok;
     }
     assert_eq!(sum, plan, "the agents' requests add up to R x D");

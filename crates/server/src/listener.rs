@@ -170,17 +170,21 @@ impl ServerStream {
     }
 }
 
+/// A write's result, its bytes counted for `serve --metrics`.
+fn counted(written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    if let Poll::Ready(Ok(n)) = written {
+        crate::metrics::count_written(n);
+    }
+    written
+}
+
 impl AsyncWrite for ServerStream {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let written = self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf));
-        if let Poll::Ready(Ok(n)) = written {
-            crate::metrics::count_written(n);
-        }
-        written
+        counted(self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf)))
     }
 
     fn poll_write_vectored(
@@ -188,13 +192,10 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let written = self
-            .get_mut()
-            .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs));
-        if let Poll::Ready(Ok(n)) = written {
-            crate::metrics::count_written(n);
-        }
-        written
+        counted(
+            self.get_mut()
+                .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs)),
+        )
     }
 
     fn is_write_vectored(&self) -> bool {

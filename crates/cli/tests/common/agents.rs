@@ -18,6 +18,35 @@ pub fn histogram(encoded: &serde_json::Value) -> Histogram<u64> {
         .unwrap()
 }
 
+/// Checks one agent's trial of an open-loop plan of `plan` requests shared
+/// by `agents`: no error, its share within one of plan / agents, a start
+/// under 50 ms late. Adds its histogram to `all`; returns its requests and
+/// its index.
+pub fn check_agent(
+    trial: &serde_json::Value,
+    plan: u64,
+    agents: u64,
+    all: &mut Histogram<u64>,
+) -> (u64, u64) {
+    let agent = &trial["agents"][0];
+    let index = agent["index"].as_u64().unwrap();
+    let ok = trial["requests_ok"].as_u64().unwrap();
+    assert_eq!(
+        trial["errors"],
+        serde_json::json!({}),
+        "{}",
+        trial["error_examples"]
+    );
+    assert!(
+        ok.abs_diff(plan / agents) <= 1,
+        "agent {index}: {ok} of {plan}"
+    );
+    let late = agent["start_lateness_ms"].as_f64().unwrap();
+    assert!(late < 50.0, "agent {index} started {late} ms late");
+    all.add(histogram(&trial["latency_histogram"])).unwrap();
+    (ok, index)
+}
+
 /// `wirebench merge - ARGS` with `logs` on its standard input, as
 /// `kubectl logs ... | wirebench merge -` runs it.
 pub fn merge_logs(logs: &str, args: &[&std::ffi::OsStr]) -> Output {

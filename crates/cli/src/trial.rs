@@ -85,7 +85,7 @@ pub fn assemble(
     let duration_s = outcome.measured.as_secs_f64();
     let errors = tally.errors.total();
     let attempts = tally.requests_ok + errors;
-    let costs = wirebench_report::costs::costs(
+    let mut costs = wirebench_report::costs::costs(
         &probed.processes,
         tally.requests_ok,
         // The busyness of the client's CPUs speaks of the client only when
@@ -97,6 +97,12 @@ pub fn assemble(
             .filter(|_| placement.pinned()),
         placement.available.len(),
     );
+    if spec.stack.is_quic() {
+        // /proc's wchar counts write calls, not the sendmsg of UDP: a
+        // QUIC server's bytes out are unknown there (the client's wire
+        // bytes, quinn's count, still are).
+        costs.server_bytes_written_per_request = None;
+    }
     let servers = spec.servers.as_ref();
     let mut trial = Trial {
         stack: spec.stack,

@@ -15,6 +15,7 @@ pub mod dynamic;
 mod grpc;
 mod http1;
 mod http2;
+mod http3;
 mod http_common;
 mod streaming;
 mod tcp;
@@ -31,9 +32,11 @@ use http::{HeaderMap, Method};
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::template::Template;
 use crate::verify::BodyCheck;
+use wirebench_proto::vocab::Compression;
 
 pub use connector::{Connector, TlsClient, Trust, WireBytes};
 pub use grpc::channel;
+pub(crate) use grpc::frame_of;
 pub use streaming::{Answer, StreamAnswer, Streaming};
 
 /// What to load: where, over TLS or not, and what to send.
@@ -61,6 +64,9 @@ pub enum TargetKind {
         authority: Option<String>,
         /// A streaming method, and how each call streams; None: unary.
         streaming: Option<Streaming>,
+        /// Every message sent compressed (`grpc-encoding`), and answers
+        /// asked for in it.
+        compression: Option<Compression>,
     },
     /// The bare TCP ceiling ([`wirebench_proto::tcp_wire`]): each
     /// exchange's body is a request frame, length included; its path
@@ -68,11 +74,20 @@ pub enum TargetKind {
     Tcp(Exchanges),
 }
 
+/// Which HTTP a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpVersion {
+    Http1,
+    /// With prior knowledge, or ALPN h2 over TLS.
+    Http2,
+    /// Over QUIC (always TLS, ALPN h3).
+    Http3,
+}
+
 /// HTTP requests, and how to check their answers.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
-    /// HTTP/2 with prior knowledge (or ALPN h2 over TLS) instead of HTTP/1.1.
-    pub http2: bool,
+    pub version: HttpVersion,
     pub method: Method,
     pub headers: HeaderMap,
     pub exchanges: Exchanges,
@@ -202,7 +217,7 @@ impl TargetKind {
     /// one each (HTTP/1.1, TCP).
     pub fn multiplexes(&self) -> bool {
         match self {
-            TargetKind::Http(http) => http.http2,
+            TargetKind::Http(http) => http.version != HttpVersion::Http1,
             TargetKind::Grpc { .. } => true,
             TargetKind::Tcp { .. } => false,
         }
@@ -276,6 +291,7 @@ pub struct Client {
 enum Protocol {
     Http1(http1::Http1Client),
     Http2(http2::Http2Client),
+    Http3(http3::Http3Client),
     Grpc(grpc::GrpcClient),
     Tcp(tcp::TcpClient),
 }
@@ -291,12 +307,18 @@ impl Client {
             wire: Default::default(),
         };
         let protocol = match &target.kind {
-            TargetKind::Http(http) if http.http2 => Protocol::Http2(http2::Http2Client::new(
-                http.clone(),
-                &target.authority,
-                connector,
-                connections,
-            )?),
+            TargetKind::Http(http) if http.version == HttpVersion::Http3 => {
+                Protocol::Http3(http3::Http3Client::new(
+                    http.clone(),
+                    &target.authority,
+                    connector.addr,
+                    target.tls.as_ref(),
+                    connections,
+                )?)
+            }
+            TargetKind::Http(http) if http.version == HttpVersion::Http2 => Protocol::Http2(
+                http2::Http2Client::new(http.clone(), &target.authority, connector, connections)?,
+            ),
             TargetKind::Http(http) => Protocol::Http1(http1::Http1Client::new(
                 http.clone(),
                 &target.authority,
@@ -309,6 +331,7 @@ impl Client {
                 metadata,
                 authority,
                 streaming,
+                compression,
             } => Protocol::Grpc(grpc::GrpcClient::new(
                 authority.as_deref().unwrap_or(&target.authority),
                 exchanges,
@@ -316,6 +339,7 @@ impl Client {
                     json: *json,
                     metadata: metadata.clone(),
                     streaming: *streaming,
+                    compression: *compression,
                 },
                 connector,
                 connections,
@@ -357,6 +381,7 @@ impl Client {
         let bytes = match &self.protocol {
             Protocol::Http1(client) => client.call(sender_id, exchange, rendered, timeout).await,
             Protocol::Http2(client) => client.call(sender_id, exchange, rendered, timeout).await,
+            Protocol::Http3(client) => client.call(sender_id, exchange, rendered, timeout).await,
             Protocol::Grpc(client) => {
                 return client.call(sender_id, exchange, rendered, timeout).await;
             }
@@ -370,6 +395,7 @@ impl Client {
         match &self.protocol {
             Protocol::Http1(c) => c.connector().wire.read(),
             Protocol::Http2(c) => c.connector().wire.read(),
+            Protocol::Http3(c) => c.wire_bytes(),
             Protocol::Grpc(c) => c.connector().wire.read(),
             Protocol::Tcp(c) => c.connector().wire.read(),
         }

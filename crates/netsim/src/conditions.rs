@@ -19,6 +19,10 @@ pub struct NetConditions {
     pub bandwidth_bits_per_s: Option<u64>,
     /// Chance, per chunk sent by the client, that the connection is reset.
     pub reset_probability: f64,
+    /// Chance that the kernel drops a packet, each direction: real loss,
+    /// on the network-namespace path only (a user-space proxy cannot lose
+    /// what TCP carries). `loss=1%` or `loss=0.01`.
+    pub loss_probability: f64,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -27,9 +31,9 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConditionsError {
-    #[error("'{0}' is not name=value (latency, jitter, bandwidth, reset)")]
+    #[error("'{0}' is not name=value (latency, jitter, bandwidth, reset, loss)")]
     Shape(String),
-    #[error("unknown condition '{0}' (latency, jitter, bandwidth, reset)")]
+    #[error("unknown condition '{0}' (latency, jitter, bandwidth, reset, loss)")]
     Unknown(String),
     #[error("{name}: '{value}' is not {expected}")]
     Value {
@@ -40,9 +44,21 @@ pub enum ConditionsError {
 }
 
 impl NetConditions {
-    /// True when the proxy would change nothing.
+    /// True when nothing is asked for.
     pub fn is_clear(&self) -> bool {
         *self == NetConditions::default()
+    }
+
+    /// What is left for the user-space proxy when the kernel of a
+    /// namespace path (`kernel`) drops packets and shapes bandwidth
+    /// (tbf); None when nothing is.
+    pub fn for_proxy(&self, kernel: bool) -> Option<NetConditions> {
+        let proxy = NetConditions {
+            loss_probability: 0.0,
+            bandwidth_bits_per_s: self.bandwidth_bits_per_s.filter(|_| !kernel),
+            ..*self
+        };
+        (!proxy.is_clear()).then_some(proxy)
     }
 }
 
@@ -83,7 +99,23 @@ impl FromStr for NetConditions {
                             expected: "a rate like 100mbit, 10mbit, 512kbit",
                         })?)
                 }
-                "reset" | "loss" => {
+                "loss" => {
+                    let (number, scale) = match value.strip_suffix('%') {
+                        Some(percent) => (percent.trim(), 0.01),
+                        None => (value, 1.0),
+                    };
+                    conditions.loss_probability = number
+                        .parse::<f64>()
+                        .ok()
+                        .map(|p| p * scale)
+                        .filter(|p| (0.0..1.0).contains(p))
+                        .ok_or(ConditionsError::Value {
+                            name: "loss",
+                            value: value.to_owned(),
+                            expected: "a share of packets below 1, like 1% or 0.01",
+                        })?
+                }
+                "reset" => {
                     conditions.reset_probability = value
                         .parse::<f64>()
                         .ok()
@@ -122,6 +154,9 @@ impl fmt::Display for NetConditions {
         if self.reset_probability > 0.0 {
             parts.push(format!("reset={}", self.reset_probability));
         }
+        if self.loss_probability > 0.0 {
+            parts.push(format!("loss={}%", self.loss_probability * 100.0));
+        }
         if parts.is_empty() {
             f.write_str("none")
         } else {
@@ -157,6 +192,18 @@ mod tests {
         ));
         assert!("latency".parse::<NetConditions>().is_err());
         assert!("reset=2".parse::<NetConditions>().is_err());
+        let lossy: NetConditions = "latency=20ms,loss=5%".parse().unwrap();
+        assert_eq!(lossy.loss_probability, 0.05);
+        assert_eq!(lossy.to_string(), "latency=20ms,loss=5%");
+        assert_eq!(
+            "loss=0.01"
+                .parse::<NetConditions>()
+                .unwrap()
+                .loss_probability,
+            0.01
+        );
+        assert!("loss=100%".parse::<NetConditions>().is_err());
+        assert!("loss=-1%".parse::<NetConditions>().is_err());
         assert!("bandwidth=fast".parse::<NetConditions>().is_err());
         assert_eq!(
             c.to_string(),

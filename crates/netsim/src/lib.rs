@@ -12,12 +12,18 @@
 //! the client may, with the reset probability, make the proxy reset both
 //! sides of its connection (RST, not FIN): the errors a flaky network gives.
 //!
+//! QUIC (`rest-h3`) is relayed datagram by datagram ([`Transport::Udp`]),
+//! under the same delay, jitter and link.
+//!
 //! Where the kernel can help, it does: [`netns`] builds real network paths
-//! between network namespaces (veth pairs, a bridge).
+//! between network namespaces (veth pairs, a bridge), and on them drops
+//! packets (`loss=`, nftables) and shapes bandwidth (tbf), which a proxy
+//! cannot do to TCP: it would only delay what TCP never lost.
 
 mod conditions;
 pub mod netns;
 mod proxy;
+mod udp;
 
 pub use conditions::{ConditionsError, NetConditions};
-pub use proxy::{Proxy, ProxyStats};
+pub use proxy::{Proxy, ProxyStats, Transport};

@@ -26,6 +26,14 @@ pub enum NetnsError {
         "network namespaces need root (CAP_NET_ADMIN) and iproute2's `ip`: `ip {args}` failed: {why}"
     )]
     Ip { args: String, why: String },
+    #[error(
+        "shaping the namespace path needs root, nftables and iproute2: `{tool} {args}` failed: {why}"
+    )]
+    Tool {
+        tool: &'static str,
+        args: String,
+        why: String,
+    },
 }
 
 /// Runs `ip ARGS`.
@@ -163,6 +171,105 @@ impl VethPath {
             self.far,
             self.servers.name()
         )
+    }
+
+    /// Makes the path lossy and narrow in the kernel, replacing what was
+    /// set before: nftables in the servers' namespace drops each packet,
+    /// in and out, with probability `loss` (`numgen random`: real loss,
+    /// which TCP retransmits and QUIC recovers from as on a real link);
+    /// tbf on both veth ends limits each direction to `bits_per_s`.
+    pub fn shape(&self, loss: f64, bits_per_s: Option<u64>) -> Result<(), NetnsError> {
+        let ns = self.servers.name().to_owned();
+        // Dropped on the way in and on the way out: 1 in 10,000 steps.
+        let per_10k = (loss * 10_000.0).round() as u32;
+        let _ = nft(&ns, "delete table inet wirebench\n");
+        if per_10k > 0 {
+            nft(
+                &ns,
+                &format!(
+                    "table inet wirebench {{\n\
+                     chain in {{ type filter hook input priority 0; policy accept; \
+                     numgen random mod 10000 < {per_10k} drop; }}\n\
+                     chain out {{ type filter hook output priority 0; policy accept; \
+                     numgen random mod 10000 < {per_10k} drop; }}\n}}\n"
+                ),
+            )?;
+        }
+        for (namespace, dev) in [(None, self.near_if.as_str()), (Some(ns.as_str()), "eth0")] {
+            let mut args = Vec::new();
+            if let Some(namespace) = namespace {
+                args.extend(["-n", namespace]);
+            }
+            let _ = tc(&[&args[..], &["qdisc", "del", "dev", dev, "root"]].concat());
+            if let Some(bits) = bits_per_s {
+                let rate = format!("{bits}bit");
+                // A burst of at least one MTU-sized packet, or 5 ms of
+                // traffic; a queue of 50 ms before tbf drops.
+                let burst = format!("{}", (bits / 8 / 200).max(3_000));
+                tc(&[
+                    &args[..],
+                    &[
+                        "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst", &burst,
+                        "latency", "50ms",
+                    ],
+                ]
+                .concat())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `nft -f -` with `rules` inside namespace `ns`.
+fn nft(ns: &str, rules: &str) -> Result<(), NetnsError> {
+    use std::io::Write;
+    let failed = |why: String| NetnsError::Tool {
+        tool: "nft",
+        args: rules.trim().to_owned(),
+        why,
+    };
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(e.to_string()))?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(rules.as_bytes())
+        .map_err(|e| failed(e.to_string()))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ))
+    }
+}
+
+/// Runs `tc ARGS`.
+fn tc(args: &[&str]) -> Result<(), NetnsError> {
+    let failed = |why: String| NetnsError::Tool {
+        tool: "tc",
+        args: args.join(" "),
+        why,
+    };
+    let output = Command::new("tc")
+        .args(args)
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The proxy itself: accept, connect upstream, two timed pipelines per
 //! connection, a shared pacer per direction.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,24 +38,61 @@ pub struct Proxy {
     task: JoinHandle<()>,
 }
 
+/// What the proxy relays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// TCP connections (every stack but rest-h3).
+    Tcp,
+    /// UDP datagrams (QUIC).
+    Udp,
+}
+
 impl Proxy {
-    /// Listens on a free loopback port and forwards to `upstream` under
-    /// `conditions`.
+    /// Listens on a free port of `upstream`'s (loopback) address and
+    /// forwards TCP to `upstream` under `conditions`.
     pub async fn start(upstream: SocketAddr, conditions: NetConditions) -> std::io::Result<Proxy> {
-        let listener = TcpListener::bind((upstream.ip(), 0)).await?;
-        let addr = listener.local_addr()?;
+        Proxy::start_on(upstream.ip(), upstream, conditions, Transport::Tcp).await
+    }
+
+    /// Listens on a free port of `bind` and forwards `transport` to
+    /// `upstream` under `conditions`.
+    pub async fn start_on(
+        bind: IpAddr,
+        upstream: SocketAddr,
+        conditions: NetConditions,
+        transport: Transport,
+    ) -> std::io::Result<Proxy> {
         let stats = Arc::new(ProxyStats::default());
         let links = Arc::new(Links {
             to_server: Pacer::new(conditions.bandwidth_bits_per_s),
             to_client: Pacer::new(conditions.bandwidth_bits_per_s),
         });
-        let task = tokio::spawn(accept_loop(
-            listener,
-            upstream,
-            conditions,
-            links,
-            Arc::clone(&stats),
-        ));
+        let (addr, task) = match transport {
+            Transport::Tcp => {
+                let listener = TcpListener::bind((bind, 0)).await?;
+                let addr = listener.local_addr()?;
+                let task = tokio::spawn(accept_loop(
+                    listener,
+                    upstream,
+                    conditions,
+                    links,
+                    Arc::clone(&stats),
+                ));
+                (addr, task)
+            }
+            Transport::Udp => {
+                let socket = tokio::net::UdpSocket::bind((bind, 0)).await?;
+                let addr = socket.local_addr()?;
+                let task = tokio::spawn(crate::udp::relay(
+                    socket,
+                    upstream,
+                    conditions,
+                    links,
+                    Arc::clone(&stats),
+                ));
+                (addr, task)
+            }
+        };
         Ok(Proxy { addr, stats, task })
     }
 
@@ -75,9 +112,10 @@ impl Drop for Proxy {
     }
 }
 
-struct Links {
-    to_server: Pacer,
-    to_client: Pacer,
+/// The link of each direction, shared by every connection (or flow).
+pub(crate) struct Links {
+    pub(crate) to_server: Pacer,
+    pub(crate) to_client: Pacer,
 }
 
 async fn accept_loop(
@@ -245,7 +283,7 @@ impl Pacer {
     }
 
     /// Reserves the link for `bytes`; returns when they will have left.
-    fn transmit(&self, bytes: usize) -> Instant {
+    pub(crate) fn transmit(&self, bytes: usize) -> Instant {
         let now = Instant::now();
         let Some(rate) = self.bytes_per_s else {
             return now;
@@ -259,10 +297,10 @@ impl Pacer {
 }
 
 /// xorshift64*: jitter and resets need cheap randomness, not secrecy.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn seeded() -> Rng {
+    pub(crate) fn seeded() -> Rng {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.subsec_nanos() as u64);
@@ -270,7 +308,7 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;

@@ -14,23 +14,34 @@ pub enum StackKind {
     Rest,
     /// HTTP/2 with prior knowledge (h2c) + JSON.
     RestH2,
+    /// HTTP/3 (QUIC, always TLS 1.3) + JSON.
+    RestH3,
     /// HTTP/1.1 + protobuf body (`application/x-protobuf`).
     RestProto,
     /// gRPC: HTTP/2 + protobuf.
     Grpc,
     /// gRPC framing with a JSON codec (`application/grpc+json`).
     GrpcJson,
+    /// gRPC-Web, binary (`application/grpc-web+proto`) over HTTP/1.1: what
+    /// a browser speaks; the status travels in a trailer frame of the body.
+    GrpcWeb,
+    /// gRPC-Web text (`application/grpc-web-text`): the same frames in
+    /// base64, over HTTP/1.1.
+    GrpcWebText,
     /// The ceiling: the same payload bytes over bare length-prefixed TCP.
     Tcp,
 }
 
 impl StackKind {
-    pub const ALL: [StackKind; 6] = [
+    pub const ALL: [StackKind; 9] = [
         StackKind::Rest,
         StackKind::RestH2,
+        StackKind::RestH3,
         StackKind::RestProto,
         StackKind::Grpc,
         StackKind::GrpcJson,
+        StackKind::GrpcWeb,
+        StackKind::GrpcWebText,
         StackKind::Tcp,
     ];
 
@@ -38,10 +49,43 @@ impl StackKind {
         match self {
             StackKind::Rest => "rest",
             StackKind::RestH2 => "rest-h2",
+            StackKind::RestH3 => "rest-h3",
             StackKind::RestProto => "rest-proto",
             StackKind::Grpc => "grpc",
             StackKind::GrpcJson => "grpc-json",
+            StackKind::GrpcWeb => "grpc-web",
+            StackKind::GrpcWebText => "grpc-web-text",
             StackKind::Tcp => "tcp",
+        }
+    }
+}
+
+/// A compression every request and answer body of a stack goes through:
+/// HTTP `Content-Encoding` on REST, `grpc-encoding` on gRPC and gRPC-Web.
+/// The levels are tonic's, which it does not let a user set (gzip 6,
+/// zstd 3); the REST servers and the load engine use the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub const ALL: [Compression; 2] = [Compression::Gzip, Compression::Zstd];
+
+    /// The token of `Content-Encoding` and `grpc-encoding`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// The level every side compresses at.
+    pub fn level(self) -> i32 {
+        match self {
+            Compression::Gzip => 6,
+            Compression::Zstd => 3,
         }
     }
 }
@@ -51,7 +95,9 @@ impl StackKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Stack {
     pub kind: StackKind,
+    /// Always true for rest-h3: QUIC has no plain form.
     pub tls: bool,
+    pub compression: Option<Compression>,
 }
 
 impl Stack {
@@ -61,23 +107,62 @@ impl Stack {
     /// The default comparison: REST vs gRPC.
     pub const DEFAULT: [Stack; 2] = [Stack::REST, Stack::GRPC];
 
+    /// `kind` without TLS (but rest-h3, which is always TLS) and
+    /// uncompressed.
     pub const fn plain(kind: StackKind) -> Stack {
-        Stack { kind, tls: false }
+        Stack {
+            kind,
+            tls: matches!(kind, StackKind::RestH3),
+            compression: None,
+        }
     }
 
-    pub fn name(self) -> String {
-        if self.tls {
-            format!("{}+tls", self.kind.name())
-        } else {
-            self.kind.name().to_owned()
+    /// `kind` over TLS, uncompressed.
+    pub const fn tls(kind: StackKind) -> Stack {
+        Stack {
+            kind,
+            tls: true,
+            compression: None,
         }
+    }
+
+    /// This stack with every body compressed.
+    pub const fn compressed(self, compression: Compression) -> Stack {
+        Stack {
+            compression: Some(compression),
+            ..self
+        }
+    }
+
+    /// "grpc", "rest-h2+tls", "grpc+tls+gzip": the kind, then `+tls`
+    /// (implied by rest-h3), then the compression.
+    pub fn name(self) -> String {
+        let mut name = self.kind.name().to_owned();
+        if self.tls && self.kind != StackKind::RestH3 {
+            name.push_str("+tls");
+        }
+        if let Some(compression) = self.compression {
+            name.push('+');
+            name.push_str(compression.name());
+        }
+        name
+    }
+
+    /// HTTP/3 over QUIC (UDP), not TCP.
+    pub fn is_quic(self) -> bool {
+        self.kind == StackKind::RestH3
+    }
+
+    /// gRPC-Web, binary or text.
+    pub fn is_grpc_web(self) -> bool {
+        matches!(self.kind, StackKind::GrpcWeb | StackKind::GrpcWebText)
     }
 
     /// HTTP with REST routes (any version, any body encoding).
     pub fn is_rest(self) -> bool {
         matches!(
             self.kind,
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto
         )
     }
 
@@ -87,12 +172,16 @@ impl Stack {
     pub fn speaks_json(self) -> bool {
         matches!(
             self.kind,
-            StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::GrpcJson
         )
     }
 
+    /// A gRPC server answers it (gRPC framing, any codec; gRPC-Web too).
     pub fn is_grpc(self) -> bool {
-        matches!(self.kind, StackKind::Grpc | StackKind::GrpcJson)
+        matches!(
+            self.kind,
+            StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText
+        )
     }
 
     /// Speaks HTTP/2 (and so multiplexes requests on a connection).
@@ -103,18 +192,25 @@ impl Stack {
         )
     }
 
+    /// Multiplexes requests on a connection (HTTP/2, HTTP/3).
+    pub fn multiplexes(self) -> bool {
+        self.is_http2() || self.is_quic()
+    }
+
     /// Connections used when `--connections` is not given: one per sender
     /// where a connection carries one request at a time (HTTP/1.1, TCP),
-    /// one where requests multiplex (HTTP/2 and gRPC, as ghz does).
+    /// one where requests multiplex (HTTP/2, HTTP/3 and gRPC, as ghz does).
     pub fn default_connections(self, senders: u32) -> u32 {
-        if self.is_http2() { 1 } else { senders }
+        if self.multiplexes() { 1 } else { senders }
     }
 
     /// Port `serve` listens on when none is given (the seeds' ports).
     pub fn default_port(self) -> u16 {
         match self.kind {
             StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => 8000,
+            StackKind::RestH3 => 8443,
             StackKind::Grpc | StackKind::GrpcJson => 50051,
+            StackKind::GrpcWeb | StackKind::GrpcWebText => 8080,
             StackKind::Tcp => 9000,
         }
     }
@@ -122,8 +218,12 @@ impl Stack {
     /// The ALPN protocol this stack negotiates over TLS.
     pub fn alpn(self) -> &'static [u8] {
         match self.kind {
-            StackKind::Rest | StackKind::RestProto => b"http/1.1",
+            StackKind::Rest
+            | StackKind::RestProto
+            | StackKind::GrpcWeb
+            | StackKind::GrpcWebText => b"http/1.1",
             StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson => b"h2",
+            StackKind::RestH3 => b"h3",
             StackKind::Tcp => b"wirebench-tcp",
         }
     }
@@ -134,18 +234,32 @@ impl Stack {
         let base = match self.kind {
             StackKind::Rest => "HTTP/1.1, JSON body, one request in flight per connection",
             StackKind::RestH2 => "HTTP/2 (h2c prior knowledge), JSON body, requests multiplexed",
+            StackKind::RestH3 => "HTTP/3 over QUIC (UDP, TLS 1.3), JSON body, requests multiplexed",
             StackKind::RestProto => "HTTP/1.1, protobuf body, one request in flight per connection",
             StackKind::Grpc => "HTTP/2, gRPC framing, protobuf body, requests multiplexed",
             StackKind::GrpcJson => "HTTP/2, gRPC framing, JSON body, requests multiplexed",
+            StackKind::GrpcWeb => {
+                "HTTP/1.1, gRPC-Web framing (status in a trailer frame), protobuf body, one request in flight per connection"
+            }
+            StackKind::GrpcWebText => {
+                "HTTP/1.1, gRPC-Web text framing (base64), protobuf body, one request in flight per connection"
+            }
             StackKind::Tcp => {
                 "bare TCP, 4-byte length prefix, raw payload bytes, one request in flight per connection"
             }
         };
-        if self.tls {
-            format!("{base}, over TLS 1.3")
-        } else {
-            base.to_owned()
+        let mut text = base.to_owned();
+        if self.tls && !self.is_quic() {
+            text.push_str(", over TLS 1.3");
         }
+        if let Some(compression) = self.compression {
+            text.push_str(&format!(
+                ", every body {} level {}",
+                compression.name(),
+                compression.level()
+            ));
+        }
+        text
     }
 }
 
@@ -165,23 +279,51 @@ pub struct UnknownName {
 
 impl FromStr for Stack {
     type Err = UnknownName;
+    /// "KIND[+tls][+gzip|+zstd]"; tcp frames have no encoding to name,
+    /// so tcp takes no compression.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, tls) = match s.strip_suffix("+tls") {
-            Some(kind) => (kind, true),
-            None => (s, false),
+        let unknown = |expected: String| UnknownName {
+            what: "stack",
+            got: s.to_owned(),
+            expected,
         };
-        StackKind::ALL
+        let mut parts = s.split('+');
+        let kind = parts.next().unwrap_or_default();
+        let mut stack = StackKind::ALL
             .into_iter()
             .find(|k| k.name() == kind)
-            .map(|kind| Stack { kind, tls })
-            .ok_or_else(|| UnknownName {
-                what: "stack",
-                got: s.to_owned(),
-                expected: format!(
-                    "{}, each optionally +tls",
+            .map(Stack::plain)
+            .ok_or_else(|| {
+                unknown(format!(
+                    "{}, each optionally +tls, then +gzip or +zstd",
                     StackKind::ALL.map(StackKind::name).join(", ")
-                ),
-            })
+                ))
+            })?;
+        let mut seen_tls = false;
+        for part in parts {
+            let compression = Compression::ALL.into_iter().find(|c| c.name() == part);
+            match (part, compression) {
+                ("tls", _) if !seen_tls && stack.compression.is_none() => {
+                    seen_tls = true;
+                    stack.tls = true;
+                }
+                (_, Some(_)) if stack.kind == StackKind::Tcp => {
+                    return Err(unknown(
+                        "tcp without a compression: its frames have no header to name one"
+                            .to_owned(),
+                    ));
+                }
+                (_, Some(compression)) if stack.compression.is_none() => {
+                    stack.compression = Some(compression);
+                }
+                _ => {
+                    return Err(unknown(format!(
+                        "{kind}, then +tls, then +gzip or +zstd, each at most once"
+                    )));
+                }
+            }
+        }
+        Ok(stack)
     }
 }
 
@@ -241,14 +383,33 @@ mod tests {
     fn stack_names_round_trip() {
         for kind in StackKind::ALL {
             for tls in [false, true] {
-                let stack = Stack { kind, tls };
-                assert_eq!(stack.name().parse::<Stack>().unwrap(), stack);
-                assert_eq!(
-                    serde_json::to_string(&stack).unwrap(),
-                    format!("\"{}\"", stack.name())
-                );
+                for compression in [None, Some(Compression::Gzip), Some(Compression::Zstd)] {
+                    if kind == StackKind::Tcp && compression.is_some() {
+                        continue;
+                    }
+                    let tls = tls || kind == StackKind::RestH3;
+                    let stack = Stack {
+                        kind,
+                        tls,
+                        compression,
+                    };
+                    assert_eq!(stack.name().parse::<Stack>().unwrap(), stack);
+                    assert_eq!(
+                        serde_json::to_string(&stack).unwrap(),
+                        format!("\"{}\"", stack.name())
+                    );
+                }
             }
         }
+        assert_eq!(
+            "grpc+tls+gzip".parse::<Stack>().unwrap(),
+            Stack::tls(StackKind::Grpc).compressed(Compression::Gzip)
+        );
+        assert_eq!("rest-h3+tls".parse::<Stack>().unwrap().name(), "rest-h3");
+        assert!("tcp+gzip".parse::<Stack>().is_err());
+        assert!("rest+gzip+tls".parse::<Stack>().is_err());
+        assert!("rest+gzip+zstd".parse::<Stack>().is_err());
+        assert!("rest+brotli".parse::<Stack>().is_err());
         assert_eq!(
             "grpc-json+tls".parse::<Stack>().unwrap().to_string(),
             "grpc-json+tls"

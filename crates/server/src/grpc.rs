@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer;
 use tonic_reflection::pb::{v1, v1alpha};
 use tower::layer::util::{Identity, Stack};
+use tower::util::Either;
 use wirebench_proto::payload::payload_service_server::{PayloadService, PayloadServiceServer};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest, PayloadResponse};
 use wirebench_proto::payload_json;
@@ -63,15 +64,16 @@ impl std::fmt::Display for GrpcExec {
     }
 }
 
-/// Serves the payload service over gRPC with the protobuf codec (`grpc`)
-/// or the JSON codec (`grpc-json`) until `shutdown` completes.
+/// Serves the payload service over gRPC with the protobuf codec (`grpc`,
+/// `grpc-web`) or the JSON codec (`grpc-json`) until `shutdown` completes.
 pub async fn serve(
     incoming: Incoming,
     handler: PayloadHandler,
-    json: bool,
+    stack: wirebench_proto::vocab::Stack,
     exec: GrpcExec,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
     let max_message_bytes = handler
         .max_size_bytes()
         .saturating_add(FRAMING_OVERHEAD_BYTES);
@@ -82,19 +84,21 @@ pub async fn serve(
             GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
         },
     };
-    let mut server = server(json);
+    let mut server = server(stack);
     let router = if json {
-        server.add_service(
+        server.add_service(compressed!(
             payload_json::payload_service_server::PayloadServiceServer::new(service)
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
-        )
+            stack
+        ))
     } else {
-        server.add_service(
+        server.add_service(compressed!(
             PayloadServiceServer::new(service)
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
-        )
+            stack
+        ))
     };
     serve_router(
         router,
@@ -106,22 +110,51 @@ pub async fn serve(
     .await
 }
 
-/// A tonic server whose layers every wirebench gRPC server has.
-pub(crate) type GuardedServer = tonic::transport::Server<Stack<ContentTypeGuard, Identity>>;
+/// The layers every wirebench gRPC server has: the content-type guard,
+/// then, for gRPC-Web, tonic-web's translation.
+type Layers = Stack<Either<tonic_web::GrpcWebLayer, Identity>, Stack<ContentTypeGuard, Identity>>;
+/// A tonic server with those layers.
+pub(crate) type GuardedServer = tonic::transport::Server<Layers>;
 /// Its router, once the first service is added.
-pub(crate) type GuardedRouter = tonic::transport::server::Router<Stack<ContentTypeGuard, Identity>>;
+pub(crate) type GuardedRouter = tonic::transport::server::Router<Layers>;
+
+/// A generated tonic service that takes and sends every message in the
+/// stack's compression (`grpc-encoding`), if it has one. A client that
+/// does not ask for it (the pipeline's own hops) gets plain messages.
+macro_rules! compressed {
+    ($service:expr, $stack:expr) => {{
+        let service = $service;
+        match $stack.compression {
+            Some(compression) => {
+                let encoding = $crate::encoding::grpc(compression);
+                service
+                    .accept_compressed(encoding)
+                    .send_compressed(encoding)
+            }
+            None => service,
+        }
+    }};
+}
+pub(crate) use compressed;
 
 /// A tonic server set up as every wirebench gRPC server is, payload or
 /// pipeline: fixed HTTP/2 windows (see `GRPC_STREAM_WINDOW_BYTES`), a
 /// header size limit, and the content-type guard of the protobuf or
-/// (`json`) JSON codec.
-pub(crate) fn server(json: bool) -> GuardedServer {
+/// JSON codec; gRPC-Web stacks also take HTTP/1.1 and translate through
+/// tonic-web (binary and text, HTTP/1.1 and HTTP/2).
+pub(crate) fn server(stack: wirebench_proto::vocab::Stack) -> GuardedServer {
+    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
+    let web = stack.is_grpc_web();
     tonic::transport::Server::builder()
+        .accept_http1(web)
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
         .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
         .layer(ContentTypeGuard::for_codec(json))
+        .layer(tower::util::option_layer(
+            web.then(tonic_web::GrpcWebLayer::new),
+        ))
 }
 
 /// Adds server reflection (of `service`, described in the encoded

@@ -9,9 +9,12 @@
 //! Shutdown is a parameter ([`serve`] takes a future), as in mini-redis: the
 //! CLI passes SIGINT/SIGTERM, tests pass a oneshot.
 
+pub mod encoding;
 pub mod fuzz_entry;
+#[macro_use]
 pub mod grpc;
 mod grpc_guard;
+pub mod h3;
 pub mod handler;
 pub mod http_serve;
 pub mod listener;
@@ -47,6 +50,8 @@ pub enum ServeError {
     Metrics(String),
     #[error("stack {0}: TLS configuration and stack name disagree")]
     TlsMismatch(String),
+    #[error("HTTP/3 server failed: {0}")]
+    Http3(String),
 }
 
 /// How a payload server is set up, besides its stack.
@@ -85,15 +90,19 @@ pub async fn serve_payload(
     if stack.tls != options.tls.is_some() {
         return Err(ServeError::TlsMismatch(stack.name()));
     }
+    if stack.is_quic() {
+        let router = encoding::rest(rest::router(handler), stack.compression);
+        return h3::serve(listener, router, options.tls, shutdown).await;
+    }
     let incoming = listener::incoming(listener, options.tls, options.idle_timeout);
     match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, handler, options.header_timeout, shutdown).await;
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
+            let router = encoding::rest(rest::router(handler), stack.compression);
+            http_serve::serve_router(router, incoming, options.header_timeout, shutdown).await;
             Ok(())
         }
-        StackKind::Grpc => grpc::serve(incoming, handler, false, options.grpc_exec, shutdown).await,
-        StackKind::GrpcJson => {
-            grpc::serve(incoming, handler, true, options.grpc_exec, shutdown).await
+        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
+            grpc::serve(incoming, handler, stack, options.grpc_exec, shutdown).await
         }
         StackKind::Tcp => {
             tcp::serve(incoming, handler, shutdown).await;

@@ -10,8 +10,6 @@
 //! malformed body), 404 (unknown route), 405 (wrong method), 413 (over
 //! `--max-size-kb`), 415 (neither JSON nor protobuf).
 
-use std::future::Future;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -23,20 +21,10 @@ use serde::Deserialize;
 use wirebench_proto::payload::{EchoMessage, PayloadResponse};
 use wirebench_proto::{DataJson, PROTOBUF_MEDIA_TYPE as PROTOBUF};
 
-use crate::listener::Incoming;
 use crate::{PayloadHandler, RequestError};
 
 /// Room for the JSON around an echo body of the largest allowed size.
 const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
-
-pub async fn serve(
-    incoming: Incoming,
-    handler: PayloadHandler,
-    header_timeout: std::time::Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    crate::http_serve::serve_router(router(handler), incoming, header_timeout, shutdown).await;
-}
 
 pub fn router(handler: PayloadHandler) -> Router {
     let body_limit = handler.max_size_bytes().saturating_add(JSON_OVERHEAD_BYTES);

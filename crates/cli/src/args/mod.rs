@@ -319,6 +319,12 @@ pub struct LoadCmdArgs {
     /// gRPC with the JSON codec (application/grpc+json).
     #[arg(long, help_heading = "gRPC")]
     pub grpc_json: bool,
+    /// The wirebench stack the URL speaks, where its scheme does not say:
+    /// grpc-web, grpc-web-text and rest-h3 (http(s)://), or any stack
+    /// +gzip / +zstd. The requests are the contract's: the payload
+    /// (--size-kb), /aggregate?records=N, or --shape's message.
+    #[arg(long, help_heading = "HTTP")]
+    pub stack: Option<Stack>,
     /// TLS (https://, grpcs://, tcps://): accept any certificate.
     #[arg(short = 'k', long, help_heading = "TLS")]
     pub insecure: bool,

@@ -379,7 +379,9 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             args.cacert.as_ref(),
             &stacks,
         )?,
-        netns: args.netns,
+        // Loss is the kernel's, on the namespace path: asking for it
+        // asks for the path.
+        netns: args.netns || net.is_some_and(|n| n.loss_probability > 0.0),
     };
     Ok(BenchConfig {
         trials: plan_trials(&settings, &plans),

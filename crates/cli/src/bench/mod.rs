@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use wirebench_load::{Client, Target, TlsClient, Trust};
 use wirebench_netsim::Proxy;
+use wirebench_netsim::Transport;
 use wirebench_netsim::netns::VethPath;
 use wirebench_report::{Exporter, Format, JsonExporter, RunResult, TableExporter};
 use wirebench_server::tls::CertifiedKey;
@@ -291,11 +292,30 @@ async fn run_trial(
         (None, None) => unreachable!("started when not remote"),
     };
     let roles = servers.as_ref().map_or_else(Vec::new, |s| s.roles());
-    let proxy = match &plan.net {
+    // On the namespace path the kernel drops packets and shapes the
+    // bandwidth; the proxy keeps what only it can do (delay, jitter,
+    // resets), in front of the path.
+    if let Some(path) = netns.as_ref() {
+        let net = plan.net.unwrap_or_default();
+        path.shape(net.loss_probability, net.bandwidth_bits_per_s)
+            .context("--net on the --netns path")?;
+    }
+    let proxy = match plan.net.and_then(|net| net.for_proxy(netns.is_some())) {
         Some(net) => Some(
-            Proxy::start(server_addr, *net)
-                .await
-                .context("cannot start the network proxy")?,
+            Proxy::start_on(
+                netns
+                    .as_ref()
+                    .map_or(server_addr.ip(), |path| path.near.into()),
+                server_addr,
+                net,
+                if stack.is_quic() {
+                    Transport::Udp
+                } else {
+                    Transport::Tcp
+                },
+            )
+            .await
+            .context("cannot start the network proxy")?,
         ),
         None => None,
     };
@@ -373,9 +393,23 @@ async fn run_trial(
         agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
         server_metrics,
         network_path: started.then(|| {
-            netns
-                .as_ref()
-                .map_or_else(|| "loopback".to_owned(), VethPath::describe)
+            netns.as_ref().map_or_else(
+                || "loopback".to_owned(),
+                |path| {
+                    let net = plan.net.unwrap_or_default();
+                    let mut text = path.describe();
+                    if net.loss_probability > 0.0 {
+                        text.push_str(&format!(
+                            "; the kernel drops {}% of packets each way (nftables numgen)",
+                            net.loss_probability * 100.0
+                        ));
+                    }
+                    if let Some(bits) = net.bandwidth_bits_per_s {
+                        text.push_str(&format!("; tbf {} kbit/s each way", bits / 1000));
+                    }
+                    text
+                },
+            )
         }),
     };
     let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);

@@ -107,7 +107,12 @@ fn authority(stack: Stack, url: &str) -> anyhow::Result<String> {
         .split_once("://")
         .with_context(|| format!("--target {url}: give SCHEME://HOST:PORT"))?;
     let base = match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => "http",
+        StackKind::Rest
+        | StackKind::RestH2
+        | StackKind::RestH3
+        | StackKind::RestProto
+        | StackKind::GrpcWeb
+        | StackKind::GrpcWebText => "http",
         StackKind::Grpc | StackKind::GrpcJson => "grpc",
         StackKind::Tcp => "tcp",
     };

@@ -181,6 +181,25 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
         "tcp" => "tcp",
         _ => bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url),
     };
+    if let Some(stack) = args.stack {
+        let wants = match stack.kind {
+            _ if stack.is_grpc_web() || stack.is_rest() => "http",
+            StackKind::Tcp => "tcp",
+            _ => "grpc",
+        };
+        anyhow::ensure!(
+            base == wants && stack.tls == tls,
+            "--stack {stack} is reached at {wants}{}://HOST:PORT, not '{}'",
+            if stack.tls { "s" } else { "" },
+            args.url
+        );
+        return Ok(UrlParts {
+            stack,
+            authority,
+            path,
+            base,
+        });
+    }
     let kind = match base {
         "grpc" if args.grpc_json => StackKind::GrpcJson,
         "grpc" => StackKind::Grpc,
@@ -190,7 +209,11 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
         _ => StackKind::Rest,
     };
     Ok(UrlParts {
-        stack: Stack { kind, tls },
+        stack: if tls {
+            Stack::tls(kind)
+        } else {
+            Stack::plain(kind)
+        },
         authority,
         path,
         base,
@@ -253,6 +276,9 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         (Some(job), _) => Parsed::Job(job),
         (None, "grpc") => grpc_request(args, authority, stack).await?,
         (None, "tcp") => Parsed::Job(tcp_request(args, path, stack)?),
+        // A stack named by --stack (gRPC-Web, HTTP/3, compressed) gets
+        // the contract's requests, as tcp:// does.
+        (None, "http") if args.stack.is_some() => Parsed::Job(tcp_request(args, path, stack)?),
         (None, _) => {
             let (kind, workload, size_kb) = http_request(args, path, stack)?;
             Parsed::Request(Box::new(kind), workload, size_kb)
@@ -263,6 +289,12 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         Parsed::Request(kind, workload, size_kb) => (*kind, workload, size_kb),
     };
     let streams = args.stream_messages.is_some() || args.stream_interval.is_some();
+    if let TargetKind::Http(http) = &mut kind
+        && args.http2
+    {
+        // gRPC-Web over HTTP/2 (h2c, or h2 by ALPN over TLS).
+        http.version = wirebench_load::client::HttpVersion::Http2;
+    }
     match &mut kind {
         TargetKind::Grpc { streaming, .. } if streaming.is_none() && streams => {
             bail!(

@@ -157,7 +157,11 @@ pub(super) fn http_request(
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((
         TargetKind::Http(HttpTarget {
-            http2: stack.kind == StackKind::RestH2,
+            version: if stack.kind == StackKind::RestH2 {
+                wirebench_load::client::HttpVersion::Http2
+            } else {
+                wirebench_load::client::HttpVersion::Http1
+            },
             method,
             headers: parse_headers(&args.headers)?,
             exchanges: Exchanges::new(exchanges).expect("at least one body"),
@@ -269,6 +273,7 @@ pub(super) async fn grpc_request(
             metadata: HeaderMap::new(),
             authority: None,
             streaming: streaming(args, call_name, streams)?,
+            compression: stack.compression,
         }),
         Workload::External,
         None,

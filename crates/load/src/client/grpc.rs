@@ -12,8 +12,6 @@
 //! it reads the answers; every answer message is checked on its own, and
 //! each answer's latency is kept beside the call's ([`StreamAnswer`]).
 
-mod frames;
-
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -25,7 +23,8 @@ use super::{
     timeout_failure,
 };
 use crate::errors::{ErrorKind, RequestFailure};
-use frames::Frames;
+use crate::verify::Frames;
+use wirebench_proto::vocab::Compression;
 
 /// The gRPC client of the load engine, on h2 directly: the request frame is
 /// encoded once and sent as is; answers are checked in place, DATA frame by
@@ -39,6 +38,7 @@ pub struct GrpcClient {
     /// Sent with every call, beside content-type and te.
     metadata: http::HeaderMap,
     streaming: Option<Streaming>,
+    compression: Option<Compression>,
     /// Each request as it goes: its URI, and its frame on the wire (5-byte
     /// gRPC prefix + message).
     requests: Box<[(http::Uri, Bytes)]>,
@@ -65,6 +65,8 @@ pub struct Calls {
     pub json: bool,
     pub metadata: http::HeaderMap,
     pub streaming: Option<Streaming>,
+    /// `grpc-encoding`: every message sent compressed, answers asked for so.
+    pub compression: Option<Compression>,
 }
 
 impl GrpcClient {
@@ -89,7 +91,7 @@ impl GrpcClient {
                     url: format!("{authority}{}", exchange.path),
                     why: why.to_owned(),
                 };
-                let frame = frame_of(&exchange.body).map_err(|why| bad(&why))?;
+                let frame = frame_of(&exchange.body, calls.compression).map_err(|why| bad(&why))?;
                 let uri = format!("{scheme}://{authority}{}", exchange.path)
                     .parse()
                     .map_err(|_| bad("not a URI"))?;
@@ -104,6 +106,7 @@ impl GrpcClient {
             }),
             metadata: calls.metadata,
             streaming: calls.streaming,
+            compression: calls.compression,
             requests,
             exchanges: exchanges.clone(),
             connector,
@@ -125,9 +128,8 @@ impl GrpcClient {
         timeout: Duration,
     ) -> Result<Answer, RequestFailure> {
         let frame = match rendered {
-            Some(r) => {
-                frame_of(&r.body).map_err(|why| RequestFailure::new(ErrorKind::Protocol, why))?
-            }
+            Some(r) => frame_of(&r.body, self.compression)
+                .map_err(|why| RequestFailure::new(ErrorKind::Protocol, why))?,
             None => self.requests[exchange].1.clone(),
         };
         tokio::time::timeout(timeout, self.exchange(sender_id, exchange, frame))
@@ -153,6 +155,11 @@ impl GrpcClient {
         }
         headers.insert(http::header::CONTENT_TYPE, self.content_type.clone());
         headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+        if let Some(compression) = self.compression {
+            let name = http::HeaderValue::from_static(compression.name());
+            headers.insert("grpc-encoding", name.clone());
+            headers.insert("grpc-accept-encoding", name);
+        }
         let (response, mut body_out) = sender.send_request(request, false).map_err(h2_failure)?;
         let sends = self.streaming.map_or(1, |s| s.sends());
         let interval = self.streaming.map_or(Duration::ZERO, |s| s.interval);
@@ -186,7 +193,8 @@ impl GrpcClient {
                 return Err(failure);
             }
             let mut body = response.into_body();
-            let mut frames = Frames::new(&self.exchanges[exchange].check, self.streaming.is_some());
+            let mut frames = Frames::new(&self.exchanges[exchange].check, self.streaming.is_some())
+                .compressed(self.compression);
             while let Some(chunk) = body.data().await {
                 let chunk = chunk.map_err(h2_failure)?;
                 let _ = body.flow_control().release_capacity(chunk.len());
@@ -277,10 +285,20 @@ fn stream_answer(streaming: Streaming, sent_at: &[Instant], arrivals: &[Instant]
 }
 
 /// `message` as it goes on the wire: the 5-byte gRPC prefix, then it.
-fn frame_of(message: &[u8]) -> Result<Bytes, String> {
+/// A gRPC (and gRPC-Web) length-prefixed message: flag, length, bytes;
+/// compressed, and flagged so, with `compression`.
+pub(crate) fn frame_of(message: &[u8], compression: Option<Compression>) -> Result<Bytes, String> {
+    let packed;
+    let (flag, message) = match compression {
+        Some(compression) => {
+            packed = crate::verify::compress(compression, message);
+            (1, packed.as_slice())
+        }
+        None => (0, message),
+    };
     let length = u32::try_from(message.len()).map_err(|_| "request over 4 GiB".to_owned())?;
     let mut frame = Vec::with_capacity(5 + message.len());
-    frame.push(0);
+    frame.push(flag);
     frame.extend_from_slice(&length.to_be_bytes());
     frame.extend_from_slice(message);
     Ok(Bytes::from(frame))

@@ -25,8 +25,12 @@ mod message;
 
 pub use message::{MessageJob, SizeError};
 
-use crate::client::{Exchange, Exchanges, HttpTarget, TargetKind};
+use crate::client::{Exchange, Exchanges, HttpTarget, HttpVersion, TargetKind};
 use crate::verify::BodyCheck;
+
+/// gRPC-Web's content types: binary, and base64 text.
+pub const GRPC_WEB: &str = "application/grpc-web+proto";
+pub const GRPC_WEB_TEXT: &str = "application/grpc-web-text";
 
 /// What one request asks of the servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,8 +102,9 @@ impl Job {
             .map(|i| self.exchange(stack, i))
             .collect::<Result<Vec<_>, _>>()?;
         let exchanges = Exchanges::new(exchanges).expect("every job has a request");
+        let compression = stack.compression;
         Ok(match stack.kind {
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
                 let protobuf = stack.kind == StackKind::RestProto;
                 let sends_body = match self {
                     Job::Echo { .. } => true,
@@ -118,13 +123,24 @@ impl Job {
                 if sends_body {
                     headers.insert(http::header::CONTENT_TYPE, media);
                 }
+                if let Some(compression) = compression {
+                    let name = http::HeaderValue::from_static(compression.name());
+                    headers.insert(http::header::ACCEPT_ENCODING, name.clone());
+                    if sends_body {
+                        headers.insert(http::header::CONTENT_ENCODING, name);
+                    }
+                }
                 let method = if sends_body {
                     http::Method::POST
                 } else {
                     http::Method::GET
                 };
                 TargetKind::Http(HttpTarget {
-                    http2: stack.kind == StackKind::RestH2,
+                    version: match stack.kind {
+                        StackKind::RestH2 => HttpVersion::Http2,
+                        StackKind::RestH3 => HttpVersion::Http3,
+                        _ => HttpVersion::Http1,
+                    },
                     method,
                     headers,
                     exchanges,
@@ -136,7 +152,29 @@ impl Job {
                 metadata: http::HeaderMap::new(),
                 authority: None,
                 streaming: None,
+                compression,
             },
+            StackKind::GrpcWeb | StackKind::GrpcWebText => {
+                let media = http::HeaderValue::from_static(match stack.kind {
+                    StackKind::GrpcWeb => GRPC_WEB,
+                    _ => GRPC_WEB_TEXT,
+                });
+                let mut headers = http::HeaderMap::new();
+                headers.insert(http::header::CONTENT_TYPE, media.clone());
+                headers.insert(http::header::ACCEPT, media);
+                headers.insert("x-grpc-web", http::HeaderValue::from_static("1"));
+                if let Some(compression) = compression {
+                    let name = http::HeaderValue::from_static(compression.name());
+                    headers.insert("grpc-encoding", name.clone());
+                    headers.insert("grpc-accept-encoding", name);
+                }
+                TargetKind::Http(HttpTarget {
+                    version: HttpVersion::Http1,
+                    method: http::Method::POST,
+                    headers,
+                    exchanges,
+                })
+            }
             StackKind::Tcp => TargetKind::Tcp(exchanges),
         })
     }
@@ -146,7 +184,13 @@ impl Job {
     fn exchange(&self, stack: Stack, i: usize) -> Result<Exchange, ContractError> {
         let protobuf = stack.kind == StackKind::RestProto;
         let (path, body) = match stack.kind {
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
+            StackKind::RestH3 if matches!(self, Job::Pipeline { .. }) => {
+                return Err(ContractError::NotServed {
+                    stack,
+                    workload: Workload::Pipeline,
+                });
+            }
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
                 let body = match self {
                     Job::Echo { size_kb } if protobuf => {
                         Bytes::from(echo_message(*size_kb)?.encode_to_vec())
@@ -158,11 +202,34 @@ impl Job {
                     }
                     _ => Bytes::new(),
                 };
+                let body = match stack.compression {
+                    Some(compression) if !body.is_empty() => {
+                        Bytes::from(crate::verify::compress(compression, &body))
+                    }
+                    _ => body,
+                };
                 (self.http_path(i), body)
             }
             StackKind::Grpc | StackKind::GrpcJson => {
                 let (path, message) = self.grpc_message(i, stack.kind == StackKind::GrpcJson)?;
                 (path.to_owned(), message)
+            }
+            StackKind::GrpcWeb | StackKind::GrpcWebText => {
+                let (path, message) = self.grpc_message(i, false)?;
+                let frame = crate::client::frame_of(&message, stack.compression).map_err(|_| {
+                    ContractError::TooLarge {
+                        what: "a gRPC-Web message",
+                        size_kb: message.len() as u64 / 1024,
+                    }
+                })?;
+                let body = match stack.kind {
+                    StackKind::GrpcWebText => {
+                        use base64::Engine;
+                        Bytes::from(base64::engine::general_purpose::STANDARD.encode(&frame))
+                    }
+                    _ => frame,
+                };
+                (path.to_owned(), body)
             }
             StackKind::Tcp => {
                 let frame = match self {
@@ -201,7 +268,26 @@ impl Job {
 
     /// How a good answer to request `i` over `stack` looks.
     fn check_at(&self, stack: Stack, i: usize) -> Result<BodyCheck, ContractError> {
-        let protobuf = matches!(stack.kind, StackKind::RestProto | StackKind::Grpc);
+        let message = self.message_check(stack, i)?;
+        Ok(match (stack.kind, stack.compression) {
+            (StackKind::GrpcWeb | StackKind::GrpcWebText, compression) => BodyCheck::GrpcWeb {
+                inner: Box::new(message),
+                text: stack.kind == StackKind::GrpcWebText,
+                compression,
+            },
+            // gRPC flags each compressed message: the client inflates it.
+            (StackKind::Grpc | StackKind::GrpcJson, _) | (_, None) => message,
+            (_, Some(compression)) => BodyCheck::Compressed {
+                inner: Box::new(message),
+                compression,
+            },
+        })
+    }
+
+    /// How the message of a good answer to request `i` over `stack`
+    /// looks, before any framing or compression.
+    fn message_check(&self, stack: Stack, i: usize) -> Result<BodyCheck, ContractError> {
+        let protobuf = encoding_of(stack) == Encoding::Protobuf && stack.kind != StackKind::Tcp;
         Ok(match self {
             Job::Payload { size_kb } => {
                 let len = bytes_of("size_kb", *size_kb)?;
@@ -212,7 +298,7 @@ impl Job {
                 }
             }
             Job::Echo { size_kb } => BodyCheck::Exact(match stack.kind {
-                StackKind::Rest | StackKind::RestH2 => echo_json(*size_kb)?,
+                StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 => echo_json(*size_kb)?,
                 _ => {
                     let message = echo_message(*size_kb)?;
                     if protobuf {
@@ -292,8 +378,14 @@ impl Job {
 /// `tcp`, the canonical JSON mapping on the JSON stacks.
 fn encoding_of(stack: Stack) -> Encoding {
     match stack.kind {
-        StackKind::RestProto | StackKind::Grpc | StackKind::Tcp => Encoding::Protobuf,
-        StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson => Encoding::Json,
+        StackKind::RestProto
+        | StackKind::Grpc
+        | StackKind::GrpcWeb
+        | StackKind::GrpcWebText
+        | StackKind::Tcp => Encoding::Protobuf,
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::GrpcJson => {
+            Encoding::Json
+        }
     }
 }
 
@@ -348,8 +440,16 @@ mod tests {
         for kind in StackKind::ALL {
             let stack = Stack::plain(kind);
             for job in [Job::Payload { size_kb: 4 }, Job::Pipeline { records: 10 }] {
+                if kind == StackKind::RestH3 && job.workload() == Workload::Pipeline {
+                    assert!(job.request(stack).is_err());
+                    continue;
+                }
                 let request = job.request(stack).unwrap();
-                assert_eq!(request.multiplexes(), stack.is_http2(), "{stack}: {job:?}");
+                assert_eq!(
+                    request.multiplexes(),
+                    stack.multiplexes(),
+                    "{stack}: {job:?}"
+                );
             }
         }
         assert!(matches!(

@@ -71,8 +71,12 @@ pub fn received_per_answer(stack: Stack, size_kb: u64) -> u64 {
     };
     let protobuf = len + 1 + varint;
     match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::GrpcJson => len + 11,
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::GrpcJson => len + 11,
         StackKind::RestProto | StackKind::Grpc => protobuf,
+        // The whole body: frame prefix, message, trailer frame.
+        StackKind::GrpcWeb | StackKind::GrpcWebText => {
+            unreachable!("gRPC-Web bodies are counted by the web tests")
+        }
         StackKind::Tcp => len,
     }
 }

@@ -21,6 +21,7 @@ use tonic::server::{NamedService, UnaryService};
 use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 use wirebench_proto::message::{Direction, Encoding, SERVICE};
+use wirebench_proto::vocab::{Stack, StackKind};
 
 use super::MessageHandler;
 use crate::ServeError;
@@ -32,11 +33,13 @@ const FRAMING_OVERHEAD_BYTES: usize = 1024;
 pub async fn serve(
     incoming: Incoming,
     handler: MessageHandler,
-    json: bool,
+    stack: Stack,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let json = stack.kind == StackKind::GrpcJson;
     let descriptors = handler.descriptors();
     let service = MessageGrpc {
+        compression: stack.compression.map(crate::encoding::grpc),
         encoding: if json {
             Encoding::Json
         } else {
@@ -44,7 +47,7 @@ pub async fn serve(
         },
         handler,
     };
-    let router = crate::grpc::server(json).add_routes(Routes::new(service));
+    let router = crate::grpc::server(stack).add_routes(Routes::new(service));
     crate::grpc::serve_router(router, SERVICE, &descriptors, incoming, shutdown).await
 }
 
@@ -53,6 +56,8 @@ pub async fn serve(
 struct MessageGrpc {
     handler: MessageHandler,
     encoding: Encoding,
+    /// The stack's `grpc-encoding`, taken and sent.
+    compression: Option<tonic::codec::CompressionEncoding>,
 }
 
 impl NamedService for MessageGrpc {
@@ -86,7 +91,12 @@ where
             direction,
         };
         Box::pin(async move {
+            let mut encodings = tonic::codec::EnabledCompressionEncodings::default();
+            if let Some(compression) = method.service.compression {
+                encodings.enable(compression);
+            }
             let mut grpc = tonic::server::Grpc::new(PassThrough::default())
+                .apply_compression_config(encodings, encodings)
                 .apply_max_message_size_config(Some(limit), Some(limit));
             Ok(grpc.unary(method, request).await)
         })
@@ -104,7 +114,9 @@ impl UnaryService<Bytes> for Method {
     type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let MessageGrpc { handler, encoding } = &self.service;
+        let MessageGrpc {
+            handler, encoding, ..
+        } = &self.service;
         std::future::ready(
             handler
                 .answer(self.direction, request.get_ref(), *encoding)

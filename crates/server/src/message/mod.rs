@@ -193,14 +193,21 @@ pub async fn serve_message(
     if stack.tls != options.tls.is_some() {
         return Err(ServeError::TlsMismatch(stack.name()));
     }
+    if stack.is_quic() {
+        let router = crate::encoding::rest(rest::router(handler), stack.compression);
+        return crate::h3::serve(listener, router, options.tls, shutdown).await;
+    }
     let incoming = crate::listener::incoming(listener, options.tls, options.idle_timeout);
     match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, handler, options.header_timeout, shutdown).await;
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
+            let router = crate::encoding::rest(rest::router(handler), stack.compression);
+            let timeout = options.header_timeout;
+            crate::http_serve::serve_router(router, incoming, timeout, shutdown).await;
             Ok(())
         }
-        StackKind::Grpc => grpc::serve(incoming, handler, false, shutdown).await,
-        StackKind::GrpcJson => grpc::serve(incoming, handler, true, shutdown).await,
+        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
+            grpc::serve(incoming, handler, stack, shutdown).await
+        }
         StackKind::Tcp => {
             tcp::serve(incoming, handler, shutdown).await;
             Ok(())

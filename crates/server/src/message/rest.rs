@@ -5,8 +5,6 @@
 //! protobuf when the request says `application/x-protobuf` (`Accept` for
 //! down, `Content-Type` otherwise); the answer is in the same encoding.
 
-use std::future::Future;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -19,17 +17,7 @@ use wirebench_proto::message::{self, Direction, Encoding};
 
 use super::MessageHandler;
 use crate::RequestError;
-use crate::listener::Incoming;
 use crate::rest::{error_response, wants_protobuf};
-
-pub async fn serve(
-    incoming: Incoming,
-    handler: MessageHandler,
-    header_timeout: std::time::Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    crate::http_serve::serve_router(router(handler), incoming, header_timeout, shutdown).await;
-}
 
 pub fn router(handler: MessageHandler) -> Router {
     // Room for the framing around a message of the largest allowed size.

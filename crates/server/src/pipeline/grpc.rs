@@ -34,24 +34,28 @@ use super::roles::{Aggregator, Processor, Producer, Role, Upstream};
 use super::{PipelineConfig, PipelineError};
 use crate::ServeError;
 use crate::listener::Incoming;
+use wirebench_proto::vocab::{Stack, StackKind};
 
-/// Serves `config.role` with the protobuf codec, or (`json`) the JSON
-/// codec, until `shutdown` completes.
+/// Serves `config.role` with the protobuf codec (`grpc`, `grpc-web`), or
+/// the JSON codec (`grpc-json`), until `shutdown` completes. On a
+/// gRPC-Web stack the role answers gRPC-Web (the client's hop) and plain
+/// gRPC (its own hops, which call the next role in gRPC).
 pub async fn serve(
     incoming: Incoming,
-    json: bool,
+    stack: Stack,
     config: &PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if json {
-        serve_in::<Json>(incoming, config, shutdown).await
+    if stack.kind == StackKind::GrpcJson {
+        serve_in::<Json>(incoming, stack, config, shutdown).await
     } else {
-        serve_in::<Protobuf>(incoming, config, shutdown).await
+        serve_in::<Protobuf>(incoming, stack, config, shutdown).await
     }
 }
 
 async fn serve_in<C: WireCodec>(
     incoming: Incoming,
+    stack: Stack,
     config: &PipelineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -59,14 +63,29 @@ async fn serve_in<C: WireCodec>(
     use pipeline_json::processor_service_server::ProcessorServiceServer as JsonProcessor;
     use pipeline_json::producer_service_server::ProducerServiceServer as JsonProducer;
     let routes = match (Role::new(config, &GrpcHops::<C>::default()), C::JSON) {
-        (Role::Producer(r), false) => Routes::new(ProducerServiceServer::new(GrpcRole::new(r))),
-        (Role::Producer(r), true) => Routes::new(JsonProducer::new(GrpcRole::new(r))),
-        (Role::Processor(r), false) => Routes::new(ProcessorServiceServer::new(GrpcRole::new(r))),
-        (Role::Processor(r), true) => Routes::new(JsonProcessor::new(GrpcRole::new(r))),
-        (Role::Aggregator(r), false) => Routes::new(AggregatorServiceServer::new(GrpcRole::new(r))),
-        (Role::Aggregator(r), true) => Routes::new(JsonAggregator::new(GrpcRole::new(r))),
+        (Role::Producer(r), false) => Routes::new(compressed!(
+            ProducerServiceServer::new(GrpcRole::new(r)),
+            stack
+        )),
+        (Role::Producer(r), true) => {
+            Routes::new(compressed!(JsonProducer::new(GrpcRole::new(r)), stack))
+        }
+        (Role::Processor(r), false) => Routes::new(compressed!(
+            ProcessorServiceServer::new(GrpcRole::new(r)),
+            stack
+        )),
+        (Role::Processor(r), true) => {
+            Routes::new(compressed!(JsonProcessor::new(GrpcRole::new(r)), stack))
+        }
+        (Role::Aggregator(r), false) => Routes::new(compressed!(
+            AggregatorServiceServer::new(GrpcRole::new(r)),
+            stack
+        )),
+        (Role::Aggregator(r), true) => {
+            Routes::new(compressed!(JsonAggregator::new(GrpcRole::new(r)), stack))
+        }
     };
-    let router = crate::grpc::server(C::JSON).add_routes(routes);
+    let router = crate::grpc::server(stack).add_routes(routes);
     let service = config.role.grpc_service();
     let descriptors = wirebench_proto::FILE_DESCRIPTOR_SET;
     crate::grpc::serve_router(router, service, descriptors, incoming, shutdown).await

@@ -253,11 +253,16 @@ pub async fn serve_pipeline(
     let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, stack.kind, &config, &options, shutdown).await;
+            rest::serve(incoming, stack, &config, &options, shutdown).await;
             Ok(())
         }
-        StackKind::Grpc => grpc::serve(incoming, false, &config, shutdown).await,
-        StackKind::GrpcJson => grpc::serve(incoming, true, &config, shutdown).await,
+        StackKind::RestH3 => Err(ServeError::Http3(
+            "the pipeline has no HTTP/3 hops; rest-h3 serves the payload and message workloads"
+                .into(),
+        )),
+        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
+            grpc::serve(incoming, stack, &config, shutdown).await
+        }
         StackKind::Tcp => {
             tcp::serve(incoming, &config, shutdown).await;
             Ok(())

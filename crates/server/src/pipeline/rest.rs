@@ -36,13 +36,13 @@ use crate::rest::{error_response, protobuf, wants_protobuf};
 
 pub async fn serve(
     incoming: Incoming,
-    kind: StackKind,
+    stack: wirebench_proto::vocab::Stack,
     config: &PipelineConfig,
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     crate::http_serve::serve_router(
-        router(kind, config),
+        crate::encoding::rest(router(stack.kind, config), stack.compression),
         incoming,
         options.header_timeout,
         shutdown,

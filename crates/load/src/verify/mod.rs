@@ -1,8 +1,16 @@
 //! Checking answers as they stream in, chunk by chunk, without gathering the
 //! body first: a 512 KiB response is verified in place, with no copy.
 
+mod frames;
+mod layers;
+
 use bytes::Bytes;
 use wirebench_proto::pipeline::Summary;
+use wirebench_proto::vocab::Compression;
+
+pub(crate) use frames::Frames;
+pub use layers::compress;
+use layers::{Inflate, Layer, WebBody};
 
 /// What a good response body looks like.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +38,20 @@ pub enum BodyCheck {
     Means {
         expected: std::sync::Arc<ByMeaning>,
         encoding: wirebench_proto::message::Encoding,
+    },
+    /// `inner`, compressed (an HTTP body with `Content-Encoding`): an
+    /// answer that is not compressed fails.
+    Compressed {
+        inner: Box<BodyCheck>,
+        compression: Compression,
+    },
+    /// A gRPC-Web body: one message that passes `inner` (compressed when
+    /// flagged so, with `compression`), then a trailer frame with
+    /// grpc-status 0; base64 throughout when `text`.
+    GrpcWeb {
+        inner: Box<BodyCheck>,
+        text: bool,
+        compression: Option<Compression>,
     },
 }
 
@@ -64,11 +86,40 @@ const JSON_SUFFIX: &[u8] = br#""}"#;
 impl BodyCheck {
     /// A fresh streaming verifier for one response.
     pub fn start(&self) -> BodyVerifier<'_> {
+        let layer = match self {
+            BodyCheck::Compressed { inner, compression } => {
+                Some(Layer::Inflate(Inflate::new(*compression, inner.start())))
+            }
+            BodyCheck::GrpcWeb {
+                inner,
+                text,
+                compression,
+            } => Some(Layer::GrpcWeb(WebBody::new(
+                Frames::new(inner, false).compressed(*compression).web(),
+                *text,
+            ))),
+            _ => None,
+        };
         BodyVerifier {
             check: self,
             pos: 0,
             ok: true,
             gathered: Vec::new(),
+            layer: layer.map(Box::new),
+        }
+    }
+
+    /// A verifier of this check for a body in `compression`.
+    pub fn start_inflating(&self, compression: Compression) -> BodyVerifier<'_> {
+        BodyVerifier {
+            check: self,
+            pos: 0,
+            ok: true,
+            gathered: Vec::new(),
+            layer: Some(Box::new(Layer::Inflate(Inflate::new(
+                compression,
+                self.start(),
+            )))),
         }
     }
 
@@ -89,6 +140,19 @@ impl BodyCheck {
                 "answer is the expected {}, by meaning (its fields' digest, maps in any order)",
                 expected.message.full_name()
             ),
+            BodyCheck::Compressed { inner, compression } => {
+                format!("{} inflated: {}", compression.name(), inner.describe())
+            }
+            BodyCheck::GrpcWeb {
+                inner,
+                text,
+                compression,
+            } => format!(
+                "gRPC-Web{} frames{}, grpc-status 0 in the trailer frame: {}",
+                if *text { " text" } else { "" },
+                compression.map_or(String::new(), |c| format!(" ({} messages)", c.name())),
+                inner.describe()
+            ),
         }
     }
 
@@ -108,10 +172,16 @@ pub struct BodyVerifier<'a> {
     ok: bool,
     /// The body so far, only for checks that need all of it.
     gathered: Vec<u8>,
+    /// What unwraps the body before the check sees it.
+    layer: Option<Box<Layer<'a>>>,
 }
 
 impl BodyVerifier<'_> {
     pub fn feed(&mut self, chunk: &[u8]) {
+        if let Some(layer) = &mut self.layer {
+            layer.feed(chunk);
+            return;
+        }
         if self.ok {
             self.ok = match self.check {
                 BodyCheck::Any => true,
@@ -131,12 +201,18 @@ impl BodyVerifier<'_> {
                     self.gathered.extend_from_slice(chunk);
                     self.gathered.len() <= GATHER_LIMIT_BYTES
                 }
+                BodyCheck::Compressed { .. } | BodyCheck::GrpcWeb { .. } => {
+                    unreachable!("a layered check feeds its layer")
+                }
             };
         }
         self.pos += chunk.len();
     }
 
     pub fn finish(self) -> Result<(), String> {
+        if let Some(layer) = self.layer {
+            return layer.finish();
+        }
         let expected_len = match self.check {
             BodyCheck::Any => return Ok(()),
             BodyCheck::Summary(_)
@@ -180,6 +256,9 @@ impl BodyVerifier<'_> {
                         expected.message.full_name()
                     ))
                 };
+            }
+            BodyCheck::Compressed { .. } | BodyCheck::GrpcWeb { .. } => {
+                unreachable!("a layered check finishes its layer")
             }
             BodyCheck::Exact(expected) => expected.len(),
             BodyCheck::PayloadBytes { len } => *len,

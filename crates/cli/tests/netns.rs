@@ -255,3 +255,53 @@ fn bench_netns_serves_across_a_veth_pair_and_says_so() {
         .unwrap();
     assert!(!namespaces.contains(name), "{name} removed: {namespaces}");
 }
+
+#[test]
+fn loss_and_delay_are_the_kernel_paths_and_tcp_and_quic_recover() {
+    if !root() {
+        return;
+    }
+    // `loss=` turns --netns on by itself.
+    let (result, out) = bench_json(&[
+        "--stacks",
+        "rest+tls,rest-h3",
+        "--net",
+        "latency=10ms,loss=3%",
+        "-n",
+        "200",
+        "-c",
+        "4",
+        "--size-kb",
+        "32",
+    ]);
+    for trial in result["trials"].as_array().unwrap() {
+        // Every packet lost was sent again: no request failed.
+        assert_eq!(trial["requests_ok"], 200, "{}: {out}", trial["stack"]);
+        let path = trial["network_path"].as_str().unwrap();
+        assert!(
+            path.contains("TUN delay line holds every packet 10ms"),
+            "{path}"
+        );
+        assert!(path.contains("drops 3% of packets"), "{path}");
+        // One round trip at least: 2 x 10 ms, seen by the connection.
+        assert!(
+            trial["latency_us"]["min"].as_u64().unwrap() >= 20_000,
+            "{}: {}",
+            trial["stack"],
+            trial["latency_us"]
+        );
+        assert_eq!(trial["net"], "latency=10ms,loss=3%");
+    }
+    let h3 = &result["trials"][1];
+    assert!(h3["wire"].as_str().unwrap().contains("congestion control"));
+    // Everything the path made is gone: devices, tables, namespace.
+    let pid = out
+        .split("(namespace wb")
+        .nth(1)
+        .and_then(|rest| rest.split('x').next())
+        .unwrap();
+    let links = run_ok(std::process::Command::new("ip").args(["link"]));
+    assert!(!links.contains(&format!("wbv{pid}x")), "{links}");
+    let tables = run_ok(std::process::Command::new("nft").args(["list", "tables"]));
+    assert!(!tables.contains(&format!("wirebench_wbv{pid}")), "{tables}");
+}

@@ -49,16 +49,33 @@ impl NetConditions {
         *self == NetConditions::default()
     }
 
-    /// What is left for the user-space proxy when the kernel of a
-    /// namespace path (`kernel`) drops packets and shapes bandwidth
-    /// (tbf); None when nothing is.
-    pub fn for_proxy(&self, kernel: bool) -> Option<NetConditions> {
-        let proxy = NetConditions {
-            loss_probability: 0.0,
-            bandwidth_bits_per_s: self.bandwidth_bits_per_s.filter(|_| !kernel),
-            ..*self
+    /// What is left for the user-space proxy when the path is a
+    /// namespace's (`path`), whose kernel drops packets and shapes the
+    /// bandwidth and whose delay line holds packets: resets only. None
+    /// when nothing is.
+    pub fn for_proxy(&self, path: bool) -> Option<NetConditions> {
+        let proxy = match path {
+            true => NetConditions {
+                reset_probability: self.reset_probability,
+                ..NetConditions::default()
+            },
+            false => NetConditions {
+                loss_probability: 0.0,
+                ..*self
+            },
         };
         (!proxy.is_clear()).then_some(proxy)
+    }
+
+    /// Whether the path delays packets.
+    pub fn delays(&self) -> bool {
+        !self.latency.is_zero() || !self.jitter.is_zero()
+    }
+
+    /// Whether a namespace path has anything to do in its kernel (delay,
+    /// loss, bandwidth): everything but resets.
+    pub fn in_kernel(&self) -> bool {
+        self.delays() || self.loss_probability > 0.0 || self.bandwidth_bits_per_s.is_some()
     }
 }
 

@@ -21,6 +21,7 @@
 //! cannot do to TCP: it would only delay what TCP never lost.
 
 mod conditions;
+pub mod delay_line;
 pub mod netns;
 mod proxy;
 mod udp;

@@ -37,7 +37,7 @@ pub enum NetnsError {
 }
 
 /// Runs `ip ARGS`.
-fn ip(args: &[&str]) -> Result<(), NetnsError> {
+pub(crate) fn ip(args: &[&str]) -> Result<(), NetnsError> {
     let failed = |why: String| NetnsError::Ip {
         args: args.join(" "),
         why,
@@ -163,6 +163,11 @@ impl VethPath {
         &self.servers
     }
 
+    /// The name of the caller's end of the veth pair.
+    pub fn near_if(&self) -> &str {
+        &self.near_if
+    }
+
     /// How results name it.
     pub fn describe(&self) -> String {
         format!(
@@ -172,64 +177,26 @@ impl VethPath {
             self.servers.name()
         )
     }
-
-    /// Makes the path lossy and narrow in the kernel, replacing what was
-    /// set before: nftables in the servers' namespace drops each packet,
-    /// in and out, with probability `loss` (`numgen random`: real loss,
-    /// which TCP retransmits and QUIC recovers from as on a real link);
-    /// tbf on both veth ends limits each direction to `bits_per_s`.
-    pub fn shape(&self, loss: f64, bits_per_s: Option<u64>) -> Result<(), NetnsError> {
-        let ns = self.servers.name().to_owned();
-        // Dropped on the way in and on the way out: 1 in 10,000 steps.
-        let per_10k = (loss * 10_000.0).round() as u32;
-        let _ = nft(&ns, "delete table inet wirebench\n");
-        if per_10k > 0 {
-            nft(
-                &ns,
-                &format!(
-                    "table inet wirebench {{\n\
-                     chain in {{ type filter hook input priority 0; policy accept; \
-                     numgen random mod 10000 < {per_10k} drop; }}\n\
-                     chain out {{ type filter hook output priority 0; policy accept; \
-                     numgen random mod 10000 < {per_10k} drop; }}\n}}\n"
-                ),
-            )?;
-        }
-        for (namespace, dev) in [(None, self.near_if.as_str()), (Some(ns.as_str()), "eth0")] {
-            let mut args = Vec::new();
-            if let Some(namespace) = namespace {
-                args.extend(["-n", namespace]);
-            }
-            let _ = tc(&[&args[..], &["qdisc", "del", "dev", dev, "root"]].concat());
-            if let Some(bits) = bits_per_s {
-                let rate = format!("{bits}bit");
-                // A burst of at least one MTU-sized packet, or 5 ms of
-                // traffic; a queue of 50 ms before tbf drops.
-                let burst = format!("{}", (bits / 8 / 200).max(3_000));
-                tc(&[
-                    &args[..],
-                    &[
-                        "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst", &burst,
-                        "latency", "50ms",
-                    ],
-                ]
-                .concat())?;
-            }
-        }
-        Ok(())
-    }
 }
 
-/// Runs `nft -f -` with `rules` inside namespace `ns`.
-fn nft(ns: &str, rules: &str) -> Result<(), NetnsError> {
+/// Runs `nft -f -` with `rules` inside namespace `ns` (None: the caller's).
+pub(crate) fn nft(ns: Option<&str>, rules: &str) -> Result<(), NetnsError> {
     use std::io::Write;
     let failed = |why: String| NetnsError::Tool {
         tool: "nft",
         args: rules.trim().to_owned(),
         why,
     };
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", ns, "nft", "-f", "-"])
+    let mut command = match ns {
+        Some(ns) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", ns, "nft"]);
+            command
+        }
+        None => Command::new("nft"),
+    };
+    let mut child = command
+        .args(["-f", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -254,7 +221,7 @@ fn nft(ns: &str, rules: &str) -> Result<(), NetnsError> {
 }
 
 /// Runs `tc ARGS`.
-fn tc(args: &[&str]) -> Result<(), NetnsError> {
+pub(crate) fn tc(args: &[&str]) -> Result<(), NetnsError> {
     let failed = |why: String| NetnsError::Tool {
         tool: "tc",
         args: args.join(" "),

@@ -34,6 +34,7 @@ pub mod pipeline_json {
 
 pub mod pipeline_hop;
 pub mod pipeline_work;
+pub mod quic;
 pub mod records_codec;
 pub mod tcp_wire;
 

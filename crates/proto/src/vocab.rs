@@ -249,6 +249,12 @@ impl Stack {
             }
         };
         let mut text = base.to_owned();
+        if self.is_quic() {
+            text.push_str(&format!(
+                ", congestion control {} (the kernel TCP's)",
+                crate::quic::kernel_congestion_control()
+            ));
+        }
         if self.tls && !self.is_quic() {
             text.push_str(", over TLS 1.3");
         }

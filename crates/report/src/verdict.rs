@@ -113,9 +113,35 @@ fn tunings(result: &RunResult) -> Option<String> {
             rest_h2.join(", ")
         ));
     }
+    let quic = names(&|t| t.stack.kind == StackKind::RestH3);
+    if !quic.is_empty() {
+        clauses.push(format!(
+            "{} runs quinn's defaults on both ends but the congestion control, the kernel TCP's (the trial's wire says which)",
+            quic.join(", ")
+        ));
+    }
+    let web = names(&|t| {
+        matches!(t.stack.kind, StackKind::GrpcWeb | StackKind::GrpcWebText)
+            && t.workload == Workload::Pipeline
+    });
+    if !web.is_empty() {
+        clauses.push(format!(
+            "the pipeline over {} speaks gRPC-Web to the client only, gRPC between services",
+            web.join(", ")
+        ));
+    }
+    let compressed = names(&|t| t.stack.compression.is_some());
+    if !compressed.is_empty() {
+        clauses.push(format!(
+            "{} compress every body (gzip level 6, zstd level 3: tonic's fixed levels, used by every side)",
+            compressed.join(", ")
+        ));
+    }
     let rest_bodies = names(&|t| {
-        matches!(t.stack.kind, StackKind::Rest | StackKind::RestH2)
-            && t.workload == Workload::Payload
+        matches!(
+            t.stack.kind,
+            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3
+        ) && t.workload == Workload::Payload
     });
     if !rest_bodies.is_empty() {
         clauses.push(format!(

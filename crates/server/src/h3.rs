@@ -41,7 +41,8 @@ pub async fn serve(
         .map_err(|err| fail(format!("the listener's address: {err}")))?;
     let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
         .map_err(|err| fail(format!("TLS for QUIC: {err}")))?;
-    let config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config.transport_config(Arc::new(wirebench_proto::quic::transport()));
     let endpoint =
         quinn::Endpoint::server(config, addr).map_err(|err| fail(format!("UDP {addr}: {err}")))?;
     tokio::pin!(shutdown);

@@ -18,6 +18,7 @@ use anyhow::Context;
 use wirebench_load::{Client, Target, TlsClient, Trust};
 use wirebench_netsim::Proxy;
 use wirebench_netsim::Transport;
+use wirebench_netsim::delay_line::DelayLine;
 use wirebench_netsim::netns::VethPath;
 use wirebench_report::{Exporter, Format, JsonExporter, RunResult, TableExporter};
 use wirebench_server::tls::CertifiedKey;
@@ -71,7 +72,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(net) = &config.settings.net {
-        println!("network: {net} (user-space proxy between load generator and servers)");
+        let how = match config.settings.netns {
+            true => "in the kernel of the namespace path: a TUN delay line, nftables loss, tbf",
+            false => "user-space proxy between load generator and servers",
+        };
+        println!("network: {net} ({how})");
     }
     let runtime = crate::client_runtime(config.placement.client_threads())?;
     match &config.settings.capacity {
@@ -293,13 +298,16 @@ async fn run_trial(
     };
     let roles = servers.as_ref().map_or_else(Vec::new, |s| s.roles());
     // On the namespace path the kernel drops packets and shapes the
-    // bandwidth; the proxy keeps what only it can do (delay, jitter,
-    // resets), in front of the path.
-    if let Some(path) = netns.as_ref() {
-        let net = plan.net.unwrap_or_default();
-        path.shape(net.loss_probability, net.bandwidth_bits_per_s)
-            .context("--net on the --netns path")?;
-    }
+    // bandwidth, and a delay line holds each packet (so TCP and QUIC see
+    // the whole round trip); the proxy keeps what only it can do
+    // (resets), in front of the path.
+    let net = plan.net.unwrap_or_default();
+    let _delay_line = match netns.as_ref() {
+        Some(path) if net.in_kernel() => {
+            Some(DelayLine::start(path, &net).context("--net on the --netns path")?)
+        }
+        _ => None,
+    };
     let proxy = match plan.net.and_then(|net| net.for_proxy(netns.is_some())) {
         Some(net) => Some(
             Proxy::start_on(
@@ -398,6 +406,13 @@ async fn run_trial(
                 |path| {
                     let net = plan.net.unwrap_or_default();
                     let mut text = path.describe();
+                    if net.delays() {
+                        text.push_str(&format!(
+                            "; a TUN delay line holds every packet {} (+ up to {} jitter) each way",
+                            humantime::format_duration(net.latency),
+                            humantime::format_duration(net.jitter)
+                        ));
+                    }
                     if net.loss_probability > 0.0 {
                         text.push_str(&format!(
                             "; the kernel drops {}% of packets each way (nftables numgen)",

@@ -62,7 +62,8 @@ impl Http3Client {
         let tls = tls.ok_or_else(|| bad("HTTP/3 runs over TLS 1.3 only".into()))?;
         let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(Arc::clone(&tls.config))
             .map_err(|err| bad(format!("TLS for QUIC: {err}")))?;
-        let config = quinn::ClientConfig::new(Arc::new(crypto));
+        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+        config.transport_config(Arc::new(wirebench_proto::quic::transport()));
         let local: SocketAddr = if addr.is_ipv4() {
             "0.0.0.0:0".parse().expect("an address")
         } else {

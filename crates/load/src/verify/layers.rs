@@ -189,3 +189,74 @@ impl<'a> WebBody<'a> {
         self.frames.finish().map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use bytes::Bytes;
+    use wirebench_proto::vocab::Compression;
+
+    use crate::verify::BodyCheck;
+
+    fn payload_json(n: usize) -> Vec<u8> {
+        format!("{{\"data\":\"{}\"}}", "x".repeat(n)).into_bytes()
+    }
+
+    #[test]
+    fn a_compressed_body_is_inflated_in_any_chunking_and_a_plain_one_refused() {
+        let body = payload_json(50_000);
+        for compression in Compression::ALL {
+            let check = BodyCheck::Compressed {
+                inner: Box::new(BodyCheck::PayloadJson { len: 50_000 }),
+                compression,
+            };
+            let packed = super::compress(compression, &body);
+            for size in [1, 7, 512, 100_000] {
+                let mut verifier = check.start();
+                for chunk in packed.chunks(size) {
+                    verifier.feed(chunk);
+                }
+                assert_eq!(
+                    verifier.finish(),
+                    Ok(()),
+                    "{compression:?}, chunks of {size}"
+                );
+            }
+            let plain = check.verify(&body).unwrap_err();
+            assert!(plain.contains(compression.name()), "{plain}");
+            let short = check.verify(&packed[..packed.len() / 2]).unwrap_err();
+            assert!(!short.is_empty());
+        }
+    }
+
+    #[test]
+    fn grpc_web_text_is_decoded_across_padded_runs_and_chunks() {
+        let message = Bytes::from_static(b"\x0a\x03xxx");
+        let mut frame = vec![0, 0, 0, 0, message.len() as u8];
+        frame.extend_from_slice(&message);
+        let trailer = b"grpc-status: 0\r\n";
+        let mut trailer_frame = vec![0x80, 0, 0, 0, trailer.len() as u8];
+        trailer_frame.extend_from_slice(trailer);
+        // Each frame in its own padded base64 run, as servers send them.
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let text = format!("{}{}", b64.encode(&frame), b64.encode(&trailer_frame));
+        assert!(
+            text[..text.len() - 4].contains('='),
+            "a padded run mid-body"
+        );
+        let check = BodyCheck::GrpcWeb {
+            inner: Box::new(BodyCheck::PayloadProto { len: 3 }),
+            text: true,
+            compression: None,
+        };
+        for size in 1..=9 {
+            let mut verifier = check.start();
+            for chunk in text.as_bytes().chunks(size) {
+                verifier.feed(chunk);
+            }
+            assert_eq!(verifier.finish(), Ok(()), "chunks of {size}");
+        }
+        assert!(check.verify(b"!!!!").unwrap_err().contains("base64"));
+        assert!(check.verify(&text.as_bytes()[..text.len() - 1]).is_err());
+    }
+}

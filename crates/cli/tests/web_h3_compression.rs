@@ -276,3 +276,31 @@ fn peers_speak_grpc_web_http3_and_compression_with_our_servers() {
     let trial = load(&addr);
     assert_eq!(trial["requests_ok"], 200, "{}", trial["errors"]);
 }
+
+#[test]
+fn the_proxy_relays_quic_datagrams_with_their_delay() {
+    let (result, _) = bench_json(&[
+        "-q",
+        "--warmup",
+        "200ms",
+        "-c",
+        "4",
+        "-n",
+        "100",
+        "--size-kb",
+        "16",
+        "--stacks",
+        "rest-h3",
+        "--net",
+        "latency=10ms",
+    ]);
+    let trial = &trials(&result)[0];
+    assert_eq!(trial["requests_ok"], 100, "{}", trial["errors"]);
+    assert_eq!(trial["net"], "latency=10ms");
+    // A request and its answer each wait 10 ms in the proxy.
+    assert!(
+        trial["latency_us"]["min"].as_u64().unwrap() >= 20_000,
+        "{}",
+        trial["latency_us"]
+    );
+}

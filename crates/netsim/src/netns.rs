@@ -38,20 +38,31 @@ pub enum NetnsError {
 
 /// Runs `ip ARGS`.
 pub(crate) fn ip(args: &[&str]) -> Result<(), NetnsError> {
-    let failed = |why: String| NetnsError::Ip {
+    run("ip", args).map_err(|why| NetnsError::Ip {
         args: args.join(" "),
         why,
-    };
-    let output = Command::new("ip")
+    })
+}
+
+/// Runs `tc ARGS`.
+pub(crate) fn tc(args: &[&str]) -> Result<(), NetnsError> {
+    run("tc", args).map_err(|why| NetnsError::Tool {
+        tool: "tc",
+        args: args.join(" "),
+        why,
+    })
+}
+
+/// Runs `tool ARGS`; its error output when it fails.
+fn run(tool: &str, args: &[&str]) -> Result<(), String> {
+    let output = Command::new(tool)
         .args(args)
         .output()
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(failed(
-            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        ))
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
     }
 }
 
@@ -210,26 +221,6 @@ pub(crate) fn nft(ns: Option<&str>, rules: &str) -> Result<(), NetnsError> {
         .map_err(|e| failed(e.to_string()))?;
     let output = child
         .wait_with_output()
-        .map_err(|e| failed(e.to_string()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(failed(
-            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        ))
-    }
-}
-
-/// Runs `tc ARGS`.
-pub(crate) fn tc(args: &[&str]) -> Result<(), NetnsError> {
-    let failed = |why: String| NetnsError::Tool {
-        tool: "tc",
-        args: args.join(" "),
-        why,
-    };
-    let output = Command::new("tc")
-        .args(args)
-        .output()
         .map_err(|e| failed(e.to_string()))?;
     if output.status.success() {
         Ok(())

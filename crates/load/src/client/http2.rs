@@ -11,7 +11,7 @@ use http_body_util::Full;
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-use super::http_common::{build_request, classify, read_response};
+use super::http_common::{build_request, classify, read_response, uri_of, uris_of};
 use super::{Connector, HttpTarget, Rendered, SetupError, Slots, connect_failure, timeout_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
@@ -38,17 +38,7 @@ impl Http2Client {
         } else {
             "http"
         };
-        let uris = target
-            .exchanges
-            .iter()
-            .map(|exchange| {
-                let url = format!("{scheme}://{authority}{}", exchange.path);
-                url.parse().map_err(|_| SetupError::BadUrl {
-                    url: url.clone(),
-                    why: "not a URL".into(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let uris = uris_of(&target, scheme, authority)?;
         Ok(Self {
             target,
             connector,
@@ -70,15 +60,7 @@ impl Http2Client {
         rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
-        let uri = match rendered {
-            Some(r) => {
-                let mut parts = self.uris[exchange].clone().into_parts();
-                parts.path_and_query = Some(r.path.clone());
-                Uri::from_parts(parts)
-                    .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?
-            }
-            None => self.uris[exchange].clone(),
-        };
+        let uri = uri_of(&self.uris[exchange], rendered)?;
         let body = rendered.map_or_else(
             || self.target.exchanges[exchange].body.clone(),
             |r| r.body.clone(),

@@ -12,13 +12,11 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 use http::Uri;
 
+use super::http_common::{Answering, uri_of, uris_of};
 use super::{
     HttpTarget, Rendered, SetupError, Slots, TlsClient, WireBytes, connect_failure, timeout_failure,
 };
 use crate::errors::{ErrorKind, RequestFailure};
-
-/// How much of an error response's body is kept for the error message.
-const ERROR_TEXT_BYTES: usize = 200;
 
 type Sender = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 
@@ -71,17 +69,7 @@ impl Http3Client {
         };
         let endpoint = quinn::Endpoint::client(local)
             .map_err(|err| bad(format!("a UDP socket for QUIC: {err}")))?;
-        let uris = target
-            .exchanges
-            .iter()
-            .map(|exchange| {
-                let url = format!("https://{authority}{}", exchange.path);
-                url.parse().map_err(|_| SetupError::BadUrl {
-                    url: url.clone(),
-                    why: "not a URL".into(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let uris = uris_of(&target, "https", authority)?;
         Ok(Self {
             target,
             uris,
@@ -115,15 +103,7 @@ impl Http3Client {
         rendered: Option<&Rendered>,
         timeout: Duration,
     ) -> Result<u64, RequestFailure> {
-        let uri = match rendered {
-            Some(r) => {
-                let mut parts = self.uris[exchange].clone().into_parts();
-                parts.path_and_query = Some(r.path.clone());
-                Uri::from_parts(parts)
-                    .map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))?
-            }
-            None => self.uris[exchange].clone(),
-        };
+        let uri = uri_of(&self.uris[exchange], rendered)?;
         let body = rendered.map_or_else(
             || self.target.exchanges[exchange].body.clone(),
             |r| r.body.clone(),
@@ -162,35 +142,16 @@ impl Http3Client {
         }
         stream.finish().await.map_err(reset)?;
         let response = stream.recv_response().await.map_err(reset)?;
-        let status = response.status();
-        let mut verifier = self.target.exchanges[exchange].check.start();
-        let mut received = 0u64;
-        let mut error_text = Vec::new();
+        let mut answer = Answering::new(response.status(), &self.target.exchanges[exchange].check);
         while let Some(mut data) = stream.recv_data().await.map_err(reset)? {
             while data.has_remaining() {
                 let chunk = data.chunk();
-                received += chunk.len() as u64;
-                if status.is_success() {
-                    verifier.feed(chunk);
-                } else if error_text.len() < ERROR_TEXT_BYTES {
-                    let room = ERROR_TEXT_BYTES - error_text.len();
-                    error_text.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
+                answer.feed(chunk);
                 let n = chunk.len();
                 data.advance(n);
             }
         }
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&error_text);
-            return Err(RequestFailure::new(
-                ErrorKind::Status,
-                format!("{status}: {}", text.trim()),
-            ));
-        }
-        verifier
-            .finish()
-            .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
-        Ok(received)
+        answer.finish()
     }
 
     /// The connection of `sender_id`, opened if it is missing or closed.

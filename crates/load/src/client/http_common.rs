@@ -43,34 +43,92 @@ pub async fn read_response(
     response: Response<Incoming>,
     check: &BodyCheck,
 ) -> Result<u64, RequestFailure> {
-    let status = response.status();
+    let mut answer = Answering::new(response.status(), check);
     let mut body = response.into_body();
-    let mut verifier = check.start();
-    let mut received = 0u64;
-    let mut error_text = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(classify)?;
         if let Some(data) = frame.data_ref() {
-            received += data.len() as u64;
-            if status.is_success() {
-                verifier.feed(data);
-            } else if error_text.len() < ERROR_TEXT_BYTES {
-                let room = ERROR_TEXT_BYTES - error_text.len();
-                error_text.extend_from_slice(&data[..data.len().min(room)]);
-            }
+            answer.feed(data);
         }
     }
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&error_text);
-        return Err(RequestFailure::new(
-            ErrorKind::Status,
-            format!("{status}: {}", text.trim()),
-        ));
+    answer.finish()
+}
+
+/// Where an answer's body goes as it arrives: into the check (2xx), or,
+/// its first bytes, into the error's text. Shared by HTTP/2 and HTTP/3.
+pub struct Answering<'a> {
+    status: http::StatusCode,
+    verifier: crate::verify::BodyVerifier<'a>,
+    received: u64,
+    error_text: Vec<u8>,
+}
+
+impl<'a> Answering<'a> {
+    pub fn new(status: http::StatusCode, check: &'a BodyCheck) -> Answering<'a> {
+        Answering {
+            status,
+            verifier: check.start(),
+            received: 0,
+            error_text: Vec::new(),
+        }
     }
-    verifier
-        .finish()
-        .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
-    Ok(received)
+
+    pub fn feed(&mut self, data: &[u8]) {
+        self.received += data.len() as u64;
+        if self.status.is_success() {
+            self.verifier.feed(data);
+        } else if self.error_text.len() < ERROR_TEXT_BYTES {
+            let room = ERROR_TEXT_BYTES - self.error_text.len();
+            self.error_text
+                .extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+
+    /// The body's bytes when the answer was a 2xx that passed its check.
+    pub fn finish(self) -> Result<u64, RequestFailure> {
+        if !self.status.is_success() {
+            let text = String::from_utf8_lossy(&self.error_text);
+            return Err(RequestFailure::new(
+                ErrorKind::Status,
+                format!("{}: {}", self.status, text.trim()),
+            ));
+        }
+        self.verifier
+            .finish()
+            .map_err(|why| RequestFailure::new(ErrorKind::WrongBody, why))?;
+        Ok(self.received)
+    }
+}
+
+/// Every exchange's URI at `scheme://authority`, parsed once.
+pub fn uris_of(
+    target: &HttpTarget,
+    scheme: &str,
+    authority: &str,
+) -> Result<Box<[Uri]>, super::SetupError> {
+    target
+        .exchanges
+        .iter()
+        .map(|exchange| {
+            let url = format!("{scheme}://{authority}{}", exchange.path);
+            url.parse().map_err(|_| super::SetupError::BadUrl {
+                url: url.clone(),
+                why: "not a URL".into(),
+            })
+        })
+        .collect()
+}
+
+/// `base` with a rendered request's path, or `base` itself.
+pub fn uri_of(base: &Uri, rendered: Option<&super::Rendered>) -> Result<Uri, RequestFailure> {
+    match rendered {
+        Some(r) => {
+            let mut parts = base.clone().into_parts();
+            parts.path_and_query = Some(r.path.clone());
+            Uri::from_parts(parts).map_err(|err| RequestFailure::new(ErrorKind::Protocol, err))
+        }
+        None => Ok(base.clone()),
+    }
 }
 
 pub fn classify(err: hyper::Error) -> RequestFailure {

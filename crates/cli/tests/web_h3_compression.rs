@@ -238,7 +238,7 @@ fn peers_speak_grpc_web_http3_and_compression_with_our_servers() {
     python(&["h3", host, port, cert.to_str().unwrap()]);
 
     // Our load engine against sonora's gRPC-Web server (ASGI, uvicorn).
-    // As released (0.1.1), sonora writes its trailer frame with Python's
+    // As released (0.2.3), sonora writes its trailer frame with Python's
     // bytes repr ("b'grpc-status': b'0'"): every answer is refused, and
     // the error says why.
     let sonora = |mode: &str| {

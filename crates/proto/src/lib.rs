@@ -14,6 +14,7 @@ pub mod payload_json {
     include!(concat!(env!("OUT_DIR"), "/json/payload.rs"));
 }
 
+pub mod compression;
 pub mod json;
 pub mod json_codec;
 pub mod json_services;

@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::compression::Compression;
+
 /// Transport x encoding, without TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StackKind {
@@ -56,36 +58,6 @@ impl StackKind {
             StackKind::GrpcWeb => "grpc-web",
             StackKind::GrpcWebText => "grpc-web-text",
             StackKind::Tcp => "tcp",
-        }
-    }
-}
-
-/// A compression every request and answer body of a stack goes through:
-/// HTTP `Content-Encoding` on REST, `grpc-encoding` on gRPC and gRPC-Web.
-/// The levels are tonic's, which it does not let a user set (gzip 6,
-/// zstd 3); the REST servers and the load engine use the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Compression {
-    Gzip,
-    Zstd,
-}
-
-impl Compression {
-    pub const ALL: [Compression; 2] = [Compression::Gzip, Compression::Zstd];
-
-    /// The token of `Content-Encoding` and `grpc-encoding`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-        }
-    }
-
-    /// The level every side compresses at.
-    pub fn level(self) -> i32 {
-        match self {
-            Compression::Gzip => 6,
-            Compression::Zstd => 3,
         }
     }
 }

@@ -5,15 +5,20 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use wirebench_load::engine::Pacing;
 use wirebench_load::{LoadOutcome, LoadPlan, Target};
 use wirebench_probe::{CpuSet, Probe, ProbeReport, ProcessRole, Watched};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::histogram;
-use wirebench_report::model::{ConnectBackoff, ScheduleStep, StreamStats};
+use wirebench_report::model::{ConnectBackoff, ScheduleStep, SendLateness, StreamStats};
 use wirebench_report::threshold::Threshold;
 use wirebench_report::{LatencySummary, Placement, RunResult, TimelinePoint, Trial};
 
 use crate::placement::CpuPlacement;
+
+/// The shortest window whose CPU-set busyness (from /proc/stat's 10 ms
+/// ticks) is read: within 1% over it.
+const CPU_SET_MIN_WINDOW_S: f64 = 1.0;
 
 /// How often the probe samples (the window totals are exact regardless).
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -43,6 +48,8 @@ pub struct TrialSpec<'a> {
     pub stack: Stack,
     pub workload: Workload,
     pub size_kb: Option<u64>,
+    /// The message workload's message and direction.
+    pub message: Option<String>,
     pub target: &'a Target,
     pub plan: &'a LoadPlan,
     /// Set when wirebench started the servers (bench).
@@ -89,12 +96,14 @@ pub fn assemble(
         &probed.processes,
         tally.requests_ok,
         // The busyness of the client's CPUs speaks of the client only when
-        // the client has them to itself; unpinned, the servers share them.
+        // the client has them to itself (unpinned, the servers share
+        // them), and only over a window of 100 of /proc/stat's ticks or
+        // more: over a 10 ms window, one tick is 100% busy.
         probed
             .cpu_set_busy_percent
             .first()
             .copied()
-            .filter(|_| placement.pinned()),
+            .filter(|_| placement.pinned() && probed.window_s >= CPU_SET_MIN_WINDOW_S),
         placement.available.len(),
     );
     if spec.stack.is_quic() {
@@ -109,6 +118,7 @@ pub fn assemble(
         workload: spec.workload,
         target: spec.target.label(),
         size_kb: spec.size_kb,
+        message: spec.message,
         verification: spec.target.describe_check(),
         wire: spec.stack.wire_description(),
         model: spec.plan.model(),
@@ -134,6 +144,16 @@ pub fn assemble(
             .map(LatencySummary::from_histogram),
         latency_histogram: histogram::encode(&tally.latency_us),
         latency_uncorrected_histogram: tally.latency_uncorrected_us.as_ref().map(histogram::encode),
+        send_lateness: tally.lateness_us.as_ref().map(|h| SendLateness {
+            pacing: match spec.plan.pacing() {
+                Pacing::Precise => "precise",
+                Pacing::Timer => "timer",
+            }
+            .to_owned(),
+            lateness_us: LatencySummary::from_histogram(h),
+            histogram: histogram::encode(h),
+            due_while_busy: tally.due_while_busy,
+        }),
         timeline: outcome
             .timeline
             .iter()

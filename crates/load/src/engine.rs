@@ -43,7 +43,8 @@ use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::schedule::Schedule;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
-use pacer::Pacer;
+pub use pacer::Pacing;
+use pacer::{Pacer, Release};
 
 /// What the loop needs of a client: one verified request on sender
 /// `sender_id`'s connection, and the bytes its sockets carried.
@@ -148,7 +149,10 @@ struct Shared<C> {
     deadline: Option<Instant>,
     /// Measured requests left to send when the run stops at a count.
     budget: Option<AtomicU64>,
-    pacer: Option<Pacer>,
+    pacer: Option<Arc<Pacer>>,
+    /// The precise release of the pacer's slots (see [`pacer`]); None
+    /// with [`Pacing::Timer`] or in the closed loop.
+    release: Option<Release>,
     tally: ShardedTally,
     /// The client's wire counters when the first measured request left:
     /// where the window opens for bytes on the wire.
@@ -163,6 +167,37 @@ impl<C> Shared<C> {
         self.deadline.is_some_and(|deadline| at >= deadline)
     }
 
+    /// Waits for the pacer's next due slot; None when no more will come
+    /// in the window.
+    async fn due_slot(&self, pacer: &Pacer) -> Option<Slot> {
+        let waiting_since = Instant::now();
+        let due = match &self.release {
+            Some(release) => {
+                if !release.take().await {
+                    return None;
+                }
+                let due = pacer.claim();
+                if self.past_deadline(due) {
+                    return None;
+                }
+                Release::until(due).await;
+                due
+            }
+            None => {
+                let due = pacer.claim();
+                if self.past_deadline(due) {
+                    return None;
+                }
+                sleep_until(due).await;
+                due
+            }
+        };
+        Some(Slot {
+            due,
+            waiting: waiting_since <= due,
+        })
+    }
+
     /// Claims one request of the `-n` budget; false when it is spent.
     fn claim(&self) -> bool {
         match &self.budget {
@@ -172,6 +207,15 @@ impl<C> Shared<C> {
                 .is_ok(),
         }
     }
+}
+
+/// An open-loop slot a sender took.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    due: Instant,
+    /// The sender was waiting before the slot fell due (so how late it
+    /// sent is the generator's doing).
+    waiting: bool,
 }
 
 /// Where a run is, once a second of the measured window.
@@ -203,34 +247,51 @@ pub async fn run_observed<C: Call>(
     cancel: impl Future<Output = ()>,
     mut on_progress: impl FnMut(Progress),
 ) -> LoadOutcome {
-    let start = Instant::now();
-    let measure_start = start + plan.warmup();
     let model = plan.model();
     let open_loop = matches!(model, LoadModel::Rate { .. });
+    // The precise open loop's first slot is due once its senders and the
+    // pacer thread have started, not before: else the first requests are
+    // late by the set-up itself.
+    let start = Instant::now()
+        + match (open_loop, plan.pacing()) {
+            (true, Pacing::Precise) => pacer::SET_UP,
+            _ => Duration::ZERO,
+        };
+    let measure_start = start + plan.warmup();
     let schedule = plan.schedule();
+    let deadline = match plan.stop() {
+        StopAt::Duration(window) => Some(measure_start + window),
+        StopAt::Requests(_) => None,
+    };
+    let pacer = match model {
+        LoadModel::Rate { rate_per_s, .. } => Some(Arc::new(Pacer {
+            start,
+            rate_per_s,
+            schedule: schedule.map(|s| {
+                let warm = (s.at(0.0) * plan.warmup().as_secs_f64()).ceil() as u64;
+                (s, plan.warmup(), warm)
+            }),
+            next_slot: AtomicU64::new(0),
+            shard: plan.shard(),
+        })),
+        _ => None,
+    };
+    let release = match (&pacer, plan.pacing()) {
+        (Some(pacer), Pacing::Precise) => Some(
+            Release::start(Arc::clone(pacer), deadline, plan.senders() as usize)
+                .expect("cannot start the pacer thread"),
+        ),
+        _ => None,
+    };
     let shared = Arc::new(Shared {
         client,
         concurrency: schedule.filter(|_| !open_loop),
         timeout: plan.timeout(),
         measure_start,
-        deadline: match plan.stop() {
-            StopAt::Duration(window) => Some(measure_start + window),
-            StopAt::Requests(_) => None,
-        },
+        deadline,
         budget: plan.requests().map(AtomicU64::new),
-        pacer: match model {
-            LoadModel::Rate { rate_per_s, .. } => Some(Pacer {
-                start,
-                rate_per_s,
-                schedule: schedule.map(|s| {
-                    let warm = (s.at(0.0) * plan.warmup().as_secs_f64()).ceil() as u64;
-                    (s, plan.warmup(), warm)
-                }),
-                next_slot: AtomicU64::new(0),
-                shard: plan.shard(),
-            }),
-            _ => None,
-        },
+        pacer,
+        release,
         tally: ShardedTally::new(open_loop),
         wire_at_start: OnceLock::new(),
         backoff_waits: AtomicU64::new(0),
@@ -404,17 +465,14 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
     // attempt failed to connect.
     let mut backoff: Option<Duration> = None;
     loop {
-        let due = match &shared.pacer {
-            Some(pacer) => {
-                let due = pacer.next_due();
-                if shared.past_deadline(due) {
-                    return;
-                }
-                sleep_until(due).await;
-                Some(due)
-            }
+        let slot = match &shared.pacer {
+            Some(pacer) => match shared.due_slot(pacer).await {
+                Some(slot) => Some(slot),
+                None => return,
+            },
             None => None,
         };
+        let due = slot.map(|s| s.due);
         if let Some(schedule) = &shared.concurrency {
             // The schedule's clock starts with the measured window.
             let t = Instant::now()
@@ -459,6 +517,15 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         let late = due.is_none() && shared.past_deadline(done);
         if measured && !late {
             let mut shard = shared.tally.shard(id);
+            if let Some(slot) = slot {
+                // The generator's own error: how late a waiting sender
+                // sent. A slot that fell due while every sender was busy
+                // waited for the in-flight bound, not for the generator.
+                shard.record_send(
+                    slot.waiting
+                        .then(|| sent.saturating_duration_since(slot.due)),
+                );
+            }
             match result {
                 Ok(answer) => {
                     shard.record_ok(done - due.unwrap_or(sent), done - sent, answer.bytes);

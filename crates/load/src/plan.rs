@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
+use crate::engine::Pacing;
 use crate::schedule::Schedule;
 use crate::shard::Shard;
 
@@ -55,6 +56,10 @@ pub struct LoadPlan {
     /// connections above are the whole plan's.
     #[serde(skip_serializing_if = "Shard::is_whole")]
     shard: Shard,
+    /// How the open loop's due times reach the senders: precise, except
+    /// on tokio's paused clock (tests).
+    #[serde(skip)]
+    pacing: Pacing,
 }
 
 impl LoadPlan {
@@ -108,6 +113,7 @@ impl LoadPlan {
             connections,
             schedule: None,
             shard: Shard::WHOLE,
+            pacing: Pacing::Precise,
         })
     }
 
@@ -161,6 +167,16 @@ impl LoadPlan {
             schedule: Some(schedule),
             ..self
         })
+    }
+
+    /// The same plan, paced by `pacing` (tests on tokio's paused clock
+    /// need [`Pacing::Timer`]).
+    pub fn with_pacing(self, pacing: Pacing) -> Self {
+        Self { pacing, ..self }
+    }
+
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
     }
 
     pub fn schedule(&self) -> Option<Schedule> {

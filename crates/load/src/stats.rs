@@ -46,6 +46,14 @@ pub struct Tally {
     /// Open loop only: latency from the actual send time, as a closed-loop
     /// tool would report it, kept beside the corrected one.
     pub latency_uncorrected_us: Option<Histogram<u64>>,
+    /// Open loop only: how late each request left, from its due time to
+    /// the moment it was sent, microseconds, for the requests a sender
+    /// was waiting for: the load generator's own error.
+    pub lateness_us: Option<Histogram<u64>>,
+    /// Open loop only: requests whose due time came while every sender
+    /// was busy (the in-flight bound was reached); they waited for a
+    /// sender, and the corrected latency includes that wait.
+    pub due_while_busy: u64,
     /// When the last counted request completed (ends a `-n` window).
     pub last_completion: Option<Instant>,
     /// Streaming calls only: their messages (none for unary calls).
@@ -80,6 +88,8 @@ impl Tally {
             errors: ErrorTally::default(),
             latency_us: new_latency_histogram(),
             latency_uncorrected_us: open_loop.then(new_latency_histogram),
+            lateness_us: open_loop.then(new_latency_histogram),
+            due_while_busy: 0,
             last_completion: None,
             messages: None,
         }
@@ -101,6 +111,16 @@ impl Tally {
         self.latency_us.saturating_record(micros(latency));
         if let Some(h) = &mut self.latency_uncorrected_us {
             h.saturating_record(micros(uncorrected));
+        }
+    }
+
+    /// Notes how an open-loop request left: `Some(lateness)` when a
+    /// sender was waiting for its due time, None when it fell due while
+    /// every sender was busy.
+    pub fn record_send(&mut self, lateness: Option<Duration>) {
+        match (lateness, &mut self.lateness_us) {
+            (Some(late), Some(h)) => h.saturating_record(micros(late)),
+            _ => self.due_while_busy += 1,
         }
     }
 
@@ -127,6 +147,10 @@ impl Tally {
         ) {
             mine.add(theirs).expect("histograms share bounds");
         }
+        if let (Some(mine), Some(theirs)) = (&mut self.lateness_us, &other.lateness_us) {
+            mine.add(theirs).expect("histograms share bounds");
+        }
+        self.due_while_busy += other.due_while_busy;
         if let Some(theirs) = &other.messages {
             let mine = self.messages.get_or_insert_with(MessageTally::new);
             mine.sent += theirs.sent;

@@ -13,7 +13,8 @@ pub mod sampler;
 
 pub use cpuset::{CpuSet, CpuSetError};
 pub use sampler::{
-    Probe, ProbeReport, ProcessNow, ProcessPoint, ProcessRole, ProcessUsage, Watched, process_now,
+    CpuClock, Probe, ProbeReport, ProcessNow, ProcessPoint, ProcessRole, ProcessUsage, Watched,
+    process_now,
 };
 
 /// How often the kernel's per-process CPU counters tick (USER_HZ): CPU

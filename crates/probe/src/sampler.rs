@@ -64,7 +64,14 @@ pub struct ProcessUsage {
     /// CPU time in user mode over the window, all threads, seconds.
     pub cpu_user_s: f64,
     /// CPU time in kernel mode over the window, all threads, seconds.
+    /// `cpu_user_s + cpu_system_s` is the window's CPU time as `cpu_clock`
+    /// read it; the split between them is the clock ticks' (10 ms).
     pub cpu_system_s: f64,
+    /// Where the CPU time was read: the process CPU clock (nanoseconds)
+    /// or, as a fallback, /proc's ticks. Absent in results written before
+    /// the clock was read (ticks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_clock: Option<CpuClock>,
     /// (user + system) / window * 100: 100 means one core busy throughout.
     pub cpu_percent: f64,
     /// Mean resident set size over the samples, bytes.
@@ -119,6 +126,12 @@ pub struct ProbeReport {
 #[derive(Debug, Clone, Copy)]
 struct Reading {
     at: Instant,
+    /// User + system CPU time of all threads, living and exited,
+    /// nanoseconds: the process CPU clock, or ticks x 10^9 / USER_HZ
+    /// when that clock cannot be read (see [`CpuClock`]).
+    cpu_ns: u64,
+    /// Which of the two `cpu_ns` is.
+    clock: CpuClock,
     user_ticks: u64,
     system_ticks: u64,
     rss_bytes: u64,
@@ -127,15 +140,70 @@ struct Reading {
     written: Option<u64>,
 }
 
+/// Where a process's CPU time was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuClock {
+    /// The process CPU clock (`clock_getcpuclockid(pid)` +
+    /// `clock_gettime`): the scheduler's runtime of every thread, exited
+    /// ones included, in nanoseconds. A thread running on another CPU at
+    /// the moment of reading is counted up to its last scheduler tick or
+    /// switch, so each reading is exact to within one scheduler tick of
+    /// each thread then running (none for an idle process).
+    #[serde(rename = "process-cpu-clock")]
+    ProcessClock,
+    /// `/proc/PID/stat`'s utime + stime: whole clock ticks (10 ms at
+    /// USER_HZ 100); the fallback when the clock cannot be read.
+    ProcStatTicks,
+}
+
+impl CpuClock {
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuClock::ProcessClock => "process-cpu-clock",
+            CpuClock::ProcStatTicks => "proc-stat-ticks",
+        }
+    }
+}
+
+/// `pid`'s CPU time from its process CPU clock, nanoseconds.
+fn process_clock_ns(pid: u32) -> Option<u64> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: both calls only write their out parameters, which are valid.
+    unsafe {
+        if libc::clock_getcpuclockid(pid, &mut clock) != 0 {
+            return None;
+        }
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if libc::clock_gettime(clock, &mut now) != 0 {
+            return None;
+        }
+        Some(u64::try_from(now.tv_sec).ok()? * 1_000_000_000 + u64::try_from(now.tv_nsec).ok()?)
+    }
+}
+
 fn read(pid: u32) -> Option<Reading> {
     let process = Process::new(i32::try_from(pid).ok()?).ok()?;
+    let clock_ns = process_clock_ns(pid);
+    let at = Instant::now();
     let stat = process.stat().ok()?;
     let written = (pid != std::process::id())
         .then(|| process.io().ok())
         .flatten()
         .map(|io| io.wchar);
+    let tick_ns = 1_000_000_000 / procfs::ticks_per_second().max(1);
+    let (cpu_ns, clock) = match clock_ns {
+        Some(ns) => (ns, CpuClock::ProcessClock),
+        None => ((stat.utime + stat.stime) * tick_ns, CpuClock::ProcStatTicks),
+    };
     Some(Reading {
-        at: Instant::now(),
+        at,
+        cpu_ns,
+        clock,
         user_ticks: stat.utime,
         system_ticks: stat.stime,
         rss_bytes: stat.rss_bytes().get(),
@@ -147,8 +215,8 @@ fn read(pid: u32) -> Option<Reading> {
 /// A process's counters now, as a metrics endpoint exposes them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProcessNow {
-    /// User and system CPU time since the process started, seconds (exact
-    /// to a clock tick).
+    /// User and system CPU time since the process started, seconds (from
+    /// the process CPU clock: nanoseconds, see [`CpuClock`]).
     pub cpu_s: f64,
     pub rss_bytes: u64,
     pub threads: u64,
@@ -158,8 +226,7 @@ pub struct ProcessNow {
 pub fn process_now(pid: u32) -> Option<ProcessNow> {
     let reading = read(pid)?;
     Some(ProcessNow {
-        cpu_s: (reading.user_ticks + reading.system_ticks) as f64
-            / procfs::ticks_per_second() as f64,
+        cpu_s: reading.cpu_ns as f64 / 1e9,
         rss_bytes: reading.rss_bytes,
         threads: reading.threads,
     })
@@ -214,7 +281,7 @@ struct Track {
 }
 
 impl Track {
-    fn sample(&mut self, window_start: Instant, tps: f64) {
+    fn sample(&mut self, window_start: Instant) {
         let Some(reading) = read(self.watched.pid) else {
             self.exited |= self.first.is_some();
             return;
@@ -234,14 +301,14 @@ impl Track {
         if elapsed.floor() > mark_s.floor() + 0.5 || elapsed - mark_s >= 1.0 {
             self.timeline.push(ProcessPoint {
                 t_s: elapsed,
-                cpu_percent: cpu_percent(&mark, &reading, tps),
+                cpu_percent: cpu_percent(&mark, &reading),
                 rss_bytes: reading.rss_bytes,
             });
             self.second_mark = Some(reading);
         }
     }
 
-    fn finish(self, tps: f64) -> ProcessUsage {
+    fn finish(self) -> ProcessUsage {
         let written = match (
             self.first.and_then(|r| r.written),
             self.last.and_then(|r| r.written),
@@ -250,12 +317,29 @@ impl Track {
             _ => None,
         };
         let (user_s, system_s, percent) = match (self.first, self.last) {
-            (Some(first), Some(last)) => (
-                (last.user_ticks - first.user_ticks) as f64 / tps,
-                (last.system_ticks - first.system_ticks) as f64 / tps,
-                cpu_percent(&first, &last, tps),
-            ),
+            (Some(first), Some(last)) => {
+                let cpu_s = last.cpu_ns.saturating_sub(first.cpu_ns) as f64 / 1e9;
+                // The clock has no user/system split; the ticks do, at
+                // their resolution: the total is split in their proportion
+                // (all user when no tick fell in the window).
+                let user = last.user_ticks.saturating_sub(first.user_ticks);
+                let system = last.system_ticks.saturating_sub(first.system_ticks);
+                let user_share = match user + system {
+                    0 => 1.0,
+                    ticks => user as f64 / ticks as f64,
+                };
+                (
+                    cpu_s * user_share,
+                    cpu_s * (1.0 - user_share),
+                    cpu_percent(&first, &last),
+                )
+            }
             _ => (0.0, 0.0, 0.0),
+        };
+        let clock = match (self.first, self.last) {
+            (Some(first), Some(last)) if first.clock == last.clock => Some(first.clock),
+            (Some(_), Some(_)) => Some(CpuClock::ProcStatTicks),
+            _ => None,
         };
         ProcessUsage {
             role: self.watched.role,
@@ -263,6 +347,7 @@ impl Track {
             cpus: self.cpus,
             cpu_user_s: user_s,
             cpu_system_s: system_s,
+            cpu_clock: clock,
             cpu_percent: percent,
             rss_avg_bytes: if self.samples == 0 {
                 0
@@ -278,14 +363,12 @@ impl Track {
     }
 }
 
-fn cpu_percent(from: &Reading, to: &Reading, tps: f64) -> f64 {
+fn cpu_percent(from: &Reading, to: &Reading) -> f64 {
     let seconds = to.at.duration_since(from.at).as_secs_f64();
     if seconds <= 0.0 {
         return 0.0;
     }
-    let ticks =
-        (to.user_ticks + to.system_ticks).saturating_sub(from.user_ticks + from.system_ticks);
-    ticks as f64 / tps / seconds * 100.0
+    to.cpu_ns.saturating_sub(from.cpu_ns) as f64 / 1e9 / seconds * 100.0
 }
 
 /// A running probe; [`Probe::stop`] ends the window and returns the report.
@@ -348,7 +431,6 @@ fn sample_window(
     interval: Duration,
     stop: &(Mutex<bool>, Condvar),
 ) -> ProbeReport {
-    let tps = procfs::ticks_per_second() as f64;
     let mut tracks: Vec<Track> = watched
         .into_iter()
         .map(|w| Track {
@@ -369,14 +451,14 @@ fn sample_window(
     let start = Instant::now();
     let ticks_start = cpu_ticks();
     for track in &mut tracks {
-        track.sample(start, tps);
+        track.sample(start);
     }
     if !stopped_early {
         let mut next = start + interval;
         loop {
             let stopped = wait(stop, next);
             for track in &mut tracks {
-                track.sample(start, tps);
+                track.sample(start);
             }
             if stopped {
                 break;
@@ -392,7 +474,7 @@ fn sample_window(
         .collect();
     ProbeReport {
         window_s,
-        processes: tracks.into_iter().map(|t| t.finish(tps)).collect(),
+        processes: tracks.into_iter().map(|t| t.finish()).collect(),
         cpu_set_busy_percent,
     }
 }
@@ -428,22 +510,28 @@ mod tests {
             Instant::now(),
             Duration::from_millis(50),
         );
-        // Burn a little CPU and hold some memory.
+        // Burn 300 ms of CPU (by this process's own CPU clock, so a busy
+        // machine only makes it take longer) and hold some memory; the
+        // window lasts at least 1.1 s, for a timeline point.
         let held = vec![1u8; 8 << 20];
-        let until = Instant::now() + Duration::from_millis(1100);
+        let started = Instant::now();
+        let cpu_at_start = process_clock_ns(me).unwrap();
         let mut x = 0u64;
-        while Instant::now() < until {
-            x = x.wrapping_add(std::hint::black_box(1));
+        while process_clock_ns(me).unwrap() - cpu_at_start < 300_000_000 {
+            for _ in 0..10_000 {
+                x = x.wrapping_add(std::hint::black_box(1));
+            }
         }
+        std::thread::sleep(Duration::from_millis(1100).saturating_sub(started.elapsed()));
         let report = probe.stop();
         std::hint::black_box((x, held));
         let usage = &report.processes[0];
         assert_eq!(usage.pid, me);
-        assert!(usage.cpu_user_s > 0.5, "{usage:?}");
+        assert!(usage.cpu_s() >= 0.3, "{usage:?}");
         assert!(usage.rss_peak_bytes > 8 << 20);
         assert!(usage.threads_max >= 2, "the probe thread is one of ours");
         assert!(!usage.timeline.is_empty());
         assert!(report.cpu_set_busy_percent[0] > 0.0);
-        assert!((report.window_s - 1.1).abs() < 0.5);
+        assert!(report.window_s >= 1.1, "{}", report.window_s);
     }
 }

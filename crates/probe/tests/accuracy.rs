@@ -192,3 +192,72 @@ fn a_process_that_exits_mid_window_is_marked() {
     let report = probe.stop();
     assert!(report.processes[0].exited);
 }
+
+/// /proc/PID/stat's utime + stime, seconds (ticks).
+fn proc_stat_cpu_s(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which ends at the last ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / wirebench_probe::ticks_per_second() as f64
+}
+
+#[test]
+fn the_process_cpu_clock_agrees_with_proc_stat_over_a_long_window() {
+    // 1.5 s of CPU, counted by the child itself, then idle: both readings
+    // are then settled, and ticks are exact to 1/USER_HZ of 1.5 s.
+    let (mut child, mut stdin, mut stdout) = python(
+        "import sys, time\n\
+         print('ready', flush=True)\n\
+         sys.stdin.readline()\n\
+         t0 = time.process_time()\n\
+         while time.process_time() - t0 < 1.5:\n    pass\n\
+         print('done', flush=True)\n\
+         time.sleep(30)\n",
+    );
+    writeln!(stdin, "go").unwrap();
+    expect_line(&mut stdout, "done");
+    let clock = wirebench_probe::process_now(child.id()).unwrap().cpu_s;
+    let ticks = proc_stat_cpu_s(child.id());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ticks >= 1.4, "{ticks}");
+    assert!(
+        (clock - ticks).abs() <= 0.01 * ticks,
+        "clock {clock} s against /proc/PID/stat {ticks} s"
+    );
+}
+
+#[test]
+fn a_short_window_is_read_to_below_a_tick_exited_threads_included() {
+    // In the window: a thread burns 30 ms of its own CPU and exits, then
+    // the main thread burns 20 ms. Ticks would give a multiple of 10 ms
+    // and lose nothing here only by luck; the clock gives nanoseconds and
+    // keeps the exited thread's time.
+    let usage = measure(
+        "import sys, time, threading\n\
+         def burn(s):\n    t0 = time.thread_time()\n    while time.thread_time() - t0 < s:\n        pass\n\
+         print('ready', flush=True)\n\
+         sys.stdin.readline()\n\
+         t = threading.Thread(target=burn, args=(0.03,))\n\
+         t.start(); t.join()\n\
+         burn(0.02)\n\
+         print('done', flush=True)\n\
+         time.sleep(30)\n",
+        Duration::from_millis(250),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        usage.cpu_clock,
+        Some(wirebench_probe::CpuClock::ProcessClock)
+    );
+    let cpu_ms = usage.cpu_s() * 1e3;
+    assert!((50.0..500.0).contains(&cpu_ms), "{cpu_ms} ms: {usage:?}");
+    let off_tick_ms = cpu_ms % 10.0;
+    assert!(
+        off_tick_ms > 0.001 && off_tick_ms < 9.999,
+        "{cpu_ms} ms is a whole number of 10 ms ticks"
+    );
+}

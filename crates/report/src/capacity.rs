@@ -1,6 +1,7 @@
 //! Capacity at an SLO (`bench --find-capacity --slo 'p99<50ms'`): per
-//! stack, the highest open-loop rate whose step met every term of the SLO
-//! and was sustained, with every step tried. Here: the record, its table,
+//! stack, the highest open-loop rate decided as meeting every term of the
+//! SLO and sustained, the lowest rate decided as missing it (the capacity
+//! lies between: its interval), and every step run. Here: the record, its table,
 //! its verdict sentence and the points of its chart (p99 against offered
 //! rate: the knee). The search itself runs in the CLI.
 
@@ -21,19 +22,25 @@ pub struct Capacity {
     pub label: String,
     /// The SLO's terms as written: ["p99<20ms", "errors<0.1%"].
     pub slo: Vec<String>,
-    /// The highest offered rate whose step met the SLO, requests per
+    /// The highest offered rate decided as meeting the SLO, requests per
     /// second; null when not even the lowest step did.
     pub capacity_rps: Option<f64>,
+    /// The lowest offered rate decided as missing it: the capacity lies in
+    /// [capacity_rps, missed_rps). Null when no rate missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_rps: Option<f64>,
     /// The capacity was met twice: the search ran it again to confirm
     /// it. False when the search ran out of steps first (or found none).
     #[serde(default)]
     pub confirmed: bool,
     /// Every step, in the order tried (a ramp, then a bisection).
     pub steps: Vec<CapacityStep>,
-    /// What stopped it at the lowest failing step: "server" (its CPU
-    /// saturated or its latency grew), "load generator" (the client had
-    /// no CPU to spare: the figure is a floor), or null when no step
-    /// failed.
+    /// What stopped it at the lowest rate missed: "load generator" (in a
+    /// run of it the client had no CPU to spare or sent late: the figure
+    /// is a floor), "server" (the servers' CPU set was saturated in every
+    /// run of it, and the generator was on time), or "unclear" (neither
+    /// side's CPU was saturated: noise, or a limit other than CPU); null
+    /// when no rate missed.
     pub limited_by: Option<String>,
 }
 
@@ -48,11 +55,45 @@ pub struct CapacityStep {
     pub error_rate: f64,
     pub server_cpu_percent: f64,
     pub client_bound: bool,
+    /// The servers used their whole CPU set.
+    #[serde(default)]
+    pub server_saturated: bool,
+    /// How late the generator sent, p99, microseconds, and whether that
+    /// was material (`crate::lateness`).
+    #[serde(default)]
+    pub lateness_p99_us: Option<u64>,
+    #[serde(default)]
+    pub generator_late: bool,
+    /// Which run of this rate's decision (1-based): a rate is decided by
+    /// one run when it met the SLO with a margin of 2x on every term,
+    /// else by two runs that agree, else by the majority of three.
+    #[serde(default = "first_run")]
+    pub run: u32,
     /// Every SLO term held and the rate was sustained.
     pub met: bool,
     /// Why not: the terms that failed, and "sustained" when fewer than
     /// 95% of the offered requests were answered well.
     pub failed: Vec<String>,
+}
+
+fn first_run() -> u32 {
+    1
+}
+
+/// "14,577 req/s (missed at 15,300)": the capacity and its interval.
+pub fn interval_text(c: &Capacity) -> String {
+    match (c.capacity_rps, c.missed_rps) {
+        (None, _) => "below the lowest step".into(),
+        (Some(met), Some(missed)) => format!(
+            "{} req/s (missed at {})",
+            format::thousands(met.round() as u64),
+            format::thousands(missed.round() as u64)
+        ),
+        (Some(met), None) => format!(
+            "{} req/s (no rate missed)",
+            format::thousands(met.round() as u64)
+        ),
+    }
 }
 
 /// The capacity table: per stack the capacity, the limit and the steps.
@@ -78,12 +119,10 @@ pub fn grid(result: &RunResult) -> Option<Grid> {
             vec![
                 c.label.clone(),
                 c.slo.join(", "),
-                match (c.capacity_rps, c.confirmed) {
-                    (None, _) => "below the lowest step".into(),
-                    (Some(rps), true) => format::thousands(rps.round() as u64),
-                    (Some(rps), false) => {
-                        format!("{} (met once)", format::thousands(rps.round() as u64))
-                    }
+                if c.confirmed || c.capacity_rps.is_none() {
+                    interval_text(c)
+                } else {
+                    format!("{}; search cut short", interval_text(c))
                 },
                 c.limited_by.clone().unwrap_or_else(|| "-".into()),
                 steps.join("; "),
@@ -94,7 +133,7 @@ pub fn grid(result: &RunResult) -> Option<Grid> {
         header: vec![
             "stack",
             "SLO",
-            "capacity (req/s)",
+            "capacity (req/s) [met, missed)",
             "limit",
             "steps (offered req/s)",
         ],
@@ -116,20 +155,29 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
             .total_cmp(&a.capacity_rps.unwrap_or(0.0))
     });
     let best = found[0].capacity_rps.unwrap_or(0.0);
+    // Two capacities whose intervals overlap are not told apart.
+    let overlaps = |a: &Capacity, b: &Capacity| match (a.capacity_rps, b.capacity_rps) {
+        (Some(a_met), Some(b_met)) => {
+            a_met < b.missed_rps.unwrap_or(f64::INFINITY)
+                && b_met < a.missed_rps.unwrap_or(f64::INFINITY)
+        }
+        _ => false,
+    };
     let parts: Vec<String> = found
         .iter()
         .map(|c| match c.capacity_rps {
             Some(rps) if best > 0.0 && rps < best => format!(
-                "{} {} req/s ({:.2}x)",
+                "{} {}, {:.2}x{}",
                 c.label,
-                format::thousands(rps.round() as u64),
-                rps / best
+                interval_text(c),
+                rps / best,
+                if overlaps(c, found[0]) {
+                    ", within the first's interval: not told apart"
+                } else {
+                    ""
+                }
             ),
-            Some(rps) => format!(
-                "{} {} req/s",
-                c.label,
-                format::thousands(rps.round() as u64)
-            ),
+            Some(_) => format!("{} {}", c.label, interval_text(c)),
             None => format!("{} not even at its lowest step", c.label),
         })
         .collect();
@@ -147,6 +195,17 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
         sentences.push(format!(
             "For {} the load generator, not the server, was the limit: the figure is a floor.",
             client.join(", ")
+        ));
+    }
+    let unclear: Vec<&str> = found
+        .iter()
+        .filter(|c| c.limited_by.as_deref() == Some("unclear"))
+        .map(|c| c.label.as_str())
+        .collect();
+    if !unclear.is_empty() {
+        sentences.push(format!(
+            "For {} neither side's CPU was saturated where the SLO was missed: the limit is noise on this machine, or not CPU.",
+            unclear.join(", ")
         ));
     }
     sentences

@@ -109,6 +109,7 @@ mod tests {
             cpus: Some(cpus.parse().unwrap()),
             cpu_user_s: cpu_s * 0.75,
             cpu_system_s: cpu_s * 0.25,
+            cpu_clock: Some(wirebench_probe::CpuClock::ProcessClock),
             cpu_percent: cpu_s / window_s * 100.0,
             rss_avg_bytes: 10,
             rss_peak_bytes: 20,

@@ -167,13 +167,13 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
                 .find(|r| r.numerator == g.label)
                 .map_or_else(
                     || {
-                        if g.label == summary.baseline {
+                        if g.baseline {
                             "baseline".to_owned()
                         } else {
                             "-".to_owned()
                         }
                     },
-                    |r| interval_text(&r.throughput),
+                    |r| r.throughput.cell(),
                 );
             let bytes = |s: Option<crate::stats::Spread>| {
                 s.map_or("-".to_owned(), |s| {
@@ -221,7 +221,6 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
     })
 }
 
-/// "1.85x [1.70-2.01]" (or "1.85x" from one pair).
 /// Every schedule step of every trial that followed a schedule.
 pub fn steps(result: &RunResult) -> Option<Grid> {
     let rows: Vec<Vec<String>> = result
@@ -248,10 +247,42 @@ pub fn steps(result: &RunResult) -> Option<Grid> {
     })
 }
 
-pub fn interval_text(r: &crate::stats::RatioInterval) -> String {
-    if r.pairs > 1 {
-        format!("{:.2}x [{:.2}-{:.2}]", r.ratio, r.low, r.high)
-    } else {
-        format!("{:.2}x", r.ratio)
-    }
+/// The open loop's timing, per trial that had one: how late the load
+/// generator sent (its own error), how many requests waited for a free
+/// sender, and the latency from the due time beside the latency from the
+/// actual send.
+pub fn pacing(result: &RunResult) -> Option<Grid> {
+    let rows: Vec<Vec<String>> = result
+        .trials
+        .iter()
+        .filter_map(|t| {
+            let late = t.send_lateness.as_ref()?;
+            let l = &late.lateness_us;
+            let uncorrected = t.latency_uncorrected_us.as_ref();
+            Some(vec![
+                trial_label(result, t),
+                late.pacing.clone(),
+                format::latency_us(l.p50),
+                format::latency_us(l.p99),
+                format::latency_us(l.max),
+                format::thousands(late.due_while_busy),
+                format::latency_us(t.latency_us.p50),
+                uncorrected.map_or("-".to_owned(), |u| format::latency_us(u.p50)),
+            ])
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Grid {
+        header: vec![
+            "open loop",
+            "pacing",
+            "late p50",
+            "late p99",
+            "late max",
+            "due while busy",
+            "p50 from due",
+            "p50 from send",
+        ],
+        rows,
+        numeric_from: 2,
+    })
 }

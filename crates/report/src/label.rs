@@ -127,3 +127,64 @@ pub fn trial_label(result: &RunResult, trial: &Trial) -> String {
     }
     label
 }
+
+/// What a trial's requests did, apart from the stack and the server
+/// settings being compared: the workload, the message and direction, the
+/// size and the network. Only trials of one workload group are ever set
+/// against each other (a ratio between two different workloads says
+/// nothing about the stacks).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkloadGroup {
+    pub workload: Workload,
+    pub message: Option<String>,
+    pub size_kb: Option<u64>,
+    pub net: Option<String>,
+}
+
+impl WorkloadGroup {
+    pub fn of(trial: &Trial) -> WorkloadGroup {
+        WorkloadGroup {
+            workload: trial.workload,
+            // Results written before `message` existed kept it as the
+            // variant's first part ("order down, sonic-rs").
+            message: trial.message.clone().or_else(|| {
+                (trial.workload == Workload::Message)
+                    .then_some(trial.variant.as_deref())
+                    .flatten()
+                    .and_then(|v| v.split(", ").next())
+                    .map(str::to_owned)
+            }),
+            size_kb: trial.size_kb,
+            net: trial.net.clone(),
+        }
+    }
+}
+
+impl fmt::Display for WorkloadGroup {
+    /// "payload 64 KiB", "message order down", "pipeline (latency=20ms)".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.workload)?;
+        if let Some(message) = &self.message {
+            write!(f, " {message}")?;
+        }
+        if let Some(kb) = self.size_kb {
+            write!(f, " {kb} KiB")?;
+        }
+        if let Some(net) = &self.net {
+            write!(f, " ({net})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The run's workload groups, in the order their first trials ran.
+pub fn workload_groups(result: &RunResult) -> Vec<WorkloadGroup> {
+    let mut groups: Vec<WorkloadGroup> = Vec::new();
+    for trial in &result.trials {
+        let group = WorkloadGroup::of(trial);
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    groups
+}

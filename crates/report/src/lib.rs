@@ -7,11 +7,13 @@
 pub mod capacity;
 pub mod compare;
 pub mod costs;
+pub mod evidence;
 pub mod export;
 pub mod format;
 pub mod grid;
 pub mod histogram;
 pub mod label;
+pub mod lateness;
 pub mod merge;
 pub mod model;
 pub mod notes;

@@ -287,6 +287,11 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
         .as_deref()
         .map(|h| decode(first_name, h))
         .transpose()?;
+    let mut lateness = first
+        .send_lateness
+        .as_ref()
+        .map(|l| decode(first_name, &l.histogram))
+        .transpose()?;
     let mut out = first.clone();
     out.agents = Vec::new();
     out.profile = None;
@@ -311,6 +316,14 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
             let theirs = decode(name, theirs)?;
             same_settings(ours, &theirs, name, j)?;
             ours.add(&theirs).expect("settings checked");
+        }
+        if let (Some(ours), Some(theirs)) = (&mut lateness, &trial.send_lateness) {
+            let histogram = decode(name, &theirs.histogram)?;
+            same_settings(ours, &histogram, name, j)?;
+            ours.add(&histogram).expect("settings checked");
+            if let Some(out) = &mut out.send_lateness {
+                out.due_while_busy += theirs.due_while_busy;
+            }
         }
         out.requests_ok += trial.requests_ok;
         for (kind, n) in &trial.errors {
@@ -362,6 +375,10 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
     out.latency_histogram = histogram::encode(&latency);
     out.latency_uncorrected_us = uncorrected.as_ref().map(LatencySummary::from_histogram);
     out.latency_uncorrected_histogram = uncorrected.as_ref().map(histogram::encode);
+    if let (Some(out), Some(merged)) = (&mut out.send_lateness, &lateness) {
+        out.lateness_us = LatencySummary::from_histogram(merged);
+        out.histogram = histogram::encode(merged);
+    }
     let ok = out.requests_ok.max(1) as f64;
     out.costs.client_cpu_ms_per_request =
         Some(out.costs.client_cpu_percent / 100.0 * out.duration_s * 1e3 / ok);

@@ -122,6 +122,11 @@ pub struct Trial {
     pub target: String,
     /// Payload size asked for, KiB (payload and echo workloads).
     pub size_kb: Option<u64>,
+    /// The message workload: which message and direction ("order down").
+    /// With the workload, the size and the network it names the trial's
+    /// workload group (`crate::label::WorkloadGroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// What each answer was checked against.
     pub verification: String,
     /// What still differs on the wire besides the protocol's name.
@@ -163,6 +168,10 @@ pub struct Trial {
     /// Open loop: `latency_uncorrected_us`'s histogram, encoded alike.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_uncorrected_histogram: Option<String>,
+    /// `rate` model only: how late the load generator sent (its own error,
+    /// never charged to a server; see `crate::lateness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_lateness: Option<SendLateness>,
     /// One point per second of the measured window.
     pub timeline: Vec<TimelinePoint>,
     /// True when the run was stopped before this trial's window ended.
@@ -254,6 +263,22 @@ pub struct Trial {
     /// servers' namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_path: Option<String>,
+}
+
+/// The open loop's own error: actual send time minus due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendLateness {
+    /// How due times reached the senders: "precise" (a pacer thread on
+    /// the kernel's high-resolution timer) or "timer" (tokio's, 1 ms).
+    pub pacing: String,
+    /// Lateness of the requests a sender was waiting for, microseconds.
+    pub lateness_us: LatencySummary,
+    /// `lateness_us`'s histogram, HdrHistogram V2, base64 (merged exactly).
+    pub histogram: String,
+    /// Requests whose due time came while every sender was busy (the
+    /// in-flight bound `-c` was reached): they waited for a sender, which
+    /// the corrected latency includes; not lateness of the generator.
+    pub due_while_busy: u64,
 }
 
 /// A server measured through its metrics endpoint over the window.
@@ -396,8 +421,6 @@ impl Trial {
 /// The run in a few numbers: see [`crate::summary`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
-    /// The configuration every other is compared with.
-    pub baseline: String,
     pub groups: Vec<GroupSummary>,
     pub ratios: Vec<GroupRatio>,
 }
@@ -406,6 +429,12 @@ pub struct RunSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub label: String,
+    /// Its workload group (`crate::label::WorkloadGroup`): configurations
+    /// are compared only within one.
+    pub workload: String,
+    /// The configuration its workload group's others are compared with
+    /// (the group's first that is not the TCP ceiling).
+    pub baseline: bool,
     pub trials: usize,
     pub throughput_rps: Spread,
     pub latency_p50_us: Spread,
@@ -417,7 +446,8 @@ pub struct GroupSummary {
     /// hop), when probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_bytes_written_per_request: Option<Spread>,
-    /// Median throughput / the TCP ceiling's median throughput.
+    /// Median throughput / the median throughput of the TCP ceiling of
+    /// the same workload group.
     pub share_of_ceiling: Option<f64>,
 }
 
@@ -430,4 +460,20 @@ pub struct GroupRatio {
     pub throughput: RatioInterval,
     /// Requests per server CPU-second, when both were probed.
     pub requests_per_server_cpu_second: Option<RatioInterval>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The exporters' fixture (tests/fixtures/result.json).
+    pub fn result_fixture() -> RunResult {
+        serde_json::from_str(include_str!("../tests/fixtures/result.json"))
+            .expect("the fixture is a result")
+    }
+
+    /// The fixture's first trial, to change field by field.
+    pub fn trial_fixture() -> Trial {
+        result_fixture().trials.remove(0)
+    }
 }

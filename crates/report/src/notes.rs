@@ -7,9 +7,6 @@ use crate::label::trial_label;
 use crate::model::RunResult;
 use crate::threshold::Threshold;
 
-/// Below this window, CPU figures are coarse enough to say so.
-const SHORT_WINDOW_S: f64 = 2.0;
-
 pub fn notes(result: &RunResult) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(trial) = result.trials.iter().find(|t| t.placement.pinned) {
@@ -32,20 +29,9 @@ pub fn notes(result: &RunResult) -> Vec<String> {
     if let [path] = paths[..] {
         notes.push(format!("network path: {path}"));
     }
-    let tick_s = 1.0 / result.run.machine.clock_ticks_per_second.unwrap_or(100) as f64;
+    notes.extend(by_cause(result));
     for trial in &result.trials {
         let label = trial_label(result, trial);
-        if !trial.processes.is_empty()
-            && trial.duration_s > 0.0
-            && trial.duration_s < SHORT_WINDOW_S
-        {
-            notes.push(format!(
-                    "{label}: the window was {:.2} s and CPU counters tick every {:.0} ms: each process's CPU% is known to +-{:.0} points; run longer (-t 10s) to compare CPU",
-                    trial.duration_s,
-                    tick_s * 1000.0,
-                    tick_s / trial.duration_s * 100.0,
-                ));
-        }
         for server in &trial.server_metrics {
             notes.push(format!(
                 "{label}: server measured through {}: CPU {:.0}% ({:.2} s over {:.2} s){}{}",
@@ -81,27 +67,6 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 },
             ));
         }
-        if trial.costs.client_bound {
-            notes.push(format!(
-                "{label}: {} (load generator CPU {:.0}%, its CPUs {:.0}% busy)",
-                crate::costs::CLIENT_BOUND_SENTENCE,
-                trial.costs.client_cpu_percent,
-                trial.costs.client_cpus_busy_percent.unwrap_or(f64::NAN),
-            ));
-        }
-        if trial.costs.server_saturated {
-            notes.push(format!(
-                "{label}: server saturated: the servers used {:.0}% CPU, all of their CPU set",
-                trial.costs.server_cpu_percent
-            ));
-        }
-        if let Some(uncorrected) = &trial.latency_uncorrected_us {
-            notes.push(format!(
-                    "{label}: latency from the intended send time (above); from the actual send time: p50 {}, p99 {}",
-                    format::latency_us(uncorrected.p50),
-                    format::latency_us(uncorrected.p99),
-                ));
-        }
         for (kind, example) in &trial.error_examples {
             notes.push(format!(
                 "{label}: {} x {kind}, first: {example}",
@@ -129,6 +94,79 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 outcome.threshold
             ));
         }
+    }
+    notes
+}
+
+/// One note per cause that limits what the trials say, naming the
+/// trials it concerns: "client-bound in 6 of 24 trials (rest #1, ...):
+/// ...".
+fn by_cause(result: &RunResult) -> Vec<String> {
+    type Check = fn(&crate::model::Trial) -> Option<String>;
+    let causes: [(&str, Check); 6] = [
+        ("client-bound", |t| {
+            t.costs.client_bound.then(|| {
+                format!(
+                    "load generator CPU {:.0}%, its CPUs {:.0}% busy",
+                    t.costs.client_cpu_percent,
+                    t.costs.client_cpus_busy_percent.unwrap_or(f64::NAN)
+                )
+            })
+        }),
+        ("the load generator sent late", crate::lateness::material),
+        ("the in-flight bound was reached", crate::lateness::behind),
+        ("server saturated", |t| {
+            t.costs.server_saturated.then(|| {
+                format!(
+                    "the servers used {:.0}% CPU, all of their CPU set",
+                    t.costs.server_cpu_percent
+                )
+            })
+        }),
+        ("too short to compare throughput", |t| {
+            crate::evidence::throughput(t)
+                .err()
+                .map(|s| format!("{}; {}", s.had, s.advice()))
+        }),
+        ("too short to compare server CPU", |t| {
+            crate::evidence::server_cpu(t)?
+                .err()
+                .map(|s| format!("{}; {}", s.had, s.advice()))
+        }),
+    ];
+    let total = result.trials.len();
+    let mut notes = Vec::new();
+    for (cause, check) in causes {
+        // "Too short to compare" speaks only where there is a comparison.
+        if cause.starts_with("too short") && total < 2 {
+            continue;
+        }
+        let hits: Vec<(String, String)> = result
+            .trials
+            .iter()
+            .filter_map(|t| check(t).map(|why| (trial_label(result, t), why)))
+            .collect();
+        let Some((_, first_why)) = hits.first() else {
+            continue;
+        };
+        let meaning = match cause {
+            "client-bound" => ": these numbers measure the load generator, not the server",
+            "the load generator sent late" => ": the latency is partly the generator's",
+            "the in-flight bound was reached" => {
+                ": they waited for a sender, and their latency from the due time says so; raise -c if the server keeps up, and see client-bound above if the generator did not"
+            }
+            _ => "",
+        };
+        let names: Vec<&str> = hits.iter().map(|(label, _)| label.as_str()).collect();
+        notes.push(if total == 1 {
+            format!("{}: {cause} ({first_why}){meaning}", names[0])
+        } else {
+            format!(
+                "{cause} in {} of {total} trials ({}){meaning}; first: {first_why}",
+                hits.len(),
+                names.join(", ")
+            )
+        });
     }
     notes
 }

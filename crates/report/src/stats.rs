@@ -48,16 +48,77 @@ fn median_of_sorted(sorted: &[f64]) -> f64 {
 pub struct RatioInterval {
     /// Geometric mean of the pairs' ratios.
     pub ratio: f64,
-    /// Bounds of the interval (equal to `ratio` with one pair).
+    /// Bounds of the interval: see `interval` (equal to `ratio` with one
+    /// pair).
     pub low: f64,
     pub high: f64,
-    /// 0.95 for a 95% interval.
-    pub confidence: f64,
+    /// What `low` and `high` are.
+    #[serde(default)]
+    pub interval: IntervalKind,
+    /// 0.95 for a 95% bootstrap interval; None for a range.
+    pub confidence: Option<f64>,
     pub pairs: usize,
+}
+
+/// What the bounds of a [`RatioInterval`] are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntervalKind {
+    /// A percentile-bootstrap confidence interval over the pairs: from
+    /// [`MIN_PAIRS_FOR_INTERVAL`] pairs on.
+    #[default]
+    Bootstrap,
+    /// The smallest and largest of the pairs' ratios: fewer pairs than an
+    /// interval needs (resampling two values says nothing about a third).
+    Range,
+    /// One pair: no spread at all.
+    Single,
 }
 
 pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
 pub const CONFIDENCE: f64 = 0.95;
+/// A confidence interval is given from this many paired trials on; with
+/// fewer, the range of the pairs' ratios, called a range.
+pub const MIN_PAIRS_FOR_INTERVAL: usize = 3;
+
+impl RatioInterval {
+    /// "1.85x [bootstrap 95% 1.70-2.01, 5 paired trials]", "1.85x [range
+    /// 1.70-2.01, 2 paired trials]", "1.85x".
+    pub fn text(&self) -> String {
+        match self.interval {
+            IntervalKind::Single => format!("{:.2}x", self.ratio),
+            IntervalKind::Range => format!(
+                "{:.2}x [range {:.2}-{:.2}, {} paired trials]",
+                self.ratio, self.low, self.high, self.pairs
+            ),
+            IntervalKind::Bootstrap => format!(
+                "{:.2}x [bootstrap {:.0}% {:.2}-{:.2}, {} paired trials]",
+                self.ratio,
+                self.confidence.unwrap_or(CONFIDENCE) * 100.0,
+                self.low,
+                self.high,
+                self.pairs
+            ),
+        }
+    }
+
+    /// "1.85x [1.70-2.01]" for a table cell (the kind is in the header's
+    /// glossary: a range below three pairs).
+    pub fn cell(&self) -> String {
+        match self.interval {
+            IntervalKind::Single => format!("{:.2}x", self.ratio),
+            IntervalKind::Range => {
+                format!(
+                    "{:.2}x (range {:.2}-{:.2})",
+                    self.ratio, self.low, self.high
+                )
+            }
+            IntervalKind::Bootstrap => {
+                format!("{:.2}x [{:.2}-{:.2}]", self.ratio, self.low, self.high)
+            }
+        }
+    }
+}
 
 /// The ratio of `a` to `b`, pair by pair (`a[i]` with `b[i]`). None when
 /// there is no pair or a value is not positive.
@@ -72,13 +133,23 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<RatioInterval> {
     }
     let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
     let ratio = mean(&logs).exp();
-    if logs.len() == 1 {
+    if logs.len() < MIN_PAIRS_FOR_INTERVAL {
+        let (low, high) = logs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), l| {
+                (lo.min(*l), hi.max(*l))
+            });
         return Some(RatioInterval {
             ratio,
-            low: ratio,
-            high: ratio,
-            confidence: CONFIDENCE,
-            pairs: 1,
+            low: low.exp(),
+            high: high.exp(),
+            interval: if logs.len() == 1 {
+                IntervalKind::Single
+            } else {
+                IntervalKind::Range
+            },
+            confidence: None,
+            pairs: logs.len(),
         });
     }
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
@@ -98,7 +169,8 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<RatioInterval> {
         ratio,
         low: at(tail),
         high: at(1.0 - tail),
-        confidence: CONFIDENCE,
+        interval: IntervalKind::Bootstrap,
+        confidence: Some(CONFIDENCE),
         pairs: logs.len(),
     })
 }
@@ -149,6 +221,45 @@ mod tests {
     }
 
     #[test]
+    fn the_bootstrap_interval_has_the_width_of_a_95_percent_interval() {
+        // Log-ratios of known spread: the bootstrap's 2.5th and 97.5th
+        // percentiles of the mean lie about 1.96 standard errors (of the
+        // plug-in estimate) either side; a 90% or 99% choice, or the
+        // pairs' range, would miss these bounds.
+        let logs = [
+            -0.30, -0.10, 0.05, 0.12, 0.20, 0.33, -0.05, 0.18, 0.02, -0.21,
+        ];
+        let a: Vec<f64> = logs.iter().map(|l: &f64| 100.0 * l.exp()).collect();
+        let b = vec![100.0; logs.len()];
+        let r = paired_ratio(&a, &b).unwrap();
+        let n = logs.len() as f64;
+        let mean = logs.iter().sum::<f64>() / n;
+        let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let half_width = 1.96 * sd / n.sqrt();
+        let (low, high) = (r.low.ln() - mean, r.high.ln() - mean);
+        for (bound, want) in [(low, -half_width), (high, half_width)] {
+            assert!(
+                (bound - want).abs() <= 0.15 * half_width,
+                "bound {bound:.4} against {want:.4} ({r:?})"
+            );
+        }
+        assert_eq!(r.interval, IntervalKind::Bootstrap);
+        assert_eq!(r.confidence, Some(0.95));
+        assert!(r.text().contains("bootstrap 95%"), "{}", r.text());
+    }
+
+    #[test]
+    fn two_pairs_give_a_range_not_an_interval() {
+        let r = paired_ratio(&[200.0, 300.0], &[100.0, 100.0]).unwrap();
+        assert_eq!(r.interval, IntervalKind::Range);
+        assert_eq!(r.confidence, None);
+        assert!((r.low - 2.0).abs() < 1e-9 && (r.high - 3.0).abs() < 1e-9);
+        assert!((r.ratio - 6f64.sqrt()).abs() < 1e-9);
+        let text = r.text();
+        assert!(text.contains("range") && !text.contains('%'), "{text}");
+    }
+
+    #[test]
     fn degenerate_inputs() {
         assert_eq!(paired_ratio(&[], &[]), None);
         assert_eq!(paired_ratio(&[1.0], &[0.0]), None);
@@ -157,5 +268,6 @@ mod tests {
             (one.ratio, one.low, one.high, one.pairs),
             (1.5, 1.5, 1.5, 1)
         );
+        assert_eq!(one.interval, IntervalKind::Single);
     }
 }

@@ -168,6 +168,17 @@ impl Threshold {
         }
     }
 
+    /// Whether `value` meets the threshold with room to spare: an upper
+    /// bound met at `margin` times less (`p99<2ms` by 1 ms, for 2), a
+    /// lower bound at `margin` times more. An error rate of 0 always has
+    /// room.
+    pub fn holds_with_margin(&self, value: f64, margin: f64) -> bool {
+        match self.comparison {
+            Comparison::Below | Comparison::AtMost => value * margin <= self.bound || value == 0.0,
+            Comparison::Above | Comparison::AtLeast => value >= self.bound * margin,
+        }
+    }
+
     /// `trial` against this threshold. A trial that measured nothing
     /// fails it: no good response proves no latency bound.
     pub fn check(&self, trial: &Trial) -> ThresholdOutcome {

@@ -1,67 +1,124 @@
-//! The answer under the table, in sentences: for each server configuration
-//! (worker threads x processes), which stack served more, at what latency,
-//! and which served more per server CPU-second; with a warning when the
-//! load generator, not the server, was the limit.
+//! The answer under the table, in sentences: per workload group (the
+//! same workload, message, size and network: never two different
+//! workloads in one ratio), which configuration served more, at what
+//! latency, and which served more per server CPU-second; with intervals
+//! only from three paired trials on (a range below), no ratio from a trial
+//! too short to hold one ([`crate::evidence`]), no latency ranking where
+//! the load generator sent late ([`crate::lateness`]), and a warning when
+//! the load generator, not the server, was the limit.
 
+use crate::evidence::{self, Shortfall};
 use crate::format;
-use crate::label::{ServerConfig, trial_label};
-use crate::model::{RunResult, Trial};
+use crate::label::{ServerConfig, WorkloadGroup, group_label, trial_label, workload_groups};
+use crate::model::{GroupRatio, RunResult, Trial};
 
-/// With repeated trials or more than two configurations: each against the
-/// baseline, one sentence each (with intervals when trials were paired),
-/// and one warning when the load generator was the limit.
-fn against_baseline(result: &RunResult) -> Option<Vec<String>> {
+/// With repeated trials or more than two configurations in the group:
+/// each against the group's baseline, one clause each (with the interval
+/// the pairs allow), and one warning when the load generator was the
+/// limit.
+fn against_baseline(result: &RunResult, trials: &[&Trial]) -> Option<Vec<String>> {
     let summary = result.summary.as_ref()?;
-    let repeated = summary.ratios.iter().any(|r| r.throughput.pairs > 1);
-    if !(repeated || summary.groups.len() > 2) {
-        return None;
-    }
-    let mut sentences: Vec<String> = summary
+    let labels: Vec<String> = summary
+        .groups
+        .iter()
+        .filter(|g| trials.iter().any(|t| group_label(result, t) == g.label))
+        .map(|g| g.label.clone())
+        .collect();
+    let ratios: Vec<&GroupRatio> = summary
         .ratios
         .iter()
+        .filter(|r| labels.contains(&r.numerator))
+        .collect();
+    let repeated = ratios.iter().any(|r| r.throughput.pairs > 1);
+    if !(repeated || labels.len() > 2) {
+        return None;
+    }
+    let members = |label: &str| -> Vec<&Trial> {
+        trials
+            .iter()
+            .copied()
+            .filter(|t| group_label(result, t) == label && !t.interrupted)
+            .collect()
+    };
+    let mut sentences: Vec<String> = ratios
+        .iter()
         .map(|r| {
-            let t = &r.throughput;
-            let mut sentence = format!(
-                "{} served {} the requests per second of {}",
-                r.numerator,
-                crate::grid::interval_text(t),
-                r.denominator
-            );
-            if t.pairs > 1 {
-                sentence.push_str(&format!(
-                    " ({:.0}% interval over {} paired trials)",
-                    t.confidence * 100.0,
-                    t.pairs
-                ));
-            }
+            let both: Vec<&Trial> = members(&r.numerator)
+                .into_iter()
+                .chain(members(&r.denominator))
+                .collect();
+            let mut sentence = match first_shortfall(&both, evidence::throughput) {
+                Some(short) => format!(
+                    "{} against {}: too short to compare throughput ({}; {})",
+                    r.numerator,
+                    r.denominator,
+                    short.had,
+                    short.advice()
+                ),
+                None => format!(
+                    "{} served {} the requests per second of {}",
+                    r.numerator,
+                    r.throughput.text(),
+                    r.denominator
+                ),
+            };
             if let Some(cpu) = &r.requests_per_server_cpu_second {
-                sentence.push_str(&format!(
-                    ", and {} the requests per server CPU-second",
-                    crate::grid::interval_text(cpu)
-                ));
+                match first_shortfall(&both, |t| evidence::server_cpu(t).unwrap_or(Ok(()))) {
+                    Some(short) => sentence.push_str(&format!(
+                        "; server CPU too short to compare ({}; {})",
+                        short.had,
+                        short.advice()
+                    )),
+                    None => sentence.push_str(&format!(
+                        ", and {} the requests per server CPU-second",
+                        cpu.text()
+                    )),
+                }
             }
             sentence.push('.');
             sentence
         })
         .collect();
-    let bound: Vec<String> = summary
-        .groups
-        .iter()
-        .filter(|g| {
-            result
-                .trials
-                .iter()
-                .any(|t| crate::label::group_label(result, t) == g.label && t.costs.client_bound)
-        })
-        .map(|g| g.label.clone())
-        .collect();
+    sentences.extend(limits(result, trials));
+    Some(sentences)
+}
+
+/// The first of `trials` that holds too little for `check`.
+fn first_shortfall(
+    trials: &[&Trial],
+    check: impl Fn(&Trial) -> Result<(), Shortfall>,
+) -> Option<Shortfall> {
+    trials.iter().find_map(|t| check(t).err())
+}
+
+/// Which configurations of `trials` the load generator limited: it ran
+/// out of CPU, or it sent late.
+fn limits(result: &RunResult, trials: &[&Trial]) -> Vec<String> {
+    let mut bound: Vec<String> = Vec::new();
+    let mut late: Vec<String> = Vec::new();
+    for t in trials {
+        let label = group_label(result, t);
+        if t.costs.client_bound && !bound.contains(&label) {
+            bound.push(label.clone());
+        }
+        if crate::lateness::material(t).is_some() && !late.contains(&label) {
+            late.push(label);
+        }
+    }
+    let mut sentences = Vec::new();
     if !bound.is_empty() {
         sentences.push(format!(
             "The load generator was the limit for {}: those throughputs say more about the client than the servers.",
             bound.join(", ")
         ));
     }
-    Some(sentences)
+    if !late.is_empty() {
+        sentences.push(format!(
+            "The load generator sent late for {}: their latency is partly its own, so it ranks nothing.",
+            late.join(", ")
+        ));
+    }
+    sentences
 }
 
 /// The run's verdict, and which JSON codec served the JSON stacks.
@@ -185,8 +242,9 @@ fn codecs(result: &RunResult) -> Option<String> {
     })
 }
 
-/// One sentence per server configuration, or per stack against the baseline
-/// with intervals when trials were repeated.
+/// Per workload group: one sentence per server configuration, or per
+/// configuration against the group's baseline with intervals when trials
+/// were repeated. Several groups: each sentence names its group.
 fn comparisons(result: &RunResult) -> Vec<String> {
     let capacity = crate::capacity::verdict(result);
     if !capacity.is_empty() {
@@ -196,11 +254,35 @@ fn comparisons(result: &RunResult) -> Vec<String> {
     if !sweep.is_empty() {
         return sweep;
     }
-    if let Some(sentences) = against_baseline(result) {
-        return sentences;
-    }
+    let groups = workload_groups(result);
+    let named = groups.len() > 1;
+    groups
+        .iter()
+        .filter_map(|group| {
+            let trials: Vec<&Trial> = result
+                .trials
+                .iter()
+                .filter(|t| WorkloadGroup::of(t) == *group)
+                .collect();
+            let sentences = against_baseline(result, &trials)
+                .unwrap_or_else(|| by_server_config(result, &trials));
+            (!sentences.is_empty()).then(|| {
+                let text = sentences.join(" ");
+                if named {
+                    format!("{group}: {text}")
+                } else {
+                    text
+                }
+            })
+        })
+        .collect()
+}
+
+/// Within one workload group, per server configuration: its first trial
+/// against each of the others.
+fn by_server_config(result: &RunResult, trials: &[&Trial]) -> Vec<String> {
     let mut configs: Vec<ServerConfig> = Vec::new();
-    for t in &result.trials {
+    for t in trials {
         let key = ServerConfig::of(t);
         if !configs.contains(&key) {
             configs.push(key);
@@ -210,9 +292,9 @@ fn comparisons(result: &RunResult) -> Vec<String> {
     configs
         .into_iter()
         .filter_map(|key| {
-            let group: Vec<&Trial> = result
-                .trials
+            let group: Vec<&Trial> = trials
                 .iter()
+                .copied()
                 .filter(|t| ServerConfig::of(t) == key)
                 .collect();
             let sentence = compare(result, &group)?;
@@ -258,33 +340,62 @@ fn compare_pair(result: &RunResult, first: &Trial, other: &Trial) -> String {
         (0, 0) => "both with 0 errors".to_owned(),
         (a, b) => format!("errors: {} {a}, {} {b}", label(fast), label(slow)),
     };
-    let mut sentence = format!(
-        "{} served {:.2}x the requests per second of {} (p50 {} vs {}, p99 {} vs {}), {errors}.",
-        label(fast),
-        fast.throughput_rps / slow.throughput_rps,
-        label(slow),
-        format::latency_us(fast.latency_us.p50),
-        format::latency_us(slow.latency_us.p50),
-        format::latency_us(fast.latency_us.p99),
-        format::latency_us(slow.latency_us.p99),
-    );
+    let latency =
+        if crate::lateness::material(fast).is_some() || crate::lateness::material(slow).is_some() {
+            "latency not ranked: the load generator sent late".to_owned()
+        } else {
+            format!(
+                "p50 {} vs {}, p99 {} vs {}",
+                format::latency_us(fast.latency_us.p50),
+                format::latency_us(slow.latency_us.p50),
+                format::latency_us(fast.latency_us.p99),
+                format::latency_us(slow.latency_us.p99),
+            )
+        };
+    let mut sentence = match first_shortfall(&[fast, slow], evidence::throughput) {
+        None => format!(
+            "{} served {:.2}x the requests per second of {} ({latency}), {errors}.",
+            label(fast),
+            fast.throughput_rps / slow.throughput_rps,
+            label(slow),
+        ),
+        Some(short) => format!(
+            "{} and {}: too short to compare throughput ({}; {}); {} req/s vs {} ({latency}), {errors}.",
+            label(fast),
+            label(slow),
+            short.had,
+            short.advice(),
+            format::rate(fast.throughput_rps),
+            format::rate(slow.throughput_rps),
+        ),
+    };
     if let (Some(a), Some(b)) = (
         first.costs.requests_per_server_cpu_second,
         other.costs.requests_per_server_cpu_second,
     ) {
+        let cpu_short = first_shortfall(&[first, other], |t| {
+            evidence::server_cpu(t).unwrap_or(Ok(()))
+        });
         let ((lean, lean_rate), (heavy, heavy_rate)) = if a >= b {
             ((first, a), (other, b))
         } else {
             ((other, b), (first, a))
         };
-        sentence.push_str(&format!(
-            " {} served {:.2}x the requests per server CPU-second of {} ({} vs {}).",
-            label(lean),
-            lean_rate / heavy_rate,
-            label(heavy),
-            format::rate(lean_rate),
-            format::rate(heavy_rate),
-        ));
+        match cpu_short {
+            None => sentence.push_str(&format!(
+                " {} served {:.2}x the requests per server CPU-second of {} ({} vs {}).",
+                label(lean),
+                lean_rate / heavy_rate,
+                label(heavy),
+                format::rate(lean_rate),
+                format::rate(heavy_rate),
+            )),
+            Some(short) => sentence.push_str(&format!(
+                " Server CPU too short to compare ({}; {}).",
+                short.had,
+                short.advice()
+            )),
+        }
     }
     if fast.costs.client_bound || slow.costs.client_bound {
         sentence.push_str(" The load generator was the limit in at least one trial: the throughput ratio says more about the client than the servers.");
@@ -301,4 +412,113 @@ fn single(result: &RunResult, t: &Trial) -> String {
         format::latency_us(t.latency_us.p50),
         t.errors_total()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::result_fixture;
+    use wirebench_proto::vocab::Workload;
+
+    /// rest and grpc, each on two messages and two directions, `reps`
+    /// times, from the fixture's trials.
+    fn message_run(reps: u32) -> RunResult {
+        let fixture = result_fixture();
+        let rest = fixture
+            .trials
+            .iter()
+            .find(|t| t.stack.name() == "rest")
+            .unwrap();
+        let grpc = fixture
+            .trials
+            .iter()
+            .find(|t| t.stack.name() == "grpc")
+            .unwrap();
+        let mut result = RunResult::new(fixture.run.clone());
+        for repetition in 0..reps {
+            for message in ["order down", "order up", "text down", "text up"] {
+                for (base, speed) in [
+                    (rest, 1.0),
+                    (
+                        grpc,
+                        if message.starts_with("text") {
+                            0.5
+                        } else {
+                            2.0
+                        },
+                    ),
+                ] {
+                    let mut t = base.clone();
+                    t.workload = Workload::Message;
+                    t.size_kb = None;
+                    t.message = Some(message.to_owned());
+                    t.variant = Some(message.to_owned());
+                    t.repetition = repetition;
+                    t.throughput_rps = 10_000.0 * speed * (1.0 + f64::from(repetition) / 100.0);
+                    t.costs.client_bound = false;
+                    result.push_trial(t);
+                }
+            }
+        }
+        result
+    }
+
+    #[test]
+    fn no_sentence_compares_two_workloads() {
+        for reps in [1, 2, 3] {
+            let result = message_run(reps);
+            let sentences = comparisons(&result);
+            assert_eq!(sentences.len(), 4, "one per workload group: {sentences:#?}");
+            for sentence in &sentences {
+                let (group, said) = sentence.split_once(": ").unwrap();
+                let message = group.trim_start_matches("message ");
+                for other in ["order down", "order up", "text down", "text up"] {
+                    if other != message {
+                        assert!(!said.contains(other), "{reps} reps: {sentence}");
+                    }
+                }
+                assert!(
+                    said.contains(&format!("(({message})"))
+                        || said.contains(&format!("({message})")),
+                    "{sentence}"
+                );
+            }
+            // grpc is ahead on order, behind on text: each group its own.
+            let text = sentences
+                .iter()
+                .find(|s| s.starts_with("message text down"))
+                .unwrap();
+            assert!(
+                text.contains("rest (text down)") && text.contains("2.00x")
+                    || text.contains("0.50x"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn intervals_need_three_pairs() {
+        let two = comparisons(&message_run(2)).join(" ");
+        assert!(!two.contains("95%") && two.contains("range"), "{two}");
+        let three = comparisons(&message_run(3)).join(" ");
+        assert!(
+            three.contains("bootstrap 95%") && three.contains("3 paired trials"),
+            "{three}"
+        );
+    }
+
+    #[test]
+    fn a_short_trial_gets_no_ratio_but_how_long_to_run() {
+        let mut result = message_run(1);
+        for t in &mut result.trials {
+            t.duration_s = 0.05;
+            t.requests_ok = 200;
+        }
+        let said = comparisons(&result).join(" ");
+        assert!(!said.contains("x the requests per second"), "{said}");
+        assert!(
+            said.contains("too short to compare throughput") && said.contains("run -t"),
+            "{said}"
+        );
+    }
 }

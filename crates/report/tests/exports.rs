@@ -155,6 +155,10 @@ fn capacity() -> wirebench_report::capacity::Capacity {
         error_rate: 0.0,
         server_cpu_percent: 80.0,
         client_bound: false,
+        server_saturated: !met,
+        lateness_p99_us: Some(12),
+        generator_late: false,
+        run: 1,
         met,
         failed: if met { vec![] } else { vec!["p99<20ms".into()] },
     };
@@ -162,6 +166,7 @@ fn capacity() -> wirebench_report::capacity::Capacity {
         label: "grpc".into(),
         slo: vec!["p99<20ms".into()],
         capacity_rps: Some(400.0),
+        missed_rps: Some(566.0),
         confirmed: true,
         steps: vec![
             step(200.0, 3_000, true),
@@ -182,7 +187,7 @@ fn a_capacity_search_renders_its_table_verdict_and_knee() {
     result.capacity = vec![capacity()];
     let table = Format::Table.exporter().render(&result);
     assert!(
-        table.contains("Capacity at the SLO p99<20ms, most first: grpc 400 req/s."),
+        table.contains("Capacity at the SLO p99<20ms, most first: grpc 400 req/s (missed at 566)."),
         "{table}"
     );
     assert!(
@@ -191,7 +196,7 @@ fn a_capacity_search_renders_its_table_verdict_and_knee() {
     );
     let markdown = Format::Markdown.exporter().render(&result);
     assert!(
-        markdown.contains("| grpc | p99<20ms | 400 | server |"),
+        markdown.contains("| grpc | p99<20ms | 400 req/s (missed at 566) | server |"),
         "{markdown}"
     );
     let html = Format::Html.exporter().render(&result);

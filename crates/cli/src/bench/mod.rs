@@ -385,6 +385,7 @@ async fn run_trial(
         stack,
         workload: plan.job.workload(),
         size_kb: plan.job.size_kb(),
+        message: plan.message.clone(),
         target: &target,
         plan: load,
         servers: started.then(|| ServerSpec {

@@ -27,6 +27,8 @@ pub struct TrialPlan {
     /// Tells this trial apart from others of its stack (hop mode, handler
     /// execution), when the run varies it.
     pub variant: Option<String>,
+    /// The message workload's message and direction ("order down").
+    pub message: Option<String>,
     /// Network conditions between the load generator and the servers.
     pub net: Option<NetConditions>,
 }
@@ -73,6 +75,7 @@ pub fn plan_trials(settings: &BenchSettings, plans: &[StackPlan]) -> Vec<TrialPl
                                 load: plan.load.clone(),
                                 repetition,
                                 variant,
+                                message: plan.variant.clone(),
                                 net: settings.net,
                             });
                         }

@@ -127,6 +127,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             stack: parsed.stack,
             workload: parsed.workload,
             size_kb: parsed.size_kb,
+            message: parsed.variant.clone(),
             target: &parsed.target,
             plan: &plan,
             servers: None,

@@ -17,8 +17,14 @@ use super::{Connector, HttpTarget, Rendered, SetupError, Slots, connect_failure}
 use crate::errors::{ErrorKind, RequestFailure};
 use crate::verify::BodyVerifier;
 
-/// Read buffer per connection; a response head must fit in it.
-const BUFFER_BYTES: usize = 64 * 1024;
+/// Read buffer per connection: it starts small, so 10,000 users of small
+/// answers hold 10,000 small buffers (the allocator zeroes what it hands
+/// out, so a buffer is resident whole: 64 KiB each held 640 MiB), and
+/// doubles up to [`BUFFER_MAX_BYTES`] when a response head does not fit
+/// or a read fills it (large bodies then take few read calls).
+const BUFFER_FIRST_BYTES: usize = 8 * 1024;
+/// A response head must fit in this.
+const BUFFER_MAX_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 /// How much of an error response's body is kept for the error message.
 const ERROR_TEXT_BYTES: usize = 200;
@@ -38,7 +44,7 @@ pub struct Http1Client {
 #[derive(Debug)]
 struct Connection {
     stream: ClientStream,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     start: usize,
     end: usize,
 }
@@ -105,7 +111,7 @@ impl Http1Client {
             let stream = self.connector.connect().await.map_err(connect_failure)?;
             *slot = Some(Connection {
                 stream,
-                buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
+                buf: vec![0; BUFFER_FIRST_BYTES],
                 start: 0,
                 end: 0,
             });
@@ -243,7 +249,10 @@ impl Connection {
             self.start = 0;
         }
         if self.end == self.buf.len() {
-            return Err(protocol("response head over 64 KiB"));
+            if self.buf.len() >= BUFFER_MAX_BYTES {
+                return Err(protocol("response head over 64 KiB"));
+            }
+            self.grow();
         }
         let n = self
             .stream
@@ -252,6 +261,12 @@ impl Connection {
             .map_err(reset)?;
         self.end += n;
         Ok(n > 0)
+    }
+
+    /// Doubles the buffer, up to [`BUFFER_MAX_BYTES`].
+    fn grow(&mut self) {
+        let len = (self.buf.len() * 2).min(BUFFER_MAX_BYTES);
+        self.buf.resize(len, 0);
     }
 
     async fn read_head(&mut self) -> Result<Head, RequestFailure> {
@@ -321,6 +336,10 @@ impl Connection {
             self.start = 0;
             let n = self.stream.read(&mut self.buf[..]).await.map_err(reset)?;
             self.end = n;
+            if n == self.buf.len() && n < BUFFER_MAX_BYTES && limit > n {
+                // A large body: fewer, larger reads from the next one on.
+                self.grow();
+            }
         }
         let take = (self.end - self.start).min(limit);
         let bytes = &self.buf[self.start..self.start + take];

@@ -59,8 +59,12 @@ impl Call for Fake {
     }
 }
 
+/// A plan on tokio's paused clock: its open loop is paced by tokio's
+/// timer (the precise pacer's thread sleeps in real time).
 fn plan(model: LoadModel, stop: StopAt, warmup: Duration) -> LoadPlan {
-    LoadPlan::new(model, stop, warmup, Duration::from_secs(1), 1).unwrap()
+    LoadPlan::new(model, stop, warmup, Duration::from_secs(1), 1)
+        .unwrap()
+        .with_pacing(Pacing::Timer)
 }
 
 const MS: Duration = Duration::from_millis(1);
@@ -131,6 +135,27 @@ async fn the_open_loop_keeps_its_schedule_and_corrects_for_a_stall() {
     assert!(corrected.max() >= 290_000, "{}", corrected.max());
     assert!(corrected.value_at_quantile(0.9) > 50_000);
     assert!(uncorrected.value_at_quantile(0.9) <= 2_000);
+    // The slots that fell due during the stall waited for the one sender:
+    // the in-flight bound's wait, not the generator's lateness. (The
+    // stall ends at 0.791 s with slots 50..=79 due; the sender drains
+    // them at 1 ms each, while slots 80..=82 fall due too.)
+    let lateness = outcome.tally.lateness_us.as_ref().unwrap();
+    assert_eq!(outcome.tally.due_while_busy, 33);
+    assert_eq!(lateness.len(), 200 - 33);
+    // On the paused clock, a waiting sender wakes exactly at its due time.
+    assert_eq!(lateness.max(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_closed_loop_records_no_lateness() {
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 2 },
+        StopAt::Requests(10),
+        Duration::ZERO,
+    );
+    let outcome = run(&plan, Fake::answering_in(MS), std::future::pending()).await;
+    assert!(outcome.tally.lateness_us.is_none());
+    assert_eq!(outcome.tally.due_while_busy, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -430,4 +455,47 @@ async fn the_open_loop_counts_every_request_due_in_its_window() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// The precise pacer on the real clock: one sender, a client slower than
+/// the rate now and then, so slots fall due while the sender is busy.
+/// Every slot of the window is still sent and counted: none is stranded
+/// when the pacer's thread is done releasing (R x D exactly).
+#[tokio::test]
+async fn the_precise_pacer_sends_every_slot_of_the_window() {
+    let client = Arc::new(Fake {
+        latency: Duration::from_micros(200),
+        // Near the end: the slots after it fall due after the pacer's
+        // thread has released its last one.
+        stall_at: Some((290, 30 * MS)),
+        calls: AtomicU64::new(0),
+        first_call: Mutex::new(Vec::new()),
+    });
+    let plan = LoadPlan::new(
+        LoadModel::Rate {
+            rate_per_s: 1000.0,
+            max_in_flight: 1,
+        },
+        StopAt::Duration(Duration::from_millis(300)),
+        Duration::ZERO,
+        Duration::from_secs(1),
+        1,
+    )
+    .unwrap();
+    assert_eq!(plan.pacing(), Pacing::Precise);
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    assert_eq!(outcome.tally.requests_ok, 300);
+    assert_eq!(
+        client.calls.load(Ordering::Relaxed),
+        300,
+        "none past the window"
+    );
+    // The stall held the slots due meanwhile for the one sender.
+    assert!(
+        outcome.tally.due_while_busy >= 5,
+        "{}",
+        outcome.tally.due_while_busy
+    );
+    let lateness = outcome.tally.lateness_us.as_ref().unwrap();
+    assert_eq!(lateness.len() + outcome.tally.due_while_busy, 300);
 }

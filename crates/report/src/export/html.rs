@@ -103,6 +103,9 @@ impl Exporter for HtmlExporter {
         if let Some(steps) = grid::steps(result) {
             body.push_str(&table(&steps));
         }
+        if let Some(pacing) = grid::pacing(result) {
+            body.push_str(&table(&pacing));
+        }
         if let Some(summary) = grid::summary(result) {
             body.push_str(&table(&summary));
         }

@@ -45,6 +45,9 @@ impl Exporter for MarkdownExporter {
         if let Some(steps) = grid::steps(result) {
             out.push_str(&format!("\n{}", table(&steps)));
         }
+        if let Some(pacing) = grid::pacing(result) {
+            out.push_str(&format!("\n{}", table(&pacing)));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("\n{}", table(&summary)));
         }

@@ -39,6 +39,9 @@ impl Exporter for TableExporter {
         if let Some(steps) = grid::steps(result) {
             out.push_str(&format!("{}\n", draw(&steps)));
         }
+        if let Some(pacing) = grid::pacing(result) {
+            out.push_str(&format!("{}\n", draw(&pacing)));
+        }
         if let Some(summary) = grid::summary(result) {
             out.push_str(&format!("{}\n", draw(&summary)));
         }

@@ -67,6 +67,8 @@ pub struct TrialSpec<'a> {
     pub server_metrics: Vec<wirebench_report::model::RemoteServer>,
     /// bench: how the load reached the servers it started.
     pub network_path: Option<String>,
+    /// The TLS version the load generator's connections negotiated.
+    pub tls_version: Option<&'static str>,
 }
 
 /// The servers of a trial that wirebench started.
@@ -120,7 +122,16 @@ pub fn assemble(
         size_kb: spec.size_kb,
         message: spec.message,
         verification: spec.target.describe_check(),
-        wire: spec.stack.wire_description(),
+        wire: match spec
+            .tls_version
+            .filter(|_| spec.stack.tls && !spec.stack.is_quic())
+        {
+            Some(version) => spec
+                .stack
+                .wire_description()
+                .replace(", over TLS", &format!(", over {version} (negotiated)")),
+            None => spec.stack.wire_description(),
+        },
         model: spec.plan.model(),
         stop: spec.plan.stop(),
         warmup_s: spec.plan.warmup().as_secs_f64(),

@@ -41,9 +41,14 @@ fn capacity_is_the_highest_rate_met_and_every_step_is_kept() {
     );
     let steps = capacity["steps"].as_array().unwrap();
     let found = capacity["capacity_rps"].as_f64().expect("a capacity");
-    // The ramp doubles from 100/s while steps are met.
-    assert_eq!(steps[0]["offered_rps"], 100.0);
-    assert_eq!(steps[1]["offered_rps"], 200.0);
+    // The ramp doubles from 100/s while rates are met (each rate run once
+    // or more: see below).
+    let mut rates: Vec<f64> = steps
+        .iter()
+        .map(|s| s["offered_rps"].as_f64().unwrap())
+        .collect();
+    rates.dedup();
+    assert_eq!(rates[..2], [100.0, 200.0], "{capacity}");
     // The capacity was decided as met: by a run with a margin (p99 far
     // under 2 s), or by the majority of its runs.
     let runs_at = |rate: f64| -> Vec<bool> {
@@ -82,7 +87,7 @@ fn capacity_is_the_highest_rate_met_and_every_step_is_kept() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("rest: 100 req/s offered, run 1: met with margin"),
+        stdout.contains("rest: 100 req/s offered, run 1: met"),
         "{stdout}"
     );
 }

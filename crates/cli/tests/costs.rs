@@ -35,10 +35,24 @@ fn cpus() -> usize {
     n
 }
 
+/// CPU seconds the kernel charged to this process's reaped children (and
+/// theirs): `bench` and the servers it started and waited for.
+fn children_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 #[test]
 fn every_trial_records_server_and_client_on_disjoint_cpus() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     cpus();
+    let charged_before = children_cpu_s();
     let result = bench(&[
         "-n",
         "3000",
@@ -71,11 +85,29 @@ fn every_trial_records_server_and_client_on_disjoint_cpus() {
             assert!(p["threads_max"].as_u64().unwrap() >= 1);
         }
         let costs = &trial["costs"];
-        let per_request = costs["server_cpu_ms_per_request"].as_f64().unwrap();
-        let per_second = costs["requests_per_server_cpu_second"].as_f64().unwrap();
-        assert!((per_request * per_second - 1000.0).abs() < 1.0);
+        assert!(costs["server_cpu_ms_per_request"].as_f64().unwrap() > 0.0);
         assert!(costs["client_cpu_ms_per_request"].as_f64().unwrap() > 0.0);
     }
+    // Against the kernel's own accounting, read apart from the probe: the
+    // CPU the probe found in the windows is at most what the kernel charged
+    // to bench and its servers over their whole lives (start-up, warm-up
+    // and reports included), and not a small part of it.
+    let charged = children_cpu_s() - charged_before;
+    let probed: f64 = result["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["processes"].as_array().unwrap())
+        .map(|p| p["cpu_user_s"].as_f64().unwrap() + p["cpu_system_s"].as_f64().unwrap())
+        .sum();
+    assert!(
+        probed <= charged * 1.01 + 0.01,
+        "the probe found {probed:.3} s, the kernel charged {charged:.3} s"
+    );
+    assert!(
+        probed >= 0.2 * charged,
+        "the probe found {probed:.3} s of {charged:.3} s charged"
+    );
 }
 
 #[test]
@@ -119,8 +151,11 @@ fn client_bound_is_raised_when_the_load_generator_is_starved() {
     assert!(trial["costs"]["client_cpus_busy_percent"].as_f64().unwrap() >= 90.0);
 }
 
+/// At 50 requests a second the load generator uses little of its CPU:
+/// the trial is client-bound only when others took that CPU (a busy
+/// machine), and then it says so with the CPU set's busyness.
 #[test]
-fn a_light_load_on_a_quiet_machine_is_not_client_bound() {
+fn a_light_load_is_client_bound_only_when_others_take_its_cpu() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     cpus();
     let result = bench(&[
@@ -136,12 +171,12 @@ fn a_light_load_on_a_quiet_machine_is_not_client_bound() {
         "1",
     ]);
     for trial in result["trials"].as_array().unwrap() {
-        assert_eq!(trial["costs"]["client_bound"], false, "{}", trial["costs"]);
-        assert_eq!(
-            trial["costs"]["server_saturated"], false,
-            "{}",
-            trial["costs"]
-        );
+        let costs = &trial["costs"];
+        let own = costs["client_cpu_percent"].as_f64().unwrap();
+        assert!(own < 50.0, "{costs}");
+        let set_busy = costs["client_cpus_busy_percent"].as_f64().unwrap();
+        assert_eq!(costs["client_bound"] == true, set_busy >= 90.0, "{costs}");
+        assert_eq!(costs["server_saturated"], false, "{costs}");
         assert!(trial["requests_ok"].as_u64().unwrap() >= 95);
     }
 }

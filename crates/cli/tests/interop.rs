@@ -112,8 +112,30 @@ fn h2load_drives_our_grpc_server_with_framed_requests() {
         ok && out.contains("300 succeeded, 0 failed, 0 errored"),
         "{out}"
     );
-    // 300 answers of 16 KiB each came back.
     assert!(out.contains("status codes: 300 2xx"), "{out}");
+    // A gRPC error is HTTP 200 to h2load too (its status is in the
+    // trailers, with no message): the answers' bytes say each call got its
+    // 16 KiB. Each DATA payload: the 5-byte prefix, then the message's tag,
+    // 3-byte length and 16,384 bytes.
+    assert_eq!(
+        h2load_data_bytes(&out),
+        300 * (5 + 1 + 3 + 16 * 1024),
+        "{out}"
+    );
+}
+
+/// The DATA bytes h2load received: "traffic: ... 4.69MB (4917900) data".
+fn h2load_data_bytes(out: &str) -> u64 {
+    let traffic = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("traffic:"))
+        .unwrap_or_else(|| panic!("no traffic line: {out}"));
+    let before_data = traffic
+        .split(") data")
+        .next()
+        .and_then(|s| s.rsplit('(').next())
+        .unwrap_or_else(|| panic!("no data bytes: {traffic}"));
+    before_data.parse().unwrap()
 }
 
 /// Starts the three pipeline services over `stack`; returns the guards
@@ -192,6 +214,10 @@ fn other_tools_read_the_pipeline_over_rest_h2_rest_proto_and_grpc_json() {
         ok && out.contains("200 succeeded, 0 failed, 0 errored") && out.contains("200 2xx"),
         "{out}"
     );
+    // Every call answered with a message (a gRPC error answers with
+    // trailers only): a 5-byte prefix and a JSON summary of at least
+    // `{"count":10,...}` each.
+    assert!(h2load_data_bytes(&out) >= 200 * (5 + 20), "{out}");
 }
 
 #[test]

@@ -266,7 +266,14 @@ fn the_seeds_ghz_call_and_dynamic_calls_work() {
         (Some(1000), Some("pipeline"))
     );
 
-    // Any method, through reflection, with -d data.
+    // Any method, through reflection, with -d data. `load` exits 0 when
+    // every call fails too: the counts say it worked.
+    let all_ok = |name: &str| {
+        let trial = &read_json(&dir.path().join(name))["trials"][0];
+        assert_eq!(trial["requests_ok"], 50, "{}", trial["error_examples"]);
+        assert_eq!(trial["errors"], serde_json::json!({}), "{trial}");
+    };
+    let reflected = dir.path().join("reflected.json");
     let (ok, stdout, stderr) = load(&[
         &format!("grpc://{}", producer.addr),
         "--call",
@@ -275,11 +282,15 @@ fn the_seeds_ghz_call_and_dynamic_calls_work() {
         r#"{"records": 5}"#,
         "-n",
         "50",
+        "--json",
+        reflected.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("decodes as RecordBatch"), "{stdout}");
+    all_ok("reflected.json");
     // The same through a .proto file.
     let proto = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto/services.proto");
+    let from_file = dir.path().join("from-file.json");
     let (ok, _, stderr) = load(&[
         &format!("grpc://{}", processor.addr),
         "--call",
@@ -288,8 +299,11 @@ fn the_seeds_ghz_call_and_dynamic_calls_work() {
         proto,
         "-n",
         "50",
+        "--json",
+        from_file.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
+    all_ok("from-file.json");
     let (ok, _, stderr) = load(&[
         &format!("grpc://{}", producer.addr),
         "--call",

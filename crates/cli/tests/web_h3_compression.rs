@@ -113,6 +113,27 @@ fn compression_shrinks_the_wire_on_every_stack_family() {
     // Compressed both ways: well under the plain stack's bytes.
     assert!(wire("rest+gzip") < 0.6 * wire("rest"), "{stdout}");
     assert!(wire("grpc+gzip") < 0.8 * wire("grpc"), "{stdout}");
+    // Every compressed stack, each family: its bytes on the wire, headers
+    // and framing included, well under the message's encoded size both
+    // ways (a stack that ignored +gzip or +zstd carries more than that).
+    let size = &result["run"]["settings"]["message"]["sizes"][0];
+    let body = |encoding: &str| size[encoding].as_f64().unwrap();
+    for (stack, encoded) in [
+        ("rest+gzip", body("json_bytes")),
+        ("rest-h2+zstd", body("json_bytes")),
+        ("rest-h3+gzip", body("json_bytes")),
+        ("grpc-json+zstd", body("json_bytes")),
+        ("rest+tls+zstd", body("json_bytes")),
+        ("rest-proto+gzip", body("protobuf_bytes")),
+        ("grpc+gzip", body("protobuf_bytes")),
+        ("grpc-web+gzip", body("protobuf_bytes")),
+    ] {
+        assert!(
+            wire(stack) < 0.85 * 2.0 * encoded,
+            "{stack}: {} wire bytes a request for a {encoded} B message each way",
+            wire(stack)
+        );
+    }
     let gzip = trial(&result, "rest+gzip");
     assert!(
         gzip["wire"].as_str().unwrap().contains("gzip level 6"),

@@ -390,6 +390,18 @@ impl Client {
         bytes.map(Answer::bytes)
     }
 
+    /// The TLS version its connections negotiated (QUIC: always 1.3);
+    /// None before the first TLS connection, or without TLS.
+    pub fn tls_version(&self) -> Option<&'static str> {
+        match &self.protocol {
+            Protocol::Http1(c) => c.connector().wire.tls_version(),
+            Protocol::Http2(c) => c.connector().wire.tls_version(),
+            Protocol::Http3(_) => Some("TLS 1.3"),
+            Protocol::Grpc(c) => c.connector().wire.tls_version(),
+            Protocol::Tcp(c) => c.connector().wire.tls_version(),
+        }
+    }
+
     /// Bytes that crossed this client's sockets so far.
     pub fn wire_bytes(&self) -> WireBytes {
         match &self.protocol {

@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use wirebench_load::engine::Call;
 use wirebench_load::{Client, LoadModel, StopAt, run};
 use wirebench_proto::vocab::Stack;
 
@@ -80,19 +81,66 @@ async fn fixed_duration_ends_on_time_on_every_stack() {
     }
 }
 
+/// A real client that notes when each sender first called.
+struct FirstCalls {
+    client: Client,
+    first: Mutex<Vec<(usize, Instant)>>,
+}
+
+impl Call for FirstCalls {
+    async fn call(
+        &self,
+        sender_id: usize,
+        timeout: Duration,
+    ) -> Result<wirebench_load::Answer, wirebench_load::RequestFailure> {
+        {
+            let mut first = self.first.lock().unwrap();
+            if !first.iter().any(|(id, _)| *id == sender_id) {
+                first.push((sender_id, Instant::now()));
+            }
+        }
+        self.client.call(sender_id, timeout).await
+    }
+
+    fn wire_bytes(&self) -> wirebench_load::WireBytes {
+        self.client.wire_bytes()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_spawned_at_the_spawn_rate() {
     for stack in common::plain_stacks() {
-        // 4 users at 2/s: the last starts 1.5 s in, within the 2 s window.
+        // 4 users at 2/s: user k first sends k x 0.5 s in (never before;
+        // generously, within 0.4 s after), the last within the 2 s window.
         let model = LoadModel::Users {
             users: 4,
             spawn_rate_per_s: 2.0,
         };
-        let (outcome, _) = run_model(stack, model, StopAt::Duration(Duration::from_secs(2))).await;
+        let server = common::start(stack, 1024).await;
+        let target = common::payload_target(stack, server.addr, 4);
+        let plan = common::plan(
+            model,
+            StopAt::Duration(Duration::from_secs(2)),
+            stack.default_connections(model.senders()),
+        );
+        let client = Arc::new(FirstCalls {
+            client: Client::new(&target, plan.connections()).await.unwrap(),
+            first: Mutex::new(Vec::new()),
+        });
+        let started = Instant::now();
+        let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
         assert_eq!(outcome.tally.errors.total(), 0, "{stack}");
-        let first = outcome.timeline[0].requests_ok;
-        let second = outcome.timeline[1].requests_ok;
-        assert!(first > 0 && second > 0, "{stack}: {:?}", outcome.timeline);
+        let mut first = client.first.lock().unwrap().clone();
+        first.sort();
+        assert_eq!(first.len(), 4, "{stack}: every user sent");
+        for (user, at) in first {
+            let at = at.duration_since(started).as_secs_f64();
+            let due = user as f64 * 0.5;
+            assert!(
+                at >= due - 0.001 && at < due + 0.4,
+                "{stack}: user {user} first sent at {at:.3} s, due at {due} s"
+            );
+        }
     }
 }
 
@@ -118,9 +166,9 @@ async fn open_loop_keeps_its_rate_and_reports_both_latencies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_latency_includes_queueing_when_the_server_is_slow() {
-    // One sender in flight, 100 due per second, each answer taking >= 5 ms
-    // of a 1 MiB payload: requests queue behind each other, and only the
-    // corrected latency shows it.
+    // One sender in flight, 2,000 due per second, each answer of 4 MiB
+    // taking longer than the 0.5 ms between two: requests queue behind
+    // each other, and only the corrected latency shows it.
     let server = common::start(Stack::GRPC, 4096).await;
     let target = common::payload_target(Stack::GRPC, server.addr, 4096);
     let model = LoadModel::Rate {

@@ -228,7 +228,8 @@ impl Stack {
             ));
         }
         if self.tls && !self.is_quic() {
-            text.push_str(", over TLS 1.3");
+            // The version is the one negotiated: the trial adds it.
+            text.push_str(", over TLS");
         }
         if let Some(compression) = self.compression {
             text.push_str(&format!(

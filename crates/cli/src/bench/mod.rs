@@ -364,8 +364,10 @@ async fn run_trial(
         crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
     let mut progress = Reporter::new(&label, load, config.quiet);
     let outcome =
-        wirebench_load::run_observed(load, client, cancel.cancelled(), |p| progress.update(p))
-            .await;
+        wirebench_load::run_observed(load, Arc::clone(&client), cancel.cancelled(), |p| {
+            progress.update(p)
+        })
+        .await;
     progress.finish();
     let probed = probe.stop();
     let server_metrics = match watch {
@@ -396,6 +398,7 @@ async fn run_trial(
             json_codec: d.json_codec.map(|codec| codec.to_string()),
         }),
         repetition: plan.repetition,
+        tls_version: client.tls_version(),
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,

@@ -114,9 +114,10 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         let watch = crate::server_metrics::watch(&args.load.server_metrics, plan.warmup());
         let mut progress =
             crate::progress::Reporter::new(&parsed.stack.name(), &plan, args.load.quiet);
-        let outcome =
-            wirebench_load::run_observed(&plan, client, cancel.cancelled(), |p| progress.update(p))
-                .await;
+        let outcome = wirebench_load::run_observed(&plan, Arc::clone(&client), cancel.cancelled(), |p| {
+            progress.update(p)
+        })
+        .await;
         progress.finish();
         let probed = probe.stop();
         let server_metrics = match watch {
@@ -138,6 +139,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             agent,
             server_metrics,
             network_path: None,
+            tls_version: client.tls_version(),
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;

@@ -24,6 +24,10 @@ use tokio_util::either::Either;
 pub struct WireCounters {
     sent: AtomicU64,
     received: AtomicU64,
+    /// The TLS version the first handshake negotiated ("TLS 1.3"): the
+    /// client offers 1.2 and 1.3, so what the trial ran over is recorded,
+    /// not assumed.
+    tls_version: std::sync::OnceLock<&'static str>,
 }
 
 /// A reading of [`WireCounters`].
@@ -43,6 +47,11 @@ impl WireBytes {
 }
 
 impl WireCounters {
+    /// The TLS version negotiated, once a TLS connection was made.
+    pub fn tls_version(&self) -> Option<&'static str> {
+        self.tls_version.get().copied()
+    }
+
     pub fn read(&self) -> WireBytes {
         WireBytes {
             sent: self.sent.load(Ordering::Relaxed),
@@ -167,6 +176,13 @@ impl Connector {
                 let stream = TlsConnector::from(Arc::clone(&tls.config))
                     .connect(tls.server_name.clone(), counted)
                     .await?;
+                if let Some(version) = stream.get_ref().1.protocol_version() {
+                    self.wire.tls_version.get_or_init(|| match version {
+                        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3",
+                        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2",
+                        _ => "TLS (another version)",
+                    });
+                }
                 Ok(Either::Right(Box::new(stream)))
             }
         }

@@ -1,9 +1,10 @@
 //! The probe: what each process of a benchmark costs, read from /proc, and
 //! where it runs.
 //!
-//! Window totals (CPU seconds) come from counters read at the start and the
-//! end of the measured window, never from summing samples, so they are
-//! exact to the kernel's tick. Samples (every 250 ms by default) give the
+//! Window totals (CPU seconds) come from each process's CPU clock read at
+//! the start and the end of the measured window, never from summing
+//! samples: nanoseconds, every thread counted, exited ones too
+//! ([`CpuClock`]; /proc's ticks only as a named fallback). Samples (every 250 ms by default) give the
 //! per-second timeline, the RSS average and peak and the thread count. The
 //! probe runs on its own OS thread so that a saturated async runtime cannot
 //! delay its readings.

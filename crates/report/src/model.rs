@@ -107,8 +107,8 @@ pub struct Machine {
     pub kernel: String,
     pub os: String,
     pub arch: String,
-    /// Ticks per second of /proc's CPU counters: per-process CPU times are
-    /// exact to 1 / this.
+    /// Ticks per second of /proc's CPU counters: what CPU times read from
+    /// /proc (the fallback, `cpu_clock: proc-stat-ticks`) are exact to.
     #[serde(default)]
     pub clock_ticks_per_second: Option<u64>,
 }

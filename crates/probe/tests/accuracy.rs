@@ -206,14 +206,16 @@ fn proc_stat_cpu_s(pid: u32) -> f64 {
 
 #[test]
 fn the_process_cpu_clock_agrees_with_proc_stat_over_a_long_window() {
-    // 1.5 s of CPU, counted by the child itself, then idle: both readings
-    // are then settled, and ticks are exact to 1/USER_HZ of 1.5 s.
+    // 3 s of CPU, counted by the child itself, then idle: both readings
+    // are then settled. /proc's utime and stime are each truncated to a
+    // tick, so they fall short by up to two (20 ms: 0.7% of 3 s), never
+    // over.
     let (mut child, mut stdin, mut stdout) = python(
         "import sys, time\n\
          print('ready', flush=True)\n\
          sys.stdin.readline()\n\
          t0 = time.process_time()\n\
-         while time.process_time() - t0 < 1.5:\n    pass\n\
+         while time.process_time() - t0 < 3.0:\n    pass\n\
          print('done', flush=True)\n\
          time.sleep(30)\n",
     );
@@ -223,9 +225,9 @@ fn the_process_cpu_clock_agrees_with_proc_stat_over_a_long_window() {
     let ticks = proc_stat_cpu_s(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(ticks >= 1.4, "{ticks}");
+    assert!(ticks >= 2.9, "{ticks}");
     assert!(
-        (clock - ticks).abs() <= 0.01 * ticks,
+        clock >= ticks && clock - ticks <= 0.01 * ticks,
         "clock {clock} s against /proc/PID/stat {ticks} s"
     );
 }

@@ -15,6 +15,11 @@
 //! timeout error): R x D due requests are R x D answers or errors, and the
 //! slowest are not left out of the tail.
 //!
+//! The open loop's due times reach the senders on time (`engine/pacer.rs`: a
+//! thread on the kernel's high-resolution timer), and each request's
+//! lateness (sent minus due) is recorded: the generator's own error, kept
+//! apart from the latency it would otherwise inflate.
+//!
 //! Requests sent during the warm-up are sent and checked but not recorded.
 //! Cancellation (Ctrl-C) is a parameter; the outcome then holds everything
 //! measured so far and says it was interrupted.
@@ -26,8 +31,9 @@
 //! tens of thousands from one agent.
 //!
 //! The loop knows a client only through [`Call`] and time only through
-//! tokio's clock, so its tests run on a paused clock with a client that is
-//! a few lines of code: no sockets, no waiting.
+//! tokio's clock (the precise pacer's thread aside: tests choose
+//! [`Pacing::Timer`]), so its tests run on a paused clock with a client
+//! that is a few lines of code: no sockets, no waiting.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -68,7 +68,7 @@ fn paired_trials_interleave_and_give_a_ratio_with_its_range() {
     );
     assert!(low <= ratio && ratio <= high, "{low} {ratio} {high}");
     assert!(stdout.contains("(range "), "{stdout}");
-    assert!(!stdout.contains("95%"), "{stdout}");
+    assert!(!stdout.contains("bootstrap 95%"), "{stdout}");
     assert!(stdout.contains("of ceiling"), "{stdout}");
 }
 

@@ -6,7 +6,7 @@
 //! request slept for with `sleep_until(due)` leaves on average ~1.3 ms
 //! late, and in the open loop that lateness is charged to the server
 //! (latency is measured from the due time). So in real runs the due times
-//! are released by a thread of their own ([`Release::Precise`]): it sleeps
+//! are released by a thread of their own ([`Pacing::Precise`]): it sleeps
 //! with `clock_nanosleep(TIMER_ABSTIME)` at a timer slack of 1 ns (the
 //! kernel's default slack is 50 us) and hands each slot to a waiting
 //! sender through a semaphore, shortly before it falls due ([`LEAD`]); the
@@ -24,7 +24,7 @@
 //! wirebench does ([`crate::stats::Tally::lateness_us`]).
 //!
 //! Under tokio's paused clock (the engine's tests) time is tokio's alone,
-//! so there [`Release::Timer`] sleeps with tokio's timer: the schedule
+//! so there [`Pacing::Timer`] sleeps with tokio's timer: the schedule
 //! logic is the same function, [`Pacer::due`].
 
 use std::sync::Arc;

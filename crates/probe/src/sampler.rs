@@ -532,6 +532,8 @@ mod tests {
         assert!(usage.threads_max >= 2, "the probe thread is one of ours");
         assert!(!usage.timeline.is_empty());
         assert!(report.cpu_set_busy_percent[0] > 0.0);
-        assert!(report.window_s >= 1.1, "{}", report.window_s);
+        // The window runs from the probe's first sample, which a busy
+        // machine may take tens of ms to reach: at least 1 s of the 1.1.
+        assert!(report.window_s >= 1.0, "{}", report.window_s);
     }
 }

@@ -256,14 +256,12 @@ fn message_args(source: &MessageSource) -> Vec<String> {
             shape,
             seed,
             items,
-            dynamic,
+            codegen,
         } => {
             flag("--shape", shape.to_string());
             flag("--seed", seed.to_string());
             flag("--items", items.to_string());
-            if *dynamic {
-                args.push("--dynamic".to_owned());
-            }
+            flag("--codegen", codegen.to_string());
         }
         MessageSource::Proto {
             proto,
@@ -273,7 +271,9 @@ fn message_args(source: &MessageSource) -> Vec<String> {
             seed,
             items,
             string_bytes,
+            codegen,
         } => {
+            flag("--codegen", codegen.to_string());
             flag("--proto", proto.display().to_string());
             for dir in include {
                 flag("--proto-path", dir.display().to_string());

@@ -112,9 +112,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let message = match args.workload {
             ServeWorkload::Message => {
-                let source = args.own.source(args.seed, args.items).unwrap_or_else(|| {
-                    MessageSource::shape(args.shape, args.seed, args.items, args.own.schema.dynamic)
-                });
+                let codegen = args.own.schema.one_codegen()?;
+                let source = match args.own.source(args.seed, args.items) {
+                    Some(own) => own.with_codegen(codegen),
+                    None => MessageSource::shape(args.shape, args.seed, args.items, codegen),
+                };
+                let source = crate::args::available(&source)?;
                 Some(MessageHandler::load(&source, args.max_size_kb)?)
             }
             _ => None,

@@ -50,6 +50,8 @@ pub struct TrialSpec<'a> {
     pub size_kb: Option<u64>,
     /// The message workload's message and direction.
     pub message: Option<String>,
+    /// The message's codegen: "compiled" or "dynamic".
+    pub codegen: Option<String>,
     pub target: &'a Target,
     pub plan: &'a LoadPlan,
     /// Set when wirebench started the servers (bench).
@@ -121,6 +123,7 @@ pub fn assemble(
         target: spec.target.label(),
         size_kb: spec.size_kb,
         message: spec.message,
+        codegen: spec.codegen,
         verification: spec.target.describe_check(),
         wire: match spec
             .tls_version

@@ -19,6 +19,7 @@ const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers"
 const SCHEMA: &str = r#"syntax = "proto3";
 package shop.v1;
 import "google/protobuf/timestamp.proto";
+import "google/protobuf/duration.proto";
 enum Tier { TIER_UNSPECIFIED = 0; GOLD = 1; SILVER = 2; }
 message Money { string currency = 1; int64 units = 2; int32 nanos = 3; }
 message Line { int64 sku = 1; uint32 qty = 2; Money price = 3; }
@@ -30,10 +31,11 @@ message Cart {
   oneof payment { string card = 5; bytes token = 6; }
   google.protobuf.Timestamp updated = 7;
   map<int32, Money> credits = 8;
+  google.protobuf.Duration ttl = 9;
 }
 "#;
 
-const DATA: &str = r#"{"id": "9007199254740993", "lines": [{"sku": "12", "qty": 2, "price": {"currency": "EUR", "units": "3", "nanos": 500000000}}], "tags": {"b": "2", "a": "1", "ç": "naïve \"q\""}, "tier": "GOLD", "token": "AAEC/w==", "updated": "2024-05-01T12:00:00.250Z", "credits": {"3": {"currency": "USD", "units": "1"}, "1": {"currency": "JPY"}}}
+const DATA: &str = r#"{"id": "9007199254740993", "lines": [{"sku": "12", "qty": 2, "price": {"currency": "EUR", "units": "3", "nanos": 500000000}}], "tags": {"b": "2", "a": "1", "ç": "naïve \"q\""}, "tier": "GOLD", "token": "AAEC/w==", "updated": "2024-05-01T12:00:00.250Z", "credits": {"3": {"currency": "USD", "units": "1"}, "1": {"currency": "JPY"}}, "ttl": "90.5s"}
 {"id": "2", "card": "4111"}
 "#;
 
@@ -96,6 +98,7 @@ fn a_schema_never_seen_runs_over_every_stack_every_way_with_zero_errors() {
     let trials = result["trials"].as_array().unwrap();
     assert_eq!(trials.len(), 12 * 3);
     for trial in trials {
+        assert_eq!(trial["codegen"], "compiled");
         assert_eq!(
             trial["requests_ok"], 30,
             "{} {}: {}",
@@ -151,7 +154,8 @@ fn generated_values_and_builtin_shapes_through_reflection_run_too() {
         "message",
         "--shape",
         "telemetry",
-        "--dynamic",
+        "--codegen",
+        "dynamic",
         "--direction",
         "down,up",
         "--stacks",
@@ -256,6 +260,15 @@ fn load_sends_the_data_lines_in_turn_to_ours_and_to_a_python_server() {
     let (_dir, proto, data) = files();
     let (child, addr) = serve_cart("rest", &proto, &data);
     let _server = Guard(child);
+    // Compiled, the canonical proto3 JSON as pbjson writes it: int64 and
+    // its maps' keys as strings, map entries in key order, enum names,
+    // RFC 3339 "Z", a Duration in seconds, bytes as base64.
+    let (status, first) = exchange(&addr, "GET", "/message", "", b"");
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(
+        String::from_utf8(first).unwrap(),
+        r#"{"id":"9007199254740993","lines":[{"sku":"12","qty":2,"price":{"currency":"EUR","units":"3","nanos":500000000}}],"tags":{"a":"1","b":"2","ç":"naïve \"q\""},"tier":"GOLD","updated":"2024-05-01T12:00:00.250Z","credits":{"1":{"currency":"JPY"},"3":{"currency":"USD","units":"1"}},"ttl":"90.500s","token":"AAEC/w=="}"#
+    );
     let message = [
         "--proto",
         path(&proto),

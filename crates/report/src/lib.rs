@@ -5,6 +5,7 @@
 //! and `schema_version` changes when a name or meaning changes.
 
 pub mod capacity;
+pub mod codegen;
 pub mod compare;
 pub mod costs;
 pub mod evidence;

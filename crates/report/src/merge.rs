@@ -269,6 +269,8 @@ fn plan_of(trial: &Trial) -> serde_json::Value {
         "net": trial.net,
         "repetition": trial.repetition,
         "json_codec": trial.json_codec,
+        "message": trial.message,
+        "codegen": trial.codegen,
     })
 }
 

@@ -127,6 +127,12 @@ pub struct Trial {
     /// workload group (`crate::label::WorkloadGroup`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The message workload: how the message's code was had, "compiled"
+    /// (generated code, as production servers have it) or "dynamic"
+    /// (reflection). Dynamic trials are never ranked against compiled
+    /// ones: the message names the codegen too ("order (dynamic) down").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codegen: Option<String>,
     /// What each answer was checked against.
     pub verification: String,
     /// What still differs on the wire besides the protocol's name.

@@ -121,9 +121,11 @@ fn limits(result: &RunResult, trials: &[&Trial]) -> Vec<String> {
     sentences
 }
 
-/// The run's verdict, and which JSON codec served the JSON stacks.
+/// The run's verdict, what reflection cost where a message was served
+/// dynamic, and which JSON codec served the JSON stacks.
 pub fn verdict(result: &RunResult) -> Vec<String> {
     let mut sentences = comparisons(result);
+    sentences.extend(crate::codegen::sentences(result));
     sentences.extend(codecs(result));
     sentences.extend(tunings(result));
     sentences

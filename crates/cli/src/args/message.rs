@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use wirebench_proto::message::MessageSource;
+use wirebench_proto::message::compiled::Codegen;
 
 /// A message's schema and values beyond the built-in shapes, and
 /// reflection for built-in shapes: the same flags on `serve message`,
@@ -22,15 +23,31 @@ pub struct MessageSchemaArgs {
     /// Message: bytes in each generated string and bytes field.
     #[arg(long, default_value_t = 16, help_heading = "Message", value_parser = crate::numbers::whole::<usize>, allow_negative_numbers = true)]
     pub string_bytes: usize,
-    /// Message: serve the built-in shapes through reflection
-    /// (prost-reflect), to measure what reflection costs.
-    #[arg(long, help_heading = "Message")]
-    pub dynamic: bool,
+    /// Message: how the message's code is had: compiled (generated prost
+    /// and pbjson code; for --proto, built with cargo once and cached) or
+    /// dynamic (prost-reflect, as reflection-based gateways have it).
+    /// bench takes a list and makes it a factor: compiled,dynamic.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "compiled",
+        help_heading = "Message"
+    )]
+    pub codegen: Vec<Codegen>,
 }
 
 impl MessageSchemaArgs {
+    /// The one codegen of a command that serves or sends one message.
+    pub fn one_codegen(&self) -> anyhow::Result<Codegen> {
+        match self.codegen.as_slice() {
+            [codegen] => Ok(*codegen),
+            _ => anyhow::bail!("--codegen takes one value here (bench takes a list)"),
+        }
+    }
+
     /// The user's message these flags name with `proto` (and values from
-    /// `data`, or generated), or None for built-in shapes.
+    /// `data`, or generated), or None for built-in shapes; compiled (each
+    /// command picks its codegen with [`MessageSource::with_codegen`]).
     pub fn source(
         &self,
         proto: Option<&PathBuf>,
@@ -46,6 +63,7 @@ impl MessageSchemaArgs {
             seed,
             items: items.unwrap_or(3),
             string_bytes: self.string_bytes,
+            codegen: Codegen::Compiled,
         })
     }
 }
@@ -76,4 +94,15 @@ impl OwnMessageArgs {
         self.schema
             .source(self.proto.as_ref(), self.data.as_ref(), seed, items)
     }
+}
+
+/// `source` as this machine can serve it ([`MessageSource::available`]):
+/// the user's schema compiled now, once, or where no cargo can be had,
+/// dynamic, with a warning that says what that costs.
+pub fn available(source: &MessageSource) -> anyhow::Result<MessageSource> {
+    let (source, fallback) = source.available()?;
+    if let Some(why) = fallback {
+        eprintln!("warning: {why}");
+    }
+    Ok(source)
 }

@@ -10,7 +10,7 @@ use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::Stack;
 
 mod message;
-pub use message::{MessageSchemaArgs, OwnMessageArgs};
+pub use message::{MessageSchemaArgs, OwnMessageArgs, available};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -14,6 +14,7 @@ use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt};
 use wirebench_netsim::NetConditions;
 use wirebench_probe::CpuSet;
+use wirebench_proto::message::compiled::Codegen;
 use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
@@ -109,6 +110,11 @@ pub struct MessageSettings {
     /// user's own message.
     pub sources: Vec<MessageSource>,
     pub directions: Vec<Direction>,
+    /// How the messages' code was had, as run (a factor when there are
+    /// two): "compiled" or "dynamic".
+    pub codegen: Vec<Codegen>,
+    /// Why a schema asked for compiled was served dynamic (no cargo).
+    pub codegen_fallback: Option<String>,
     /// Each message, encoded both ways.
     pub sizes: Vec<MessageSize>,
 }
@@ -236,19 +242,37 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let items = args.items.or(preset.items);
     anyhow::ensure!(items != Some(0), "--items must be at least 1");
     let seed = args.seed.or(preset.seed).unwrap_or(1);
-    let sources: Vec<MessageSource> = match args.own.source(seed, items) {
+    let codegens = &args.own.schema.codegen;
+    anyhow::ensure!(!codegens.is_empty(), "--codegen must name at least one");
+    let messages: Vec<MessageSource> = match args.own.source(seed, items) {
         Some(own) => {
             anyhow::ensure!(
-                args.shape.is_none() && !args.own.schema.dynamic,
+                args.shape.is_none(),
                 "give --shape (built-in messages) or --proto (your own), not both"
             );
             vec![own]
         }
         None => shapes
             .iter()
-            .map(|&shape| MessageSource::shape(shape, seed, items, args.own.schema.dynamic))
+            .map(|&shape| MessageSource::shape(shape, seed, items, Codegen::Compiled))
             .collect(),
     };
+    // Each message with each codegen; a schema asked for compiled is built
+    // here, once, before any server starts (or falls back to dynamic).
+    let mut sources: Vec<MessageSource> = Vec::new();
+    let mut codegen_fallback = None;
+    for message in &messages {
+        for &codegen in codegens {
+            let (source, fallback) = message.with_codegen(codegen).available()?;
+            if let Some(why) = fallback {
+                eprintln!("warning: {why}");
+                codegen_fallback = Some(why);
+            }
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+    }
     let sizes = args.sizes.clone().or_else(|| preset.sizes.clone());
     if let Some(sizes) = &sizes {
         anyhow::ensure!(
@@ -368,6 +392,11 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             .collect(),
         message: (workload == BenchWorkload::Message).then(|| MessageSettings {
             sizes: message_sizes(&jobs),
+            codegen: Codegen::ALL
+                .into_iter()
+                .filter(|c| sources.iter().any(|s| s.codegen() == *c))
+                .collect(),
+            codegen_fallback,
             sources,
             directions,
         }),

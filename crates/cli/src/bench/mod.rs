@@ -388,6 +388,7 @@ async fn run_trial(
         workload: plan.job.workload(),
         size_kb: plan.job.size_kb(),
         message: plan.message.clone(),
+        codegen: plan.job.codegen(),
         target: &target,
         plan: load,
         servers: started.then(|| ServerSpec {

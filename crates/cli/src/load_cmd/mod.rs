@@ -45,6 +45,8 @@ pub struct ParsedTarget {
     pub size_kb: Option<u64>,
     /// What else names the trial: the message and its direction.
     pub variant: Option<String>,
+    /// The message's codegen: "compiled" or "dynamic".
+    pub codegen: Option<String>,
 }
 
 pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
@@ -129,6 +131,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             workload: parsed.workload,
             size_kb: parsed.size_kb,
             message: parsed.variant.clone(),
+            codegen: parsed.codegen.clone(),
             target: &parsed.target,
             plan: &plan,
             servers: None,
@@ -275,6 +278,7 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         Some(Job::Message(job)) => Some(format!("{} {}", job.source.label(), job.direction)),
         _ => None,
     };
+    let codegen = message.as_ref().and_then(Job::codegen);
     let parsed = match (message, base) {
         (Some(job), _) => Parsed::Job(job),
         (None, "grpc") => grpc_request(args, authority, stack).await?,
@@ -332,5 +336,6 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
         workload,
         size_kb,
         variant,
+        codegen,
     })
 }

@@ -27,10 +27,9 @@ use crate::args::LoadCmdArgs;
 /// contract's requests for `serve message` (or any server of
 /// wirebench.message.MessageService), whatever the stack.
 pub(super) fn message_job(args: &LoadCmdArgs, path: &str) -> anyhow::Result<Option<Job>> {
+    let codegen = args.message.one_codegen()?;
     let source = match (args.shape, &args.message.message) {
-        (Some(shape), _) => {
-            MessageSource::shape(shape, args.seed, args.items, args.message.dynamic)
-        }
+        (Some(shape), _) => MessageSource::shape(shape, args.seed, args.items, codegen),
         (None, Some(_)) => args
             .message
             .source(
@@ -39,9 +38,11 @@ pub(super) fn message_job(args: &LoadCmdArgs, path: &str) -> anyhow::Result<Opti
                 args.seed,
                 args.items,
             )
-            .context("--message needs --proto")?,
+            .context("--message needs --proto")?
+            .with_codegen(codegen),
         (None, None) => return Ok(None),
     };
+    let source = crate::args::available(&source)?;
     if args.call.is_some() || args.data.is_some() || args.body_file.is_some() {
         bail!("--shape and --message load the message service: not with --call, -d or --body-file");
     }

@@ -5,12 +5,31 @@
 pub mod agents;
 pub mod wire;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary, with the compiled-schema cache of the tests (one for every
+/// test binary, so the first schema built compiles prost and pbjson once).
 pub fn wirebench() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wirebench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wirebench"));
+    command.env("WIREBENCH_CACHE_DIR", SCHEMA_CACHE);
+    command
+}
+
+pub const SCHEMA_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/wirebench-cache");
+
+/// `PATH` without any folder that holds cargo: what a machine (or a
+/// container image) without a Rust toolchain has.
+pub fn path_without_cargo() -> String {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("cargo").exists())
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// A `--max-size-kb` value no other test uses, so the server processes a
@@ -165,7 +184,9 @@ pub fn start_listening_line(command: &mut Command) -> (Child, String) {
         let _ = tx.send(lines.next());
         for _ in lines {}
     });
-    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+    // A server of a user's schema may build it first (a minute or two,
+    // the first time a test binary builds one).
+    let line = match rx.recv_timeout(Duration::from_secs(300)) {
         Ok(Some(Ok(line))) => line,
         other => {
             let _ = child.kill();
@@ -191,6 +212,32 @@ pub fn run(command: &mut Command) -> (bool, String) {
         String::from_utf8_lossy(&output.stderr)
     );
     (output.status.success(), text)
+}
+
+/// One HTTP/1.1 exchange; the answer's status line and body.
+pub fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(&wire::http(method, path, headers, body))
+        .unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    let split = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let status = String::from_utf8_lossy(&reply[..split])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (status, reply[split + 4..].to_vec())
 }
 
 /// Runs `wirebench bench ARGS --json FILE`, asserts it succeeded, and

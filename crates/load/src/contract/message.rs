@@ -1,13 +1,15 @@
 //! The message workload's entry in the contract: a message (built-in or
 //! the user's own; or several, one per line of a data file, sent in turn)
 //! sent one way or both, encoded once as the servers encode it, and the
-//! check each answer must pass: byte for byte, or for a message served
-//! through reflection, by meaning.
+//! check each answer must pass: byte for byte, or for the user's own
+//! message, byte for byte or else by meaning (maps have no fixed order
+//! on the wire).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use prost_reflect::ReflectMessage;
+use wirebench_proto::message::compiled::Codegen;
 use wirebench_proto::message::dynamic::{self, SchemaError};
 use wirebench_proto::message::{self, Direction, Encoded, Encoding, Loaded, MessageSource, Shape};
 
@@ -41,7 +43,7 @@ impl Eq for MessageJob {}
 impl MessageJob {
     /// The built-in `shape` with `items`, from `seed`, sent `direction`.
     pub fn shape(shape: Shape, seed: u64, items: u32, direction: Direction) -> MessageJob {
-        let source = MessageSource::shape(shape, seed, Some(items), false);
+        let source = MessageSource::shape(shape, seed, Some(items), Codegen::Compiled);
         MessageJob::load(source, direction).expect("a built-in shape always loads")
     }
 
@@ -53,6 +55,27 @@ impl MessageJob {
                 messages[0].descriptor(),
                 messages.iter().map(dynamic::digest).collect(),
             )),
+            // Ours answer byte for byte; a server we did not write (a
+            // Python grpcio server of the schema) orders maps its own way.
+            Loaded::Compiled { messages, files } => {
+                let pool = prost_reflect::DescriptorPool::decode(files.as_slice())
+                    .expect("a schema that compiled decodes");
+                let descriptor = pool
+                    .get_message_by_name(messages.type_name())
+                    .expect("the compiled type is in its schema");
+                let digests = (0..messages.count() as u64)
+                    .map(|i| {
+                        let bytes = messages.down(i, Encoding::Protobuf);
+                        let message = prost_reflect::DynamicMessage::decode(
+                            descriptor.clone(),
+                            bytes.as_slice(),
+                        )
+                        .expect("a compiled message decodes");
+                        dynamic::digest(&message)
+                    })
+                    .collect();
+                Some((descriptor, digests))
+            }
             Loaded::Generated(_) => None,
         };
         Ok(MessageJob {
@@ -150,9 +173,11 @@ impl MessageJob {
     }
 
     /// How a correct server's answer to request `i` is recognised: byte
-    /// for byte (our servers encode generated types deterministically,
-    /// and an Ack always), or for a dynamic message's `down` and `echo` by
-    /// meaning.
+    /// for byte (a built-in shape's generated types encode
+    /// deterministically, maps as `BTreeMap`, and an Ack always), or for
+    /// the user's message's `down` and `echo` byte for byte or else by
+    /// meaning (compiled, ours answer byte for byte; dynamic ones and
+    /// servers we did not write order maps their own way).
     pub(super) fn check(&self, i: usize, encoding: Encoding) -> BodyCheck {
         let encoded = &self.encoded(encoding)[i];
         match (self.direction, &self.by_meaning) {

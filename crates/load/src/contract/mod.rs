@@ -63,6 +63,15 @@ pub const ECHO: &str = "/payload.PayloadService/Echo";
 pub const AGGREGATE: &str = "/AggregatorService/Aggregate";
 
 impl Job {
+    /// How the message workload's message is coded: "compiled" or
+    /// "dynamic" (None for the other workloads).
+    pub fn codegen(&self) -> Option<String> {
+        match self {
+            Job::Message(job) => Some(job.source.codegen().to_string()),
+            _ => None,
+        }
+    }
+
     pub fn workload(&self) -> Workload {
         match self {
             Job::Payload { .. } => Workload::Payload,

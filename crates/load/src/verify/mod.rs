@@ -137,7 +137,7 @@ impl BodyCheck {
             ),
             BodyCheck::Decodes(message) => format!("answer decodes as {}", message.full_name()),
             BodyCheck::Means { expected, .. } => format!(
-                "answer is the expected {}, by meaning (its fields' digest, maps in any order)",
+                "answer is the expected {}, byte for byte or else by meaning (its fields' digest, maps in any order)",
                 expected.message.full_name()
             ),
             BodyCheck::Compressed { inner, compression } => {

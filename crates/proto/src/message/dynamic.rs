@@ -41,6 +41,8 @@ pub enum SchemaError {
     },
     #[error("{path} holds no message (one JSON object, or JSON Lines)")]
     EmptyData { path: String },
+    #[error(transparent)]
+    Codegen(#[from] super::compiled::CodegenError),
 }
 
 /// A message type and the descriptors that define it.

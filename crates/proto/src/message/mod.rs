@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::vocab::UnknownName;
 
+pub mod compiled;
 mod digest;
 pub mod dynamic;
 mod source;
@@ -314,7 +315,7 @@ pub fn ack_of(message: &impl prost::Message) -> Ack {
     }
 }
 
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash = digest::Fnv::new();
     hash.write(bytes);
     hash.finish()

@@ -1,13 +1,18 @@
 //! Where a run's message comes from, and the message loaded: the same
 //! for the server and the load generator.
 
-use super::dynamic;
-use super::{Encoded, Encoding, FILE_DESCRIPTOR_SET, Shape, ShapeMessage, encode};
+use std::sync::Arc;
 
-/// Where the message of a run comes from: a built-in shape (as generated
-/// types, or through reflection), or the user's own `.proto` message with
-/// generated values or values from a data file. Server and load generator
-/// both [`load`](MessageSource::load) it and get the same message.
+use super::compiled::{self, Codegen, CodegenError, CompiledMessages};
+use super::dynamic;
+use super::service::Ack;
+use super::{Encoded, Encoding, FILE_DESCRIPTOR_SET, Shape, ShapeMessage, encode, fnv1a64};
+
+/// Where the message of a run comes from: a built-in shape, or the user's
+/// own `.proto` message with generated values or values from a data file;
+/// either as compiled code or through reflection ([`Codegen`]). Server
+/// and load generator both [`load`](MessageSource::load) it and get the
+/// same message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum MessageSource {
@@ -15,8 +20,8 @@ pub enum MessageSource {
         shape: Shape,
         seed: u64,
         items: u32,
-        /// Through prost-reflect instead of the generated types.
-        dynamic: bool,
+        /// Compiled: the types generated when wirebench was built.
+        codegen: Codegen,
     },
     Proto {
         proto: std::path::PathBuf,
@@ -29,16 +34,22 @@ pub enum MessageSource {
         seed: u64,
         items: u32,
         string_bytes: usize,
+        /// Compiled: the schema built into a library at run time.
+        codegen: Codegen,
     },
 }
 
-/// A loaded message: generated types, or dynamic messages (one, or one
-/// per line of a data file, all of one type) and the descriptors of their
-/// type.
+/// A loaded message (one, or one per line of a data file, all of one
+/// type): a built-in shape's generated type, the user's schema compiled,
+/// or dynamic messages; with the descriptors of their type.
 #[derive(Debug, Clone)]
 pub enum Loaded {
     /// Boxed: a built-in message is large beside a dynamic one's handle.
     Generated(Box<ShapeMessage>),
+    Compiled {
+        messages: Arc<CompiledMessages>,
+        files: Vec<u8>,
+    },
     Dynamic {
         /// Never empty.
         messages: Vec<prost_reflect::DynamicMessage>,
@@ -48,14 +59,55 @@ pub enum Loaded {
 
 impl MessageSource {
     /// The built-in `shape` from `seed`, with `items` in its repeated
-    /// fields (None: the shape's realistic size), through reflection when
-    /// `dynamic`.
-    pub fn shape(shape: Shape, seed: u64, items: Option<u32>, dynamic: bool) -> MessageSource {
+    /// fields (None: the shape's realistic size), with `codegen`.
+    pub fn shape(shape: Shape, seed: u64, items: Option<u32>, codegen: Codegen) -> MessageSource {
         MessageSource::Shape {
             shape,
             seed,
             items: items.unwrap_or_else(|| shape.default_items()),
-            dynamic,
+            codegen,
+        }
+    }
+
+    /// How the message's code is had.
+    pub fn codegen(&self) -> Codegen {
+        match self {
+            MessageSource::Shape { codegen, .. } | MessageSource::Proto { codegen, .. } => *codegen,
+        }
+    }
+
+    /// The source as this machine can serve it: a user's schema asked for
+    /// compiled is built now (or found in the cache); where no cargo can
+    /// be had it falls back to dynamic messages, and the reason is given.
+    /// Refused like [`load`](MessageSource::load): a schema that does not
+    /// compile, an unknown message, a failed build.
+    pub fn available(&self) -> Result<(MessageSource, Option<String>), dynamic::SchemaError> {
+        let MessageSource::Proto {
+            proto,
+            include,
+            message,
+            codegen: Codegen::Compiled,
+            ..
+        } = self
+        else {
+            return Ok((self.clone(), None));
+        };
+        let schema = dynamic::Schema::compile(proto, include, message)?;
+        match compiled::library_path(&schema.files, &proto.display().to_string()) {
+            Ok(_) => Ok((self.clone(), None)),
+            Err(err @ CodegenError::NoCargo { .. }) => {
+                let mut dynamic = self.clone();
+                if let MessageSource::Proto { codegen, .. } = &mut dynamic {
+                    *codegen = Codegen::Dynamic;
+                }
+                Ok((
+                    dynamic,
+                    Some(format!(
+                        "{err}: {message} is served through reflection (dynamic), which is not what a compiled server costs"
+                    )),
+                ))
+            }
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -65,7 +117,7 @@ impl MessageSource {
                 shape,
                 seed,
                 items,
-                dynamic: false,
+                codegen: Codegen::Compiled,
             } => Loaded::Generated(Box::new(ShapeMessage::generate(*shape, *seed, *items))),
             MessageSource::Shape {
                 shape, seed, items, ..
@@ -81,8 +133,11 @@ impl MessageSource {
                 seed,
                 items,
                 string_bytes,
+                codegen,
             } => {
                 let schema = dynamic::Schema::compile(proto, include, message)?;
+                // Values are read and generated through reflection (errors
+                // name the line and field), then handed over in protobuf.
                 let messages = match data {
                     Some(path) => dynamic::read_data(&schema.message, path)?,
                     None => vec![dynamic::generate(
@@ -92,24 +147,34 @@ impl MessageSource {
                         *string_bytes,
                     )],
                 };
-                Loaded::Dynamic {
-                    messages,
-                    files: schema.files,
+                match codegen {
+                    Codegen::Compiled => Loaded::Compiled {
+                        messages: Arc::new(compiled::compile(
+                            &schema.files,
+                            &proto.display().to_string(),
+                            &messages,
+                        )?),
+                        files: schema.files,
+                    },
+                    Codegen::Dynamic => Loaded::Dynamic {
+                        messages,
+                        files: schema.files,
+                    },
                 }
             }
         })
     }
 
-    /// How runs name it: "order", "order (dynamic)", "pkg.Msg".
+    /// How runs name it: "order", "order (dynamic)", "pkg.Msg",
+    /// "pkg.Msg (dynamic)".
     pub fn label(&self) -> String {
-        match self {
-            MessageSource::Shape {
-                shape,
-                dynamic: false,
-                ..
-            } => shape.to_string(),
-            MessageSource::Shape { shape, .. } => format!("{shape} (dynamic)"),
+        let name = match self {
+            MessageSource::Shape { shape, .. } => shape.to_string(),
             MessageSource::Proto { message, .. } => message.clone(),
+        };
+        match self.codegen() {
+            Codegen::Compiled => name,
+            Codegen::Dynamic => format!("{name} (dynamic)"),
         }
     }
 
@@ -125,9 +190,15 @@ impl MessageSource {
         Some(source)
     }
 
-    /// Whether the message is served through reflection.
-    pub fn is_dynamic(&self) -> bool {
-        !matches!(self, MessageSource::Shape { dynamic: false, .. })
+    /// The same message with `codegen`.
+    pub fn with_codegen(&self, codegen: Codegen) -> MessageSource {
+        let mut source = self.clone();
+        match &mut source {
+            MessageSource::Shape { codegen: c, .. } | MessageSource::Proto { codegen: c, .. } => {
+                *c = codegen
+            }
+        }
+        source
     }
 }
 
@@ -136,6 +207,7 @@ impl Loaded {
     pub fn type_name(&self) -> String {
         match self {
             Loaded::Generated(message) => message.shape().type_name().to_owned(),
+            Loaded::Compiled { messages, .. } => messages.type_name().to_owned(),
             Loaded::Dynamic { messages, .. } => {
                 prost_reflect::ReflectMessage::descriptor(&messages[0])
                     .full_name()
@@ -148,7 +220,7 @@ impl Loaded {
     pub fn files(&self) -> &[u8] {
         match self {
             Loaded::Generated(_) => FILE_DESCRIPTOR_SET,
-            Loaded::Dynamic { files, .. } => files,
+            Loaded::Compiled { files, .. } | Loaded::Dynamic { files, .. } => files,
         }
     }
 
@@ -156,6 +228,7 @@ impl Loaded {
     pub fn count(&self) -> usize {
         match self {
             Loaded::Generated(_) => 1,
+            Loaded::Compiled { messages, .. } => messages.count(),
             Loaded::Dynamic { messages, .. } => messages.len(),
         }
     }
@@ -166,6 +239,19 @@ impl Loaded {
     pub fn encoded(&self, encoding: Encoding) -> Vec<Encoded> {
         match self {
             Loaded::Generated(message) => vec![message.encoded(encoding)],
+            Loaded::Compiled { messages, .. } => (0..messages.count() as u64)
+                .map(|i| {
+                    let protobuf = messages.down(i, Encoding::Protobuf);
+                    let ack = Ack {
+                        digest: fnv1a64(&protobuf),
+                        message_bytes: protobuf.len() as u64,
+                    };
+                    Encoded {
+                        message: messages.down(i, encoding),
+                        ack: encode(&ack, encoding),
+                    }
+                })
+                .collect(),
             Loaded::Dynamic { messages, .. } => messages
                 .iter()
                 .map(|message| Encoded {

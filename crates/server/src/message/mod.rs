@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use prost_reflect::{DynamicMessage, ReflectMessage};
 use tokio::net::TcpListener;
+use wirebench_proto::message::compiled::Codegen;
+use wirebench_proto::message::compiled::CompiledMessages;
 use wirebench_proto::message::dynamic::{self, SchemaError};
 use wirebench_proto::message::{
     self, Direction, Encoding, Loaded, MessageSource, Shape, ShapeMessage, WireMessage, ack_of,
@@ -53,9 +55,28 @@ impl<M: WireMessage> MessageWork for Generated<M> {
     }
 }
 
+/// The user's schema, compiled: its generated types in the library built
+/// for it (`wirebench_proto::message::compiled`), the same prost and pbjson
+/// code a built-in shape has.
+struct Compiled(Arc<CompiledMessages>);
+
+impl MessageWork for Compiled {
+    fn down(&self, index: u64, encoding: Encoding) -> Vec<u8> {
+        self.0.down(index, encoding)
+    }
+
+    fn up(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        Ok(message::encode(&self.0.up(body, encoding)?, encoding))
+    }
+
+    fn echo(&self, body: &[u8], encoding: Encoding) -> Result<Vec<u8>, String> {
+        self.0.echo(body, encoding)
+    }
+}
+
 /// Messages of a type known only at run time (prost-reflect): the
-/// user's own (one, or one per line of a data file), or a built-in shape
-/// run with `--dynamic`. Never empty.
+/// user's own (one, or one per line of a data file), or a built-in shape,
+/// with `--codegen dynamic`. Never empty.
 struct Dynamic(Vec<DynamicMessage>);
 
 impl Dynamic {
@@ -98,7 +119,7 @@ impl MessageHandler {
     /// The built-in `shape` with `items` in its repeated fields, from
     /// `seed`; requests over `max_size_kb` are refused.
     pub fn shape(shape: Shape, seed: u64, items: u32, max_size_kb: u64) -> MessageHandler {
-        let source = MessageSource::shape(shape, seed, Some(items), false);
+        let source = MessageSource::shape(shape, seed, Some(items), Codegen::Compiled);
         MessageHandler::load(&source, max_size_kb).expect("a built-in shape always loads")
     }
 
@@ -113,6 +134,7 @@ impl MessageHandler {
                 ShapeMessage::Text(m) => Arc::new(Generated(m)),
                 ShapeMessage::Binary(m) => Arc::new(Generated(m)),
             },
+            Loaded::Compiled { messages, .. } => Arc::new(Compiled(messages.clone())),
             Loaded::Dynamic { messages, .. } => Arc::new(Dynamic(messages.clone())),
         };
         let description = match source {
@@ -128,7 +150,7 @@ impl MessageHandler {
                 loaded.count()
             ),
             MessageSource::Proto { items, seed, .. } => {
-                format!("{} (dynamic, {items} items, seed {seed})", source.label())
+                format!("{} ({items} items, seed {seed})", source.label())
             }
         };
         Ok(MessageHandler {

@@ -14,6 +14,8 @@ use wirebench_load::shard::ShardError;
 use wirebench_load::{Shard, ShardSpec};
 use wirebench_report::Agent;
 
+use crate::signals::Cancel;
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct AgentArgs {
     /// Run agent I's part of a plan run by N agents (I from 0): the open
@@ -45,7 +47,8 @@ impl AgentArgs {
         }
     }
 
-    /// When the plan starts, if told: refused when the time has passed.
+    /// When the plan starts, if told: refused when the time has passed,
+    /// or is more than [`MAX_START_WAIT`] away (a typo, not a plan).
     pub fn start(&self) -> anyhow::Result<Option<SystemTime>> {
         let start = match (self.start_at, self.start_in) {
             (Some(at), _) => at,
@@ -59,16 +62,29 @@ impl AgentArgs {
                 passed.duration().as_secs_f64()
             );
         }
+        if start.duration_since(SystemTime::now()).unwrap_or_default() > MAX_START_WAIT {
+            bail!(
+                "the start is more than {} h away: an agent waits at most that long (give --start-at or --start-in within it)",
+                MAX_START_WAIT.as_secs() / 3600
+            );
+        }
         Ok(Some(start))
     }
 }
 
-/// Waits until `start` (when given) and says how late the plan then
-/// begins, milliseconds.
-pub async fn wait_for(start: Option<SystemTime>) -> Option<f64> {
+/// The longest an agent waits for its start: a day.
+pub const MAX_START_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// Waits until `start` (when given), or until a signal cancels the run,
+/// and says how late the plan then begins, milliseconds (None when it
+/// was cancelled: the run then ends at once, with what it has).
+pub async fn wait_for(start: Option<SystemTime>, cancel: &Cancel) -> Option<f64> {
     let start = start?;
     if let Ok(left) = start.duration_since(SystemTime::now()) {
-        tokio::time::sleep(left).await;
+        tokio::select! {
+            () = tokio::time::sleep(left) => {}
+            () = cancel.cancelled() => return None,
+        }
     }
     let late = SystemTime::now()
         .duration_since(start)

@@ -11,6 +11,7 @@ pub mod k8s;
 pub mod load_cmd;
 pub mod merge_cmd;
 pub mod numbers;
+pub mod outputs;
 pub mod placement;
 pub mod preset;
 pub mod profile;

@@ -265,17 +265,28 @@ fn per_request(bytes: u64, requests: u64) -> Option<f64> {
     (requests > 0).then(|| bytes as f64 / requests as f64)
 }
 
+/// The exit code of a run in which some trial had no good answer at all.
+pub const NO_REQUEST_SUCCEEDED: u8 = 98;
+
 /// How a command that ran `result` exits: 130 when interrupted, 99 (k6's)
-/// when a `--threshold` failed, else 0.
+/// when a `--threshold` failed, 98 when a trial had no good answer, else 0.
 pub fn exit_code(result: &RunResult) -> ExitCode {
     let failed = result
         .trials
         .iter()
         .any(|trial| trial.thresholds.iter().any(|t| !t.passed));
+    // A trial that ran its course without one good answer measured
+    // nothing: a script must not read it as a pass.
+    let nothing = result
+        .trials
+        .iter()
+        .any(|trial| !trial.interrupted && trial.requests_ok == 0);
     if result.run.interrupted {
         ExitCode::from(130)
     } else if failed {
         ExitCode::from(99)
+    } else if nothing {
+        ExitCode::from(NO_REQUEST_SUCCEEDED)
     } else {
         ExitCode::SUCCESS
     }

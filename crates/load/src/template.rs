@@ -6,6 +6,13 @@
 //! rendering one request appends them to a buffer. A request without a
 //! placeholder is not a template at all: it is prepared once, as before,
 //! and costs nothing per request.
+//!
+//! What a template may expand to is bounded when it is compiled: a
+//! `{{random_string N}}` of [`MAX_RANDOM_STRING_BYTES`] at most, and all
+//! of a template's random strings together [`MAX_EXPANSION_BYTES`], so a
+//! typo ("99999999999") is an error before the first request, not a
+//! process that grows until the machine runs out of memory. An unclosed
+//! `{{` is an error too: sent as it is, it would be a request nobody meant.
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -24,12 +31,28 @@ pub struct Template {
     parts: Vec<Part>,
 }
 
+/// The longest `{{random_string N}}`: 1 MiB.
+pub const MAX_RANDOM_STRING_BYTES: usize = 1 << 20;
+/// The most all of a template's random strings may add to one request:
+/// 16 MiB.
+pub const MAX_EXPANSION_BYTES: usize = 16 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "'{{{{{placeholder}}}}}' is not a template placeholder: use {{{{request_number}}}}, {{{{uuid}}}} or {{{{random_string N}}}}"
-)]
-pub struct TemplateError {
-    placeholder: String,
+pub enum TemplateError {
+    #[error(
+        "'{{{{{placeholder}}}}}' is not a template placeholder: use {{{{request_number}}}}, {{{{uuid}}}} or {{{{random_string N}}}}"
+    )]
+    Unknown { placeholder: String },
+    #[error(
+        "'{{{{{placeholder}}}}}' asks for {bytes} bytes; a random string is at most {MAX_RANDOM_STRING_BYTES} bytes (1 MiB)"
+    )]
+    TooLong { placeholder: String, bytes: usize },
+    #[error(
+        "the template's random strings add {bytes} bytes to each request; at most {MAX_EXPANSION_BYTES} (16 MiB)"
+    )]
+    TooMuch { bytes: usize },
+    #[error("'{text}' opens a placeholder with {{{{ and never closes it with }}}}")]
+    Unclosed { text: String },
 }
 
 impl Template {
@@ -38,21 +61,44 @@ impl Template {
         let mut parts = Vec::new();
         let mut rest = text;
         let mut found = false;
+        let mut expansion = 0usize;
         while let Some(open) = find(rest, b"{{") {
             let Some(close) = find(&rest[open..], b"}}") else {
-                break;
+                let text = String::from_utf8_lossy(&rest[open..]);
+                return Err(TemplateError::Unclosed {
+                    text: text.chars().take(40).collect(),
+                });
             };
             let inner = String::from_utf8_lossy(&rest[open + 2..open + close]).into_owned();
             let part = match inner.split_whitespace().collect::<Vec<_>>()[..] {
                 ["request_number"] => Part::RequestNumber,
                 ["uuid"] => Part::Uuid,
                 ["random_string", n] => {
-                    Part::RandomString(n.parse().map_err(|_| TemplateError {
-                        placeholder: inner.clone(),
-                    })?)
+                    let placeholder = || inner.trim().to_owned();
+                    let bytes: usize = n.parse().map_err(|_| match n.parse::<u128>() {
+                        // A number, just too large for this machine.
+                        Ok(bytes) => TemplateError::TooLong {
+                            placeholder: placeholder(),
+                            bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+                        },
+                        Err(_) => TemplateError::Unknown {
+                            placeholder: placeholder(),
+                        },
+                    })?;
+                    if bytes > MAX_RANDOM_STRING_BYTES {
+                        return Err(TemplateError::TooLong {
+                            placeholder: placeholder(),
+                            bytes,
+                        });
+                    }
+                    expansion += bytes;
+                    if expansion > MAX_EXPANSION_BYTES {
+                        return Err(TemplateError::TooMuch { bytes: expansion });
+                    }
+                    Part::RandomString(bytes)
                 }
                 _ => {
-                    return Err(TemplateError {
+                    return Err(TemplateError::Unknown {
                         placeholder: inner.trim().to_owned(),
                     });
                 }
@@ -122,7 +168,7 @@ mod tests {
         assert_eq!(a.len(), "/orders/".len() + 36);
         assert_ne!(a, b, "a fresh uuid each time");
         assert_eq!(Template::compile(b"/payload?size_in_kb=1").unwrap(), None);
-        assert_eq!(Template::compile(b"{ not a placeholder").unwrap(), None);
+        assert_eq!(Template::compile(b"{ not a placeholder }").unwrap(), None);
     }
 
     #[test]
@@ -132,5 +178,43 @@ mod tests {
             .to_string();
         assert!(err.contains("'{{user_id}}'"), "{err}");
         assert!(Template::compile(b"{{random_string many}}").is_err());
+    }
+
+    #[test]
+    fn expansion_is_bounded_and_an_unclosed_placeholder_refused() {
+        let err = Template::compile(b"/x/{{random_string 99999999999}}").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TemplateError::TooLong {
+                    bytes: 99_999_999_999,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at most 1048576 bytes"), "{err}");
+        let huge = b"{{random_string 999999999999999999999999}}";
+        assert!(matches!(
+            Template::compile(huge),
+            Err(TemplateError::TooLong { .. })
+        ));
+        let at_limit = format!("{{{{random_string {MAX_RANDOM_STRING_BYTES}}}}}");
+        assert!(Template::compile(at_limit.as_bytes()).unwrap().is_some());
+        let seventeen = at_limit.repeat(17);
+        assert_eq!(
+            Template::compile(seventeen.as_bytes()),
+            Err(TemplateError::TooMuch {
+                bytes: 17 * MAX_RANDOM_STRING_BYTES
+            })
+        );
+        let err = Template::compile(b"/orders/{{uuid}").unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::Unclosed {
+                text: "{{uuid}".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("never closes it"), "{err}");
     }
 }

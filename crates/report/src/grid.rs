@@ -25,6 +25,9 @@ pub fn trials(result: &RunResult) -> Grid {
             let probed = !trial.processes.is_empty();
             let server_probed = trial.processes.iter().any(|p| !p.role.is_client());
             let or_dash = |known: bool, text: String| if known { text } else { "-".to_owned() };
+            // No good answer, no latency: "-", not "0 us".
+            let answered = trial.requests_ok > 0;
+            let latency = |us: u64| or_dash(answered, format::latency_us(us));
             let mut label = trial_label(result, trial);
             if trial.interrupted {
                 label.push_str(" (interrupted)");
@@ -35,11 +38,11 @@ pub fn trials(result: &RunResult) -> Grid {
                 format::thousands(trial.requests_ok),
                 format::thousands(trial.errors_total()),
                 format::rate(trial.throughput_rps),
-                format::latency_us(l.p50),
-                format::latency_us(l.p90),
-                format::latency_us(l.p99),
-                format::latency_us(l.p999),
-                format::latency_us(l.max),
+                latency(l.p50),
+                latency(l.p90),
+                latency(l.p99),
+                latency(l.p999),
+                latency(l.max),
                 format!("{:.1}", trial.throughput_mb_s),
                 or_dash(server_probed, format!("{:.0}", c.server_cpu_percent)),
                 or_dash(probed, format!("{:.0}", c.client_cpu_percent)),
@@ -180,12 +183,21 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
                     format::thousands(s.median.round() as u64)
                 })
             };
+            // No good answer in any trial: no latency, "-" not "0 us".
+            let answered = result
+                .trials
+                .iter()
+                .any(|t| t.requests_ok > 0 && crate::label::group_label(result, t) == g.label);
+            let latency = |us: f64| match answered {
+                true => format::latency_us(us as u64),
+                false => "-".to_owned(),
+            };
             let mut row = vec![
                 g.label.clone(),
                 g.trials.to_string(),
                 spread(&g.throughput_rps, &|v| format::rate(v)),
-                format::latency_us(g.latency_p50_us.median as u64),
-                format::latency_us(g.latency_p99_us.median as u64),
+                latency(g.latency_p50_us.median),
+                latency(g.latency_p99_us.median),
                 g.server_cpu_ms_per_request
                     .map_or("-".to_owned(), |s| format!("{:.3}", s.median)),
                 bytes(g.wire_bytes_per_request),

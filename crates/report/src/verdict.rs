@@ -407,6 +407,13 @@ fn compare_pair(result: &RunResult, first: &Trial, other: &Trial) -> String {
 
 fn single(result: &RunResult, t: &Trial) -> String {
     let label = |t: &Trial| trial_label(result, t);
+    if t.requests_ok == 0 {
+        return format!(
+            "{} answered no request well: {} errors, no latency to report.",
+            label(t),
+            t.errors_total()
+        );
+    }
     format!(
         "{} served {} req/s with p50 {} and {} errors.",
         label(t),

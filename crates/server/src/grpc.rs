@@ -139,7 +139,8 @@ pub(crate) use compressed;
 
 /// A tonic server set up as every wirebench gRPC server is, payload or
 /// pipeline: fixed HTTP/2 windows (see `GRPC_STREAM_WINDOW_BYTES`), a
-/// header size limit, and the content-type guard of the protobuf or
+/// header size limit, rest-h2's limit of concurrent streams, and the
+/// content-type guard of the protobuf or
 /// JSON codec; gRPC-Web stacks also take HTTP/1.1 and translate through
 /// tonic-web (binary and text, HTTP/1.1 and HTTP/2).
 pub(crate) fn server(stack: wirebench_proto::vocab::Stack) -> GuardedServer {
@@ -151,6 +152,7 @@ pub(crate) fn server(stack: wirebench_proto::vocab::Stack) -> GuardedServer {
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
         .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
+        .max_concurrent_streams(Some(crate::http_serve::MAX_CONCURRENT_STREAMS))
         .layer(ContentTypeGuard::for_codec(json))
         .layer(tower::util::option_layer(
             web.then(tonic_web::GrpcWebLayer::new),

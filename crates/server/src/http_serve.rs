@@ -21,6 +21,11 @@ pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// bigger gets 431 (HTTP/1.1) or a stream reset (HTTP/2).
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// Streams one HTTP/2 connection may have open at once (hyper's default,
+/// now every server's): a client opening more gets REFUSED_STREAM, so one
+/// connection cannot make a server hold 50,000 streams' state.
+pub const MAX_CONCURRENT_STREAMS: u32 = 200;
+
 pub async fn serve_router(
     router: Router,
     mut incoming: Incoming,
@@ -41,7 +46,8 @@ pub async fn serve_router(
         .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
         .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
         .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
-        .max_header_list_size(MAX_HEADER_BYTES as u32);
+        .max_header_list_size(MAX_HEADER_BYTES as u32)
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -43,6 +43,13 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     crate::provenance::warn_if_debug_build();
     let config = resolve(&args)?;
+    // Before any server starts: a run is not lost to a folder that cannot
+    // take its files. `--json`'s folder must exist; `--out` is made.
+    crate::outputs::check_writable(
+        &config.json_path,
+        args.load.json.is_none() || config.json_stdout,
+    )?;
+    crate::outputs::check_writable(&config.out_dir.join("report.html"), true)?;
     // Thousands of connections need thousands of sockets (the plan was
     // checked against the limit this raises to).
     crate::provenance::raise_open_files_limit();
@@ -138,7 +145,10 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
         let interrupted = trial.interrupted;
         result.push_trial(trial);
         result.run.interrupted = interrupted;
-        write_result(config, &result)?;
+        // A failed write keeps the result elsewhere; the run goes on.
+        if let Err(err) = write_result(config, &result) {
+            eprintln!("wirebench: {err:#}");
+        }
     }
     finish(config, &result)
 }
@@ -194,10 +204,10 @@ fn begin(config: &BenchConfig) -> anyhow::Result<(Run, RunResult)> {
     Ok((Run { cancel, tls, netns }, result))
 }
 
-/// Writes the result as it stands (after every trial or search).
-fn write_result(config: &BenchConfig, result: &RunResult) -> anyhow::Result<()> {
-    wirebench_report::write_atomically(&config.json_path, JsonExporter.render(result).as_bytes())
-        .with_context(|| format!("cannot write {}", config.json_path.display()))
+/// Writes the result as it stands (after every trial or search); where it
+/// went (a fallback file when its own path failed).
+fn write_result(config: &BenchConfig, result: &RunResult) -> anyhow::Result<PathBuf> {
+    crate::outputs::write_or_keep(&config.json_path, JsonExporter.render(result).as_bytes())
 }
 
 /// Room between two trials' slots (`--start-at`): servers start and
@@ -229,7 +239,7 @@ fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> 
     if config.json_stdout {
         println!("{}", serde_json::to_string(result)?);
     }
-    println!("result: {}", config.json_path.display());
+    println!("result: {}", write_result(config, result)?.display());
     for path in write_reports(config, result)? {
         println!("report: {}", path.display());
     }
@@ -357,7 +367,7 @@ async fn run_trial(
         }
         None => None,
     };
-    let lateness_ms = crate::agent::wait_for(start).await;
+    let lateness_ms = crate::agent::wait_for(start, cancel).await;
     let started_at = crate::provenance::now_rfc3339();
     let probe = crate::trial::start_probe(load, &roles, config.placement.client_set());
     let watch =
@@ -446,9 +456,7 @@ fn write_reports(config: &BenchConfig, result: &RunResult) -> anyhow::Result<Vec
     .into_iter()
     .map(|(name, format)| {
         let path = config.out_dir.join(name);
-        wirebench_report::write_atomically(&path, format.exporter().render(result).as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(path)
+        crate::outputs::write_or_keep(&path, format.exporter().render(result).as_bytes())
     })
     .collect()
 }

@@ -51,6 +51,14 @@ pub struct ParsedTarget {
 
 pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     crate::provenance::warn_if_debug_build();
+    if let Some(path) = args
+        .load
+        .json
+        .as_deref()
+        .filter(|p| *p != std::path::Path::new("-"))
+    {
+        crate::outputs::check_writable(path, false)?;
+    }
     let runtime = crate::client_runtime(crate::default_threads())?;
     let parsed = runtime.block_on(parse_target(&args))?;
     let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
@@ -102,7 +110,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         if let Some(at) = start {
             println!("  starting at {}", humantime::format_rfc3339_millis(at));
         }
-        let lateness_ms = crate::agent::wait_for(start).await;
+        let lateness_ms = crate::agent::wait_for(start, &cancel).await;
         let agent = crate::agent::describe(shard, lateness_ms, crate::provenance::now_rfc3339());
         if let Some(late) = lateness_ms {
             println!("  started {late:.1} ms late");
@@ -152,9 +160,8 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             // One line, so that a log holding it is read by `merge -`.
             println!("{}", serde_json::to_string(&result)?);
         } else if let Some(path) = &args.load.json {
-            wirebench_report::write_atomically(path, JsonExporter.render(&result).as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("result: {}", path.display());
+            let kept = crate::outputs::write_or_keep(path, JsonExporter.render(&result).as_bytes())?;
+            println!("result: {}", kept.display());
         }
         Ok(crate::trial::exit_code(&result))
     })

@@ -1,0 +1,100 @@
+//! A run is not lost and a typo does not take the machine: a signal ends
+//! an agent waiting for its start; a start a century away, a template that
+//! would expand to gigabytes and an unclosed placeholder are refused before
+//! anything is sent; a `--json` whose folder cannot take it is refused
+//! before any server starts; a run in which no request succeeded exits
+//! non-zero and shows no latency.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn a_signal_ends_an_agent_waiting_for_its_start_at_once() {
+    let (server, addr) = serve_payload("rest");
+    let _server = Guard(server);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let child = spawn(wirebench().args([
+            "load",
+            &format!("http://{addr}/payload?size_in_kb=1"),
+            "-n",
+            "10",
+            "--start-in",
+            "1h",
+        ]));
+        std::thread::sleep(Duration::from_millis(1500));
+        let signalled = Instant::now();
+        signal(&child, sig);
+        let (output, _) = wait_with_limit(child, Duration::from_secs(10));
+        let took = signalled.elapsed();
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(took < Duration::from_secs(1), "took {took:?} to stop");
+    }
+    let (ok, out) = run(wirebench().args([
+        "load",
+        &format!("http://{addr}/payload"),
+        "-n",
+        "1",
+        "--start-in",
+        "100000d",
+    ]));
+    assert!(!ok && out.contains("at most that long"), "{out}");
+}
+
+#[test]
+fn templates_that_would_not_fit_are_refused_before_any_request() {
+    let (server, addr) = serve_payload("rest");
+    let _server = Guard(server);
+    for (url, says) in [
+        ("/x/{{random_string 99999999999}}", "at most 1048576 bytes"),
+        ("/orders/{{uuid}", "never closes it"),
+    ] {
+        let started = Instant::now();
+        let (ok, out) = run(wirebench().args(["load", &format!("http://{addr}{url}"), "-n", "1"]));
+        assert!(!ok && out.contains(says), "{url}: {out}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/r.json");
+    let started = Instant::now();
+    let (ok, out) = run(wirebench()
+        .args(["bench", "--stacks", "rest", "-t", "30s", "--json"])
+        .arg(&missing));
+    assert!(!ok && out.contains("does not exist"), "{out}");
+    assert!(!out.contains("placement:"), "refused before the run: {out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!dir.path().join("no").exists(), "no folder made");
+    // A file where the folder should be.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let (ok, out) = run(wirebench()
+        .args(["load", "http://127.0.0.1:9/", "-n", "1", "--json"])
+        .arg(file.join("r.json")));
+    assert!(!ok && out.contains("cannot write"), "{out}");
+}
+
+#[test]
+fn a_run_with_no_good_answer_exits_98_and_shows_no_latency() {
+    // A path the server does not have: every answer is a 404.
+    let (server, addr) = serve_payload("rest");
+    let _server = Guard(server);
+    let output = wirebench()
+        .args(["load", &format!("http://{addr}/nope"), "-n", "5", "-c", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(98), "{stdout}");
+    assert!(stdout.contains("┆      5 ┆"), "5 errors: {stdout}");
+    assert!(!stdout.contains(" 0 us "), "{stdout}");
+}

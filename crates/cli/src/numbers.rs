@@ -59,6 +59,17 @@ pub fn duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|err| err.to_string())
 }
 
+/// A duration with its unit, more than 0 (a timeout of 0 would close
+/// every connection at once).
+pub fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match duration(text)? {
+        d if d.is_zero() => {
+            Err("0 would close every connection at once: give more than 0, e.g. 60s".to_owned())
+        }
+        d => Ok(d),
+    }
+}
+
 /// A metrics address: PORT (on loopback: nothing is exposed beyond this
 /// host unless asked) or IP:PORT.
 pub fn metrics_addr(text: &str) -> Result<std::net::SocketAddr, String> {

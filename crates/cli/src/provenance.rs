@@ -101,6 +101,35 @@ pub fn raise_open_files_limit() -> u64 {
 /// Says what to do when the connections asked for do not fit the limit.
 /// Only reads: the run raises its soft limit to the hard one when it
 /// starts ([`raise_open_files_limit`]), so the hard limit is what counts.
+/// Refuses a plan whose bodies in flight cannot fit in this machine's
+/// available memory (`MemAvailable`): each request in flight holds its
+/// body at both ends, the server building it and the client reading it.
+/// Without the check, `--size-kb 2000000 -c 50` would try for ~190 GiB.
+pub fn check_memory(size_kb: u64, in_flight: u64) -> anyhow::Result<()> {
+    let needed = size_kb
+        .saturating_mul(1024)
+        .saturating_mul(2)
+        .saturating_mul(in_flight);
+    use procfs::Current;
+    let Some(available) = procfs::Meminfo::current()
+        .ok()
+        .and_then(|m| m.mem_available)
+    else {
+        return Ok(());
+    };
+    if needed > available {
+        let gib = |bytes: u64| bytes as f64 / (1u64 << 30) as f64;
+        let fits = (available / size_kb.saturating_mul(2048).max(1)).max(1);
+        anyhow::bail!(
+            "{size_kb} KiB bodies with {in_flight} in flight hold about {:.1} GiB (each at the server and at the client), \
+             but this machine has {:.1} GiB available: give -c {fits} or less, or a smaller size",
+            gib(needed),
+            gib(available)
+        );
+    }
+    Ok(())
+}
+
 pub fn check_open_files(connections: u64) -> anyhow::Result<()> {
     let (_, limit) = open_files_limits();
     // Each connection is one descriptor; keep room for everything else.

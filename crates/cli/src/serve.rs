@@ -45,6 +45,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 None
             }
             ServeWorkload::Pipeline => {
+                anyhow::ensure!(
+                    !args.stack.is_quic(),
+                    "the pipeline has no HTTP/3 hops: rest-h3 serves the payload and message workloads"
+                );
                 let role = args
                     .role
                     .context("`serve pipeline` needs --role producer|processor|aggregator")?;

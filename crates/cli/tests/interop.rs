@@ -462,10 +462,16 @@ fn grpc_metadata_reaches_a_python_server_that_checks_it() {
     let url = format!("grpc://{grpc}");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
-    let without = run_ok(
-        wirebench()
-            .args(["load", &url, "-n", "20", "-q", "--json"])
-            .arg(&json),
+    let output = wirebench()
+        .args(["load", &url, "-n", "20", "-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let without = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(98),
+        "no request succeeded: {without}"
     );
     let trial = &read_json(&json)["trials"][0];
     assert_eq!(trial["requests_ok"], 0, "{without}");

@@ -221,7 +221,10 @@ fn mutual_tls_serves_only_the_clients_it_trusts() {
             trial["error_examples"]
         );
         for identity in [&[][..], &["--cert", &stranger_cert, "--key", &stranger_key]] {
-            let trial = with(identity);
+            let trial = load_trial_failing(
+                &url,
+                &[&["--cacert", &server_cert, "-n", "20"], identity].concat(),
+            );
             assert_eq!(trial["requests_ok"], 0, "{stack} {identity:?}: {trial}");
         }
     }

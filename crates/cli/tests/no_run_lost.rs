@@ -98,3 +98,76 @@ fn a_run_with_no_good_answer_exits_98_and_shows_no_latency() {
     assert!(stdout.contains("┆      5 ┆"), "5 errors: {stdout}");
     assert!(!stdout.contains(" 0 us "), "{stdout}");
 }
+
+#[test]
+fn bodies_that_cannot_fit_in_memory_are_refused_before_any_server() {
+    let started = Instant::now();
+    let (ok, out) = run(wirebench().args([
+        "bench",
+        "--stacks",
+        "rest",
+        "--size-kb",
+        "2000000",
+        "-n",
+        "1",
+        "-c",
+        "50",
+    ]));
+    assert!(
+        !ok && out.contains("GiB available") && out.contains("give -c"),
+        "{out}"
+    );
+    assert!(!out.contains("placement:"), "refused before the run: {out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn timeouts_of_zero_and_impossible_thresholds_are_refused() {
+    for args in [
+        &[
+            "serve",
+            "payload",
+            "--stack",
+            "rest",
+            "--idle-timeout",
+            "0s",
+        ][..],
+        &[
+            "serve",
+            "payload",
+            "--stack",
+            "rest",
+            "--header-timeout",
+            "0s",
+        ][..],
+    ] {
+        let (ok, out) = run(wirebench().args(args));
+        assert!(
+            !ok && out.contains("close every connection at once"),
+            "{out}"
+        );
+    }
+    for (threshold, says) in [
+        ("error_rate<150%", "at most 100%"),
+        ("p99<50ms,rps>1", "one criterion per --threshold"),
+    ] {
+        let (ok, out) = run(wirebench().args([
+            "load",
+            "http://127.0.0.1:9/",
+            "-n",
+            "1",
+            "--threshold",
+            threshold,
+        ]));
+        assert!(!ok && out.contains(says), "{threshold}: {out}");
+    }
+}
+
+#[test]
+fn the_pipeline_over_http3_is_refused_for_what_it_is() {
+    let (ok, out) = run(wirebench().args([
+        "serve", "pipeline", "--stack", "rest-h3", "--role", "producer", "--port", "0",
+    ]));
+    assert!(!ok && out.contains("no HTTP/3 hops"), "{out}");
+    assert!(!out.contains("listening"), "{out}");
+}

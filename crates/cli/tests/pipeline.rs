@@ -51,10 +51,12 @@ fn serve_with(
     }
 }
 
+/// `wirebench load ARGS`: whether it ran to the end (exit 0, or 98 when
+/// no request succeeded, which some tests mean), and what it printed.
 fn load(args: &[&str]) -> (bool, String, String) {
     let output = wirebench().arg("load").args(args).output().unwrap();
     (
-        output.status.success(),
+        matches!(output.status.code(), Some(0 | 98)),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )

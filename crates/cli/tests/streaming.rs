@@ -104,7 +104,17 @@ fn streaming_flags_that_do_not_fit_the_method_are_refused() {
     let _producer = Guard(child);
     let url = format!("grpc://{producer}");
 
-    let (ok, out) = run(wirebench().args([
+    // Every call refused: the run ends with exit 98 (no good answer).
+    let refused = |command: &mut std::process::Command| {
+        let output = command.output().unwrap();
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code() == Some(98), out)
+    };
+    let (ok, out) = refused(wirebench().args([
         "load",
         &url,
         "--call",
@@ -124,7 +134,7 @@ fn streaming_flags_that_do_not_fit_the_method_are_refused() {
         &["--role", "aggregator", "--max-records", "5"],
     );
     let _aggregator = Guard(child);
-    let (ok, out) = run(wirebench().args([
+    let (ok, out) = refused(wirebench().args([
         "load",
         &format!("grpc://{aggregator}"),
         "--call",

@@ -270,23 +270,18 @@ fn peers_speak_grpc_web_http3_and_compression_with_our_servers() {
         ]));
         (Guard(child), addr)
     };
-    let load = |addr: &str| {
-        load_trial(
-            &format!("http://{addr}"),
-            &[
-                "--stack",
-                "grpc-web",
-                "-n",
-                "200",
-                "-c",
-                "4",
-                "--size-kb",
-                "8",
-            ],
-        )
-    };
+    let args = [
+        "--stack",
+        "grpc-web",
+        "-n",
+        "200",
+        "-c",
+        "4",
+        "--size-kb",
+        "8",
+    ];
     let (_as_is, addr) = sonora("as-is");
-    let trial = load(&addr);
+    let trial = load_trial_failing(&format!("http://{addr}"), &args);
     assert_eq!(trial["requests_ok"], 0);
     assert!(
         trial["errors"]["wrong_body"].as_u64().unwrap() > 0,
@@ -294,7 +289,7 @@ fn peers_speak_grpc_web_http3_and_compression_with_our_servers() {
         trial["errors"]
     );
     let (_patched, addr) = sonora("patched");
-    let trial = load(&addr);
+    let trial = load_trial(&format!("http://{addr}"), &args);
     assert_eq!(trial["requests_ok"], 200, "{}", trial["errors"]);
 }
 

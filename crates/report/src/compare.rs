@@ -227,8 +227,10 @@ pub fn parse_threshold(text: &str) -> Result<f64, String> {
     } else {
         value
     };
-    if !(0.0..=10.0).contains(&fraction) {
-        return Err(format!("'{text}' is not a sensible threshold"));
+    if !(0.0..1.0).contains(&fraction) {
+        return Err(format!(
+            "'{text}' is not a threshold a throughput can fall by: give under 100%, e.g. 10%"
+        ));
     }
     Ok(fraction)
 }

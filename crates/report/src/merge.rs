@@ -82,6 +82,14 @@ pub enum MergeError {
         index: u32,
         count: u32,
     },
+    #[error(
+        "{name}, trial {trial}: adding its {what} overflows: it is not a count an agent measured"
+    )]
+    Overflow {
+        name: String,
+        trial: usize,
+        what: &'static str,
+    },
     #[error("agent(s) {missing:?} of {count} are missing: merge all {count} results")]
     Missing { missing: Vec<u32>, count: u32 },
     #[error(
@@ -327,18 +335,35 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
                 out.due_while_busy += theirs.due_while_busy;
             }
         }
-        out.requests_ok += trial.requests_ok;
+        // Counts that overflow are not counts: refused, never wrapped.
+        let add = |sum: u64, more: u64, what: &'static str| {
+            sum.checked_add(more).ok_or_else(|| MergeError::Overflow {
+                name: name.to_string(),
+                trial: j,
+                what,
+            })
+        };
+        out.requests_ok = add(out.requests_ok, trial.requests_ok, "requests_ok")?;
         for (kind, n) in &trial.errors {
-            *out.errors.entry(kind.clone()).or_default() += n;
+            let sum = out.errors.entry(kind.clone()).or_default();
+            *sum = add(*sum, *n, "errors")?;
         }
         for (kind, example) in &trial.error_examples {
             out.error_examples
                 .entry(kind.clone())
                 .or_insert_with(|| example.clone());
         }
-        out.bytes_received += trial.bytes_received;
-        out.wire_bytes_sent += trial.wire_bytes_sent;
-        out.wire_bytes_received += trial.wire_bytes_received;
+        out.bytes_received = add(out.bytes_received, trial.bytes_received, "bytes_received")?;
+        out.wire_bytes_sent = add(
+            out.wire_bytes_sent,
+            trial.wire_bytes_sent,
+            "wire_bytes_sent",
+        )?;
+        out.wire_bytes_received = add(
+            out.wire_bytes_received,
+            trial.wire_bytes_received,
+            "wire_bytes_received",
+        )?;
         out.connections += trial.connections;
         out.duration_s = out.duration_s.max(trial.duration_s);
         out.interrupted |= trial.interrupted;

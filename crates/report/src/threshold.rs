@@ -80,6 +80,11 @@ impl FromStr for Threshold {
             text: text.clone(),
             why: why.to_owned(),
         };
+        if text.contains(',') {
+            return Err(fail(
+                "one criterion per --threshold (repeat the flag: --threshold p99<50ms --threshold rps>1)",
+            ));
+        }
         let at = text
             .find(['<', '>'])
             .ok_or_else(|| fail("no comparison: use <, <=, > or >="))?;
@@ -125,6 +130,9 @@ impl FromStr for Threshold {
         };
         if !bound.is_finite() || bound < 0.0 {
             return Err(fail("the bound must be a finite number, not negative"));
+        }
+        if metric == Metric::ErrorRate && bound > 1.0 {
+            return Err(fail("an error rate is at most 100%"));
         }
         Ok(Threshold {
             metric,
@@ -261,6 +269,8 @@ mod tests {
             ("latency<1s", "unknown measure 'latency'"),
             ("rps>fast", "number of requests"),
             ("error_rate<lots", "fraction"),
+            ("error_rate<150%", "at most 100%"),
+            ("p99<50ms,rps>1", "one criterion per --threshold"),
             ("rps>-5", "not negative"),
             ("<1s", "nothing to compare"),
         ] {

@@ -133,3 +133,21 @@ fn what_is_not_one_plans_parts_is_refused() {
     );
     assert!(matches!(merge(vec![], command()), Err(MergeError::Empty)));
 }
+
+#[test]
+fn counts_that_overflow_are_refused_not_wrapped() {
+    let mut inputs = inputs(2);
+    inputs[1].1.trials[0].requests_ok = u64::MAX;
+    let err = merge(inputs, vec![]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MergeError::Overflow {
+                what: "requests_ok",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("overflows"), "{err}");
+}

@@ -174,10 +174,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "serde_json")]
     pub json_codec: wirebench_proto::json::Codec,
     /// Close a connection with nothing read or written for this long.
-    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "60s")]
+    #[arg(long, value_parser = crate::numbers::positive_duration, allow_hyphen_values = true, default_value = "60s")]
     pub idle_timeout: Duration,
     /// HTTP/1.1: a request's headers must arrive within this (slowloris).
-    #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, default_value = "10s")]
+    #[arg(long, value_parser = crate::numbers::positive_duration, allow_hyphen_values = true, default_value = "10s")]
     pub header_timeout: Duration,
 }
 

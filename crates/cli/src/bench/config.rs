@@ -350,6 +350,12 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         most_connections
     };
     crate::provenance::check_open_files(sockets)?;
+    for plan in &plans {
+        crate::provenance::check_memory(
+            plan.job.min_max_size_kb(),
+            u64::from(plan.load.senders()),
+        )?;
+    }
     let out_dir = match (&args.out, &load.json) {
         (Some(dir), _) => dir.clone(),
         (None, Some(json)) => json.parent().map(PathBuf::from).unwrap_or_default(),

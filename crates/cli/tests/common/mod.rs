@@ -280,6 +280,29 @@ pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {
     read_json(&json)["trials"][0].clone()
 }
 
+/// Runs `wirebench load URL -q ARGS --json FILE` where no request is
+/// meant to succeed: asserts it exited 98 (no good answer) and returns its
+/// one trial.
+pub fn load_trial_failing(url: &str, args: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let output = wirebench()
+        .args(["load", url, "-q"])
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(98),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    read_json(&json)["trials"][0].clone()
+}
+
 /// Runs a command, asserts it succeeded (showing what it printed if not)
 /// and returns its standard output.
 pub fn run_ok(command: &mut Command) -> String {

@@ -82,6 +82,7 @@ pub fn k8s(args: K8sArgs) -> anyhow::Result<std::process::ExitCode> {
 
 /// The manifests, YAML documents, with `now` the time they are made.
 pub fn manifests(args: &K8sArgs, now: SystemTime) -> anyhow::Result<String> {
+    check(args)?;
     let start = match &args.start_at {
         Some(at) => at.clone(),
         None => humantime::format_rfc3339_seconds(now + args.start_in).to_string(),
@@ -138,6 +139,104 @@ pub fn manifests(args: &K8sArgs, now: SystemTime) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// What Kubernetes would refuse (or a typo it would take), refused before
+/// anything is printed: object names are DNS labels, quantities are
+/// quantities, the image is named, and `load`'s target is a URL.
+fn check(args: &K8sArgs) -> anyhow::Result<()> {
+    // The longest suffix a name gets: "-grpc-json-tls-gzip-aggregator".
+    const LONGEST_SUFFIX: usize = 30;
+    let label = |what: &str, name: &str, room: usize| {
+        let ok = !name.is_empty()
+            && name.len() + room <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        anyhow::ensure!(
+            ok,
+            "{what} '{name}' is not a Kubernetes name: lowercase letters, digits and '-', starting and ending with a letter or digit, at most {} characters",
+            63 - room
+        );
+        Ok(())
+    };
+    label("--name", &args.name, LONGEST_SUFFIX)?;
+    if let Some(namespace) = &args.namespace {
+        label("--namespace", namespace, 0)?;
+    }
+    anyhow::ensure!(
+        !args.image.trim().is_empty() && !args.image.contains(char::is_whitespace),
+        "--image '{}' is not an image reference (e.g. ghcr.io/you/wirebench:0.1)",
+        args.image
+    );
+    for (flag, value) in [("--cpu", &args.cpu), ("--server-cpu", &args.server_cpu)] {
+        anyhow::ensure!(
+            quantity(value, &["m"]),
+            "{flag} '{value}' is not a CPU quantity (e.g. 1, 1.5, 500m)"
+        );
+    }
+    for (flag, value) in [
+        ("--memory", &args.memory),
+        ("--server-memory", &args.server_memory),
+    ] {
+        anyhow::ensure!(
+            quantity(value, &["Ki", "Mi", "Gi", "Ti", "k", "M", "G", "T"]),
+            "{flag} '{value}' is not a memory quantity (e.g. 512Mi, 2Gi)"
+        );
+    }
+    if args.command.first().map(String::as_str) == Some("load") {
+        let target = args.command.get(1).map(String::as_str).unwrap_or("");
+        anyhow::ensure!(
+            [
+                "http://", "https://", "grpc://", "grpcs://", "tcp://", "tcps://"
+            ]
+            .iter()
+            .any(|scheme| target.starts_with(scheme)),
+            "the agents' `load` needs a URL first (http://, https://, grpc://, grpcs://, tcp://, tcps://), not '{target}'"
+        );
+    }
+    Ok(())
+}
+
+/// A positive decimal with one of `suffixes` or none: "1", "0.5", "500m",
+/// "512Mi".
+fn quantity(text: &str, suffixes: &[&str]) -> bool {
+    let number = suffixes
+        .iter()
+        .find_map(|s| text.strip_suffix(s))
+        .unwrap_or(text);
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.parse::<f64>().is_ok_and(|n| n > 0.0)
+}
+
+/// The Pod Security Standards' "restricted" profile, for every pod: no
+/// root, no privilege escalation, no capabilities, the runtime's seccomp
+/// profile, a read-only root with `/tmp` on an emptyDir (where wirebench
+/// writes: its working folder, and `HOME` for the schema cache), and no
+/// service-account token (wirebench calls no Kubernetes API).
+fn restricted(mut pod: Value, mut container: Value) -> Value {
+    container["securityContext"] = json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "capabilities": { "drop": ["ALL"] },
+    });
+    container["workingDir"] = json!("/tmp");
+    container["env"] = json!([{ "name": "HOME", "value": "/tmp" }]);
+    container["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
+    pod["automountServiceAccountToken"] = json!(false);
+    pod["securityContext"] = json!({
+        "runAsNonRoot": true,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "seccompProfile": { "type": "RuntimeDefault" },
+    });
+    pod["volumes"] = json!([{ "name": "tmp", "emptyDir": {} }]);
+    pod["containers"] = json!([container]);
+    pod
+}
+
 fn labels(args: &K8sArgs, component: &str) -> Value {
     json!({
         "app.kubernetes.io/name": "wirebench",
@@ -173,7 +272,7 @@ fn job(args: &K8sArgs, command: &[String]) -> Value {
             "backoffLimit": 0,
             "template": {
                 "metadata": { "labels": labels(args, "load-agent") },
-                "spec": {
+                "spec": restricted(json!({
                     "restartPolicy": "Never",
                     // Agents away from the servers, when the nodes allow.
                     "affinity": { "podAntiAffinity": {
@@ -191,14 +290,13 @@ fn job(args: &K8sArgs, command: &[String]) -> Value {
                         "whenUnsatisfiable": "DoNotSchedule",
                         "labelSelector": { "matchLabels": labels(args, "load-agent") },
                     }],
-                    "containers": [{
-                        "name": "agent",
-                        "image": args.image,
-                        "command": ["wirebench"],
-                        "args": command,
-                        "resources": resources(&args.cpu, &args.memory),
-                    }],
-                },
+                }), json!({
+                    "name": "agent",
+                    "image": args.image,
+                    "command": ["wirebench"],
+                    "args": command,
+                    "resources": resources(&args.cpu, &args.memory),
+                })),
             },
         },
     })
@@ -403,20 +501,18 @@ fn server_objects(
                 "selector": { "matchLabels": selector },
                 "template": {
                     "metadata": { "labels": selector },
-                    "spec": {
-                        "containers": [{
-                            "name": "server",
-                            "image": args.image,
-                            "command": ["wirebench"],
-                            "args": serve,
-                            "ports": [
-                                { "name": "traffic", "containerPort": port },
-                                { "name": "metrics", "containerPort": METRICS_PORT },
-                            ],
-                            "readinessProbe": { "tcpSocket": { "port": port }, "periodSeconds": 2 },
-                            "resources": resources(&args.server_cpu, &args.server_memory),
-                        }],
-                    },
+                    "spec": restricted(json!({}), json!({
+                        "name": "server",
+                        "image": args.image,
+                        "command": ["wirebench"],
+                        "args": serve,
+                        "ports": [
+                            { "name": "traffic", "containerPort": port },
+                            { "name": "metrics", "containerPort": METRICS_PORT },
+                        ],
+                        "readinessProbe": { "tcpSocket": { "port": port }, "periodSeconds": 2 },
+                        "resources": resources(&args.server_cpu, &args.server_memory),
+                    })),
                 },
             },
         }),

@@ -226,8 +226,106 @@ fn what_the_agents_cannot_run_is_refused() {
             vec!["--agents", "0", "--", "load", "http://h:1/"],
             "at least 1",
         ),
+        (
+            vec![
+                "--agents",
+                "1",
+                "--cpu",
+                "banana",
+                "--",
+                "load",
+                "http://h:1/",
+            ],
+            "not a CPU quantity",
+        ),
+        (
+            vec![
+                "--agents",
+                "1",
+                "--memory",
+                "-5Gi",
+                "--",
+                "load",
+                "http://h:1/",
+            ],
+            "not a memory quantity",
+        ),
+        (
+            vec![
+                "--agents",
+                "1",
+                "--name",
+                "Bad_Name!",
+                "--",
+                "load",
+                "http://h:1/",
+            ],
+            "not a Kubernetes name",
+        ),
+        (
+            vec!["--agents", "1", "--", "load", "notaurl"],
+            "needs a URL first",
+        ),
     ] {
         let (ok, said) = run(wirebench().args(["k8s", "--image", "i"]).args(&args));
         assert!(!ok && said.contains(why), "{args:?}: {said}");
     }
+}
+
+/// The Pod Security Standards' "restricted" profile, checked on every pod
+/// template as the admission controller would: non-root, no privilege
+/// escalation, ALL capabilities dropped, RuntimeDefault seccomp; and beyond
+/// it, a read-only root with /tmp writable and no service-account token.
+#[test]
+fn every_pod_meets_the_restricted_pod_security_profile() {
+    let (_, docs) = manifests(&[
+        "--agents",
+        "2",
+        "--with-servers",
+        "--",
+        "bench",
+        "--workload",
+        "pipeline",
+        "--stacks",
+        "grpc",
+    ]);
+    let mut pods = 0;
+    for doc in &docs {
+        let Some(pod) = doc["spec"]["template"]["spec"].as_object() else {
+            continue;
+        };
+        pods += 1;
+        let kind = &doc["kind"];
+        assert_eq!(pod["automountServiceAccountToken"], false, "{kind}");
+        let security = &pod["securityContext"];
+        assert_eq!(security["runAsNonRoot"], true, "{kind}");
+        assert_eq!(
+            security["seccompProfile"]["type"], "RuntimeDefault",
+            "{kind}"
+        );
+        assert!(security["runAsUser"].as_u64().unwrap() > 0, "{kind}");
+        let mounts_tmp = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["emptyDir"].is_object());
+        assert!(mounts_tmp, "{kind}: /tmp on an emptyDir");
+        for container in pod["containers"].as_array().unwrap() {
+            let c = &container["securityContext"];
+            assert_eq!(c["allowPrivilegeEscalation"], false, "{kind}");
+            assert_eq!(c["readOnlyRootFilesystem"], true, "{kind}");
+            assert_eq!(
+                c["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{kind}"
+            );
+            assert_eq!(container["volumeMounts"][0]["mountPath"], "/tmp", "{kind}");
+            assert!(container.get("securityContext").is_some());
+            assert!(
+                !c["privileged"].as_bool().unwrap_or(false),
+                "{kind}: privileged"
+            );
+        }
+    }
+    assert_eq!(pods, 4, "three pipeline servers and the agents' Job");
 }

@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
+use std::time::Duration;
 
 use common::agents::{check_agent, histogram, merge_logs};
 use common::*;
@@ -304,4 +305,54 @@ fn loss_and_delay_are_the_kernel_paths_and_tcp_and_quic_recover() {
     assert!(!links.contains(&format!("wbv{pid}x")), "{links}");
     let tables = run_ok(std::process::Command::new("nft").args(["list", "tables"]));
     assert!(!tables.contains(&format!("wirebench_wbv{pid}")), "{tables}");
+}
+
+/// `kill -9` runs no drop: the namespace, the veth's near end and the
+/// nftables table with its drop rule stay behind. The next run that makes
+/// a path finds them by the dead pid in their names, removes them, and
+/// says so.
+#[test]
+fn what_a_killed_run_left_behind_the_next_run_removes_and_names() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn(
+        wirebench()
+            .args(["bench", "-q", "--stacks", "rest", "--net", "loss=1%"])
+            .args(["-t", "60s", "-c", "2", "--warmup", "0s", "--json"])
+            .arg(dir.path().join("killed.json")),
+    );
+    let pid = child.id();
+    let namespace = format!("/run/netns/wb{pid}x0-srv");
+    let table = format!("wirebench_wbv{pid}x0d");
+    let tables = || run_ok(std::process::Command::new("nft").args(["list", "tables"]));
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            std::path::Path::new(&namespace).exists() && tables().contains(&table)
+        }),
+        "the run made no path"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        std::path::Path::new(&namespace).exists(),
+        "kill -9 ran no drop"
+    );
+    assert!(tables().contains(&table));
+
+    let (_, out) = bench_json(&[
+        "--stacks", "rest", "--netns", "-n", "20", "-c", "2", "--warmup", "0s",
+    ]);
+    assert!(out.contains("removed what dead runs left behind"), "{out}");
+    assert!(out.contains(&format!("namespace wb{pid}x0-srv")), "{out}");
+    assert!(
+        out.contains(&format!("nftables table inet {table}")),
+        "{out}"
+    );
+    assert!(!std::path::Path::new(&namespace).exists());
+    assert!(!tables().contains(&table));
+    let links = run_ok(std::process::Command::new("ip").args(["-o", "link", "show"]));
+    assert!(!links.contains(&format!("wbv{pid}x")), "{links}");
 }

@@ -79,6 +79,71 @@ fn veth(here: Option<&str>, name: &str, peer: &str) -> Result<(), NetnsError> {
     ip(&args)
 }
 
+/// What runs killed with SIGKILL left behind: every namespace (`wb<pid>x…`),
+/// link (`wbv<pid>x…`) and nftables table (`inet wirebench_wbv<pid>x…`)
+/// whose owner, the pid in its name, is gone. A drop that never ran
+/// leaves a 1% drop rule on the host, so every run that makes a path
+/// removes what dead runs left first. Returns what it removed.
+pub fn remove_stale() -> Vec<String> {
+    let dead = |name: &str, prefix: &str| {
+        let digits: String = name
+            .strip_prefix(prefix)
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let followed_by_x = name
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest[digits.len()..].starts_with('x'));
+        match digits.parse::<u32>() {
+            Ok(pid) if followed_by_x => {
+                !std::path::Path::new("/proc").join(pid.to_string()).exists()
+            }
+            _ => false,
+        }
+    };
+    let mut removed = Vec::new();
+    // Namespaces first: their ends of veth pairs go with them.
+    let namespaces: Vec<String> = std::fs::read_dir("/run/netns")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in namespaces {
+        if dead(&name, "wb") && ip(&["netns", "del", &name]).is_ok() {
+            removed.push(format!("namespace {name}"));
+        }
+    }
+    let links = Command::new("ip").args(["-o", "link", "show"]).output();
+    let links = links.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    for line in links.unwrap_or_default().lines() {
+        // "7: wbv123x0@if2: <BROADCAST,...": the name, before any '@'.
+        let Some(name) = line.split(": ").nth(1) else {
+            continue;
+        };
+        let name = name.split('@').next().unwrap_or(name);
+        if dead(name, "wbv") && ip(&["link", "del", name]).is_ok() {
+            removed.push(format!("link {name}"));
+        }
+    }
+    let tables = Command::new("nft").args(["list", "tables"]).output();
+    let tables = tables.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    for line in tables.unwrap_or_default().lines() {
+        let Some(table) = line.strip_prefix("table inet ") else {
+            continue;
+        };
+        let table = table.trim();
+        if dead(table, "wirebench_wbv")
+            && nft(None, &format!("delete table inet {table}\n")).is_ok()
+        {
+            removed.push(format!("nftables table inet {table}"));
+        }
+    }
+    removed
+}
+
 /// A fresh, unique name prefix and /24 for one path of this process.
 fn fresh() -> (String, u8) {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);

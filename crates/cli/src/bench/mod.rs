@@ -193,6 +193,10 @@ fn begin(config: &BenchConfig) -> anyhow::Result<(Run, RunResult)> {
     };
     let netns = match config.settings.netns {
         true => {
+            let stale = wirebench_netsim::netns::remove_stale();
+            if !stale.is_empty() {
+                println!("removed what dead runs left behind: {}", stale.join(", "));
+            }
             let path = VethPath::create().context("--netns")?;
             println!("network path: {}", path.describe());
             Some(path)

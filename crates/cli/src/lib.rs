@@ -47,7 +47,27 @@ pub fn main() -> ExitCode {
     };
     result.unwrap_or_else(|err| {
         eprintln!("wirebench: error: {err:#}");
-        ExitCode::FAILURE
+        if is_usage_error(&err) {
+            ExitCode::from(USAGE_ERROR)
+        } else {
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// The exit code of flags that do not make a run (as clap's own, and as
+/// the README documents): 2.
+pub const USAGE_ERROR: u8 = 2;
+
+/// Whether `err` is about the flags, found before anything ran: flags that
+/// conflict, a plan, shard or template that cannot be.
+fn is_usage_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.is::<settings::SettingsError>()
+            || e.is::<wirebench_load::PlanError>()
+            || e.is::<wirebench_load::shard::ShardError>()
+            || e.is::<wirebench_load::template::TemplateError>()
+            || e.is::<wirebench_report::threshold::ThresholdError>()
     })
 }
 

@@ -57,8 +57,13 @@ fn templates_that_would_not_fit_are_refused_before_any_request() {
         ("/orders/{{uuid}", "never closes it"),
     ] {
         let started = Instant::now();
-        let (ok, out) = run(wirebench().args(["load", &format!("http://{addr}{url}"), "-n", "1"]));
-        assert!(!ok && out.contains(says), "{url}: {out}");
+        let output = wirebench()
+            .args(["load", &format!("http://{addr}{url}"), "-n", "1"])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stderr);
+        assert!(out.contains(says), "{url}: {out}");
+        assert_eq!(output.status.code(), Some(2), "a usage error: {out}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 }
@@ -95,6 +100,8 @@ fn a_run_with_no_good_answer_exits_98_and_shows_no_latency() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(98), "{stdout}");
+    // -c 1: one in flight; -n 5 with the default -c 50 would say 5.
+    assert!(stdout.contains("model: fixed: 1 in flight;"), "{stdout}");
     assert!(stdout.contains("┆      5 ┆"), "5 errors: {stdout}");
     assert!(!stdout.contains(" 0 us "), "{stdout}");
 }
@@ -170,4 +177,15 @@ fn the_pipeline_over_http3_is_refused_for_what_it_is() {
     ]));
     assert!(!ok && out.contains("no HTTP/3 hops"), "{out}");
     assert!(!out.contains("listening"), "{out}");
+}
+
+#[test]
+fn no_more_in_flight_is_promised_than_there_are_requests() {
+    let (server, addr) = serve_payload("rest");
+    let _server = Guard(server);
+    let stdout = run_ok(wirebench().args(["load", &format!("http://{addr}/payload"), "-n", "1"]));
+    assert!(
+        stdout.contains("model: fixed: 1 in flight (-c 50, 1 request);"),
+        "{stdout}"
+    );
 }

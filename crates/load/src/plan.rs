@@ -189,6 +189,21 @@ impl LoadPlan {
     pub fn stop(&self) -> StopAt {
         self.stop
     }
+
+    /// The model as a person reads it: "fixed: 50 in flight", or with
+    /// fewer requests than senders, "fixed: 1 in flight (-c 50, 1
+    /// request)": no more can be in flight than there are requests.
+    pub fn describe_model(&self) -> String {
+        match (self.model, self.stop) {
+            (LoadModel::Fixed { concurrency }, StopAt::Requests(n))
+                if n < u64::from(concurrency) =>
+            {
+                let s = if n == 1 { "" } else { "s" };
+                format!("fixed: {n} in flight (-c {concurrency}, {n} request{s})")
+            }
+            (model, _) => model.to_string(),
+        }
+    }
     pub fn warmup(&self) -> Duration {
         self.warmup
     }

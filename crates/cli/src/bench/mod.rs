@@ -274,7 +274,7 @@ async fn run_trial(
         } else {
             String::new()
         },
-        load.model(),
+        load.describe_model(),
         load.stop(),
         humantime::format_duration(load.warmup()),
         if load.shard().is_whole() {

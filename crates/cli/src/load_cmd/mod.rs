@@ -80,7 +80,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         println!("wirebench load {}", args.url);
         println!(
             "  model: {}; stop after {}; warm-up {}; timeout {}",
-            plan.model(),
+            plan.describe_model(),
             plan.stop(),
             humantime::format_duration(plan.warmup()),
             humantime::format_duration(plan.timeout())

@@ -189,3 +189,73 @@ fn no_more_in_flight_is_promised_than_there_are_requests() {
         "{stdout}"
     );
 }
+
+/// An open loop of 2,000/s with 500 in flight against a dead port: the
+/// connection backs off, not each of its 500 senders, so the port sees at
+/// most 10 connection attempts a second (counted by nftables, SYNs to the
+/// port), and the run still ends on time.
+#[test]
+fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        eprintln!("skipped: nftables needs root");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let table = format!("wbsyn{}", std::process::id());
+    let nft = |rules: &str| {
+        let mut child = std::process::Command::new("nft")
+            .args(["-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(rules.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "{rules}");
+    };
+    nft(&format!(
+        "table inet {table} {{\n chain out {{\n type filter hook output priority 0; policy accept;\n \
+         tcp dport {port} tcp flags syn / syn,ack counter\n }}\n}}\n"
+    ));
+    let started = Instant::now();
+    let output = wirebench()
+        .args([
+            "load",
+            &format!("grpc://127.0.0.1:{port}"),
+            "--rate",
+            "2000",
+        ])
+        .args(["-c", "500", "-t", "8s", "--warmup", "0s", "-q"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let listed = run_ok(std::process::Command::new("nft").args(["list", "table", "inet", &table]));
+    nft(&format!("delete table inet {table}\n"));
+    let syns: u64 = listed
+        .split("counter packets ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{listed}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("connections: 1"), "{stdout}");
+    // At most 10 a second on the one connection over the 8 s: the
+    // senders that set out before the first refusal came back each tried
+    // once, then one probe every 250 ms at most.
+    assert!(
+        syns <= 80,
+        "{syns} connection attempts in {took:?}: {stdout}"
+    );
+    assert!(syns >= 8, "it did try: {syns}");
+    assert!(took < Duration::from_secs(15), "ended on time: {took:?}");
+    println!("{syns} connection attempts in {took:?}");
+}

@@ -49,6 +49,7 @@ use crate::errors::{ErrorKind, RequestFailure};
 use crate::plan::LoadPlan;
 use crate::schedule::Schedule;
 use crate::stats::{ShardedTally, Tally, Timeline, TimelinePoint};
+use connect_gate::ConnectGates;
 pub use pacer::Pacing;
 use pacer::{Pacer, Release};
 
@@ -163,6 +164,8 @@ struct Shared<C> {
     /// The client's wire counters when the first measured request left:
     /// where the window opens for bytes on the wire.
     wire_at_start: OnceLock<WireBytes>,
+    /// Each connection's backoff after failed connection attempts.
+    gates: ConnectGates,
     /// Waits after failed connection attempts: how many, and microseconds.
     backoff_waits: AtomicU64,
     backoff_us: AtomicU64,
@@ -300,6 +303,7 @@ pub async fn run_observed<C: Call>(
         release,
         tally: ShardedTally::new(open_loop),
         wire_at_start: OnceLock::new(),
+        gates: ConnectGates::new(plan.connections() as usize),
         backoff_waits: AtomicU64::new(0),
         backoff_us: AtomicU64::new(0),
     });
@@ -467,9 +471,6 @@ fn timeline_end(timeline: &Timeline) -> f64 {
 /// reads.
 async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, starts_at: Instant) {
     sleep_until(starts_at).await;
-    // The wait after the last failed connection attempt, if the last
-    // attempt failed to connect.
-    let mut backoff: Option<Duration> = None;
     loop {
         let slot = match &shared.pacer {
             Some(pacer) => match shared.due_slot(pacer).await {
@@ -494,13 +495,56 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
                 }
             }
         }
+        // A connection that fails to connect is tried by one sender at
+        // a time, after its backoff; the others wait here.
+        let mut gated = false;
+        let probe = loop {
+            match shared.gates.pass(id, Instant::now()) {
+                connect_gate::Pass::Go { probe } => break probe,
+                connect_gate::Pass::WaitUntil(at) => {
+                    let now = Instant::now();
+                    if shared.past_deadline(now) {
+                        // A slot of the window whose connection is still
+                        // down when the window has closed: it failed to
+                        // connect, without one more attempt.
+                        if due.is_some_and(|due| due >= shared.measure_start) && shared.claim() {
+                            let mut shard = shared.tally.shard(id);
+                            shard.record_send(None);
+                            shard.record_error(RequestFailure::new(
+                                ErrorKind::Connect,
+                                "the connection was still failing to connect when the window closed",
+                            ));
+                            shard.completed_at(now);
+                        }
+                        return;
+                    }
+                    let until = shared.deadline.map_or(at, |end| end.min(at));
+                    let waited = until.saturating_duration_since(now);
+                    shared.backoff_waits.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .backoff_us
+                        .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+                    sleep_until(until).await;
+                    gated = true;
+                    if due.is_none() && shared.past_deadline(Instant::now()) {
+                        return;
+                    }
+                }
+            }
+        };
         let sent = Instant::now();
         // The open loop sends what fell due in the window, even late.
         if due.is_none() && shared.past_deadline(sent) {
+            if probe {
+                shared.gates.settle(id, true, true, sent);
+            }
             return;
         }
         let measured = due.unwrap_or(sent) >= shared.measure_start;
         if measured && !shared.claim() {
+            if probe {
+                shared.gates.settle(id, true, true, sent);
+            }
             return;
         }
         if measured {
@@ -512,12 +556,8 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         }
         let result = shared.client.call(id, shared.timeout).await;
         let done = Instant::now();
-        backoff = match &result {
-            Err(failure) if failure.kind == ErrorKind::Connect => {
-                Some(backoff.map_or(BACKOFF_FIRST, |last| (last * 2).min(BACKOFF_MAX)))
-            }
-            _ => None,
-        };
+        let connect_failed = matches!(&result, Err(f) if f.kind == ErrorKind::Connect);
+        shared.gates.settle(id, probe, connect_failed, done);
         // Completed after the window closed: outside the measurement,
         // except in the open loop, whose window is one of due times.
         let late = due.is_none() && shared.past_deadline(done);
@@ -526,10 +566,10 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
             if let Some(slot) = slot {
                 // The generator's own error: how late a waiting sender
                 // sent. A slot that fell due while every sender was busy
-                // waited for the in-flight bound, not for the generator.
+                // waited for the in-flight bound, and one whose connection
+                // was backing off for the server, not for the generator.
                 shard.record_send(
-                    slot.waiting
-                        .then(|| sent.saturating_duration_since(slot.due)),
+                    (slot.waiting && !gated).then(|| sent.saturating_duration_since(slot.due)),
                 );
             }
             match result {
@@ -546,20 +586,10 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         if late {
             return;
         }
-        if let Some(wait) = backoff {
-            let until = shared
-                .deadline
-                .map_or(done + wait, |end| end.min(done + wait));
-            let waited = until.saturating_duration_since(done);
-            shared.backoff_waits.fetch_add(1, Ordering::Relaxed);
-            shared
-                .backoff_us
-                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
-            sleep_until(until).await;
-        }
     }
 }
 
+mod connect_gate;
 mod pacer;
 #[cfg(test)]
 mod tests;

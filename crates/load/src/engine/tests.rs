@@ -244,11 +244,13 @@ async fn a_refusing_server_gets_backoff_not_a_storm() {
     );
     let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
     let calls = client.calls.load(Ordering::Relaxed);
-    // Each sender: 10, 20, 40, 80, 160 ms, then 250 ms apart: 12 attempts
-    // in 2 s (without backoff, a refusal that returns at once would spin).
-    assert_eq!(calls, 2 * 12, "{outcome:?}");
+    // The one connection of both senders: 10, 20, 40, 80, 160 ms, then
+    // 250 ms apart: 12 attempts in 2 s, not 12 per sender (and without
+    // backoff, a refusal that returns at once would spin).
+    assert_eq!(calls, 12, "{:?}", outcome.backoff);
     assert_eq!(outcome.tally.errors.total(), calls);
-    assert_eq!(outcome.backoff.waits, calls);
+    // Both senders wait out each backoff.
+    assert_eq!(outcome.backoff.waits, 2 * calls, "{:?}", outcome.backoff);
     assert_eq!(
         outcome.backoff.waited,
         Duration::from_secs(4),

@@ -259,3 +259,36 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
     assert!(took < Duration::from_secs(15), "ended on time: {took:?}");
     println!("{syns} connection attempts in {took:?}");
 }
+
+/// A body declared larger than the server takes is refused from its
+/// headers (413), not after the limit's worth of it has been read.
+#[test]
+fn an_oversized_content_length_is_refused_from_the_headers() {
+    for (workload, path, extra) in [
+        ("payload", "/echo", &["--max-size-kb", "1024"][..]),
+        ("message", "/message/echo", &["--max-size-kb", "1024"][..]),
+    ] {
+        let (server, addr) = serve(workload, "rest", extra);
+        let _server = Guard(server);
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        use std::io::{Read, Write};
+        let started = Instant::now();
+        stream
+            .write_all(
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        let mut reply = [0u8; 512];
+        let n = stream.read(&mut reply).unwrap_or(0);
+        let reply = String::from_utf8_lossy(&reply[..n]);
+        assert!(reply.starts_with("HTTP/1.1 413"), "{workload}: {reply}");
+        assert!(reply.contains("over this server's limit"), "{reply}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{workload}");
+    }
+}

@@ -28,12 +28,11 @@ const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
 pub fn router(handler: PayloadHandler) -> Router {
     let body_limit = handler.max_size_bytes().saturating_add(JSON_OVERHEAD_BYTES);
-    Router::new()
+    let router = Router::new()
         .route("/payload", get(get_payload))
         .route("/echo", post(echo))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(handler)
+        .fallback(not_found);
+    limit_bodies(router, body_limit).with_state(handler)
 }
 
 #[derive(Deserialize)]
@@ -189,6 +188,38 @@ impl IntoResponse for RestError {
 
 /// `{"error": "..."}` with `status`: how every REST server (payload and
 /// pipeline) refuses a request.
+/// The body limit of a REST router: a request whose `Content-Length` is
+/// over `limit` bytes is refused with 413 from its headers, before a byte
+/// of its body is read (axum's limit alone reads up to the limit first);
+/// a body without a length (chunked) is cut at the limit as it arrives.
+pub(crate) fn limit_bodies<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    limit: usize,
+) -> Router<S> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let declared = request
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                match declared {
+                    Some(bytes) if bytes > limit as u64 => error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!(
+                            "a body of {} KiB is over this server's limit of {} KiB",
+                            bytes.div_ceil(1024),
+                            limit / 1024
+                        ),
+                    ),
+                    _ => next.run(request).await,
+                }
+            },
+        ))
+}
+
 pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()

@@ -8,7 +8,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use crate::rest::{error_response, wants_protobuf};
 pub fn router(handler: MessageHandler) -> Router {
     // Room for the framing around a message of the largest allowed size.
     let body_limit = handler.max_bytes().saturating_add(64 * 1024);
-    Router::new()
+    let router = Router::new()
         .route("/message", get(down).post(up))
         .route("/message/echo", post(echo))
         .fallback(|| async {
@@ -30,9 +30,8 @@ pub fn router(handler: MessageHandler) -> Router {
                 StatusCode::NOT_FOUND,
                 "no such route; this server has GET /message, POST /message and POST /message/echo",
             )
-        })
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(handler)
+        });
+    crate::rest::limit_bodies(router, body_limit).with_state(handler)
 }
 
 /// `GET /message`'s query.

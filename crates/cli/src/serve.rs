@@ -212,9 +212,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let metrics = async {
             if let Some(listener) = metrics {
                 let cancel = cancel_metrics.clone();
-                wirebench_server::metrics::serve(listener, args.stack.name(), async move {
-                    cancel.cancelled().await
-                })
+                wirebench_server::metrics::serve(
+                    listener,
+                    args.stack.name(),
+                    args.header_timeout,
+                    args.idle_timeout,
+                    async move { cancel.cancelled().await },
+                )
                 .await?;
             }
             // Stopped with the server: the server's own drain decides the end.

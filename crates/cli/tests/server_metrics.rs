@@ -210,3 +210,59 @@ fn bench_measures_servers_it_did_not_start() {
         );
     }
 }
+
+/// The metrics port has the traffic port's deadlines: a scraper that
+/// sends half a request is cut at the header timeout, one that sends
+/// nothing at the idle timeout.
+#[test]
+fn the_metrics_endpoint_cuts_slow_and_idle_clients() {
+    use std::io::{Read, Write};
+    let mut command = wirebench();
+    command
+        .args(["serve", "payload", "--stack", "rest", "--port", "0"])
+        .args([
+            "--metrics",
+            "0",
+            "--header-timeout",
+            "1s",
+            "--idle-timeout",
+            "2s",
+        ]);
+    let (child, line) = start_listening_line(&mut command);
+    let _server = Guard(child);
+    let metrics = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    for (sends, limit_s) in [(&b"GET /metr"[..], 1.0), (&b""[..], 2.0)] {
+        let mut stream = std::net::TcpStream::connect(&metrics).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let started = std::time::Instant::now();
+        stream.write_all(sends).unwrap();
+        let mut buffer = [0u8; 256];
+        // Closed by the server: EOF (or a reset), not the 10 s read timeout.
+        let closed = loop {
+            match stream.read(&mut buffer) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    break false;
+                }
+                Err(_) => break true,
+            }
+        };
+        let took = started.elapsed().as_secs_f64();
+        assert!(closed, "{sends:?}: still open after {took:.1} s");
+        assert!(
+            (limit_s - 0.5..limit_s + 1.5).contains(&took),
+            "{sends:?}: closed after {took:.1} s, the deadline is {limit_s} s"
+        );
+    }
+}

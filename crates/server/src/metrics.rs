@@ -133,10 +133,14 @@ pub fn render(registry: &Registry) -> String {
 static CONTENT_TYPE: LazyLock<String> =
     LazyLock::new(|| TextEncoder::new().format_type().to_owned());
 
-/// Serves `GET /metrics` on `listener` until `shutdown` completes.
+/// Serves `GET /metrics` on `listener` until `shutdown` completes, with the
+/// server's own header and idle deadlines: a scraper's port faces the same
+/// slow clients as the traffic port.
 pub async fn serve(
     listener: TcpListener,
     stack: String,
+    header_timeout: std::time::Duration,
+    idle_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), crate::ServeError> {
     let registry = registry(&stack).map_err(|e| crate::ServeError::Metrics(e.to_string()))?;
@@ -147,10 +151,9 @@ pub async fn serve(
             async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE.as_str())], text) }
         }),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(crate::ServeError::Rest)
+    let incoming = crate::listener::incoming(listener, None, idle_timeout);
+    crate::http_serve::serve_router(app, incoming, header_timeout, shutdown).await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! connection `id % connections`.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::time::{Duration, Instant};
 
@@ -37,21 +38,38 @@ pub(super) enum Pass {
     WaitUntil(Instant),
 }
 
+/// A connection's gate: `failing` mirrors `gate.backoff.is_some()`, so a
+/// healthy connection (every request of a normal run) costs one relaxed
+/// load before and after each call, never the lock.
+#[derive(Debug, Default)]
+struct Slot {
+    failing: AtomicBool,
+    gate: Mutex<Gate>,
+}
+
 #[derive(Debug)]
-pub(super) struct ConnectGates(Vec<Mutex<Gate>>);
+pub(super) struct ConnectGates(Vec<Slot>);
 
 impl ConnectGates {
     pub(super) fn new(connections: usize) -> ConnectGates {
-        ConnectGates((0..connections.max(1)).map(|_| Mutex::default()).collect())
+        ConnectGates((0..connections.max(1)).map(|_| Slot::default()).collect())
+    }
+
+    fn slot(&self, sender: usize) -> &Slot {
+        &self.0[sender % self.0.len()]
     }
 
     fn gate(&self, sender: usize) -> std::sync::MutexGuard<'_, Gate> {
-        self.0[sender % self.0.len()]
+        self.slot(sender)
+            .gate
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
 
     pub(super) fn pass(&self, sender: usize, now: Instant) -> Pass {
+        if !self.slot(sender).failing.load(Ordering::Relaxed) {
+            return Pass::Go { probe: false };
+        }
         let mut gate = self.gate(sender);
         if gate.backoff.is_none() {
             return Pass::Go { probe: false };
@@ -70,6 +88,10 @@ impl ConnectGates {
     /// What a call on `sender`'s connection came to: it failed to
     /// connect, or it did not.
     pub(super) fn settle(&self, sender: usize, probe: bool, connect_failed: bool, now: Instant) {
+        let slot = self.slot(sender);
+        if !connect_failed && !probe && !slot.failing.load(Ordering::Relaxed) {
+            return;
+        }
         let mut gate = self.gate(sender);
         if probe {
             gate.probing = false;
@@ -84,6 +106,8 @@ impl ConnectGates {
             gate.backoff = None;
             gate.open_at = None;
         }
+        slot.failing
+            .store(gate.backoff.is_some(), Ordering::Relaxed);
     }
 }
 

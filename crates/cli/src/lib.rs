@@ -37,8 +37,13 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(*args).map(|()| ExitCode::SUCCESS),
         Command::Load(args) => load_cmd::load(*args),
         Command::Bench(args) => bench::bench(*args),
-        Command::Report(args) => report_cmd::report(&args.result, args.format, args.out.as_ref())
-            .map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => report_cmd::report(
+            &args.result,
+            args.format,
+            args.out.as_ref(),
+            &args.view.view(),
+        )
+        .map(|()| ExitCode::SUCCESS),
         Command::Merge(args) => merge_cmd::merge(args),
         Command::K8s(args) => k8s::k8s(args),
         Command::Compare(args) => {

@@ -127,6 +127,7 @@ impl Preset {
             concurrency_schedule: args.concurrency_schedule,
             agent: args.agent,
             server_metrics: args.server_metrics,
+            view: args.view,
         }
     }
 }

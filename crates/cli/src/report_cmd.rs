@@ -20,9 +20,14 @@ pub fn read_result(path: &PathBuf) -> anyhow::Result<RunResult> {
     Ok(result)
 }
 
-pub fn report(path: &PathBuf, format: Format, out: Option<&PathBuf>) -> anyhow::Result<()> {
+pub fn report(
+    path: &PathBuf,
+    format: Format,
+    out: Option<&PathBuf>,
+    view: &wirebench_report::View,
+) -> anyhow::Result<()> {
     let result = read_result(path)?;
-    let text = format.exporter().render(&result);
+    let text = format.exporter().render_as(&result, view);
     match out {
         Some(out) => {
             wirebench_report::write_atomically(out, text.as_bytes())

@@ -113,6 +113,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             grpc_exec: args.grpc_exec,
             idle_timeout: args.idle_timeout,
             header_timeout: args.header_timeout,
+            request_timeout: args.request_timeout,
+            max_concurrent_streams: args.max_streams,
         };
         let message = match args.workload {
             ServeWorkload::Message => {
@@ -186,6 +188,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             cancel.cancelled().await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         };
+        let metrics_options = options.clone();
         let serving = async {
             match (pipeline, message) {
                 (Some(config), _) => {
@@ -215,8 +218,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 wirebench_server::metrics::serve(
                     listener,
                     args.stack.name(),
-                    args.header_timeout,
-                    args.idle_timeout,
+                    &metrics_options,
                     async move { cancel.cancelled().await },
                 )
                 .await?;

@@ -210,6 +210,7 @@ pub fn assemble(
         streams: stream_stats(spec.target, outcome),
         profile: None,
         connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
+            failed_attempts: outcome.backoff.failed_attempts,
             waits: outcome.backoff.waits,
             waited_s: outcome.backoff.waited.as_secs_f64(),
         }),

@@ -226,6 +226,7 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
         "table inet {table} {{\n chain out {{\n type filter hook output priority 0; policy accept;\n \
          tcp dport {port} tcp flags syn / syn,ack counter\n }}\n}}\n"
     ));
+    let json = std::env::temp_dir().join(format!("{table}.json"));
     let started = Instant::now();
     let output = wirebench()
         .args([
@@ -234,7 +235,8 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
             "--rate",
             "2000",
         ])
-        .args(["-c", "500", "-t", "8s", "--warmup", "0s", "-q"])
+        .args(["-c", "500", "-t", "8s", "--warmup", "0s", "-q", "--json"])
+        .arg(&json)
         .output()
         .unwrap();
     let took = started.elapsed();
@@ -257,7 +259,17 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
     );
     assert!(syns >= 8, "it did try: {syns}");
     assert!(took < Duration::from_secs(15), "ended on time: {took:?}");
-    println!("{syns} connection attempts in {took:?}");
+    // The result counts the attempts the server saw.
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let counted = result["trials"][0]["connect_backoff"]["failed_attempts"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count of attempts: {result}"));
+    assert!(
+        counted > 0 && counted <= syns,
+        "{counted} failed attempts counted, {syns} SYNs sent"
+    );
+    println!("{syns} connection attempts in {took:?}, {counted} counted as failed");
 }
 
 /// A body declared larger than the server takes is refused from its

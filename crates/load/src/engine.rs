@@ -127,6 +127,8 @@ const DRAIN_GRACE: Duration = Duration::from_millis(100);
 /// Waits after failed connection attempts, all senders together.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Backoff {
+    /// Calls that failed to connect (warm-up included).
+    pub failed_attempts: u64,
     pub waits: u64,
     pub waited: Duration,
 }
@@ -169,6 +171,8 @@ struct Shared<C> {
     /// Waits after failed connection attempts: how many, and microseconds.
     backoff_waits: AtomicU64,
     backoff_us: AtomicU64,
+    /// Calls that failed to connect.
+    failed_connects: AtomicU64,
 }
 
 impl<C> Shared<C> {
@@ -305,6 +309,7 @@ pub async fn run_observed<C: Call>(
         wire_at_start: OnceLock::new(),
         gates: ConnectGates::new(plan.connections() as usize),
         backoff_waits: AtomicU64::new(0),
+        failed_connects: AtomicU64::new(0),
         backoff_us: AtomicU64::new(0),
     });
 
@@ -431,6 +436,7 @@ pub async fn run_observed<C: Call>(
         interrupted,
         wire,
         backoff: Backoff {
+            failed_attempts: shared.failed_connects.load(Ordering::Relaxed),
             waits: shared.backoff_waits.load(Ordering::Relaxed),
             waited: Duration::from_micros(shared.backoff_us.load(Ordering::Relaxed)),
         },
@@ -557,6 +563,9 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         let result = shared.client.call(id, shared.timeout).await;
         let done = Instant::now();
         let connect_failed = matches!(&result, Err(f) if f.kind == ErrorKind::Connect);
+        if connect_failed {
+            shared.failed_connects.fetch_add(1, Ordering::Relaxed);
+        }
         shared.gates.settle(id, probe, connect_failed, done);
         // Completed after the window closed: outside the measurement,
         // except in the open loop, whose window is one of due times.

@@ -214,9 +214,9 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
         })
         .collect();
     let mut header = vec![
-        "per stack",
+        "stack",
         "trials",
-        "req/s (median [min-max])",
+        "req/s median [range]",
         "p50",
         "p99",
         "srv CPU ms/req",
@@ -225,7 +225,7 @@ pub fn summary(result: &RunResult) -> Option<Grid> {
     if hops {
         header.push("srv out B/req");
     }
-    header.extend(["of ceiling", "req/s vs baseline"]);
+    header.extend(["of ceiling", "req/s vs base"]);
     Some(Grid {
         header,
         rows,
@@ -297,4 +297,36 @@ pub fn pacing(result: &RunResult) -> Option<Grid> {
         rows,
         numeric_from: 2,
     })
+}
+
+impl Grid {
+    /// The grid without the columns whose header is in `drop`, nor those
+    /// with nothing but "-" in them.
+    pub fn without(self, drop: &[&str]) -> Grid {
+        let keep: Vec<bool> = self
+            .header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                !drop.contains(h) && (self.rows.is_empty() || self.rows.iter().any(|r| r[i] != "-"))
+            })
+            .collect();
+        let numeric_from = (0..self.numeric_from).filter(|&i| keep[i]).count();
+        let pick = |row: Vec<String>| -> Vec<String> {
+            row.into_iter()
+                .zip(&keep)
+                .filter_map(|(cell, &k)| k.then_some(cell))
+                .collect()
+        };
+        Grid {
+            header: self
+                .header
+                .into_iter()
+                .zip(&keep)
+                .filter_map(|(h, &k)| k.then_some(h))
+                .collect(),
+            rows: self.rows.into_iter().map(pick).collect(),
+            numeric_from,
+        }
+    }
 }

@@ -92,3 +92,65 @@ mod tests {
         assert!(decode("not base64!").is_err());
     }
 }
+
+/// A hey-style latency histogram: `buckets` equal slices from the fastest
+/// to the slowest answer, each a line with its upper bound, its count and
+/// a bar scaled to the fullest slice (`width` characters).
+pub fn bars(h: &Histogram<u64>, buckets: usize, width: usize) -> Vec<String> {
+    if h.is_empty() || buckets == 0 {
+        return Vec::new();
+    }
+    let (low, high) = (h.min(), h.max());
+    let span = (high - low).max(1);
+    let mut counts = vec![0u64; buckets];
+    for v in h.iter_recorded() {
+        let value = h.highest_equivalent(v.value_iterated_to()).min(high);
+        let index =
+            ((value.saturating_sub(low)) as u128 * buckets as u128 / (span as u128 + 1)) as usize;
+        counts[index.min(buckets - 1)] += v.count_at_value();
+    }
+    let most = counts.iter().copied().max().unwrap_or(1).max(1);
+    let count_width = crate::format::thousands(most).len();
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &count)| {
+            let upper = low + span * (i as u64 + 1) / buckets as u64;
+            let bar = "■".repeat((count as u128 * width as u128 / most as u128) as usize);
+            format!(
+                "{:>9} [{:>count_width$}] |{bar}",
+                crate::format::latency_us(upper),
+                crate::format::thousands(count)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod bar_tests {
+    use super::*;
+
+    #[test]
+    fn every_answer_lands_in_one_bar_and_the_fullest_is_full_width() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+        for v in [100, 110, 120, 130, 1_000] {
+            h.record(v).unwrap();
+        }
+        h.record_n(105, 95).unwrap();
+        let lines = bars(&h, 10, 40);
+        assert_eq!(lines.len(), 10);
+        let counted: u64 = lines
+            .iter()
+            .map(|l| {
+                let inside = &l[l.find('[').unwrap() + 1..l.find(']').unwrap()];
+                inside.trim().replace(',', "").parse::<u64>().unwrap()
+            })
+            .sum();
+        assert_eq!(counted, 100);
+        assert!(lines[0].ends_with(&"■".repeat(40)), "{lines:?}");
+        assert!(
+            lines[9].contains("1.00 ms") && lines[9].contains("[ 1]"),
+            "{lines:?}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod codegen;
 pub mod compare;
 pub mod costs;
+pub mod decision;
 pub mod evidence;
 pub mod export;
 pub mod format;
@@ -26,6 +27,7 @@ pub mod threshold;
 pub mod verdict;
 pub mod write;
 
+pub use decision::View;
 pub use export::{
     CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter,
 };

@@ -348,6 +348,10 @@ pub struct ScheduleStep {
 /// after failed connection attempts (warm-up included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectBackoff {
+    /// Connection attempts that failed (each connection is tried by one
+    /// sender at a time, so this is what the server saw).
+    #[serde(default)]
+    pub failed_attempts: u64,
     pub waits: u64,
     pub waited_s: f64,
 }

@@ -78,8 +78,8 @@ pub fn notes(result: &RunResult) -> Vec<String> {
         }
         if let Some(backoff) = &trial.connect_backoff {
             notes.push(format!(
-                "{label}: connections failed, so senders backed off {} times ({:.1} s in all; 10 ms doubling to 250 ms) rather than retry at once",
-                backoff.waits, backoff.waited_s
+                "{label}: {} connection attempts failed; senders backed off {} times ({:.1} s in all), one attempt at a time per connection, 10 ms doubling to 250 ms apart",
+                backoff.failed_attempts, backoff.waits, backoff.waited_s
             ));
         }
         for outcome in &trial.thresholds {

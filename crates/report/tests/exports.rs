@@ -72,6 +72,7 @@ fn json_output_matches_the_checked_in_schema() {
         },
     ];
     result.trials[0].connect_backoff = Some(wirebench_report::model::ConnectBackoff {
+        failed_attempts: 7,
         waits: 12,
         waited_s: 2.0,
     });

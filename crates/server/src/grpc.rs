@@ -11,18 +11,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 use tonic_reflection::pb::v1::server_reflection_server::ServerReflectionServer;
 use tonic_reflection::pb::{v1, v1alpha};
-use tower::layer::util::{Identity, Stack};
-use tower::util::Either;
 use wirebench_proto::payload::payload_service_server::{PayloadService, PayloadServiceServer};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest, PayloadResponse};
 use wirebench_proto::payload_json;
 
+use crate::grpc_deadline::GrpcDeadline;
 use crate::grpc_guard::ContentTypeGuard;
 use crate::listener::Incoming;
-use crate::{PayloadHandler, RequestError, ServeError};
+use crate::{PayloadHandler, RequestError, ServeError, ServeOptions, http_serve};
 
 /// Room for protobuf framing around the largest allowed message.
 const FRAMING_OVERHEAD_BYTES: usize = 1024;
@@ -70,7 +70,7 @@ pub async fn serve(
     incoming: Incoming,
     handler: PayloadHandler,
     stack: wirebench_proto::vocab::Stack,
-    exec: GrpcExec,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
@@ -79,44 +79,37 @@ pub async fn serve(
         .saturating_add(FRAMING_OVERHEAD_BYTES);
     let service = GrpcPayload {
         handler,
-        pool: match exec {
+        pool: match options.grpc_exec {
             GrpcExec::Async => None,
             GrpcExec::Pool(n) => Some(Arc::new(Semaphore::new(n))),
         },
     };
-    let mut server = server(stack);
-    let router = if json {
-        server.add_service(compressed!(
+    let routes = if json {
+        Routes::new(compressed!(
             payload_json::payload_service_server::PayloadServiceServer::new(service)
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
             stack
         ))
     } else {
-        server.add_service(compressed!(
+        Routes::new(compressed!(
             PayloadServiceServer::new(service)
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
             stack
         ))
     };
-    serve_router(
-        router,
+    serve_routes(
+        stack,
+        routes,
         "payload.PayloadService",
         wirebench_proto::FILE_DESCRIPTOR_SET,
         incoming,
+        options,
         shutdown,
     )
     .await
 }
-
-/// The layers every wirebench gRPC server has: the content-type guard,
-/// then, for gRPC-Web, tonic-web's translation.
-type Layers = Stack<Either<tonic_web::GrpcWebLayer, Identity>, Stack<ContentTypeGuard, Identity>>;
-/// A tonic server with those layers.
-pub(crate) type GuardedServer = tonic::transport::Server<Layers>;
-/// Its router, once the first service is added.
-pub(crate) type GuardedRouter = tonic::transport::server::Router<Layers>;
 
 /// A generated tonic service that takes and sends every message in the
 /// stack's compression (`grpc-encoding`), if it has one. A client that
@@ -137,50 +130,52 @@ macro_rules! compressed {
 }
 pub(crate) use compressed;
 
-/// A tonic server set up as every wirebench gRPC server is, payload or
-/// pipeline: fixed HTTP/2 windows (see `GRPC_STREAM_WINDOW_BYTES`), a
-/// header size limit, rest-h2's limit of concurrent streams, and the
-/// content-type guard of the protobuf or
-/// JSON codec; gRPC-Web stacks also take HTTP/1.1 and translate through
-/// tonic-web (binary and text, HTTP/1.1 and HTTP/2).
-pub(crate) fn server(stack: wirebench_proto::vocab::Stack) -> GuardedServer {
-    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
-    let web = stack.is_grpc_web();
-    tonic::transport::Server::builder()
-        .accept_http1(web)
-        .initial_stream_window_size(wirebench_proto::GRPC_STREAM_WINDOW_BYTES)
-        .initial_connection_window_size(wirebench_proto::GRPC_CONNECTION_WINDOW_BYTES)
-        .max_frame_size(wirebench_proto::HTTP2_MAX_FRAME_BYTES)
-        .http2_max_header_list_size(Some(crate::http_serve::MAX_HEADER_BYTES as u32))
-        .max_concurrent_streams(Some(crate::http_serve::MAX_CONCURRENT_STREAMS))
-        .layer(ContentTypeGuard::for_codec(json))
-        .layer(tower::util::option_layer(
-            web.then(tonic_web::GrpcWebLayer::new),
-        ))
-}
-
-/// Adds server reflection (of `service`, described in the encoded
-/// `descriptors`) and the health service (reporting `service` as serving)
-/// to `router`, and serves until `shutdown` completes.
-pub(crate) async fn serve_router(
-    router: GuardedRouter,
+/// Serves `routes` as every wirebench gRPC server is served, payload,
+/// message or pipeline, until `shutdown` completes:
+/// - with server reflection (of `service`, described in the encoded
+///   `descriptors`) and the health service (reporting `service` as
+///   serving);
+/// - behind the content-type guard of the protobuf or JSON codec, and the
+///   call deadline (`grpc-timeout`, capped by the request deadline);
+/// - gRPC-Web stacks also take HTTP/1.1 and translate through tonic-web
+///   (binary and text, HTTP/1.1 and HTTP/2);
+/// - by the same HTTP server as REST ([`http_serve::serve`]): the same
+///   windows, frame size, header limits and stream limit.
+pub(crate) async fn serve_routes(
+    stack: wirebench_proto::vocab::Stack,
+    routes: Routes,
     service: &'static str,
     descriptors: &[u8],
     incoming: Incoming,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
+    let web = stack.is_grpc_web();
     let (reflection_v1, reflection_v1alpha) = reflection_services(service, descriptors)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status(service, tonic_health::ServingStatus::Serving)
         .await;
-    router
+    let routes = routes
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(health)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
-        .map_err(ServeError::Grpc)
+        .prepare();
+    let service = tower::ServiceBuilder::new()
+        .layer(ContentTypeGuard::for_codec(json))
+        .option_layer(web.then(tonic_web::GrpcWebLayer::new))
+        .layer(GrpcDeadline {
+            limit: options.request_timeout,
+        })
+        .service(routes);
+    let versions = if web {
+        http_serve::Versions::Both
+    } else {
+        http_serve::Versions::Http2Only
+    };
+    http_serve::serve(service, incoming, options, versions, shutdown).await;
+    Ok(())
 }
 
 /// Server reflection, both versions (grpcurl asks for v1, Python's grpcio

@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::ServeError;
+use crate::{ServeError, ServeOptions};
 
 /// Largest request body read before the router sees it.
 const MAX_BODY_BYTES: usize = 80 * 1024 * 1024;
@@ -27,22 +27,38 @@ const MAX_BODY_BYTES: usize = 80 * 1024 * 1024;
 type Stream = h3::server::RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>;
 
 /// Serves `router` over HTTP/3 on UDP at `listener`'s address until
-/// `shutdown` completes, then closes every connection.
+/// `shutdown` completes, then closes every connection. A request's
+/// headers must come within the header deadline, and its body and answer
+/// within the request deadline (408); QUIC's own idle timeout closes
+/// silent connections.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let fail = |why: String| ServeError::Http3(why);
-    let tls = tls.ok_or_else(|| fail("HTTP/3 needs a TLS configuration".into()))?;
+    let deadlines = Deadlines {
+        header: options.header_timeout,
+        request: options.request_timeout,
+    };
+    let tls = options
+        .tls
+        .clone()
+        .ok_or_else(|| fail("HTTP/3 needs a TLS configuration".into()))?;
     let addr = listener
         .local_addr()
         .map_err(|err| fail(format!("the listener's address: {err}")))?;
     let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
         .map_err(|err| fail(format!("TLS for QUIC: {err}")))?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    config.transport_config(Arc::new(wirebench_proto::quic::transport()));
+    // QUIC has no TCP connection for the listener's idle deadline: quinn's
+    // own closes a connection silent for the same time.
+    let mut transport = wirebench_proto::quic::transport();
+    if let Ok(idle) = quinn::IdleTimeout::try_from(options.idle_timeout) {
+        transport.max_idle_timeout(Some(idle));
+    }
+    config.transport_config(Arc::new(transport));
     let endpoint =
         quinn::Endpoint::server(config, addr).map_err(|err| fail(format!("UDP {addr}: {err}")))?;
     tokio::pin!(shutdown);
@@ -50,7 +66,7 @@ pub async fn serve(
         tokio::select! {
             incoming = endpoint.accept() => match incoming {
                 Some(incoming) => {
-                    tokio::spawn(connection(incoming, router.clone()));
+                    tokio::spawn(connection(incoming, router.clone(), deadlines));
                 }
                 None => break,
             },
@@ -63,8 +79,15 @@ pub async fn serve(
     Ok(())
 }
 
+/// How long a request's headers, and the whole request, may take.
+#[derive(Debug, Clone, Copy)]
+struct Deadlines {
+    header: std::time::Duration,
+    request: std::time::Duration,
+}
+
 /// One QUIC connection: each request on its own task.
-async fn connection(incoming: quinn::Incoming, router: Router) {
+async fn connection(incoming: quinn::Incoming, router: Router, deadlines: Deadlines) {
     let Ok(quic) = incoming.await else { return };
     let Ok(mut h3) = h3::server::Connection::<_, Bytes>::new(h3_quinn::Connection::new(quic)).await
     else {
@@ -73,19 +96,32 @@ async fn connection(incoming: quinn::Incoming, router: Router) {
     while let Ok(Some(resolver)) = h3.accept().await {
         let router = router.clone();
         tokio::spawn(async move {
-            if let Ok((request, stream)) = resolver.resolve_request().await {
-                let _ = answer(request, stream, router).await;
-            }
+            let headers = tokio::time::timeout(deadlines.header, resolver.resolve_request());
+            let Ok(Ok((request, mut stream))) = headers.await else {
+                return;
+            };
+            let response =
+                match tokio::time::timeout(deadlines.request, answer(request, &mut stream, router))
+                    .await
+                {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(_)) => return,
+                    Err(_) => crate::rest::error_response(
+                        http::StatusCode::REQUEST_TIMEOUT,
+                        &format!("the request was not done within {:?}", deadlines.request),
+                    ),
+                };
+            let _ = send(&mut stream, response).await;
         });
     }
 }
 
-/// Reads the request's body, runs the router, streams the answer.
+/// Reads the request's body and runs the router.
 async fn answer(
     request: http::Request<()>,
-    mut stream: Stream,
+    stream: &mut Stream,
     router: Router,
-) -> Result<(), h3::error::StreamError> {
+) -> Result<http::Response<Body>, h3::error::StreamError> {
     let mut body = BytesMut::new();
     while let Some(mut data) = stream.recv_data().await? {
         if body.len() + data.remaining() > MAX_BODY_BYTES {
@@ -93,7 +129,7 @@ async fn answer(
                 http::StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("request body over {MAX_BODY_BYTES} bytes"),
             );
-            return send(&mut stream, response).await;
+            return Ok(response);
         }
         while data.has_remaining() {
             let chunk = data.chunk();
@@ -104,11 +140,10 @@ async fn answer(
     }
     let (parts, ()) = request.into_parts();
     let request = http::Request::from_parts(parts, Body::from(body.freeze()));
-    let response = router
+    Ok(router
         .oneshot(request)
         .await
-        .expect("axum routers are infallible");
-    send(&mut stream, response).await
+        .expect("axum routers are infallible"))
 }
 
 async fn send(

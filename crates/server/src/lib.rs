@@ -13,6 +13,7 @@ pub mod encoding;
 pub mod fuzz_entry;
 #[macro_use]
 pub mod grpc;
+mod grpc_deadline;
 mod grpc_guard;
 pub mod h3;
 pub mod handler;
@@ -63,8 +64,14 @@ pub struct ServeOptions {
     pub grpc_exec: grpc::GrpcExec,
     /// A connection with nothing read or written this long is closed.
     pub idle_timeout: Duration,
-    /// HTTP/1.1: a request's headers must arrive within this.
+    /// HTTP/1.1 (and HTTP/3): a request's headers must arrive within this.
     pub header_timeout: Duration,
+    /// Every protocol: a request, from its headers to its answer (the body
+    /// read included), must be done within this; gRPC's `grpc-timeout`
+    /// shortens it per call.
+    pub request_timeout: Duration,
+    /// HTTP/2: streams one connection may have open at once.
+    pub max_concurrent_streams: u32,
 }
 
 impl Default for ServeOptions {
@@ -74,6 +81,8 @@ impl Default for ServeOptions {
             grpc_exec: grpc::GrpcExec::Async,
             idle_timeout: listener::DEFAULT_IDLE_TIMEOUT,
             header_timeout: http_serve::DEFAULT_HEADER_TIMEOUT,
+            request_timeout: http_serve::DEFAULT_REQUEST_TIMEOUT,
+            max_concurrent_streams: http_serve::DEFAULT_MAX_CONCURRENT_STREAMS,
         }
     }
 }
@@ -92,20 +101,20 @@ pub async fn serve_payload(
     }
     if stack.is_quic() {
         let router = encoding::rest(rest::router(handler), stack.compression);
-        return h3::serve(listener, router, options.tls, shutdown).await;
+        return h3::serve(listener, router, &options, shutdown).await;
     }
-    let incoming = listener::incoming(listener, options.tls, options.idle_timeout);
+    let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
             let router = encoding::rest(rest::router(handler), stack.compression);
-            http_serve::serve_router(router, incoming, options.header_timeout, shutdown).await;
+            http_serve::serve_router(router, incoming, &options, shutdown).await;
             Ok(())
         }
         StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, handler, stack, options.grpc_exec, shutdown).await
+            grpc::serve(incoming, handler, stack, &options, shutdown).await
         }
         StackKind::Tcp => {
-            tcp::serve(incoming, handler, shutdown).await;
+            tcp::serve(incoming, handler, options.request_timeout, shutdown).await;
             Ok(())
         }
     }

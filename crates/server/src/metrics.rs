@@ -134,13 +134,13 @@ static CONTENT_TYPE: LazyLock<String> =
     LazyLock::new(|| TextEncoder::new().format_type().to_owned());
 
 /// Serves `GET /metrics` on `listener` until `shutdown` completes, with the
-/// server's own header and idle deadlines: a scraper's port faces the same
+/// server's own header, request and idle deadlines (`options`; its TLS is
+/// not used: the endpoint is plain HTTP): a scraper's port faces the same
 /// slow clients as the traffic port.
 pub async fn serve(
     listener: TcpListener,
     stack: String,
-    header_timeout: std::time::Duration,
-    idle_timeout: std::time::Duration,
+    options: &crate::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), crate::ServeError> {
     let registry = registry(&stack).map_err(|e| crate::ServeError::Metrics(e.to_string()))?;
@@ -151,8 +151,8 @@ pub async fn serve(
             async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE.as_str())], text) }
         }),
     );
-    let incoming = crate::listener::incoming(listener, None, idle_timeout);
-    crate::http_serve::serve_router(app, incoming, header_timeout, shutdown).await;
+    let incoming = crate::listener::incoming(listener, None, options.idle_timeout);
+    crate::http_serve::serve_router(app, incoming, options, shutdown).await;
     Ok(())
 }
 

@@ -5,9 +5,10 @@
 //! ([`serve`]) or a pipeline role (`pipeline::tcp`).
 
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_stream::StreamExt;
 use wirebench_proto::tcp_wire::{self, MAX_REQUEST_BYTES};
 
@@ -39,11 +40,13 @@ impl From<tonic::Status> for Refusal {
 pub async fn serve(
     incoming: Incoming,
     handler: PayloadHandler,
+    request_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     serve_frames(
         incoming,
         MAX_REQUEST_BYTES,
+        request_timeout,
         move |request: Bytes| {
             std::future::ready(
                 tcp_wire::decode_payload_request(&request)
@@ -64,10 +67,14 @@ pub async fn serve(
 }
 
 /// Serves framed requests of at most `max_request_bytes` until `shutdown`,
-/// answering each with `answer`.
+/// answering each with `answer`. A frame must arrive whole within
+/// `request_timeout` of its first byte (a frame trickled a byte at a time
+/// is cut off with DEADLINE_EXCEEDED); between frames the idle deadline
+/// applies.
 pub async fn serve_frames<F, Fut>(
     mut incoming: Incoming,
     max_request_bytes: u32,
+    request_timeout: Duration,
     answer: F,
     shutdown: impl Future<Output = ()>,
 ) where
@@ -80,7 +87,7 @@ pub async fn serve_frames<F, Fut>(
         tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(stream)) => {
-                    connections.spawn(connection(stream, max_request_bytes, answer.clone()));
+                    connections.spawn(connection(stream, max_request_bytes, request_timeout, answer.clone()));
                 }
                 Some(Err(_)) => continue,
                 None => break,
@@ -95,8 +102,41 @@ pub async fn serve_frames<F, Fut>(
     while connections.join_next().await.is_some() {}
 }
 
-async fn connection<F, Fut>(stream: ServerStream, max_request_bytes: u32, answer: F)
-where
+/// Why a frame was not read.
+enum FrameError {
+    /// The connection closed or failed mid-frame.
+    Closed,
+    /// Its length is over the limit.
+    TooLong(u32),
+}
+
+/// Reads one frame's length and body into `request`.
+async fn read_frame(
+    stream: &mut tokio::io::BufReader<ServerStream>,
+    max_request_bytes: u32,
+    request: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    let len = stream.read_u32().await.map_err(|_| FrameError::Closed)?;
+    if len > max_request_bytes {
+        return Err(FrameError::TooLong(len));
+    }
+    request.clear();
+    let read = (&mut *stream)
+        .take(u64::from(len))
+        .read_to_end(request)
+        .await;
+    if read.is_err() || request.len() != len as usize {
+        return Err(FrameError::Closed);
+    }
+    Ok(())
+}
+
+async fn connection<F, Fut>(
+    stream: ServerStream,
+    max_request_bytes: u32,
+    request_timeout: Duration,
+    answer: F,
+) where
     F: Fn(Bytes) -> Fut,
     Fut: Future<Output = Result<Bytes, Refusal>>,
 {
@@ -106,28 +146,32 @@ where
     // client announces), to the largest request seen on this connection.
     let mut request = Vec::new();
     loop {
-        let Ok(len) = stream.read_u32().await else {
-            return;
-        };
-        if len > max_request_bytes {
-            let _ = refuse(
-                &mut stream,
-                Refusal {
-                    code: tonic::Code::InvalidArgument,
-                    message: format!(
-                        "a request is at most {max_request_bytes} bytes, got a length of {len}"
-                    ),
-                },
-            )
-            .await;
+        // Between frames only the idle deadline applies; from a frame's
+        // first byte, the whole frame must come within the request deadline.
+        if stream
+            .fill_buf()
+            .await
+            .map_or(true, |bytes| bytes.is_empty())
+        {
             return;
         }
-        request.clear();
-        let read = (&mut stream)
-            .take(u64::from(len))
-            .read_to_end(&mut request)
-            .await;
-        if read.is_err() || request.len() != len as usize {
+        let frame = read_frame(&mut stream, max_request_bytes, &mut request);
+        let refusal = match tokio::time::timeout(request_timeout, frame).await {
+            Ok(Ok(())) => None,
+            Ok(Err(FrameError::Closed)) => return,
+            Ok(Err(FrameError::TooLong(len))) => Some(Refusal {
+                code: tonic::Code::InvalidArgument,
+                message: format!(
+                    "a request is at most {max_request_bytes} bytes, got a length of {len}"
+                ),
+            }),
+            Err(_) => Some(Refusal {
+                code: tonic::Code::DeadlineExceeded,
+                message: format!("the request did not arrive whole within {request_timeout:?}"),
+            }),
+        };
+        if let Some(refusal) = refusal {
+            let _ = refuse(&mut stream, refusal).await;
             return;
         }
         let bytes = match answer(Bytes::copy_from_slice(&request)).await {

@@ -51,6 +51,32 @@ pub struct ReportArgs {
     /// Write here (atomically) instead of standard output.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// How the result is read: the questions a user asks of it, for `load`,
+/// `bench` and `report` alike.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ViewArgs {
+    /// Translate each stack's measured costs to this rate: cores and
+    /// Mbit/s at R requests per second (default: each workload's highest
+    /// measured throughput).
+    #[arg(long, value_name = "R", value_parser = crate::numbers::per_second, allow_negative_numbers = true, help_heading = "Report")]
+    pub at_rate: Option<f64>,
+    /// Terminal: every column, and a latency histogram after each trial
+    /// (default: fits in 120 columns).
+    #[arg(long, help_heading = "Report")]
+    pub wide: bool,
+}
+
+impl ViewArgs {
+    pub fn view(&self) -> wirebench_report::View {
+        wirebench_report::View {
+            at_rate_rps: self.at_rate,
+            wide: self.wide,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -176,9 +202,19 @@ pub struct ServeArgs {
     /// Close a connection with nothing read or written for this long.
     #[arg(long, value_parser = crate::numbers::positive_duration, allow_hyphen_values = true, default_value = "60s")]
     pub idle_timeout: Duration,
-    /// HTTP/1.1: a request's headers must arrive within this (slowloris).
+    /// HTTP/1.1 and HTTP/3: a request's headers must arrive within this
+    /// (slowloris).
     #[arg(long, value_parser = crate::numbers::positive_duration, allow_hyphen_values = true, default_value = "10s")]
     pub header_timeout: Duration,
+    /// Every stack: a request must be read and answered within this (a body
+    /// trickled a byte at a time gets 408 or DEADLINE_EXCEEDED); a gRPC
+    /// call's grpc-timeout shortens it.
+    #[arg(long, value_parser = crate::numbers::positive_duration, allow_hyphen_values = true, default_value = "60s")]
+    pub request_timeout: Duration,
+    /// HTTP/2 (gRPC stacks, rest-h2): streams one connection may have open
+    /// at once; more are refused (REFUSED_STREAM).
+    #[arg(long, default_value_t = wirebench_server::http_serve::DEFAULT_MAX_CONCURRENT_STREAMS, value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
+    pub max_streams: u32,
 }
 
 /// Load flags shared by `load` and `bench`. All optional: a preset or the
@@ -230,6 +266,8 @@ pub struct LoadArgs {
     /// No live progress.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
     /// Pass/fail criterion on every trial, k6's: p99<50ms, p99.9<=1s,
     /// mean<10ms, max<2s, rps>1000, error_rate<0.1%; repeatable. A failed
     /// one is named and the exit code is 99.

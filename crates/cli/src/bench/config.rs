@@ -58,6 +58,8 @@ pub struct BenchConfig {
     pub start: Option<std::time::SystemTime>,
     /// `--json -`: print the result on one line at the end.
     pub json_stdout: bool,
+    /// How the table and reports are read (`--at-rate`, `--wide`).
+    pub view: wirebench_report::View,
 }
 
 /// The resolved settings, serialized as they are into the result.
@@ -428,6 +430,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         profile: args.profile,
         start,
         json_stdout,
+        view: load.view.view(),
     })
 }
 

@@ -239,7 +239,7 @@ fn slot(trials: &[TrialPlan]) -> std::time::Duration {
 /// Prints the table and writes the reports; the exit code.
 fn finish(config: &BenchConfig, result: &RunResult) -> anyhow::Result<ExitCode> {
     println!();
-    print!("{}", TableExporter.render(result));
+    print!("{}", TableExporter.render_as(result, &config.view));
     if config.json_stdout {
         println!("{}", serde_json::to_string(result)?);
     }
@@ -460,7 +460,10 @@ fn write_reports(config: &BenchConfig, result: &RunResult) -> anyhow::Result<Vec
     .into_iter()
     .map(|(name, format)| {
         let path = config.out_dir.join(name);
-        crate::outputs::write_or_keep(&path, format.exporter().render(result).as_bytes())
+        crate::outputs::write_or_keep(
+            &path,
+            format.exporter().render_as(result, &config.view).as_bytes(),
+        )
     })
     .collect()
 }

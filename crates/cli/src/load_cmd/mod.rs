@@ -155,7 +155,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;
         result.push_trial(crate::trial::assemble(spec, &outcome, probed, &placement));
-        print!("{}", TableExporter.render(&result));
+        print!("{}", TableExporter.render_as(&result, &args.load.view.view()));
         if args.load.json.as_deref() == Some(std::path::Path::new("-")) {
             // One line, so that a log holding it is read by `merge -`.
             println!("{}", serde_json::to_string(&result)?);

@@ -18,6 +18,7 @@ use wirebench_server::{PayloadHandler, ServeOptions};
 
 pub const IDLE: Duration = Duration::from_secs(1);
 pub const HEADER: Duration = Duration::from_secs(1);
+pub const REQUEST: Duration = Duration::from_secs(3);
 
 /// One row of the bad-input table (run the tests with `--nocapture` to
 /// see them): what was sent, how many, and what came back.
@@ -26,10 +27,11 @@ pub fn record(kind: &str, sent: u32, outcome: &str) {
 }
 
 /// The options of every server under test, payload and pipeline alike.
-fn options() -> ServeOptions {
+pub fn options() -> ServeOptions {
     ServeOptions {
         idle_timeout: IDLE,
         header_timeout: HEADER,
+        request_timeout: REQUEST,
         ..ServeOptions::default()
     }
 }

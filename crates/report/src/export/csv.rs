@@ -3,6 +3,7 @@
 //! spreadsheets and scripts.
 
 use super::Exporter;
+use crate::decision::View;
 use crate::label::trial_label;
 use crate::model::RunResult;
 
@@ -41,11 +42,28 @@ pub const COLUMNS: [&str; 30] = [
     "server_saturated",
 ];
 
+/// `value` to `decimals` places, trailing zeros dropped, never "-0":
+/// a figure is written to the precision it was measured to (a rate to a
+/// tenth, CPU per request to a tenth of a microsecond), not with the
+/// float's noise ("1616.1999999999996").
+pub fn fixed(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    };
+    if text == "-0" { "0".to_owned() } else { text }
+}
+
 impl Exporter for CsvExporter {
-    fn render(&self, result: &RunResult) -> String {
+    fn render_as(&self, result: &RunResult, _view: &View) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(COLUMNS).expect("writing to memory");
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        let opt = |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| fixed(v, decimals));
         for trial in &result.trials {
             let l = &trial.latency_us;
             let c = &trial.costs;
@@ -65,24 +83,24 @@ impl Exporter for CsvExporter {
                     trial.connections.to_string(),
                     trial.requests_ok.to_string(),
                     trial.errors_total().to_string(),
-                    trial.error_rate.to_string(),
-                    trial.duration_s.to_string(),
-                    trial.throughput_rps.to_string(),
+                    fixed(trial.error_rate, 6),
+                    fixed(trial.duration_s, 3),
+                    fixed(trial.throughput_rps, 1),
                     l.min.to_string(),
-                    l.mean.to_string(),
+                    fixed(l.mean, 1),
                     l.p50.to_string(),
                     l.p90.to_string(),
                     l.p99.to_string(),
                     l.p999.to_string(),
                     l.max.to_string(),
                     trial.bytes_received.to_string(),
-                    trial.throughput_mb_s.to_string(),
-                    c.server_cpu_percent.to_string(),
-                    c.client_cpu_percent.to_string(),
+                    fixed(trial.throughput_mb_s, 3),
+                    fixed(c.server_cpu_percent, 1),
+                    fixed(c.client_cpu_percent, 1),
                     c.server_rss_peak_bytes.to_string(),
-                    opt(c.server_cpu_ms_per_request),
-                    opt(c.requests_per_server_cpu_second),
-                    opt(c.client_cpu_ms_per_request),
+                    opt(c.server_cpu_ms_per_request, 4),
+                    opt(c.requests_per_server_cpu_second, 1),
+                    opt(c.client_cpu_ms_per_request, 4),
                     c.client_bound.to_string(),
                     c.server_saturated.to_string(),
                 ])
@@ -90,5 +108,21 @@ impl Exporter for CsvExporter {
         }
         String::from_utf8(writer.into_inner().expect("writing to memory"))
             .expect("CSV of UTF-8 fields")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    #[test]
+    fn figures_are_rounded_to_their_precision_and_never_negative_zero() {
+        assert_eq!(fixed(1616.1999999999996, 1), "1616.2");
+        assert_eq!(fixed(-0.0, 1), "0");
+        assert_eq!(fixed(-0.00001, 3), "0");
+        assert_eq!(fixed(2.5, 3), "2.5");
+        assert_eq!(fixed(3.0, 2), "3");
+        assert_eq!(fixed(0.12345, 4), "0.1235");
+        assert_eq!(fixed(f64::NAN, 2), "");
     }
 }

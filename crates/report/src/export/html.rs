@@ -6,6 +6,7 @@ use base64::Engine;
 
 use super::Exporter;
 use super::charts::charts;
+use crate::decision::View;
 use crate::grid::{self, Grid};
 use crate::model::RunResult;
 use crate::notes::notes;
@@ -19,6 +20,11 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 .when { color: #5b6475; margin-top: 0; }
 .verdict { background: #eef5ff; border-left: 4px solid #2f6fde; padding: .8rem 1rem; font-size: 1.1rem; }
 .verdict p { margin: .3rem 0; }
+.decision .group { border: 1px solid #d5dbe5; border-radius: 6px; padding: .2rem 1rem .6rem; margin: .8rem 0; }
+.decision h3 { margin: .6rem 0 .2rem; }
+.decision .headline { font-size: 1.05rem; font-weight: 600; }
+.decision .footnotes { color: #444c5a; font-size: .88rem; }
+td, th { white-space: nowrap; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #dde2ea; text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -77,7 +83,7 @@ fn table(grid: &Grid) -> String {
 }
 
 impl Exporter for HtmlExporter {
-    fn render(&self, result: &RunResult) -> String {
+    fn render_as(&self, result: &RunResult, view: &View) -> String {
         let run = &result.run;
         let title = format!("wirebench: {}", super::title(result));
         let mut body = format!(
@@ -89,7 +95,21 @@ impl Exporter for HtmlExporter {
             escape(&run.wirebench_version),
             escape(&run.build_profile),
         );
-        body.push_str("<section class=\"verdict\">");
+        body.push_str("<section class=\"decision\" id=\"decision\"><h2>The answer</h2>");
+        for decision in crate::decision::decisions(result, view) {
+            body.push_str(&format!(
+                "<div class=\"group\" data-workload=\"{}\"><h3>{}</h3><p class=\"headline\">{}</p>{}<ul class=\"footnotes\">",
+                escape(&decision.workload),
+                escape(&decision.workload),
+                escape(&decision.headline()),
+                table(&crate::decision::grid(&decision))
+            ));
+            for line in crate::decision::footnotes(&decision) {
+                body.push_str(&format!("<li>{}</li>", escape(&line)));
+            }
+            body.push_str("</ul></div>");
+        }
+        body.push_str("</section>\n<section class=\"verdict\">");
         for line in verdict(result) {
             body.push_str(&format!("<p>{}</p>", escape(&line)));
         }

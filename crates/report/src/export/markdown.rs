@@ -2,6 +2,7 @@
 //! a wiki page.
 
 use super::Exporter;
+use crate::decision::View;
 use crate::grid::{self, Grid};
 use crate::model::RunResult;
 use crate::notes::notes;
@@ -30,9 +31,22 @@ fn table(grid: &Grid) -> String {
 }
 
 impl Exporter for MarkdownExporter {
-    fn render(&self, result: &RunResult) -> String {
+    fn render_as(&self, result: &RunResult, view: &View) -> String {
         let run = &result.run;
         let mut out = format!("# wirebench: {}\n\n", super::title(result));
+        for decision in crate::decision::decisions(result, view) {
+            out.push_str(&format!(
+                "## {}\n\n**{}**\n\n",
+                decision.workload,
+                decision.headline()
+            ));
+            out.push_str(&table(&crate::decision::grid(&decision)));
+            out.push('\n');
+            for line in crate::decision::footnotes(&decision) {
+                out.push_str(&format!("- {line}\n"));
+            }
+            out.push('\n');
+        }
         for line in verdict(result) {
             out.push_str(&format!("**{line}**\n\n"));
         }

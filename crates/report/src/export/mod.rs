@@ -17,11 +17,18 @@ pub use json::JsonExporter;
 pub use markdown::MarkdownExporter;
 pub use table::TableExporter;
 
+use crate::decision::View;
 use crate::model::RunResult;
 
 pub trait Exporter {
-    /// Renders the whole result.
-    fn render(&self, result: &RunResult) -> String;
+    /// Renders the whole result, read as `view` asks (the rate costs are
+    /// translated to, the terminal's width).
+    fn render_as(&self, result: &RunResult, view: &View) -> String;
+
+    /// Renders the whole result with the default view.
+    fn render(&self, result: &RunResult) -> String {
+        self.render_as(result, &View::default())
+    }
 }
 
 /// The formats `wirebench report --format` knows.

@@ -24,8 +24,8 @@ use wirebench_proto::message::{Direction, Encoding, SERVICE};
 use wirebench_proto::vocab::{Stack, StackKind};
 
 use super::MessageHandler;
-use crate::ServeError;
 use crate::listener::Incoming;
+use crate::{ServeError, ServeOptions};
 
 /// Room for gRPC framing around the largest allowed message.
 const FRAMING_OVERHEAD_BYTES: usize = 1024;
@@ -34,6 +34,7 @@ pub async fn serve(
     incoming: Incoming,
     handler: MessageHandler,
     stack: Stack,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let json = stack.kind == StackKind::GrpcJson;
@@ -47,8 +48,17 @@ pub async fn serve(
         },
         handler,
     };
-    let router = crate::grpc::server(stack).add_routes(Routes::new(service));
-    crate::grpc::serve_router(router, SERVICE, &descriptors, incoming, shutdown).await
+    let routes = Routes::new(service);
+    crate::grpc::serve_routes(
+        stack,
+        routes,
+        SERVICE,
+        &descriptors,
+        incoming,
+        options,
+        shutdown,
+    )
+    .await
 }
 
 /// The service: the handler, and the encoding of the stack.

@@ -217,21 +217,20 @@ pub async fn serve_message(
     }
     if stack.is_quic() {
         let router = crate::encoding::rest(rest::router(handler), stack.compression);
-        return crate::h3::serve(listener, router, options.tls, shutdown).await;
+        return crate::h3::serve(listener, router, &options, shutdown).await;
     }
-    let incoming = crate::listener::incoming(listener, options.tls, options.idle_timeout);
+    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
             let router = crate::encoding::rest(rest::router(handler), stack.compression);
-            let timeout = options.header_timeout;
-            crate::http_serve::serve_router(router, incoming, timeout, shutdown).await;
+            crate::http_serve::serve_router(router, incoming, &options, shutdown).await;
             Ok(())
         }
         StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, handler, stack, shutdown).await
+            grpc::serve(incoming, handler, stack, &options, shutdown).await
         }
         StackKind::Tcp => {
-            tcp::serve(incoming, handler, shutdown).await;
+            tcp::serve(incoming, handler, options.request_timeout, shutdown).await;
             Ok(())
         }
     }

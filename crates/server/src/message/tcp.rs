@@ -15,6 +15,7 @@ use crate::tcp::Refusal;
 pub async fn serve(
     incoming: Incoming,
     handler: MessageHandler,
+    request_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let max_request_bytes =
@@ -22,6 +23,7 @@ pub async fn serve(
     crate::tcp::serve_frames(
         incoming,
         max_request_bytes,
+        request_timeout,
         move |request: Bytes| {
             let answer = match request.split_first() {
                 Some((&tag, body)) => match Direction::from_tcp_tag(tag) {

@@ -33,6 +33,7 @@ use super::grpc_hop::{GrpcHops, Json, Protobuf, WireCodec};
 use super::roles::{Aggregator, Processor, Producer, Role, Upstream};
 use super::{PipelineConfig, PipelineError};
 use crate::ServeError;
+use crate::ServeOptions;
 use crate::listener::Incoming;
 use wirebench_proto::vocab::{Stack, StackKind};
 
@@ -44,12 +45,13 @@ pub async fn serve(
     incoming: Incoming,
     stack: Stack,
     config: &PipelineConfig,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     if stack.kind == StackKind::GrpcJson {
-        serve_in::<Json>(incoming, stack, config, shutdown).await
+        serve_in::<Json>(incoming, stack, config, options, shutdown).await
     } else {
-        serve_in::<Protobuf>(incoming, stack, config, shutdown).await
+        serve_in::<Protobuf>(incoming, stack, config, options, shutdown).await
     }
 }
 
@@ -57,6 +59,7 @@ async fn serve_in<C: WireCodec>(
     incoming: Incoming,
     stack: Stack,
     config: &PipelineConfig,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     use pipeline_json::aggregator_service_server::AggregatorServiceServer as JsonAggregator;
@@ -85,10 +88,18 @@ async fn serve_in<C: WireCodec>(
             Routes::new(compressed!(JsonAggregator::new(GrpcRole::new(r)), stack))
         }
     };
-    let router = crate::grpc::server(stack).add_routes(routes);
     let service = config.role.grpc_service();
     let descriptors = wirebench_proto::FILE_DESCRIPTOR_SET;
-    crate::grpc::serve_router(router, service, descriptors, incoming, shutdown).await
+    crate::grpc::serve_routes(
+        stack,
+        routes,
+        service,
+        descriptors,
+        incoming,
+        options,
+        shutdown,
+    )
+    .await
 }
 
 impl From<PipelineError> for Status {

@@ -261,10 +261,10 @@ pub async fn serve_pipeline(
                 .into(),
         )),
         StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, stack, &config, shutdown).await
+            grpc::serve(incoming, stack, &config, &options, shutdown).await
         }
         StackKind::Tcp => {
-            tcp::serve(incoming, &config, shutdown).await;
+            tcp::serve(incoming, &config, options.request_timeout, shutdown).await;
             Ok(())
         }
     }

@@ -44,7 +44,7 @@ pub async fn serve(
     crate::http_serve::serve_router(
         crate::encoding::rest(router(stack.kind, config), stack.compression),
         incoming,
-        options.header_timeout,
+        options,
         shutdown,
     )
     .await;

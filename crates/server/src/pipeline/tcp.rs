@@ -36,6 +36,7 @@ const MAX_ANSWER_BYTES: u32 = 256 << 20;
 pub async fn serve(
     incoming: Incoming,
     config: &PipelineConfig,
+    request_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let aggregator = config.role == RoleName::Aggregator;
@@ -43,6 +44,7 @@ pub async fn serve(
     crate::tcp::serve_frames(
         incoming,
         wirebench_proto::tcp_wire::MAX_REQUEST_BYTES,
+        request_timeout,
         move |request: Bytes| {
             let role = Arc::clone(&role);
             async move {

@@ -28,9 +28,19 @@ fn bench_compares_both_stacks_and_writes_the_result() {
             .args(["--max-size-kb", &marker, "--json"])
             .arg(&json),
     );
-    for column in ["stack", "conns", "req/s", "p50", "p99.9", "MB/s"] {
+    for column in ["stack", "conns", "req/s", "p50", "p99", "srv CPU ms/req"] {
         assert!(stdout.contains(column), "{stdout}");
     }
+    // The terminal's tables fit in 120 columns (`--wide` shows the rest).
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '└', '╞']))
+    {
+        assert!(line.chars().count() <= 120, "{line}");
+    }
+    // The decision: the cheapest of the two, with its cost at a rate.
+    assert!(stdout.contains("is the cheapest"), "{stdout}");
+    assert!(stdout.contains("cores at rate"), "{stdout}");
     // A verdict: a ratio, or (a window this short on a fast machine)
     // "too short to compare" with how long a run would do.
     assert!(

@@ -156,3 +156,45 @@ fn bench_writes_result_and_reports_into_out_with_plain_progress_lines() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&output.stderr).contains("errors so far"));
 }
+
+/// `report --at-rate` re-renders an old result at the user's rate: each
+/// stack's cores are its median server CPU per request times the rate,
+/// as computed here by hand from the file.
+#[test]
+fn report_translates_costs_to_the_rate_asked() {
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    let output = wirebench()
+        .args(["report", FIXTURE, "--at-rate", "10000"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("at 10,000.0 req/s (as asked"), "{stdout}");
+    for stack in ["rest", "grpc"] {
+        let mut cpu: Vec<f64> = result["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["stack"] == stack)
+            .map(|t| t["costs"]["server_cpu_ms_per_request"].as_f64().unwrap())
+            .collect();
+        cpu.sort_by(f64::total_cmp);
+        let median = (cpu[0] + cpu[cpu.len() - 1]) / 2.0; // two trials each
+        let cores = 10_000.0 * median / 1000.0;
+        let row = stdout
+            .lines()
+            .find(|l| {
+                let cells: Vec<&str> = l.trim_start_matches('│').split('┆').collect();
+                cells.len() == 8 && cells[0].trim() == stack && cells[1].trim().ends_with(" ms")
+            })
+            .unwrap_or_else(|| panic!("no decision row for {stack}: {stdout}"));
+        assert!(
+            row.contains(&format!("{cores:.2}")),
+            "{stack}: {cores:.2} in {row}"
+        );
+    }
+    // The same result without a rate: the highest measured, said so.
+    let output = wirebench().args(["report", FIXTURE]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(the highest measured"));
+}

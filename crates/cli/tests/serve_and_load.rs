@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use wirebench_report::format::thousands;
 
 #[test]
 fn load_drives_both_servers_and_writes_json() {
@@ -87,6 +88,28 @@ fn a_server_killed_mid_run_leaves_errors_by_kind_and_the_run_ends_on_time() {
         assert!(trial["requests_ok"].as_u64().unwrap() > 0, "{stack}");
         let errors = trial["errors"].as_object().unwrap();
         assert!(!errors.is_empty(), "{stack}: no errors after the kill");
+        // After the load, as hey prints them: the latency histogram, and
+        // the answers by outcome, each error kind with its count.
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("latency histogram ("), "{stdout}");
+        assert!(stdout.contains("■"), "{stdout}");
+        let answers = stdout.split("answers (").nth(1).expect("answers");
+        let ok = thousands(trial["requests_ok"].as_u64().unwrap());
+        assert!(
+            answers
+                .lines()
+                .any(|l| l.contains(&ok) && l.ends_with(" ok")),
+            "{stdout}"
+        );
+        for (kind, count) in errors {
+            let count = thousands(count.as_u64().unwrap());
+            assert!(
+                answers
+                    .lines()
+                    .any(|l| l.contains(&count) && l.contains(kind.as_str())),
+                "{kind}: {stdout}"
+            );
+        }
         for kind in errors.keys() {
             assert!(
                 ["connect", "reset", "unavailable", "timeout"].contains(&kind.as_str()),

@@ -251,7 +251,8 @@ pub async fn run<C: Call>(
     run_observed(plan, client, cancel, |_| {}).await
 }
 
-/// [`run`], calling `on_progress` once a second of the measured window.
+/// [`run`], calling `on_progress` once per timeline bin of the measured
+/// window ([`timeline_bin`]).
 /// Progress comes from the timeline's snapshot, so it costs the senders
 /// nothing.
 pub async fn run_observed<C: Call>(
@@ -334,10 +335,8 @@ pub async fn run_observed<C: Call>(
     } else {
         Timeline::keeping_histograms(open_loop)
     };
-    let mut ticks = tokio::time::interval_at(
-        measure_start + Duration::from_secs(1),
-        Duration::from_secs(1),
-    );
+    let bin = timeline_bin(plan.stop());
+    let mut ticks = tokio::time::interval_at(measure_start + bin, bin);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let window_end = async {
         match shared.deadline {
@@ -597,6 +596,20 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         }
     }
 }
+
+/// The timeline's bin: a second, or a tenth of one when the window is
+/// shorter than [`LONG_WINDOW`] or ends at a count (a 3 s run is thirty
+/// points, not three). Every agent of a sharded plan picks the same bin,
+/// so their timelines merge point by point.
+pub fn timeline_bin(stop: StopAt) -> Duration {
+    match stop {
+        StopAt::Duration(window) if window >= LONG_WINDOW => Duration::from_secs(1),
+        _ => Duration::from_millis(100),
+    }
+}
+
+/// From this window on, the timeline is binned by the second.
+pub const LONG_WINDOW: Duration = Duration::from_secs(10);
 
 mod connect_gate;
 mod pacer;

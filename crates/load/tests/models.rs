@@ -74,8 +74,13 @@ async fn fixed_duration_ends_on_time_on_every_stack() {
             elapsed < window + Duration::from_secs(1),
             "{stack}: took {elapsed:?}"
         );
-        // One point per full second, plus the last half second.
-        assert_eq!(outcome.timeline.len(), 2, "{stack}: {:?}", outcome.timeline);
+        // A window under 10 s is binned by 100 ms: fifteen points (the
+        // last bin's tick and the window's end race by a hair).
+        assert!(
+            (14..=16).contains(&outcome.timeline.len()),
+            "{stack}: {:?}",
+            outcome.timeline
+        );
         let in_timeline: u64 = outcome.timeline.iter().map(|p| p.requests_ok).sum();
         assert_eq!(in_timeline, outcome.tally.requests_ok);
     }

@@ -49,6 +49,9 @@ pub struct Decision {
     /// What else the run holds about this group: capacity at the SLO, the
     /// sizes where the order changes.
     pub evidence: Vec<String>,
+    /// False when the cheapest or the next one is too short or too noisy
+    /// to rank: the headline says so.
+    pub conclusive: bool,
 }
 
 /// One configuration of a group.
@@ -269,6 +272,11 @@ fn decide(result: &RunResult, group: &WorkloadGroup, view: &View) -> Option<Deci
             ));
         }
     }
+    let ranked: Vec<&String> = choices.iter().take(2).map(|c| &c.label).collect();
+    let conclusive = !short.iter().any(|(label, _)| ranked.contains(&label))
+        && !noisy
+            .iter()
+            .any(|n| ranked.iter().any(|l| n.starts_with(l.as_str())));
     if !unprobed.is_empty() {
         gaps.push(format!(
             "server CPU not measured for {} (servers wirebench did not start), so ranked by throughput; give `--server-pid` (or serve with `--metrics` and give `--server-metrics`)",
@@ -348,6 +356,7 @@ fn decide(result: &RunResult, group: &WorkloadGroup, view: &View) -> Option<Deci
         choices,
         gaps,
         evidence: evidence_lines,
+        conclusive,
     })
 }
 
@@ -398,6 +407,9 @@ impl Decision {
                 next.label,
                 ratio.cell()
             ));
+        }
+        if !self.conclusive {
+            sentence.push_str(". Not conclusive: see what it does not cover below");
         }
         sentence.push('.');
         sentence

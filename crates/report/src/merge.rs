@@ -4,7 +4,7 @@
 //! Exact because nothing is summarised before it is added: the latency
 //! histograms (corrected and uncorrected) are HDR histograms stored
 //! losslessly, decoded and added; counts, errors by kind and bytes are
-//! summed; every second of the timeline carries its own histogram in a
+//! summed; every bin of the timeline carries its own histogram in a
 //! sharded run, so the merged timeline's p99 is that of all the agents'
 //! requests of that second. The agents started at one instant
 //! (`--start-at`), so their windows share one start, and the merged window
@@ -108,7 +108,7 @@ pub enum MergeError {
         error: DecodeError,
     },
     #[error(
-        "{name}, trial {trial}: its timeline has no per-second histograms (a result of an older wirebench?): it cannot be merged exactly"
+        "{name}, trial {trial}: its timeline has no per-bin histograms (a result of an older wirebench?): it cannot be merged exactly"
     )]
     NoTimelineHistograms { name: String, trial: usize },
 }

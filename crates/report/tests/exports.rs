@@ -11,6 +11,8 @@ use wirebench_report::{Format, RunResult};
 
 const FIXTURE: &str = include_str!("fixtures/result.json");
 const SLOWER: &str = include_str!("fixtures/result-slower.json");
+/// A `message` bench: two shapes, down and up, rest and grpc (8 trials).
+const MESSAGE: &str = include_str!("fixtures/message.json");
 
 fn fixture() -> RunResult {
     serde_json::from_str(FIXTURE).expect("the fixture is a result")
@@ -224,10 +226,17 @@ fn html_is_self_contained() {
     }
 }
 
-/// Opens the report in headless Chromium (Debian's `chromium`, which
-/// .ci/run installs) and reads back the DOM after its scripts ran.
-#[test]
-fn html_report_opens_in_chromium_with_every_chart_drawn() {
+/// What headless Chromium saw of a report at one window width: the DOM
+/// after the page's own checks ran, and the console.
+struct Seen {
+    dom: String,
+    console_errors: Vec<String>,
+}
+
+/// Opens `result`'s HTML report in headless Chromium (Debian's
+/// `chromium`, which .ci/run installs) `width` px wide, and reads back the
+/// DOM after its scripts ran.
+fn open_in_chromium(result: &RunResult, width: u32) -> Seen {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| {
@@ -239,10 +248,7 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
         .expect("headless Chromium is needed: apt-get install chromium (.ci/run installs it)");
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
-    // A result with trials and a capacity search: every kind of chart.
-    let mut result = fixture();
-    result.capacity = vec![capacity()];
-    std::fs::write(&page, Format::Html.exporter().render(&result)).unwrap();
+    std::fs::write(&page, Format::Html.exporter().render(result)).unwrap();
     let output = Command::new(chromium)
         .args([
             "--headless",
@@ -257,6 +263,7 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
             "--v=0",
             "--dump-dom",
         ])
+        .arg(format!("--window-size={width},1200"))
         .arg(format!(
             "--user-data-dir={}",
             dir.path().join("profile").display()
@@ -269,41 +276,133 @@ fn html_report_opens_in_chromium_with_every_chart_drawn() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let dom = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let console_errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("CONSOLE") && (l.contains("ERROR") || l.contains("Uncaught")))
-        .collect();
+    assert!(Path::new(&page).exists());
+    Seen {
+        dom: String::from_utf8_lossy(&output.stdout).into_owned(),
+        console_errors: String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .filter(|l| l.contains("CONSOLE") && (l.contains("ERROR") || l.contains("Uncaught")))
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+/// The checks a person would make of any report: no script error, every
+/// chart drawn, captioned and with axis titles, its legend beside the
+/// plot, each stack one colour, axis text of at least 12 px, full-width
+/// charts across most of the page, and the decision panel naming each of
+/// `groups`.
+fn looks_right(seen: &Seen, width: u32, groups: &[&str], charts: &[&str]) {
+    let dom = &seen.dom;
+    let at = format!("at {width} px");
     assert!(
-        console_errors.is_empty(),
-        "console errors: {console_errors:#?}"
+        seen.console_errors.is_empty(),
+        "{at}: {:#?}",
+        seen.console_errors
     );
-    // The page's own check ran in the browser and found every chart drawn.
+    let counted: usize = attribute(dom, "data-charts").parse().unwrap();
+    assert!(counted >= charts.len(), "{at}: {counted} charts");
+    assert_eq!(
+        attribute(dom, "data-empty-charts"),
+        "",
+        "{at}: empty charts"
+    );
+    assert_eq!(
+        attribute(dom, "data-bare-charts"),
+        "",
+        "{at}: charts without titles"
+    );
+    assert_eq!(attribute(dom, "data-colour-clashes"), "", "{at}: colours");
+    let smallest: f64 = attribute(dom, "data-smallest-text-px").parse().unwrap();
+    assert!(smallest >= 12.0, "{at}: axis text {smallest} px");
+    let narrowest: f64 = attribute(dom, "data-narrowest-full-chart").parse().unwrap();
     assert!(
-        dom.contains(r#"data-charts="6""#),
-        "charts counted: {}",
-        attribute(&dom, "data-charts")
+        narrowest >= 0.85,
+        "{at}: a full chart is {narrowest} of the page"
     );
-    assert!(
-        dom.contains(r#"data-empty-charts="""#),
-        "empty charts: {}",
-        attribute(&dom, "data-empty-charts")
-    );
-    for chart in [
-        "latency-spectrum",
-        "throughput",
-        "p99",
-        "cpu",
-        "rss",
-        "capacity-knee",
-    ] {
+    for chart in charts {
         assert!(
             dom.contains(&format!(r#"data-chart="{chart}""#)),
-            "{chart} missing"
+            "{at}: {chart} missing"
         );
     }
-    assert!(Path::new(&page).exists());
+    let named: Vec<&str> = attribute(dom, "data-decision-groups").split('|').collect();
+    for group in groups {
+        assert!(
+            named.contains(group),
+            "{at}: no decision for {group}: {named:?}"
+        );
+    }
+}
+
+#[test]
+fn a_payload_bench_report_reads_right_in_chromium_at_1280_and_1920() {
+    for width in [1280, 1920] {
+        let seen = open_in_chromium(&fixture(), width);
+        looks_right(
+            &seen,
+            width,
+            &["payload 16 KiB"],
+            &[
+                "decision-cpu",
+                "decision-rps",
+                "decision-wire",
+                "decision-p99",
+                "latency-spectrum",
+                "latency-cdf",
+                "throughput",
+                "p99",
+                "cpu",
+                "rss",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_message_sweep_report_reads_right_in_chromium_at_1280_and_1920() {
+    let result: RunResult = serde_json::from_str(MESSAGE).unwrap();
+    for width in [1280, 1920] {
+        let seen = open_in_chromium(&result, width);
+        let groups = [
+            "message order down",
+            "message order up",
+            "message telemetry down",
+            "message telemetry up",
+        ];
+        looks_right(
+            &seen,
+            width,
+            &groups,
+            &[
+                "decision-cpu",
+                "latency-spectrum",
+                "latency-cdf",
+                "throughput",
+            ],
+        );
+        // Small multiples: one latency chart per workload group.
+        for group in groups {
+            assert!(
+                seen.dom.contains(&format!(
+                    r#"data-chart="latency-spectrum" data-group="{group}""#
+                )),
+                "{group}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_capacity_search_report_reads_right_in_chromium_at_1280_and_1920() {
+    let mut result = fixture();
+    result.trials.clear();
+    result.summary = None;
+    result.capacity = vec![capacity()];
+    for width in [1280, 1920] {
+        let seen = open_in_chromium(&result, width);
+        looks_right(&seen, width, &[], &["capacity-knee"]);
+    }
 }
 
 fn attribute<'a>(dom: &'a str, name: &str) -> &'a str {

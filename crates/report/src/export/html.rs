@@ -15,7 +15,7 @@ use crate::verdict::verdict;
 pub struct HtmlExporter;
 
 const STYLE: &str = r#"
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2330; padding: 0 1rem; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1500px; color: #1d2330; padding: 0 1.5rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 .when { color: #5b6475; margin-top: 0; }
 .verdict { background: #eef5ff; border-left: 4px solid #2f6fde; padding: .8rem 1rem; font-size: 1.1rem; }
@@ -25,12 +25,21 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 .decision .headline { font-size: 1.05rem; font-weight: 600; }
 .decision .footnotes { color: #444c5a; font-size: .88rem; }
 td, th { white-space: nowrap; }
+.scroll { overflow-x: auto; }
+th a { color: inherit; text-decoration: underline dotted; }
+.glossary dt { font-weight: 600; } .glossary dd { margin: 0 0 .3rem 1rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #dde2ea; text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .notes li { margin: .2rem 0; }
-.charts { display: grid; grid-template-columns: 1fr; gap: 1.5rem; }
-figure { margin: 0; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem 2rem; }
+.charts h2 { grid-column: 1 / -1; }
+figure { margin: 0; grid-column: 1 / -1; }
+figure.small { grid-column: auto; }
+figure svg { display: block; max-width: 100%; height: auto; }
+.legend { list-style: none; padding: 0; margin: .3rem 0 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; font-size: .9rem; }
+.legend .swatch { display: inline-block; width: 1.6em; height: .35em; vertical-align: middle; margin-right: .4em; border-radius: 2px; }
+@media (max-width: 1000px) { .charts { grid-template-columns: 1fr; } }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 .run dt { font-weight: 600; } .run dd { margin: 0 0 .4rem 0; font-family: ui-monospace, monospace; font-size: .85rem; }
 "#;
@@ -48,6 +57,39 @@ const SELF_CHECK: &str = r#"
   });
   document.body.setAttribute("data-charts", String(figures.length));
   document.body.setAttribute("data-empty-charts", empty.join(","));
+  // Each stack one colour, and no colour for two stacks, on the whole page.
+  var byStack = {}, byColour = {}, clashes = [];
+  document.querySelectorAll(".legend li").forEach(function (li) {
+    var stack = li.getAttribute("data-stack"), colour = li.getAttribute("data-colour");
+    if (byStack[stack] && byStack[stack] !== colour) { clashes.push(stack + " has " + byStack[stack] + " and " + colour); }
+    if (byColour[colour] && byColour[colour] !== stack) { clashes.push(colour + " is " + byColour[colour] + " and " + stack); }
+    byStack[stack] = colour; byColour[colour] = stack;
+  });
+  document.body.setAttribute("data-colour-clashes", clashes.join("; "));
+  // The smallest axis text as drawn, px; and the narrowest chart against
+  // the page's width.
+  var smallest = 1000, narrowest = 1;
+  figures.forEach(function (f) {
+    f.querySelectorAll("svg text").forEach(function (t) {
+      var h = t.getBoundingClientRect().height;
+      if (h > 0 && t.textContent.trim() !== "") { smallest = Math.min(smallest, h); }
+    });
+  });
+  document.querySelectorAll("figure:not(.small) svg").forEach(function (svg) {
+    narrowest = Math.min(narrowest, svg.getBoundingClientRect().width / document.body.clientWidth);
+  });
+  document.body.setAttribute("data-smallest-text-px", String(Math.round(smallest * 10) / 10));
+  document.body.setAttribute("data-narrowest-full-chart", String(Math.round(narrowest * 100) / 100));
+  // Every chart has a caption and axis titles.
+  var bare = [];
+  figures.forEach(function (f) {
+    if (f.getAttribute("data-chart") === "flame") { return; }
+    if (!f.querySelector("figcaption") || f.querySelectorAll("svg text").length < 3) { bare.push(f.getAttribute("data-chart")); }
+  });
+  document.body.setAttribute("data-bare-charts", bare.join(","));
+  var groups = [];
+  document.querySelectorAll(".decision .group").forEach(function (g) { groups.push(g.getAttribute("data-workload")); });
+  document.body.setAttribute("data-decision-groups", groups.join("|"));
 })();
 "#;
 
@@ -66,9 +108,13 @@ fn table(grid: &Grid) -> String {
             ""
         }
     };
-    let mut out = String::from("<table><thead><tr>");
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
     for (i, h) in grid.header.iter().enumerate() {
-        out.push_str(&format!("<th{}>{}</th>", class(i), escape(h)));
+        let cell = match GLOSSARY.iter().position(|(name, _)| name == h) {
+            Some(at) => format!("<a href=\"#glossary-{at}\">{}</a>", escape(h)),
+            None => escape(h),
+        };
+        out.push_str(&format!("<th{}>{cell}</th>", class(i)));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &grid.rows {
@@ -78,8 +124,101 @@ fn table(grid: &Grid) -> String {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
     out
+}
+
+/// What each column means and how it was measured; the tables' headers
+/// link here.
+const GLOSSARY: &[(&str, &str)] = &[
+    ("conns", "connections the load generator opened"),
+    (
+        "ok",
+        "good answers in the measured window (2xx or OK, with the body asked for)",
+    ),
+    (
+        "errors",
+        "failed requests in the window, by kind in the notes",
+    ),
+    ("req/s", "good answers per second of the measured window"),
+    (
+        "p50",
+        "median latency, from the intended send time (open loop) or the send (closed loop)",
+    ),
+    ("p90", "90th percentile latency"),
+    ("p99", "99th percentile latency"),
+    ("p99.9", "99.9th percentile latency"),
+    ("max", "slowest good answer"),
+    ("MB/s", "answer bytes per second (payload, not the wire)"),
+    (
+        "srv CPU%",
+        "server processes' CPU over the window (100 = one core busy), from their CPU clocks",
+    ),
+    (
+        "cli CPU%",
+        "the load generator's CPU over the window (100 = one core)",
+    ),
+    (
+        "srv RSS peak",
+        "largest resident memory of the server processes in the window",
+    ),
+    (
+        "srv CPU ms/req",
+        "server CPU time divided by good answers: what one request costs",
+    ),
+    (
+        "srv CPU/req",
+        "server CPU time per good answer (median over the trials)",
+    ),
+    (
+        "vs cheapest",
+        "server CPU per request against the cheapest stack's, paired by repetition: an interval from 3 pairs, a range below",
+    ),
+    (
+        "wire/req",
+        "bytes on the wire per request, both ways, counted at the load generator's sockets",
+    ),
+    ("wire B/req", "bytes on the wire per request, both ways"),
+    (
+        "cores at rate",
+        "server CPU per request times the rate: cores busy at that rate (* extrapolated above the measured rate)",
+    ),
+    (
+        "Mbit/s at rate",
+        "wire bytes per request times the rate, both ways",
+    ),
+    (
+        "req/s median [range]",
+        "median throughput over the repetitions, and its smallest and largest",
+    ),
+    (
+        "of ceiling",
+        "throughput as a share of the TCP ceiling's (the least any stack could cost)",
+    ),
+    (
+        "req/s vs base",
+        "throughput against the group's first stack, paired by repetition",
+    ),
+];
+
+/// A JSON value as rows of a table: nested objects flattened into dotted
+/// names ("message.codegen"), lists and scalars written as they are.
+fn flatten(prefix: &str, value: &serde_json::Value, rows: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&name, inner, rows);
+            }
+        }
+        serde_json::Value::Null => {}
+        serde_json::Value::String(text) => rows.push((prefix.to_owned(), text.clone())),
+        other => rows.push((prefix.to_owned(), other.to_string())),
+    }
 }
 
 impl Exporter for HtmlExporter {
@@ -140,9 +279,26 @@ impl Exporter for HtmlExporter {
         }
         body.push_str("<section class=\"charts\"><h2>Charts</h2>\n");
         for chart in charts(result) {
+            let mut legend = String::from("<ul class=\"legend\">");
+            for entry in &chart.legend {
+                legend.push_str(&format!(
+                    "<li data-stack=\"{}\" data-colour=\"{}\"><span class=\"swatch\" style=\"background:{}\"></span>{}</li>",
+                    escape(&entry.stack),
+                    entry.colour,
+                    entry.shade,
+                    escape(&entry.name)
+                ));
+            }
+            legend.push_str("</ul>");
             body.push_str(&format!(
-                "<figure data-chart=\"{}\"><figcaption>{}</figcaption>{}</figure>\n",
+                "<figure data-chart=\"{}\"{}{}><figcaption>{}</figcaption>{}{legend}</figure>\n",
                 chart.id,
+                chart
+                    .group
+                    .as_ref()
+                    .map(|g| format!(" data-group=\"{}\"", escape(g)))
+                    .unwrap_or_default(),
+                if chart.small { " class=\"small\"" } else { "" },
                 escape(&chart.caption),
                 chart.svg
             ));
@@ -172,7 +328,6 @@ impl Exporter for HtmlExporter {
             ));
         }
         body.push_str("<section class=\"run\"><h2>Run</h2><dl>");
-        let settings = serde_json::to_string_pretty(&run.settings).unwrap_or_default();
         for (term, value) in [
             ("command", run.command_line.join(" ")),
             (
@@ -191,11 +346,27 @@ impl Exporter for HtmlExporter {
                     run.git_commit.as_deref().unwrap_or("unknown")
                 ),
             ),
-            ("settings", settings),
         ] {
             body.push_str(&format!(
                 "<dt>{term}</dt><dd><pre>{}</pre></dd>",
                 escape(&value)
+            ));
+        }
+        body.push_str("</dl><h3>Settings</h3>");
+        let mut settings = Vec::new();
+        flatten("", &run.settings, &mut settings);
+        let settings = Grid {
+            header: vec!["setting", "value"],
+            rows: settings.into_iter().map(|(k, v)| vec![k, v]).collect(),
+            numeric_from: 2,
+        };
+        body.push_str(&table(&settings));
+        body.push_str("<h3>Glossary</h3><dl class=\"glossary\">");
+        for (at, (name, meaning)) in GLOSSARY.iter().enumerate() {
+            body.push_str(&format!(
+                "<dt id=\"glossary-{at}\">{}</dt><dd>{}</dd>",
+                escape(name),
+                escape(meaning)
             ));
         }
         body.push_str("</dl></section>\n");

@@ -300,3 +300,58 @@ async fn the_metrics_endpoint_closes_idle_connections() {
     assert!(closed, "metrics: idle connection kept");
     assert_near("metrics: idle connection", started.elapsed(), IDLE);
 }
+
+/// Connections that stop mid-body on a server started a moment ago are
+/// closed by the idle deadline: nothing moves, so the request deadline
+/// (60 s here) is not what ends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_server_closes_connections_idle_mid_body_at_the_idle_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = wirebench_server::ServeOptions {
+        request_timeout: Duration::from_secs(60),
+        ..options()
+    };
+    tokio::spawn(wirebench_server::serve_payload(
+        Stack::REST,
+        listener,
+        wirebench_server::PayloadHandler::new(256),
+        options,
+        std::future::pending(),
+    ));
+    let started = Instant::now();
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"da")
+            .await
+            .unwrap();
+        open.push(stream);
+    }
+    let mut closed_after = Vec::new();
+    for mut stream in open {
+        let mut buf = [0u8; 512];
+        let deadline = started + IDLE * 5;
+        loop {
+            match tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    closed_after.push(started.elapsed());
+                    break;
+                }
+                Ok(Ok(_)) => continue,
+                Err(_) => panic!(
+                    "a connection idle mid-body was still open after {:?}",
+                    IDLE * 5
+                ),
+            }
+        }
+    }
+    let last = closed_after.iter().max().copied().unwrap();
+    assert_near(
+        "rest: 8 connections idle mid-body, fresh server",
+        last,
+        IDLE,
+    );
+    assert_serves(Stack::REST, addr, "idle mid-body connections").await;
+}

@@ -113,11 +113,15 @@ pub async fn serve<S, B>(
         tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(stream)) => {
+                    let idle = stream.idle();
                     let service = TowerToHyperService::new(service.clone());
                     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection.into_owned());
                     tokio::spawn(async move {
-                        let _ = connection.await;
+                        tokio::select! {
+                            _ = connection => {}
+                            () = idle => {}
+                        }
                     });
                 }
                 Some(Err(_)) => continue,

@@ -2,11 +2,21 @@
 //! an accept loop hands ready streams (TLS handshakes done on their own
 //! tasks, so a slow handshake never stalls accepting) to the protocol's
 //! server as a stream of connections.
+//!
+//! The idle deadline is a watchdog beside each connection
+//! ([`ServerStream::idle`]), not a timer polled from inside its reads: a
+//! protocol stack polls a socket only when it wants bytes, so a timer
+//! polled there can go unpolled while a request waits mid-body, and a
+//! connection that stops mid-body then outlived its deadline (closed at
+//! twice the limit, or later). Each read or write that moves a byte notes
+//! the time; the watchdog sleeps until the last note plus the limit, and
+//! the connection is dropped when nothing moved in between.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,49 +38,61 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Plain or TLS (tokio-util's `Either` forwards every read and write).
 type Inner = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
-/// One accepted connection, closed when it has been idle too long.
+/// One accepted connection; [`ServerStream::idle`] ends when it has been
+/// idle too long.
 pub struct ServerStream {
     inner: Inner,
-    idle: IdleTimer,
+    activity: Arc<Activity>,
 }
 
-/// Fires when nothing has moved for `limit`. Activity only records a time;
-/// the timer is re-armed lazily when it fires early, so the busy path pays
-/// no timer work.
-struct IdleTimer {
+/// When a connection last moved a byte, and how long it may sit still.
+#[derive(Debug)]
+struct Activity {
+    /// Its start; `last_ms` counts from here.
+    start: tokio::time::Instant,
+    /// Milliseconds from `start` to the last read or write that moved a
+    /// byte (a relaxed store on the busy path, nothing else).
+    last_ms: AtomicU64,
     limit: Duration,
-    last_activity: tokio::time::Instant,
-    sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
-impl IdleTimer {
-    fn new(limit: Duration) -> IdleTimer {
-        let now = tokio::time::Instant::now();
-        IdleTimer {
+impl Activity {
+    fn new(limit: Duration) -> Arc<Activity> {
+        Arc::new(Activity {
+            start: tokio::time::Instant::now(),
+            last_ms: AtomicU64::new(0),
             limit,
-            last_activity: now,
-            sleep: Box::pin(tokio::time::sleep_until(now + limit)),
+        })
+    }
+
+    fn touch(&self) {
+        let ms = self.start.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl ServerStream {
+    fn new(inner: Inner, idle_timeout: Duration) -> ServerStream {
+        ServerStream {
+            inner,
+            activity: Activity::new(idle_timeout),
         }
     }
 
-    fn touch(&mut self) {
-        self.last_activity = tokio::time::Instant::now();
-    }
-
-    /// Ready(error) once the connection has been idle for the limit.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        loop {
-            if self.sleep.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
+    /// Completes once nothing has been read or written for the idle
+    /// deadline. The server runs it beside the connection and drops the
+    /// connection when it completes (whatever the protocol is waiting for).
+    pub fn idle(&self) -> impl Future<Output = ()> + Send + 'static {
+        let activity = Arc::clone(&self.activity);
+        async move {
+            loop {
+                let last = activity.last_ms.load(Ordering::Relaxed);
+                let deadline = activity.start + Duration::from_millis(last) + activity.limit;
+                tokio::time::sleep_until(deadline).await;
+                if activity.last_ms.load(Ordering::Relaxed) == last {
+                    return;
+                }
             }
-            let deadline = self.last_activity + self.limit;
-            if tokio::time::Instant::now() >= deadline {
-                return Poll::Ready(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "connection idle too long",
-                ));
-            }
-            self.sleep.as_mut().reset(deadline);
         }
     }
 }
@@ -104,10 +126,7 @@ pub fn incoming(
             let _ = stream.set_nodelay(true);
             match &acceptor {
                 None => {
-                    let stream = ServerStream {
-                        inner: Either::Left(stream),
-                        idle: IdleTimer::new(idle_timeout),
-                    };
+                    let stream = ServerStream::new(Either::Left(stream), idle_timeout);
                     if tx.send(Ok(stream)).await.is_err() {
                         return;
                     }
@@ -118,10 +137,8 @@ pub fn incoming(
                         if let Ok(Ok(tls)) =
                             tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                         {
-                            let stream = ServerStream {
-                                inner: Either::Right(Box::new(tls)),
-                                idle: IdleTimer::new(idle_timeout),
-                            };
+                            let stream =
+                                ServerStream::new(Either::Right(Box::new(tls)), idle_timeout);
                             let _ = tx.send(Ok(stream)).await;
                         }
                     });
@@ -140,42 +157,27 @@ impl AsyncRead for ServerStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Pending => this.idle.poll_expired(cx).map(Err),
-            ready => {
-                if buf.filled().len() > before {
-                    this.idle.touch();
-                }
-                ready
-            }
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.touch();
         }
+        read
     }
 }
 
 impl ServerStream {
-    /// Runs a write, notes progress, and times out a write stuck for the
-    /// idle limit (a client that stops reading).
-    fn write_with<T>(
-        &mut self,
-        cx: &mut Context<'_>,
-        write: impl FnOnce(Pin<&mut Inner>, &mut Context<'_>) -> Poll<io::Result<T>>,
-    ) -> Poll<io::Result<T>> {
-        match write(Pin::new(&mut self.inner), cx) {
-            Poll::Pending => self.idle.poll_expired(cx).map(Err),
-            ready => {
-                self.idle.touch();
-                ready
-            }
+    /// A write's result: its bytes noted as activity (only bytes: a flush
+    /// with nothing to send, which a protocol stack makes on every wake,
+    /// is not a sign of life) and counted for `serve --metrics`.
+    fn written(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(n)) = written
+            && n > 0
+        {
+            self.activity.touch();
+            crate::metrics::count_written(n);
         }
+        written
     }
-}
-
-/// A write's result, its bytes counted for `serve --metrics`.
-fn counted(written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-    if let Poll::Ready(Ok(n)) = written {
-        crate::metrics::count_written(n);
-    }
-    written
 }
 
 impl AsyncWrite for ServerStream {
@@ -184,7 +186,9 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        counted(self.get_mut().write_with(cx, |s, cx| s.poll_write(cx, buf)))
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.written(written)
     }
 
     fn poll_write_vectored(
@@ -192,10 +196,9 @@ impl AsyncWrite for ServerStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        counted(
-            self.get_mut()
-                .write_with(cx, |s, cx| s.poll_write_vectored(cx, bufs)),
-        )
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.written(written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -203,7 +206,7 @@ impl AsyncWrite for ServerStream {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().write_with(cx, |s, cx| s.poll_flush(cx))
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

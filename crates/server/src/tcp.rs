@@ -87,7 +87,14 @@ pub async fn serve_frames<F, Fut>(
         tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(stream)) => {
-                    connections.spawn(connection(stream, max_request_bytes, request_timeout, answer.clone()));
+                    let idle = stream.idle();
+                    let connection = connection(stream, max_request_bytes, request_timeout, answer.clone());
+                    connections.spawn(async move {
+                        tokio::select! {
+                            () = connection => {}
+                            () = idle => {}
+                        }
+                    });
                 }
                 Some(Err(_)) => continue,
                 None => break,

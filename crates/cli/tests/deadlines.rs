@@ -355,3 +355,60 @@ async fn a_fresh_server_closes_connections_idle_mid_body_at_the_idle_deadline() 
     );
     assert_serves(Stack::REST, addr, "idle mid-body connections").await;
 }
+
+/// HTTP/3: a body trickled a byte at a time over QUIC gets 408 at the
+/// request deadline, as over TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http3_body_trickled_is_cut_at_the_request_deadline() {
+    use wirebench_load::{TlsClient, Trust};
+    use wirebench_server::tls::CertifiedKey;
+    let key = CertifiedKey::self_signed().unwrap();
+    let stack = Stack::plain(StackKind::RestH3);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(wirebench_server::serve_payload(
+        stack,
+        listener,
+        wirebench_server::PayloadHandler::new(256),
+        wirebench_server::ServeOptions {
+            tls: Some(key.server_config(stack.alpn()).unwrap()),
+            ..options()
+        },
+        std::future::pending(),
+    ));
+    let tls = TlsClient::new("localhost", stack.alpn(), &Trust::Pem(key.cert_pem.clone())).unwrap();
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls.config.clone()).unwrap();
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(quinn::ClientConfig::new(std::sync::Arc::new(crypto)));
+    let started = Instant::now();
+    let quic = endpoint.connect(addr, "localhost").unwrap().await.unwrap();
+    let (mut driver, mut send) = h3::client::new(h3_quinn::Connection::new(quic))
+        .await
+        .unwrap();
+    tokio::spawn(async move { std::future::poll_fn(|cx| driver.poll_close(cx)).await });
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("https://localhost:{}/echo", addr.port()))
+        .header("content-type", "application/json")
+        .header("content-length", "1000")
+        .body(())
+        .unwrap();
+    let stream = send.send_request(request).await.unwrap();
+    let (mut body, mut answer) = stream.split();
+    let trickler = tokio::spawn(async move {
+        for _ in 0..200 {
+            tokio::time::sleep(TRICKLE).await;
+            if body.send_data(Bytes::from_static(b" ")).await.is_err() {
+                return;
+            }
+        }
+    });
+    let response = tokio::time::timeout(Duration::from_secs(20), answer.recv_response())
+        .await
+        .expect("an answer within 20 s")
+        .expect("an answer");
+    let took = started.elapsed();
+    trickler.abort();
+    assert_eq!(response.status(), http::StatusCode::REQUEST_TIMEOUT);
+    assert_near("rest-h3: body trickled", took, REQUEST);
+}

@@ -313,6 +313,11 @@ fn looks_right(seen: &Seen, width: u32, groups: &[&str], charts: &[&str]) {
         "{at}: charts without titles"
     );
     assert_eq!(attribute(dom, "data-colour-clashes"), "", "{at}: colours");
+    assert_eq!(
+        attribute(dom, "data-untitled-charts"),
+        "",
+        "{at}: charts whose points show no value on hover"
+    );
     let smallest: f64 = attribute(dom, "data-smallest-text-px").parse().unwrap();
     assert!(smallest >= 12.0, "{at}: axis text {smallest} px");
     let narrowest: f64 = attribute(dom, "data-narrowest-full-chart").parse().unwrap();

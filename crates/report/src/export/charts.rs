@@ -37,7 +37,8 @@ const PALETTE: [(u8, u8, u8); 16] = [
     (0xCC, 0x79, 0xA7),
     (0xE6, 0x9F, 0x00),
     (0x56, 0xB4, 0xE9),
-    (0x00, 0x00, 0x00),
+    // Okabe-Ito's black would be taken for an axis: a dark grey instead.
+    (0x44, 0x44, 0x44),
     (0x33, 0x22, 0x88),
     (0x88, 0x22, 0x55),
     (0x11, 0x77, 0x33),
@@ -63,6 +64,9 @@ pub struct Chart {
 
 /// One entry of a chart's legend.
 pub struct LegendEntry {
+    /// What the chart's marks of this entry are tagged with
+    /// (`data-series`): clicking the entry hides them.
+    pub series: String,
     pub name: String,
     /// The stack it belongs to, and that stack's colour ("#0072b2").
     pub stack: String,
@@ -128,6 +132,7 @@ impl Palette {
             .iter()
             .filter(|s| !s.points.is_empty())
             .map(|s| LegendEntry {
+                series: s.name.clone(),
                 name: s.name.clone(),
                 stack: stack_of(&s.name).to_owned(),
                 colour: hex(self.base(stack_of(&s.name))),
@@ -211,6 +216,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                     group: name.clone(),
                     caption: title("Latency by percentile (HDR: log scale toward the tail)"),
                     small: true,
+                    marks: Vec::new(),
                 },
                 &palette,
                 &spectrum,
@@ -223,6 +229,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                     group: name.clone(),
                     caption: title("Share of answers within a latency (CDF)"),
                     small: true,
+                    marks: Vec::new(),
                 },
                 &palette,
                 &latency_cdf(result, &trials),
@@ -236,6 +243,13 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
             .filter(|t| !t.timeline.is_empty())
             .collect();
         if !timelines.is_empty() {
+            // Where a schedule's steps begin (grey lines).
+            let mut steps: Vec<f64> = timelines
+                .iter()
+                .flat_map(|t| t.steps.iter().skip(1).map(|s| s.from_s))
+                .collect();
+            steps.sort_by(f64::total_cmp);
+            steps.dedup();
             let throughput = timelines
                 .iter()
                 .map(|t| {
@@ -261,6 +275,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                     group: name.clone(),
                     caption: title("Good responses per second over time"),
                     small: true,
+                    marks: steps.clone(),
                 },
                 &palette,
                 &throughput,
@@ -284,6 +299,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                     group: name.clone(),
                     caption: title("p99 latency over time"),
                     small: true,
+                    marks: steps,
                 },
                 &palette,
                 &p99,
@@ -382,6 +398,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                 group: None,
                 caption: "CPU% per process over time (100 = one core)".to_owned(),
                 small: true,
+                marks: Vec::new(),
             },
             &palette,
             &cpu,
@@ -395,6 +412,7 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                 group: None,
                 caption: "Resident memory per process over time".to_owned(),
                 small: true,
+                marks: Vec::new(),
             },
             &palette,
             &rss,
@@ -411,6 +429,8 @@ struct ChartSpec {
     group: Option<String>,
     caption: String,
     small: bool,
+    /// Seconds where a schedule's step begins: grey lines on a timeline.
+    marks: Vec<f64>,
 }
 
 impl ChartSpec {
@@ -420,6 +440,7 @@ impl ChartSpec {
             group: None,
             caption: caption.to_owned(),
             small: false,
+            marks: Vec::new(),
         }
     }
 }
@@ -541,12 +562,29 @@ fn dots(
 ) -> Chart {
     let height = (70 + 28 * rows.len() as u32).max(180);
     let mut svg = String::new();
-    let drawn = plot_dots(&mut svg, (FULL.0, height), x_label, rows, palette);
+    let drawn = plot_dots(&mut svg, (FULL.0, height), x_label, rows, palette).map(|()| {
+        let marks: Vec<Mark> = rows
+            .iter()
+            .map(|row| Mark {
+                colour: palette.base(&row.stack),
+                series: row.stack.clone(),
+                title: format!(
+                    "{}: {x_label} {} (trials: {} to {})",
+                    row.label,
+                    si(row.spread.median),
+                    si(row.spread.min),
+                    si(row.spread.max)
+                ),
+            })
+            .collect();
+        annotate(&svg, &marks, &[])
+    });
     let mut legend: Vec<LegendEntry> = Vec::new();
     for row in rows {
         if !legend.iter().any(|l| l.stack == row.stack) {
             let colour = hex(palette.base(&row.stack));
             legend.push(LegendEntry {
+                series: row.stack.clone(),
                 name: row.stack.clone(),
                 stack: row.stack.clone(),
                 colour: colour.clone(),
@@ -556,7 +594,7 @@ fn dots(
     }
     finish(
         ChartSpec::full(id, caption),
-        drawn.map(|()| svg),
+        drawn,
         legend,
         (FULL.0, height),
     )
@@ -682,6 +720,7 @@ fn latency_cdf(result: &RunResult, trials: &[&Trial]) -> Vec<Series> {
         .collect()
 }
 
+#[derive(Clone, Copy)]
 enum Axis {
     /// x = 1 / (1 - q), log scale, labelled as percentiles.
     Percentile,
@@ -700,7 +739,7 @@ fn draw(spec: ChartSpec, palette: &Palette, series: &[Series], axis: Axis, y_lab
     let mut svg = String::new();
     let drawn = match axis {
         Axis::Percentile => plot_percentiles(&mut svg, size, palette, series, y_label),
-        Axis::Seconds => plot_seconds(&mut svg, size, palette, series, y_label),
+        Axis::Seconds => plot_seconds(&mut svg, size, palette, series, y_label, &spec.marks),
         Axis::Kib => plot_log_x(
             &mut svg,
             size,
@@ -726,7 +765,119 @@ fn draw(spec: ChartSpec, palette: &Palette, series: &[Series], axis: Axis, y_lab
             "latency (ms, log scale)",
         ),
     };
-    finish(spec, drawn.map(|()| svg), palette.legend(series), size)
+    let drawn = drawn.map(|()| {
+        let marks: Vec<Mark> = series
+            .iter()
+            .flat_map(|s| {
+                let colour = palette.shade(&s.name);
+                s.points.iter().map(move |&(x, y)| Mark {
+                    colour,
+                    series: s.name.clone(),
+                    title: format!("{}: {} at {}", s.name, si(y), x_text(&axis, x)),
+                })
+            })
+            .collect();
+        let lines: Vec<(RGBColor, String)> = series
+            .iter()
+            .map(|s| (palette.shade(&s.name), s.name.clone()))
+            .collect();
+        annotate(&svg, &marks, &lines)
+    });
+    finish(spec, drawn, palette.legend(series), size)
+}
+
+/// An x value as its axis writes it.
+fn x_text(axis: &Axis, x: f64) -> String {
+    match axis {
+        Axis::Percentile => format!("p{}", percentile_label(x).trim_end_matches('%')),
+        Axis::Seconds => format!("{x:.1} s"),
+        Axis::Kib => format!("{} KiB", si(x)),
+        Axis::Rate => format!("{} req/s", si(x)),
+        Axis::LatencyMs => format!("{} ms", si(x)),
+    }
+}
+
+/// One drawn point: its colour (to find it in the SVG), its series and
+/// what hovering it says.
+struct Mark {
+    colour: RGBColor,
+    series: String,
+    title: String,
+}
+
+/// Tags the SVG's points and lines with their series (`data-series`, for
+/// the legend to hide them) and gives each point a `<title>`: the exact
+/// value on hover, without a script. plotters draws each series' circles
+/// in order and in its own colour (no colour is used twice in a chart),
+/// so the k-th circle of a colour is that colour's k-th mark; a chart
+/// whose circles do not match its marks one to one is left untagged.
+fn annotate(svg: &str, marks: &[Mark], lines: &[(RGBColor, String)]) -> String {
+    let colour_of = |c: RGBColor| hex(c).to_uppercase();
+    let mut queues: std::collections::HashMap<String, std::collections::VecDeque<&Mark>> =
+        std::collections::HashMap::new();
+    for mark in marks {
+        queues
+            .entry(colour_of(mark.colour))
+            .or_default()
+            .push_back(mark);
+    }
+    let circles = svg.matches("<circle ").count();
+    let wanted = marks.len();
+    let counted: usize = queues
+        .keys()
+        .map(|c| svg.matches(&format!("fill=\"{c}\"")).count())
+        .sum();
+    if circles < wanted || counted != wanted {
+        return svg.to_owned();
+    }
+    let line_of: std::collections::HashMap<String, &str> = lines
+        .iter()
+        .map(|(c, name)| (colour_of(*c), name.as_str()))
+        .collect();
+    let mut out = String::with_capacity(svg.len() + wanted * 64);
+    let mut rest = svg;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find("/>") else { break };
+        let element = &rest[..end];
+        let attr = |name: &str| {
+            element
+                .split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .map(str::to_uppercase)
+        };
+        if element.starts_with("<circle ")
+            && let Some(mark) = attr("fill").and_then(|c| queues.get_mut(&c)?.pop_front())
+        {
+            out.push_str(&format!(
+                "{element} data-series=\"{}\"><title>{}</title></circle>",
+                escape(&mark.series),
+                escape(&mark.title)
+            ));
+            rest = &rest[end + 2..];
+        } else if element.starts_with("<polyline ")
+            && let Some(name) = attr("stroke").and_then(|c| line_of.get(&c).copied())
+        {
+            out.push_str(&format!("{element} data-series=\"{}\"/>", escape(name)));
+            rest = &rest[end + 2..];
+        } else {
+            // Not a point or line of a series: as it was, up to its tag's end.
+            let close = rest.find('>').map_or(rest.len(), |i| i + 1);
+            out.push_str(&rest[..close]);
+            rest = &rest[close..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The chart, its SVG scaled to the page's width (a viewBox), or what
@@ -772,6 +923,7 @@ fn plot_seconds(
     palette: &Palette,
     series: &[Series],
     y_label: &str,
+    marks: &[f64],
 ) -> DrawResult {
     let (x_min, x_max, y_max) = bounds(series);
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
@@ -791,6 +943,14 @@ fn plot_seconds(
         .x_label_formatter(&|x| si(*x))
         .y_label_formatter(&|y| si(*y))
         .draw()
+        .map_err(|e| e.to_string())?;
+    let step_line = RGBColor(0x99, 0x99, 0x99);
+    chart
+        .draw_series(
+            marks
+                .iter()
+                .map(|&x| PathElement::new(vec![(x, 0.0), (x, y_max)], step_line.stroke_width(1))),
+        )
         .map_err(|e| e.to_string())?;
     draw_series(&mut chart, palette, series)?;
     root.present().map_err(|e| e.to_string())

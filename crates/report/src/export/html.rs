@@ -38,10 +38,25 @@ figure { margin: 0; grid-column: 1 / -1; }
 figure.small { grid-column: auto; }
 figure svg { display: block; max-width: 100%; height: auto; }
 .legend { list-style: none; padding: 0; margin: .3rem 0 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; font-size: .9rem; }
+.legend li { cursor: pointer; user-select: none; } .legend li.off { opacity: .35; text-decoration: line-through; }
 .legend .swatch { display: inline-block; width: 1.6em; height: .35em; vertical-align: middle; margin-right: .4em; border-radius: 2px; }
 @media (max-width: 1000px) { .charts { grid-template-columns: 1fr; } }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 .run dt { font-weight: 600; } .run dd { margin: 0 0 .4rem 0; font-family: ui-monospace, monospace; font-size: .85rem; }
+"#;
+
+/// A legend entry hides or shows its series' points and lines (the SVG
+/// tags them with `data-series`); hovering a point shows its `<title>`.
+const LEGEND_TOGGLE: &str = r#"
+document.querySelectorAll("figure .legend li[data-series]").forEach(function (li) {
+  li.addEventListener("click", function () {
+    var figure = li.closest("figure"), series = li.getAttribute("data-series");
+    var hidden = li.classList.toggle("off");
+    figure.querySelectorAll("svg [data-series]").forEach(function (mark) {
+      if (mark.getAttribute("data-series") === series) { mark.style.display = hidden ? "none" : ""; }
+    });
+  });
+});
 "#;
 
 /// Counts each chart's data points in the browser and records the result on
@@ -66,6 +81,14 @@ const SELF_CHECK: &str = r#"
     byStack[stack] = colour; byColour[colour] = stack;
   });
   document.body.setAttribute("data-colour-clashes", clashes.join("; "));
+  // Points that say their value on hover, and charts whose points do not.
+  var untitled = [];
+  figures.forEach(function (f) {
+    if (f.querySelectorAll("svg circle").length > 0 && f.querySelectorAll("svg circle title").length === 0) {
+      untitled.push(f.getAttribute("data-chart"));
+    }
+  });
+  document.body.setAttribute("data-untitled-charts", untitled.join(","));
   // The smallest axis text as drawn, px; and the narrowest chart against
   // the page's width.
   var smallest = 1000, narrowest = 1;
@@ -282,7 +305,8 @@ impl Exporter for HtmlExporter {
             let mut legend = String::from("<ul class=\"legend\">");
             for entry in &chart.legend {
                 legend.push_str(&format!(
-                    "<li data-stack=\"{}\" data-colour=\"{}\"><span class=\"swatch\" style=\"background:{}\"></span>{}</li>",
+                    "<li data-series=\"{}\" data-stack=\"{}\" data-colour=\"{}\" title=\"click to hide or show\"><span class=\"swatch\" style=\"background:{}\"></span>{}</li>",
+                    escape(&entry.series),
                     escape(&entry.stack),
                     entry.colour,
                     entry.shade,
@@ -371,7 +395,7 @@ impl Exporter for HtmlExporter {
         }
         body.push_str("</dl></section>\n");
         format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}<script>{SELF_CHECK}</script>\n</body></html>\n",
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}<script>{SELF_CHECK}{LEGEND_TOGGLE}</script>\n</body></html>\n",
             escape(&title)
         )
     }

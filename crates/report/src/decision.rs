@@ -93,10 +93,78 @@ pub fn mbit_s_at(rate_rps: f64, bytes_per_request: f64) -> f64 {
 
 /// Every workload group's decision, in the order the groups first ran.
 pub fn decisions(result: &RunResult, view: &View) -> Vec<Decision> {
-    workload_groups(result)
+    let groups = workload_groups(result);
+    let mut decided: Vec<(WorkloadGroup, Decision)> = groups
         .iter()
-        .filter_map(|group| decide(result, group, view))
-        .collect()
+        .filter_map(|group| Some((group.clone(), decide(result, group, view)?)))
+        .collect();
+    // The same workload under another network: where the cheapest changes.
+    for i in 0..decided.len() {
+        let (group, decision) = &decided[i];
+        let changes: Vec<String> = decided
+            .iter()
+            .filter(|(other, d)| {
+                other.net != group.net
+                    && other.workload == group.workload
+                    && other.message == group.message
+                    && other.size_kb == group.size_kb
+                    && d.cheapest_stack() != decision.cheapest_stack()
+            })
+            .map(|(other, d)| {
+                format!(
+                    "{} under {}",
+                    d.cheapest_stack().unwrap_or("-"),
+                    other.net.as_deref().unwrap_or("loopback")
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            let line = format!(
+                "the network changes the order: {} here, {}",
+                decision.cheapest_stack().unwrap_or("-"),
+                changes.join(", ")
+            );
+            decided[i].1.evidence.push(line);
+        }
+    }
+    decided.into_iter().map(|(_, d)| d).collect()
+}
+
+/// Which layer explains most of `dear`'s extra server CPU per request
+/// over `cheap`'s, from the trials' profiles (`--profile`): each layer's
+/// CPU per request is the trial's CPU per request times its share.
+fn explaining_layer(cheap: &[&Trial], dear: &[&Trial]) -> Option<(crate::profile::Category, f64)> {
+    let per_layer = |trials: &[&Trial]| -> Option<Vec<(crate::profile::Category, f64)>> {
+        let t = trials
+            .iter()
+            .find(|t| t.profile.is_some() && t.costs.server_cpu_ms_per_request.is_some())?;
+        let cpu = t.costs.server_cpu_ms_per_request?;
+        let profile = t.profile.as_ref()?;
+        Some(
+            profile
+                .server
+                .iter()
+                .map(|share| (share.category, cpu * share.percent / 100.0))
+                .collect(),
+        )
+    };
+    let (cheap, dear) = (per_layer(cheap)?, per_layer(dear)?);
+    let of = |layers: &[(crate::profile::Category, f64)], c| {
+        layers
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map_or(0.0, |(_, v)| *v)
+    };
+    let extra: f64 =
+        dear.iter().map(|(_, v)| v).sum::<f64>() - cheap.iter().map(|(_, v)| v).sum::<f64>();
+    if extra <= 0.0 {
+        return None;
+    }
+    crate::profile::Category::ALL
+        .into_iter()
+        .map(|c| (c, (of(&dear, c) - of(&cheap, c)) / extra))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|(_, share)| *share > 0.0)
 }
 
 fn median(values: &[f64]) -> Option<f64> {
@@ -349,6 +417,19 @@ fn decide(result: &RunResult, group: &WorkloadGroup, view: &View) -> Option<Deci
     if group.size_kb.is_some() {
         evidence_lines.extend(crate::sweep::crossovers(result));
     }
+    // The layer that explains the gap between the cheapest and the next.
+    if let (Some(cheap), Some(next)) = (choices.first(), choices.get(1).filter(|c| !c.ceiling))
+        && let Some((layer, share)) =
+            explaining_layer(&members(&cheap.label), &members(&next.label))
+    {
+        evidence_lines.push(format!(
+            "{}'s extra server CPU per request over {} is {:.0}% {} (from --profile)",
+            next.label,
+            cheap.label,
+            share * 100.0,
+            layer.title()
+        ));
+    }
     Some(Decision {
         workload: group.to_string(),
         rate_rps,
@@ -361,6 +442,14 @@ fn decide(result: &RunResult, group: &WorkloadGroup, view: &View) -> Option<Deci
 }
 
 impl Decision {
+    /// The stack of the cheapest configuration, when CPU was measured.
+    pub fn cheapest_stack(&self) -> Option<&str> {
+        self.choices
+            .first()
+            .filter(|c| c.server_cpu_ms_per_request.is_some())
+            .map(|c| c.stack.as_str())
+    }
+
     /// "At 12,345.6 req/s (the highest measured; costs assumed linear in
     /// rate, below the measured capacity):".
     pub fn rate_sentence(&self) -> String {
@@ -526,6 +615,73 @@ mod tests {
         let ratio = second.against_cheapest.unwrap();
         assert!((ratio.ratio - 2.0).abs() < 1e-9, "{ratio:?}");
         assert!(d.headline().contains("1.00 cores"), "{}", d.headline());
+    }
+
+    #[test]
+    fn the_layer_that_explains_the_gap_comes_from_the_profiles() {
+        use crate::profile::{Category, Profile, Share};
+        let mut result = result_fixture();
+        // rest #1 and grpc #1 (the fixture's first trial is the ceiling).
+        result.trials = result.trials[1..3].to_vec();
+        let profile = |framing: f64| Profile {
+            frequency_hz: 999,
+            server_samples: 1000,
+            client_samples: 1000,
+            server: vec![
+                Share {
+                    category: Category::Framing,
+                    percent: framing,
+                },
+                Share {
+                    category: Category::Other,
+                    percent: 100.0 - framing,
+                },
+            ],
+            client: Vec::new(),
+            folded: Vec::new(),
+        };
+        // Cheap: 0.1 ms, 20% framing (0.02). Dear: 0.2 ms, 60% framing
+        // (0.12): of the 0.1 ms extra, 0.1 is framing and 0 other: 100%.
+        result.trials[1].costs.server_cpu_ms_per_request = Some(0.1);
+        result.trials[1].profile = Some(profile(20.0));
+        result.trials[0].costs.server_cpu_ms_per_request = Some(0.2);
+        result.trials[0].profile = Some(profile(60.0));
+        let d = &decisions(&result, &View::default())[0];
+        let line = d
+            .evidence
+            .iter()
+            .find(|l| l.contains("from --profile"))
+            .unwrap_or_else(|| panic!("{:?}", d.evidence));
+        assert!(line.contains("100% HTTP/gRPC framing"), "{line}");
+    }
+
+    #[test]
+    fn a_network_that_changes_the_cheapest_is_named() {
+        let mut result = result_fixture();
+        // rest #1 and grpc #1 on loopback (grpc cheaper), and again under
+        // loss (rest cheaper).
+        let mut trials = result.trials[1..3].to_vec();
+        trials[0].costs.server_cpu_ms_per_request = Some(0.2);
+        trials[1].costs.server_cpu_ms_per_request = Some(0.1);
+        let mut lossy = trials.clone();
+        for t in &mut lossy {
+            t.net = Some("loss=1%".into());
+        }
+        lossy[0].costs.server_cpu_ms_per_request = Some(0.1);
+        lossy[1].costs.server_cpu_ms_per_request = Some(0.3);
+        trials.extend(lossy);
+        result.trials = trials;
+        let decisions = decisions(&result, &View::default());
+        assert_eq!(decisions.len(), 2);
+        let line = decisions[0]
+            .evidence
+            .iter()
+            .find(|l| l.contains("the network changes the order"))
+            .unwrap_or_else(|| panic!("{:?}", decisions[0].evidence));
+        assert_eq!(
+            line,
+            "the network changes the order: grpc here, rest under loss=1%"
+        );
     }
 
     #[test]

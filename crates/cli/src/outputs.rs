@@ -37,6 +37,31 @@ pub fn check_writable(file: &Path, create: bool) -> anyhow::Result<()> {
 /// Writes `contents` to `path` atomically; when that fails, to a fallback
 /// file in the temporary folder, whose path is printed and returned, so
 /// that what was measured is never lost. An error only when both fail.
+/// Writes the Markdown report at `path` with its charts as SVG files in
+/// `charts/` beside it (a Markdown page cannot hold them); where the
+/// report went.
+pub fn write_markdown(
+    path: &Path,
+    result: &wirebench_report::RunResult,
+    view: &wirebench_report::View,
+) -> anyhow::Result<PathBuf> {
+    use wirebench_report::Exporter;
+    let dir = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(wirebench_report::export::CHART_DIR);
+    let mut view = *view;
+    view.charts_beside = std::fs::create_dir_all(&dir).is_ok();
+    if view.charts_beside {
+        for chart in wirebench_report::export::chart_files(result) {
+            wirebench_report::write_atomically(&dir.join(&chart.name), chart.svg.as_bytes())
+                .with_context(|| format!("cannot write {}", dir.join(&chart.name).display()))?;
+        }
+    }
+    let text = wirebench_report::MarkdownExporter.render_as(result, &view);
+    write_or_keep(path, text.as_bytes())
+}
+
 pub fn write_or_keep(path: &Path, contents: &[u8]) -> anyhow::Result<PathBuf> {
     let failed = match wirebench_report::write_atomically(path, contents) {
         Ok(()) => return Ok(path.to_owned()),

@@ -27,6 +27,14 @@ pub fn report(
     view: &wirebench_report::View,
 ) -> anyhow::Result<()> {
     let result = read_result(path)?;
+    if let (Format::Markdown, Some(out)) = (format, out) {
+        let written = crate::outputs::write_markdown(out, &result, view)?;
+        println!(
+            "{format} report: {} (charts in its charts/ folder)",
+            written.display()
+        );
+        return Ok(());
+    }
     let text = format.exporter().render_as(&result, view);
     match out {
         Some(out) => {

@@ -198,3 +198,43 @@ fn report_translates_costs_to_the_rate_asked() {
     let output = wirebench().args(["report", FIXTURE]).output().unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).contains("(the highest measured"));
 }
+
+/// The Markdown report keeps its charts: SVG files in `charts/` beside
+/// it, each linked from the page, each with its legend drawn in.
+#[test]
+fn the_markdown_report_links_its_charts_as_svg_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.md");
+    let output = wirebench()
+        .args(["report", FIXTURE, "--format", "md", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let markdown = std::fs::read_to_string(&out).unwrap();
+    let linked: Vec<&str> = markdown
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("![")?
+                .split("](charts/")
+                .nth(1)?
+                .strip_suffix(')')
+        })
+        .collect();
+    assert!(linked.len() >= 6, "{markdown}");
+    for name in &linked {
+        let svg = std::fs::read_to_string(dir.path().join("charts").join(name)).unwrap();
+        assert!(
+            svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        assert_eq!(svg.matches("viewBox=").count(), 1, "{name}: one viewBox");
+        // The legend: a swatch and a name per series, under the plot.
+        assert!(svg.contains("font-family=\"sans-serif\""), "{name}");
+    }
+    assert!(linked.contains(&"decision-cpu.svg"), "{linked:?}");
+}

@@ -25,6 +25,9 @@ pub struct View {
     pub at_rate_rps: Option<f64>,
     /// Terminal: every column, however wide.
     pub wide: bool,
+    /// Markdown: link the charts as SVG files in `charts/` beside the
+    /// report ([`crate::export::chart_files`] writes them).
+    pub charts_beside: bool,
 }
 
 /// A spread of CPU per request whose max is more than this far from its
@@ -598,7 +601,7 @@ mod tests {
         result.trials[1].wire_bytes_received_per_request = Some(450.0);
         let view = View {
             at_rate_rps: Some(10_000.0),
-            wide: false,
+            ..View::default()
         };
         let decisions = decisions(&result, &view);
         assert_eq!(decisions.len(), 1, "{decisions:?}");

@@ -75,6 +75,7 @@ impl ViewArgs {
         wirebench_report::View {
             at_rate_rps: self.at_rate,
             wide: self.wide,
+            charts_beside: false,
         }
     }
 }

@@ -453,17 +453,14 @@ async fn run_trial(
 
 /// Writes report.html and report.md beside the result; returns their paths.
 fn write_reports(config: &BenchConfig, result: &RunResult) -> anyhow::Result<Vec<PathBuf>> {
-    [
-        ("report.html", Format::Html),
-        ("report.md", Format::Markdown),
-    ]
-    .into_iter()
-    .map(|(name, format)| {
-        let path = config.out_dir.join(name);
-        crate::outputs::write_or_keep(
-            &path,
-            format.exporter().render_as(result, &config.view).as_bytes(),
-        )
-    })
-    .collect()
+    let html = crate::outputs::write_or_keep(
+        &config.out_dir.join("report.html"),
+        Format::Html
+            .exporter()
+            .render_as(result, &config.view)
+            .as_bytes(),
+    )?;
+    let markdown =
+        crate::outputs::write_markdown(&config.out_dir.join("report.md"), result, &config.view)?;
+    Ok(vec![html, markdown])
 }

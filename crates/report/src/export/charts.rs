@@ -142,6 +142,61 @@ impl Palette {
     }
 }
 
+/// The chart as a standalone SVG file: its legend drawn under the plot
+/// (the HTML page draws it as HTML instead), the view made taller for it.
+pub fn standalone(chart: &Chart) -> String {
+    const ROW: u32 = 22;
+    const SWATCH: u32 = 22;
+    let Some(view) = chart
+        .svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+    else {
+        return chart.svg.clone();
+    };
+    let mut size = view
+        .split_whitespace()
+        .filter_map(|n| n.parse::<u32>().ok());
+    let (Some(width), Some(height)) = (size.next(), size.next()) else {
+        return chart.svg.clone();
+    };
+    let mut items = String::new();
+    let (mut x, mut y) = (12, height + 6);
+    for entry in &chart.legend {
+        let text_width = 8 * entry.name.chars().count() as u32;
+        if x + SWATCH + 6 + text_width > width && x > 12 {
+            x = 12;
+            y += ROW;
+        }
+        items.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{}\" width=\"{SWATCH}\" height=\"5\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" font-size=\"{LABEL_PX}\">{}</text>",
+            y + 7,
+            entry.shade,
+            x + SWATCH + 6,
+            y + 13,
+            escape(&entry.name)
+        ));
+        x += SWATCH + 6 + text_width + 18;
+    }
+    let grown = y + ROW + 4;
+    chart
+        .svg
+        .replacen(
+            &format!("viewBox=\"0 0 {width} {height}\""),
+            &format!("viewBox=\"0 0 {width} {grown}\""),
+            1,
+        )
+        .replacen(
+            "</svg>",
+            &format!(
+                "<rect x=\"0\" y=\"{height}\" width=\"{width}\" height=\"{}\" fill=\"#FFFFFF\"/>{items}</svg>",
+                grown - height
+            ),
+            1,
+        )
+}
+
 /// A series' stack: its name's first word ("grpc+tls (order down) #2").
 fn stack_of(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
@@ -889,11 +944,10 @@ fn finish(
     (width, height): (u32, u32),
 ) -> Chart {
     let svg = match svg {
+        // plotters writes the viewBox itself: only the fixed size goes.
         Ok(svg) => svg.replacen(
             &format!("<svg width=\"{width}\" height=\"{height}\""),
-            &format!(
-                "<svg viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\""
-            ),
+            "<svg width=\"100%\" preserveAspectRatio=\"xMinYMin meet\"",
             1,
         ),
         Err(err) => format!("<p class=\"chart-error\">chart could not be drawn: {err}</p>"),

@@ -72,6 +72,20 @@ impl Exporter for MarkdownExporter {
                 table(&processes)
             ));
         }
+        if view.charts_beside {
+            let files = super::chart_files(result);
+            if !files.is_empty() {
+                out.push_str("\n## Charts\n\n");
+                for file in files {
+                    out.push_str(&format!(
+                        "![{}]({}/{})\n\n",
+                        file.caption.replace(['[', ']'], ""),
+                        super::CHART_DIR,
+                        file.name
+                    ));
+                }
+            }
+        }
         let notes = notes(result);
         if !notes.is_empty() {
             out.push_str("\n## Notes\n\n");

@@ -20,6 +20,46 @@ pub use table::TableExporter;
 use crate::decision::View;
 use crate::model::RunResult;
 
+/// Where [`chart_files`] go, beside a Markdown report.
+pub const CHART_DIR: &str = "charts";
+
+/// A chart as a file of its own, for the Markdown report: its name in
+/// [`CHART_DIR`], its caption, and the SVG.
+pub struct ChartFile {
+    pub name: String,
+    pub caption: String,
+    pub svg: String,
+}
+
+/// The HTML report's charts as standalone SVG files ("latency-cdf-2.svg"),
+/// in the order the report shows them.
+pub fn chart_files(result: &RunResult) -> Vec<ChartFile> {
+    let mut seen: Vec<&str> = Vec::new();
+    charts::charts(result)
+        .into_iter()
+        .map(|chart| {
+            let n = seen.iter().filter(|id| **id == chart.id).count();
+            seen.push(chart.id);
+            let name = if n == 0 {
+                format!("{}.svg", chart.id)
+            } else {
+                format!("{}-{}.svg", chart.id, n + 1)
+            };
+            let caption = match &chart.group {
+                Some(group) if !chart.caption.contains(group.as_str()) => {
+                    format!("{}: {group}", chart.caption)
+                }
+                _ => chart.caption.clone(),
+            };
+            ChartFile {
+                name,
+                caption,
+                svg: charts::standalone(&chart),
+            }
+        })
+        .collect()
+}
+
 pub trait Exporter {
     /// Renders the whole result, read as `view` asks (the rate costs are
     /// translated to, the terminal's width).

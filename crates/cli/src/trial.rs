@@ -142,6 +142,7 @@ pub fn assemble(
         requests_ok: tally.requests_ok,
         errors: tally.errors.by_name(),
         error_examples: tally.errors.examples_by_name(),
+        error_codes: tally.errors.codes().clone(),
         error_rate: if attempts == 0 {
             0.0
         } else {

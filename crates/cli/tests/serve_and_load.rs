@@ -120,6 +120,52 @@ fn a_server_killed_mid_run_leaves_errors_by_kind_and_the_run_ends_on_time() {
     }
 }
 
+/// Refused requests are counted by the status the server answered, in the
+/// result and after the load, as hey and ghz print them.
+#[test]
+fn refusals_are_counted_by_status() {
+    for (stack, url, args, code) in [
+        (
+            "rest",
+            "http://{}/payload?size_in_kb=abc",
+            vec![],
+            "HTTP 400",
+        ),
+        // 128 MiB asked of a server that builds at most 64 MiB.
+        ("grpc", "grpc://{}", vec!["--size-kb", "131072"], "gRPC"),
+    ] {
+        let (server, addr) = serve_payload(stack);
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("refused.json");
+        let output = wirebench()
+            .args([
+                "load",
+                &url.replace("{}", &addr),
+                "-n",
+                "20",
+                "-c",
+                "2",
+                "--json",
+            ])
+            .arg(&json)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let trial = &read_json(&json)["trials"][0];
+        let codes = trial["error_codes"].as_object().expect("error_codes");
+        let (name, count) = codes.iter().next().expect("a code");
+        assert!(name.starts_with(code), "{stack}: {codes:?}");
+        assert_eq!(count.as_u64(), Some(20), "{stack}: {codes:?}");
+        assert!(
+            stdout.contains("by status:") && stdout.contains(name.as_str()),
+            "{stdout}"
+        );
+        signal(&server, libc::SIGTERM);
+        let _ = wait_with_limit(server, Duration::from_secs(5));
+    }
+}
+
 #[test]
 fn load_refuses_bad_targets_clearly() {
     let output = wirebench()

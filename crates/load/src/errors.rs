@@ -64,6 +64,9 @@ impl fmt::Display for ErrorKind {
 pub struct RequestFailure {
     pub kind: ErrorKind,
     pub message: String,
+    /// The status the server answered with, when it answered one: "HTTP
+    /// 503", "gRPC Unavailable" (counted per code, as hey and ghz do).
+    pub code: Option<String>,
 }
 
 impl RequestFailure {
@@ -71,7 +74,14 @@ impl RequestFailure {
         Self {
             kind,
             message: message.to_string(),
+            code: None,
         }
+    }
+
+    /// The same failure, with the status the server answered.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
 }
 
@@ -80,12 +90,17 @@ impl RequestFailure {
 pub struct ErrorTally {
     counts: [u64; ErrorKind::ALL.len()],
     first_messages: [Option<String>; ErrorKind::ALL.len()],
+    /// Failures by the status the server answered ("HTTP 503").
+    codes: BTreeMap<String, u64>,
 }
 
 impl ErrorTally {
     pub fn add(&mut self, failure: RequestFailure) {
         let i = failure.kind as usize;
         self.counts[i] += 1;
+        if let Some(code) = failure.code {
+            *self.codes.entry(code).or_default() += 1;
+        }
         if self.first_messages[i].is_none() {
             self.first_messages[i] = Some(failure.message);
         }
@@ -98,6 +113,14 @@ impl ErrorTally {
                 self.first_messages[i].clone_from(&other.first_messages[i]);
             }
         }
+        for (code, n) in &other.codes {
+            *self.codes.entry(code.clone()).or_default() += n;
+        }
+    }
+
+    /// Failures by the status the server answered.
+    pub fn codes(&self) -> &BTreeMap<String, u64> {
+        &self.codes
     }
 
     pub fn total(&self) -> u64 {
@@ -135,6 +158,25 @@ impl ErrorTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_counted_by_the_status_answered_and_merged() {
+        let mut a = ErrorTally::default();
+        a.add(RequestFailure::new(ErrorKind::Status, "x").with_code("HTTP 503"));
+        a.add(RequestFailure::new(ErrorKind::Status, "x").with_code("HTTP 503"));
+        a.add(RequestFailure::new(ErrorKind::Timeout, "no status"));
+        let mut b = ErrorTally::default();
+        b.add(RequestFailure::new(ErrorKind::GrpcStatus, "x").with_code("gRPC Internal"));
+        b.add(RequestFailure::new(ErrorKind::Status, "x").with_code("HTTP 503"));
+        a.merge(&b);
+        let codes: Vec<(&str, u64)> = a.codes().iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        assert_eq!(codes, [("HTTP 503", 3), ("gRPC Internal", 1)]);
+        assert_eq!(
+            a.total(),
+            5,
+            "a failure without a status still counts by kind"
+        );
+    }
 
     #[test]
     fn tally_counts_by_kind_and_keeps_first_message() {

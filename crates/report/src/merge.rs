@@ -353,6 +353,10 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
                 .entry(kind.clone())
                 .or_insert_with(|| example.clone());
         }
+        for (code, n) in &trial.error_codes {
+            let sum = out.error_codes.entry(code.clone()).or_default();
+            *sum = add(*sum, *n, "error_codes")?;
+        }
         out.bytes_received = add(out.bytes_received, trial.bytes_received, "bytes_received")?;
         out.wire_bytes_sent = add(
             out.wire_bytes_sent,

@@ -150,6 +150,11 @@ pub struct Trial {
     pub errors: BTreeMap<String, u64>,
     /// The first message seen of each error kind.
     pub error_examples: BTreeMap<String, String>,
+    /// Failed requests by the status the server answered ("HTTP 503",
+    /// "gRPC Unavailable", "tcp InvalidArgument"), as hey and ghz count
+    /// them; absent when no failure carried one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_codes: BTreeMap<String, u64>,
     /// errors / (requests_ok + errors), 0..1.
     pub error_rate: f64,
     /// Length of the measured window, seconds.

@@ -186,7 +186,8 @@ impl GrpcClient {
                 return Err(RequestFailure::new(
                     ErrorKind::Status,
                     format!("HTTP {}", response.status()),
-                ));
+                )
+                .with_code(format!("HTTP {}", response.status().as_u16())));
             }
             // A "trailers-only" answer carries its status in the headers.
             if let Some(failure) = grpc_failure(response.headers()) {
@@ -327,7 +328,10 @@ fn grpc_failure(headers: &http::HeaderMap) -> Option<RequestFailure> {
         Code::DeadlineExceeded => ErrorKind::Timeout,
         _ => ErrorKind::GrpcStatus,
     };
-    Some(RequestFailure::new(kind, format!("{code:?}: {message}")))
+    Some(
+        RequestFailure::new(kind, format!("{code:?}: {message}"))
+            .with_code(format!("gRPC {code:?}")),
+    )
 }
 
 /// grpc-message is percent-encoded.

@@ -149,7 +149,8 @@ impl Http1Client {
             let failure = RequestFailure::new(
                 ErrorKind::Status,
                 format!("{} {reason}: {}", head.status, text.trim()),
-            );
+            )
+            .with_code(format!("HTTP {}", head.status));
             if !keep {
                 *slot = None;
             }

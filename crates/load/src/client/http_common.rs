@@ -91,7 +91,8 @@ impl<'a> Answering<'a> {
             return Err(RequestFailure::new(
                 ErrorKind::Status,
                 format!("{}: {}", self.status, text.trim()),
-            ));
+            )
+            .with_code(format!("HTTP {}", self.status.as_u16())));
         }
         self.verifier
             .finish()

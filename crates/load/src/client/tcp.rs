@@ -113,10 +113,9 @@ async fn read_error(
     let end = 8 + len as usize;
     let complete = fill(stream, buffer, have, end).await;
     let (code, message) = parse_error(&buffer[8..complete.unwrap_or(8).min(end)]);
-    RequestFailure::new(
-        ErrorKind::Status,
-        format!("{:?}: {message}", tonic::Code::from_i32(i32::from(code))),
-    )
+    let code = tonic::Code::from_i32(i32::from(code));
+    RequestFailure::new(ErrorKind::Status, format!("{code:?}: {message}"))
+        .with_code(format!("tcp {code:?}"))
 }
 
 /// Reads until `buffer` holds `want` bytes; `None` if the stream ended first.

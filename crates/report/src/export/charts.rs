@@ -581,7 +581,9 @@ fn decision_charts(result: &RunResult, palette: &Palette) -> Vec<Chart> {
 fn errors_chart(result: &RunResult, palette: &Palette) -> Option<Chart> {
     let mut rows: Vec<DotRow> = Vec::new();
     for trial in result.trials.iter().filter(|t| !t.errors.is_empty()) {
-        for (kind, count) in &trial.errors {
+        let by_kind = trial.errors.iter();
+        let by_code = trial.error_codes.iter();
+        for (kind, count) in by_kind.chain(by_code) {
             let label = format!("{}: {kind}", trial_label(result, trial));
             let n = *count as f64;
             rows.push(DotRow {
@@ -599,7 +601,7 @@ fn errors_chart(result: &RunResult, palette: &Palette) -> Option<Chart> {
     (!rows.is_empty()).then(|| {
         dots(
             "errors",
-            "Failed requests by kind (the first of each is in the notes)",
+            "Failed requests by kind, then by the status answered (the first of each kind is in the notes)",
             "requests",
             &rows,
             palette,

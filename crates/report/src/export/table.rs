@@ -66,6 +66,15 @@ fn distribution(result: &RunResult, trial: &crate::model::Trial) -> String {
             crate::format::thousands(*count)
         ));
     }
+    if !trial.error_codes.is_empty() {
+        out.push_str("  by status:\n");
+        for (code, count) in &trial.error_codes {
+            out.push_str(&format!(
+                "  {:>12}  {code}\n",
+                crate::format::thousands(*count)
+            ));
+        }
+    }
     out.push('\n');
     out
 }

@@ -79,11 +79,8 @@ fn idle_connections_cost_bounded_memory_and_are_closed() {
     let server = Guard(server);
     let pid = server.0.id();
     let before = rss_kib(pid);
-    // 2,000 idle clients: connected, nothing sent. (Clients that send
-    // half a request line and stop are not all closed by the idle timeout
-    // on the REST server yet: hyper's header timeout closes them, at
-    // --header-timeout; the idle timer misses some, a defect found here
-    // and left to the hardening work.)
+    // 2,000 idle clients: connected, nothing sent. (Clients that stop
+    // mid-request are closed by the same idle watchdog: deadlines.rs.)
     let mut clients: Vec<TcpStream> = (0..2000)
         .map(|_| TcpStream::connect(&addr).unwrap())
         .collect();

@@ -30,6 +30,7 @@ pub fn notes(result: &RunResult) -> Vec<String> {
         notes.push(format!("network path: {path}"));
     }
     notes.extend(by_cause(result));
+    notes.extend(errors_by_kind(result));
     for trial in &result.trials {
         let label = trial_label(result, trial);
         for server in &trial.server_metrics {
@@ -67,12 +68,6 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 },
             ));
         }
-        for (kind, example) in &trial.error_examples {
-            notes.push(format!(
-                "{label}: {} x {kind}, first: {example}",
-                trial.errors[kind]
-            ));
-        }
         if let Some(streams) = trial.streams.as_ref().filter(|s| s.messages_received > 0) {
             notes.push(format!("{label}: {}", stream_sentence(streams)));
         }
@@ -96,6 +91,50 @@ pub fn notes(result: &RunResult) -> Vec<String> {
         }
     }
     notes
+}
+
+/// One note per kind of error, naming the trials it happened in with
+/// their counts, and its first message: "status in 2 of 6 trials (rest #1:
+/// 20, grpc #1: 5); first: ...".
+fn errors_by_kind(result: &RunResult) -> Vec<String> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for trial in &result.trials {
+        for kind in trial.errors.keys() {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind);
+            }
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let with: Vec<&crate::model::Trial> = result
+                .trials
+                .iter()
+                .filter(|t| t.errors.contains_key(kind))
+                .collect();
+            let counts: Vec<String> = with
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}: {}",
+                        trial_label(result, t),
+                        format::thousands(t.errors[kind])
+                    )
+                })
+                .collect();
+            let first = with
+                .iter()
+                .find_map(|t| t.error_examples.get(kind))
+                .map_or(String::new(), |e| format!("; first: {e}"));
+            format!(
+                "{kind} in {} of {} trials ({}){first}",
+                with.len(),
+                result.trials.len(),
+                counts.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// One note per cause that limits what the trials say, naming the
@@ -200,5 +239,32 @@ fn stream_sentence(streams: &crate::model::StreamStats) -> String {
             "{kind}, {sending}: {} messages sent, {} received ({:.0}/s); each answer came {latency} after the message it answers",
             streams.messages_sent, streams.messages_received, streams.messages_received_per_s
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::result_fixture;
+
+    #[test]
+    fn errors_make_one_note_per_kind_naming_the_trials_and_counts() {
+        let mut result = result_fixture();
+        for (i, n) in [(1, 20), (2, 5)] {
+            result.trials[i].errors.insert("status".into(), n);
+            result.trials[i]
+                .error_examples
+                .insert("status".into(), format!("HTTP 503 #{i}"));
+        }
+        let notes = notes(&result);
+        let status: Vec<&String> = notes
+            .iter()
+            .filter(|n| n.starts_with("status in"))
+            .collect();
+        assert_eq!(status.len(), 1, "{notes:#?}");
+        assert_eq!(
+            status[0],
+            "status in 2 of 6 trials (rest #1: 20, grpc #1: 5); first: HTTP 503 #1"
+        );
     }
 }

@@ -5,6 +5,11 @@
 //! grpcio client can call it without the `.proto` file. The same service
 //! answers with the protobuf codec (`grpc`) or the JSON codec (`grpc-json`),
 //! its handlers on the async runtime or on a thread pool (`--grpc-exec`).
+//!
+//! Every gRPC service (payload, message, pipeline) is served by
+//! `serve_routes`: tonic's generated routes behind the content-type guard
+//! and the call deadline (`grpc_deadline`), over the same HTTP
+//! server as REST ([`crate::http_serve::serve`]).
 
 use std::future::Future;
 

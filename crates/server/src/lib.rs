@@ -1,12 +1,18 @@
 //! The servers wirebench measures.
 //!
-//! The comparison is only fair if both protocols run the same work, so the
-//! work lives in one place ([`handler`]) and the protocol adapters
-//! ([`rest`], [`grpc`]) only translate: request in, handler call, response
-//! out. Everything a stack does differently is in its adapter file, and
-//! nowhere else.
+//! The comparison is only fair if every stack runs the same work, so each
+//! workload's work lives in one place (the payload in [`handler`], the
+//! message in [`message`], the pipeline's roles in [`pipeline`]) and the
+//! stack adapters ([`rest`], [`grpc`], [`tcp`], [`h3`]) only translate:
+//! request in, work, response out.
 //!
-//! Shutdown is a parameter ([`serve`] takes a future), as in mini-redis: the
+//! The TCP stacks share one accept loop ([`listener`]: TLS, the idle
+//! watchdog) and one HTTP server for REST and gRPC alike ([`http_serve`]:
+//! the header and request deadlines, the HTTP/2 settings and stream
+//! limit). Every limit and deadline is listed in docs/security.md.
+//!
+//! Shutdown is a parameter ([`serve_payload`], [`message::serve_message`]
+//! and [`pipeline::serve_pipeline`] take a future), as in mini-redis: the
 //! CLI passes SIGINT/SIGTERM, tests pass a oneshot.
 
 pub mod encoding;

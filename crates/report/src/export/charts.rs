@@ -328,7 +328,11 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                 ChartSpec {
                     id: "throughput",
                     group: name.clone(),
-                    caption: title("Good responses per second over time"),
+                    caption: title(&timeline_caption(
+                        "Good responses per second over time",
+                        &timelines,
+                        !steps.is_empty(),
+                    )),
                     small: true,
                     marks: steps.clone(),
                 },
@@ -352,7 +356,11 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
                 ChartSpec {
                     id: "p99",
                     group: name.clone(),
-                    caption: title("p99 latency over time"),
+                    caption: title(&timeline_caption(
+                        "p99 latency over time",
+                        &timelines,
+                        !steps.is_empty(),
+                    )),
                     small: true,
                     marks: steps,
                 },
@@ -476,6 +484,25 @@ pub fn charts(result: &RunResult) -> Vec<Chart> {
         ));
     }
     charts
+}
+
+/// A timeline's caption: what it shows, the warm-up that came before its
+/// 0 (the timeline holds the measured window only), and the schedule's
+/// step lines when there are any.
+fn timeline_caption(what: &str, trials: &[&Trial], steps: bool) -> String {
+    let warmup = trials.iter().map(|t| t.warmup_s).fold(0.0, f64::max);
+    let mut caption = what.to_owned();
+    if warmup > 0.0 {
+        caption.push_str(&format!(" (after a {} s warm-up", si(warmup)));
+        caption.push_str(if steps {
+            "; grey lines: schedule steps)"
+        } else {
+            ")"
+        });
+    } else if steps {
+        caption.push_str(" (grey lines: schedule steps)");
+    }
+    caption
 }
 
 /// What a chart is, apart from its data.

@@ -1,6 +1,11 @@
 //! The self-contained HTML report: one file, no CDN, nothing fetched. What
-//! a reader sees first is the answer (the verdict), then the numbers, then
-//! the charts, then where and how they were measured.
+//! a reader sees first is the answer (the decision per workload group,
+//! [`crate::decision`], then the verdict in sentences), then the numbers
+//! and the notes, then the charts (legends that hide a series, values on
+//! hover), then where and how they were measured, the settings and a
+//! glossary the tables' headers link to. A small script checks in the
+//! browser what a person would look at (every chart drawn, one colour per
+//! stack, readable text) and writes it on `<body>` for the tests.
 
 use base64::Engine;
 

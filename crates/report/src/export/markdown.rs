@@ -1,5 +1,6 @@
-//! Markdown: the verdict, the tables and the notes, for a pull request or
-//! a wiki page.
+//! Markdown: the decision, the verdict, the tables, the charts (SVG files
+//! in `charts/` beside the page, when written to a file) and the notes,
+//! for a pull request or a wiki page.
 
 use super::Exporter;
 use crate::decision::View;

@@ -1,5 +1,8 @@
-//! The terminal table: trials side by side, the per-process table when
-//! there are several server processes, the notes, and the verdict.
+//! The terminal: trials side by side (in 120 columns unless `--wide`), the
+//! per-process table when there are several server processes, after a
+//! single load a hey-style latency histogram and the answers by outcome,
+//! the notes and the verdict, and last the decision, where the eye lands
+//! when a run ends.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};

@@ -166,6 +166,36 @@ fn refusals_are_counted_by_status() {
     }
 }
 
+/// The README's echo example as written: a JSON body from a file (with
+/// its trailing newline), which the server re-encodes: every answer is
+/// the same JSON, so every answer is good.
+#[test]
+fn the_readme_echo_example_gets_every_answer_right() {
+    let (server, addr) = serve_payload("rest");
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, "{\"data\":\"hello\"}\n").unwrap();
+    let json = dir.path().join("echo.json");
+    run_ok(
+        wirebench()
+            .args(["load", &format!("http://{addr}/echo"), "--body-file"])
+            .arg(&body)
+            .args([
+                "-H",
+                "Content-Type: application/json",
+                "-n",
+                "100",
+                "--json",
+            ])
+            .arg(&json),
+    );
+    let trial = &read_json(&json)["trials"][0];
+    assert_eq!(trial["requests_ok"], 100, "{trial}");
+    assert!(trial["errors"].as_object().unwrap().is_empty(), "{trial}");
+    signal(&server, libc::SIGTERM);
+    let _ = wait_with_limit(server, Duration::from_secs(5));
+}
+
 #[test]
 fn load_refuses_bad_targets_clearly() {
     let output = wirebench()

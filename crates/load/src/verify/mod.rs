@@ -19,6 +19,10 @@ pub enum BodyCheck {
     Any,
     /// Exactly these bytes.
     Exact(Bytes),
+    /// The same JSON as these bytes: byte for byte, or else by value (a
+    /// server that re-encodes JSON drops a trailing newline and spaces, and
+    /// may order keys its own way).
+    SameJson(Bytes),
     /// The seed-000 REST payload: `{"data":"` + `len` times `x` + `"}`.
     PayloadJson { len: usize },
     /// `len` times `x` (the gRPC payload's `data`).
@@ -128,6 +132,10 @@ impl BodyCheck {
         match self {
             BodyCheck::Any => "any body".to_owned(),
             BodyCheck::Exact(bytes) => format!("body equal to the {} bytes sent", bytes.len()),
+            BodyCheck::SameJson(bytes) => format!(
+                "body the same JSON as the {} bytes sent, byte for byte or by value",
+                bytes.len()
+            ),
             BodyCheck::PayloadJson { len } => format!("body {{\"data\":\"<{len} x>\"}}"),
             BodyCheck::PayloadBytes { len } => format!("data = {len} bytes of x"),
             BodyCheck::PayloadProto { len } => format!("protobuf PayloadResponse of {len} x"),
@@ -197,6 +205,7 @@ impl BodyVerifier<'_> {
                 BodyCheck::Summary(_)
                 | BodyCheck::SummaryProto(_)
                 | BodyCheck::Decodes(_)
+                | BodyCheck::SameJson(_)
                 | BodyCheck::Means { .. } => {
                     self.gathered.extend_from_slice(chunk);
                     self.gathered.len() <= GATHER_LIMIT_BYTES
@@ -218,10 +227,23 @@ impl BodyVerifier<'_> {
             BodyCheck::Summary(_)
             | BodyCheck::SummaryProto(_)
             | BodyCheck::Decodes(_)
+            | BodyCheck::SameJson(_)
             | BodyCheck::Means { .. }
                 if !self.ok =>
             {
                 return Err(format!("body over {GATHER_LIMIT_BYTES} bytes"));
+            }
+            BodyCheck::SameJson(expected) => {
+                if self.gathered == expected.as_ref() {
+                    return Ok(());
+                }
+                let value = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes);
+                return match (value(&self.gathered), value(expected)) {
+                    (Ok(got), Ok(sent)) if got == sent => Ok(()),
+                    (Ok(_), Ok(_)) => Err("body is JSON, but not the JSON sent".to_owned()),
+                    (Err(err), _) => Err(format!("body is not JSON: {err}")),
+                    (Ok(_), Err(err)) => Err(format!("the body sent is not JSON: {err}")),
+                };
             }
             BodyCheck::Summary(expected) => {
                 let got: Summary = serde_json::from_slice(&self.gathered)
@@ -378,6 +400,21 @@ pub fn fuzz_entry(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_echo_of_json_is_compared_by_value() {
+        let sent = Bytes::from_static(b"{\"data\":\"hello\", \"n\": 1}\n");
+        let check = BodyCheck::SameJson(sent.clone());
+        assert_eq!(check.verify(&sent), Ok(()), "byte for byte");
+        assert_eq!(
+            check.verify(br#"{"n":1,"data":"hello"}"#),
+            Ok(()),
+            "re-encoded"
+        );
+        assert!(check.verify(br#"{"n":2,"data":"hello"}"#).is_err());
+        assert!(check.verify(b"not json").is_err());
+    }
+
     use super::*;
 
     fn json_body(n: usize) -> Vec<u8> {

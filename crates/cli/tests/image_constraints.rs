@@ -29,13 +29,17 @@ fn bench_runs_as_nonroot_on_a_read_only_root_with_tmp_on_tmpfs() {
     let script = format!(
         "set -e
 mount --make-rprivate /
+# The binary, staged on a tmpfs of this namespace first: the checkout
+# may itself be under /tmp, which the tmpfs below hides.
+mount -t tmpfs -o size=1g tmpfs /mnt
+cp {binary} /mnt/wirebench
 mount -o remount,bind,ro /
 mount -t tmpfs -o size=2g tmpfs /tmp
 cd /tmp
 if touch /wirebench-probe 2>/dev/null; then echo 'root is writable'; exit 3; fi
 # As the image has it: the one binary, where user 65532 can run it
 # (a checkout under /root is not).
-cp {binary} /tmp/wirebench && chmod 755 /tmp/wirebench
+cp /mnt/wirebench /tmp/wirebench && chmod 755 /tmp/wirebench
 setpriv --reuid=65532 --regid=65532 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
   env HOME=/tmp WIREBENCH_CACHE_DIR=/tmp/cache sh -c 'id -u; /tmp/wirebench bench -q --stacks rest,grpc -n 100 -c 2 --warmup 0s --json /tmp/r.json >/tmp/out.txt 2>&1 || {{ cat /tmp/out.txt; exit 4; }}'
 echo '--- result'

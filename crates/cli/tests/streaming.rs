@@ -125,7 +125,8 @@ fn streaming_flags_that_do_not_fit_the_method_are_refused() {
         "5",
     ]));
     assert!(
-        ok && out.contains("grpc_status in 1 of 1 trials (grpc: 5)") && out.contains("over the limit of 10000"),
+        ok && out.contains("grpc_status in 1 of 1 trials (grpc: 5)")
+            && out.contains("over the limit of 10000"),
         "{out}"
     );
     let (child, aggregator) = serve(
@@ -147,7 +148,8 @@ fn streaming_flags_that_do_not_fit_the_method_are_refused() {
         "4",
     ]));
     assert!(
-        ok && out.contains("grpc_status in 1 of 1 trials (grpc: 4)") && out.contains("ResourceExhausted"),
+        ok && out.contains("grpc_status in 1 of 1 trials (grpc: 4)")
+            && out.contains("ResourceExhausted"),
         "{out}"
     );
 

@@ -1,4 +1,4 @@
-//! Bad input against the servers of issue 17, each of which must refuse
+//! Bad input against the gRPC-Web, HTTP/3 and compressed stacks, each of which must refuse
 //! it with the right status and keep serving: malformed gRPC-Web frames
 //! and base64, garbage UDP datagrams at the HTTP/3 server, gzip bombs
 //! (refused once the limit is reached, never inflated whole: the server's
@@ -14,7 +14,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::wire::*;
 use common::{Guard, serve};
-use tokio::net::TcpStream;
 use wirebench_load::{Client, Job, Target, TlsClient, Trust};
 use wirebench_proto::vocab::{Compression, Stack, StackKind};
 use wirebench_server::tls::CertifiedKey;
@@ -167,23 +166,9 @@ async fn the_http3_server_drops_garbage_datagrams_and_keeps_serving() {
 /// One raw gRPC call over h2 with `headers` added: the answer's
 /// grpc-status and grpc-accept-encoding.
 async fn grpc_with(addr: SocketAddr, headers: &[(&str, &str)], body: Vec<u8>) -> (String, String) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (client, connection) = h2::client::handshake(stream).await.unwrap();
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut client = client.ready().await.unwrap();
-    let mut request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{ECHO}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers");
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let (response, mut send) = client
-        .send_request(request.body(()).unwrap(), false)
-        .unwrap();
+    let mut all = vec![("content-type", "application/grpc"), ("te", "trailers")];
+    all.extend_from_slice(headers);
+    let (response, mut send) = h2_post(addr, ECHO, &all).await;
     let _ = send.send_data(Bytes::from(body), true);
     let response = tokio::time::timeout(Duration::from_secs(10), response)
         .await

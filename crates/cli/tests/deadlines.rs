@@ -163,21 +163,7 @@ async fn h2_trickle(
     head: &'static [u8],
 ) -> (Duration, String) {
     let started = Instant::now();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (client, connection) = h2::client::handshake(stream).await.unwrap();
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut client = client.ready().await.unwrap();
-    let mut request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let (response, mut send) = client
-        .send_request(request.body(()).unwrap(), false)
-        .unwrap();
+    let (response, mut send) = h2_post(addr, path, headers).await;
     send.send_data(Bytes::from_static(head), false).unwrap();
     let trickler = tokio::spawn(async move {
         for _ in 0..200 {

@@ -253,6 +253,31 @@ pub fn status_or_empty(reply: &[u8]) -> String {
 
 /// Sends one gRPC call with a raw body over h2; returns grpc-status and
 /// grpc-message (or the h2 error).
+/// Opens an h2c connection to `addr` and starts a POST to `path` with
+/// `headers`, its body left open: the answer to come, and the body's
+/// sender.
+pub async fn h2_post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (h2::client::ResponseFuture, h2::SendStream<Bytes>) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(stream).await.unwrap();
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut client = client.ready().await.unwrap();
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    client
+        .send_request(request.body(()).unwrap(), false)
+        .unwrap()
+}
+
 pub async fn grpc_raw(
     addr: SocketAddr,
     path: &str,
@@ -260,20 +285,8 @@ pub async fn grpc_raw(
     body: Vec<u8>,
     reset_after_send: bool,
 ) -> String {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (client, connection) = h2::client::handshake(stream).await.unwrap();
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut client = client.ready().await.unwrap();
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("content-type", content_type)
-        .header("te", "trailers")
-        .body(())
-        .unwrap();
-    let (response, mut send) = client.send_request(request, false).unwrap();
+    let headers = [("content-type", content_type), ("te", "trailers")];
+    let (response, mut send) = h2_post(addr, path, &headers).await;
     if reset_after_send {
         // The server may already have ended the stream; then there is
         // nothing left to reset.

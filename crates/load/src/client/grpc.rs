@@ -31,7 +31,7 @@ use wirebench_proto::vocab::Compression;
 /// DATA frame, their flow-control capacity handed back at once; the status
 /// comes from the trailers. tonic's generic client costs about twice the
 /// CPU per request (a tower buffer, a codec, a decoded message per call),
-/// which made the load generator the bottleneck (see issue 8's note).
+/// which made the load generator the bottleneck.
 #[derive(Debug)]
 pub struct GrpcClient {
     content_type: http::HeaderValue,

@@ -5,7 +5,7 @@
 //! servers we did not write work too). hyper's client, which this
 //! replaced, hands every request to a separate connection task over a
 //! channel and back: two task wake-ups and a HeaderMap per request, about a
-//! third of the load generator's CPU at 1 KiB (issue 8's note).
+//! third of the load generator's CPU at 1 KiB, measured by profiling it.
 
 use std::time::Duration;
 

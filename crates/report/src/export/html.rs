@@ -9,8 +9,8 @@
 
 use base64::Engine;
 
-use super::Exporter;
 use super::charts::charts;
+use super::{Exporter, escape};
 use crate::decision::View;
 use crate::grid::{self, Grid};
 use crate::model::RunResult;
@@ -120,13 +120,6 @@ const SELF_CHECK: &str = r#"
   document.body.setAttribute("data-decision-groups", groups.join("|"));
 })();
 "#;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 fn table(grid: &Grid) -> String {
     let class = |i: usize| {

@@ -20,6 +20,14 @@ pub use table::TableExporter;
 use crate::decision::View;
 use crate::model::RunResult;
 
+/// `text` safe inside HTML and SVG, in text and in quoted attributes.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Where [`chart_files`] go, beside a Markdown report.
 pub const CHART_DIR: &str = "charts";
 

@@ -11,11 +11,20 @@
 //! Each stack has one colour in every chart (a colour-blind-safe palette:
 //! Okabe and Ito's, without its yellow, then Paul Tol's muted); a
 //! repeated trial is a lighter shade of its stack's colour, so no colour
-//! is used twice in one chart. The legend is HTML under the chart, so it
-//! never covers the plot. Axis text is 14 px at the chart's own size, and
-//! numbers are written with SI suffixes ("10 k", not "10000.0").
+//! is used twice in one chart ([`palette`]). The legend is HTML under the
+//! chart, so it never covers the plot; points say their value on hover
+//! ([`svg`]). Axis text is 14 px at the chart's own size, and numbers are
+//! written with SI suffixes ("10 k", not "10000.0").
+
+mod palette;
+mod svg;
 
 use plotters::prelude::*;
+
+pub use palette::Palette;
+use palette::{hex, stack_of};
+pub use svg::standalone;
+use svg::{Mark, annotate};
 
 use crate::histogram;
 use crate::label::{WorkloadGroup, trial_label, workload_groups};
@@ -26,29 +35,8 @@ use crate::stats::Spread;
 const FULL: (u32, u32) = (1160, 420);
 const SMALL: (u32, u32) = (570, 320);
 /// Axis numbers and axis titles, px at the chart's own size.
-const LABEL_PX: u32 = 14;
+pub(super) const LABEL_PX: u32 = 14;
 const TITLE_PX: u32 = 15;
-
-/// Okabe-Ito without yellow (unreadable on white), then Tol's muted.
-const PALETTE: [(u8, u8, u8); 16] = [
-    (0x00, 0x72, 0xB2),
-    (0xD5, 0x5E, 0x00),
-    (0x00, 0x9E, 0x73),
-    (0xCC, 0x79, 0xA7),
-    (0xE6, 0x9F, 0x00),
-    (0x56, 0xB4, 0xE9),
-    // Okabe-Ito's black would be taken for an axis: a dark grey instead.
-    (0x44, 0x44, 0x44),
-    (0x33, 0x22, 0x88),
-    (0x88, 0x22, 0x55),
-    (0x11, 0x77, 0x33),
-    (0x99, 0x99, 0x33),
-    (0xCC, 0x66, 0x77),
-    (0x44, 0xAA, 0x99),
-    (0xAA, 0x44, 0x99),
-    (0x88, 0xCC, 0xEE),
-    (0xDD, 0xCC, 0x77),
-];
 
 /// One chart: an id the page and its tests know it by, the workload group
 /// it shows (small multiples), a caption, the SVG and its legend.
@@ -79,131 +67,6 @@ pub struct LegendEntry {
 struct Series {
     name: String,
     points: Vec<(f64, f64)>,
-}
-
-/// The run's stacks, each with its colour, in the order they first ran.
-pub struct Palette {
-    stacks: Vec<String>,
-}
-
-impl Palette {
-    pub fn of(result: &RunResult) -> Palette {
-        let mut stacks: Vec<String> = Vec::new();
-        let names = result.trials.iter().map(|t| t.stack.name()).chain(
-            result
-                .capacity
-                .iter()
-                .map(|c| stack_of(&c.label).to_owned()),
-        );
-        for name in names {
-            if !stacks.contains(&name) {
-                stacks.push(name);
-            }
-        }
-        Palette { stacks }
-    }
-
-    /// The colour of `stack`.
-    pub fn base(&self, stack: &str) -> RGBColor {
-        let index = self
-            .stacks
-            .iter()
-            .position(|s| s == stack)
-            .unwrap_or(self.stacks.len());
-        let (r, g, b) = PALETTE[index % PALETTE.len()];
-        RGBColor(r, g, b)
-    }
-
-    /// The colour a series named `name` is drawn in: its stack's, lighter
-    /// for the second and later repetition ("rest #2").
-    fn shade(&self, name: &str) -> RGBColor {
-        let RGBColor(r, g, b) = self.base(stack_of(name));
-        let repetition = name
-            .rsplit_once(" #")
-            .and_then(|(_, k)| k.split_whitespace().next()?.parse::<u32>().ok())
-            .unwrap_or(1);
-        let towards_white = (0.28 * f64::from(repetition.saturating_sub(1))).min(0.7);
-        let mix = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * towards_white).round() as u8;
-        RGBColor(mix(r), mix(g), mix(b))
-    }
-
-    fn legend(&self, series: &[Series]) -> Vec<LegendEntry> {
-        series
-            .iter()
-            .filter(|s| !s.points.is_empty())
-            .map(|s| LegendEntry {
-                series: s.name.clone(),
-                name: s.name.clone(),
-                stack: stack_of(&s.name).to_owned(),
-                colour: hex(self.base(stack_of(&s.name))),
-                shade: hex(self.shade(&s.name)),
-            })
-            .collect()
-    }
-}
-
-/// The chart as a standalone SVG file: its legend drawn under the plot
-/// (the HTML page draws it as HTML instead), the view made taller for it.
-pub fn standalone(chart: &Chart) -> String {
-    const ROW: u32 = 22;
-    const SWATCH: u32 = 22;
-    let Some(view) = chart
-        .svg
-        .split("viewBox=\"0 0 ")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-    else {
-        return chart.svg.clone();
-    };
-    let mut size = view
-        .split_whitespace()
-        .filter_map(|n| n.parse::<u32>().ok());
-    let (Some(width), Some(height)) = (size.next(), size.next()) else {
-        return chart.svg.clone();
-    };
-    let mut items = String::new();
-    let (mut x, mut y) = (12, height + 6);
-    for entry in &chart.legend {
-        let text_width = 8 * entry.name.chars().count() as u32;
-        if x + SWATCH + 6 + text_width > width && x > 12 {
-            x = 12;
-            y += ROW;
-        }
-        items.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{}\" width=\"{SWATCH}\" height=\"5\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" font-size=\"{LABEL_PX}\">{}</text>",
-            y + 7,
-            entry.shade,
-            x + SWATCH + 6,
-            y + 13,
-            escape(&entry.name)
-        ));
-        x += SWATCH + 6 + text_width + 18;
-    }
-    let grown = y + ROW + 4;
-    chart
-        .svg
-        .replacen(
-            &format!("viewBox=\"0 0 {width} {height}\""),
-            &format!("viewBox=\"0 0 {width} {grown}\""),
-            1,
-        )
-        .replacen(
-            "</svg>",
-            &format!(
-                "<rect x=\"0\" y=\"{height}\" width=\"{width}\" height=\"{}\" fill=\"#FFFFFF\"/>{items}</svg>",
-                grown - height
-            ),
-            1,
-        )
-}
-
-/// A series' stack: its name's first word ("grpc+tls (order down) #2").
-fn stack_of(name: &str) -> &str {
-    name.split_whitespace().next().unwrap_or(name)
-}
-
-fn hex(RGBColor(r, g, b): RGBColor) -> String {
-    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 /// 12,345.6 -> "12 k"; 0.0123 -> "0.012"; 1500000 -> "1.5 M".
@@ -881,89 +744,6 @@ fn x_text(axis: &Axis, x: f64) -> String {
     }
 }
 
-/// One drawn point: its colour (to find it in the SVG), its series and
-/// what hovering it says.
-struct Mark {
-    colour: RGBColor,
-    series: String,
-    title: String,
-}
-
-/// Tags the SVG's points and lines with their series (`data-series`, for
-/// the legend to hide them) and gives each point a `<title>`: the exact
-/// value on hover, without a script. plotters draws each series' circles
-/// in order and in its own colour (no colour is used twice in a chart),
-/// so the k-th circle of a colour is that colour's k-th mark; a chart
-/// whose circles do not match its marks one to one is left untagged.
-fn annotate(svg: &str, marks: &[Mark], lines: &[(RGBColor, String)]) -> String {
-    let colour_of = |c: RGBColor| hex(c).to_uppercase();
-    let mut queues: std::collections::HashMap<String, std::collections::VecDeque<&Mark>> =
-        std::collections::HashMap::new();
-    for mark in marks {
-        queues
-            .entry(colour_of(mark.colour))
-            .or_default()
-            .push_back(mark);
-    }
-    let circles = svg.matches("<circle ").count();
-    let wanted = marks.len();
-    let counted: usize = queues
-        .keys()
-        .map(|c| svg.matches(&format!("fill=\"{c}\"")).count())
-        .sum();
-    if circles < wanted || counted != wanted {
-        return svg.to_owned();
-    }
-    let line_of: std::collections::HashMap<String, &str> = lines
-        .iter()
-        .map(|(c, name)| (colour_of(*c), name.as_str()))
-        .collect();
-    let mut out = String::with_capacity(svg.len() + wanted * 64);
-    let mut rest = svg;
-    while let Some(at) = rest.find('<') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let Some(end) = rest.find("/>") else { break };
-        let element = &rest[..end];
-        let attr = |name: &str| {
-            element
-                .split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|v| v.split('"').next())
-                .map(str::to_uppercase)
-        };
-        if element.starts_with("<circle ")
-            && let Some(mark) = attr("fill").and_then(|c| queues.get_mut(&c)?.pop_front())
-        {
-            out.push_str(&format!(
-                "{element} data-series=\"{}\"><title>{}</title></circle>",
-                escape(&mark.series),
-                escape(&mark.title)
-            ));
-            rest = &rest[end + 2..];
-        } else if element.starts_with("<polyline ")
-            && let Some(name) = attr("stroke").and_then(|c| line_of.get(&c).copied())
-        {
-            out.push_str(&format!("{element} data-series=\"{}\"/>", escape(name)));
-            rest = &rest[end + 2..];
-        } else {
-            // Not a point or line of a series: as it was, up to its tag's end.
-            let close = rest.find('>').map_or(rest.len(), |i| i + 1);
-            out.push_str(&rest[..close]);
-            rest = &rest[close..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The chart, its SVG scaled to the page's width (a viewBox), or what
 /// went wrong in its place.
 fn finish(
@@ -1162,26 +942,5 @@ mod tests {
         assert_eq!(si(2.5), "2.5");
         assert_eq!(si(0.0123), "0.012");
         assert_eq!(si(0.0), "0");
-    }
-
-    #[test]
-    fn each_stack_keeps_one_colour_and_repetitions_are_lighter_shades() {
-        let palette = Palette {
-            stacks: vec!["rest".into(), "grpc".into(), "tcp".into()],
-        };
-        assert_eq!(hex(palette.base("rest")), "#0072b2");
-        assert_eq!(hex(palette.shade("rest")), "#0072b2");
-        assert_eq!(hex(palette.shade("rest #1")), "#0072b2");
-        assert_ne!(hex(palette.shade("rest #2")), "#0072b2");
-        assert_ne!(hex(palette.shade("rest #2")), hex(palette.shade("rest #3")));
-        assert_eq!(
-            palette.base("grpc"),
-            palette.base(stack_of("grpc (order down) #2"))
-        );
-        let bases: std::collections::HashSet<String> = ["rest", "grpc", "tcp"]
-            .iter()
-            .map(|s| hex(palette.base(s)))
-            .collect();
-        assert_eq!(bases.len(), 3, "no two stacks share a colour");
     }
 }

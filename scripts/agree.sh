@@ -46,7 +46,7 @@ serve() { # stack
 
 ours() { # url extra... -> "rps p50_ms mean_ms"
     local url=$1; shift
-    taskset -c "$CLIENT_CPU" "$WB" load "$url" -c "$CONC" -t "${DURATION}s" --warmup 1s -q --json "$tmp/ours.json" "$@" > /dev/null
+    taskset -c "$CLIENT_CPU" "$WB" load "$url" -c "$CONC" -t "${DURATION}s" --warmup 1s --quiet --json "$tmp/ours.json" "$@" > /dev/null
     python3 - "$tmp/ours.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["trials"][0]

@@ -12,7 +12,7 @@ B=target/release/wirebench
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 stacks=${STACKS:-rest,rest-proto,grpc}
-common=(-q --workload message --direction down --stacks "$stacks" -t 3s --warmup 1s --trials "${TRIALS:-3}" "$@")
+common=(--quiet --workload message --direction down --stacks "$stacks" -t 3s --warmup 1s --trials "${TRIALS:-3}" "$@")
 for spec in "telemetry 60" "order 10"; do
   set -- $spec
   shape=$1 items=$2

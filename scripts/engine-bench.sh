@@ -70,7 +70,7 @@ run_h2load() { # case url extra...
 }
 run_wb() { # case url extra...
     local case=$1 url=$2; shift 2
-    taskset -c 0 $CPU_OF "$tmp/cpu.json" "$WB" load "$url" -t "${DURATION}s" --warmup 0s -q --json "$tmp/wb.json" "$@" > /dev/null
+    taskset -c 0 $CPU_OF "$tmp/cpu.json" "$WB" load "$url" -t "${DURATION}s" --warmup 0s --quiet --json "$tmp/wb.json" "$@" > /dev/null
     measure "$case" "${WB_LABEL:-wirebench}" "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['trials'][0]['requests_ok'])" "$tmp/wb.json")" "$tmp/cpu.json"
 }
 
@@ -110,11 +110,11 @@ PY
 
 echo
 echo "wirebench memory (peak RSS of the load generator, HTTP/1.1 1 KiB, 64 connections):"
-taskset -c 0 $CPU_OF "$tmp/small.json" "$WB" load "$url1" -c 64 -n 50000 -q > /dev/null
-taskset -c 0 $CPU_OF "$tmp/large.json" "$WB" load "$url1" -c 64 -n 500000 -q > /dev/null
+taskset -c 0 $CPU_OF "$tmp/small.json" "$WB" load "$url1" -c 64 -n 50000 --quiet > /dev/null
+taskset -c 0 $CPU_OF "$tmp/large.json" "$WB" load "$url1" -c 64 -n 500000 --quiet > /dev/null
 small=$(cpu "$tmp/small.json" max_rss_kib); large=$(cpu "$tmp/large.json" max_rss_kib)
 python3 -c "s,l=$small,$large; print(f'  50,000 requests: {s/1024:.1f} MiB; 500,000 requests: {l/1024:.1f} MiB ({(l-s)/s*100:+.1f}%)')"
-taskset -c 0 $CPU_OF "$tmp/users.json" "$WB" load "$url1" -u 10000 -r 5000 -t 5s --timeout 30s -q --json "$tmp/users-result.json" > /dev/null
+taskset -c 0 $CPU_OF "$tmp/users.json" "$WB" load "$url1" -u 10000 -r 5000 -t 5s --timeout 30s --quiet --json "$tmp/users-result.json" > /dev/null
 python3 - "$tmp/users.json" "$tmp/users-result.json" <<'PY'
 import json, sys
 rss = json.load(open(sys.argv[1]))["max_rss_kib"]

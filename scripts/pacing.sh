@@ -19,17 +19,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "pacing: closed loop first (-c 50, 3 s), for the engine's limit" >&2
-"$WB" bench -q --stacks "$STACKS" --size-kb 1 -c 50 -t 3s --warmup 1s --json "$tmp/closed.json" >/dev/null
+"$WB" bench --quiet --stacks "$STACKS" --size-kb 1 -c 50 -t 3s --warmup 1s --json "$tmp/closed.json" >/dev/null
 for stack in ${STACKS//,/ }; do
     limit=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(int(next(t['throughput_rps'] for t in r['trials'] if t['stack']==sys.argv[2])/2))" "$tmp/closed.json" "$stack")
     for rate in 10 100 1000 2000 5000 10000 20000 50000 100000; do
         [ "$rate" -le "$limit" ] || break
         echo "pacing: $stack at $rate/s (limit: half of closed loop, $limit/s)" >&2
-        "$WB" bench -q --stacks "$stack" --size-kb 1 --rate "$rate" -t "${DURATION}s" --warmup 1s \
+        "$WB" bench --quiet --stacks "$stack" --size-kb 1 --rate "$rate" -t "${DURATION}s" --warmup 1s \
             --json "$tmp/$stack-$rate.json" >/dev/null
     done
     # The limit itself, when it is not one of the rates above.
-    "$WB" bench -q --stacks "$stack" --size-kb 1 --rate "$limit" -t "${DURATION}s" --warmup 1s \
+    "$WB" bench --quiet --stacks "$stack" --size-kb 1 --rate "$limit" -t "${DURATION}s" --warmup 1s \
         --json "$tmp/$stack-$limit.json" >/dev/null
 done
 

@@ -38,6 +38,11 @@ pub enum Services {
     Pipeline { records: u32, hop: HopMode },
     /// The message service, serving this message.
     Message { source: MessageSource },
+    /// A mix of calls, each at its own route and method (`serve mix`).
+    Mix {
+        file: std::path::PathBuf,
+        calls: usize,
+    },
 }
 
 /// A certificate and key on disk, for `serve --tls-cert/--tls-key`.
@@ -77,6 +82,12 @@ impl Deployment {
             Services::Message { source } => format!(
                 "message {}; {} server process(es) x {} worker(s)",
                 source.label(),
+                self.processes,
+                self.workers
+            ),
+            Services::Mix { file, calls } => format!(
+                "mix {} ({calls} calls); {} server process(es) x {} worker(s)",
+                file.display(),
                 self.processes,
                 self.workers
             ),
@@ -183,13 +194,15 @@ pub fn start(
         match services {
             Services::Payload { grpc_exec } => vec!["--grpc-exec".into(), grpc_exec.to_string()],
             Services::Message { source } => message_args(source),
+            Services::Mix { file, .. } => vec!["--mix".into(), file.display().to_string()],
             Services::Pipeline { .. } => Vec::new(),
         }
     };
     match &d.services {
-        Services::Payload { .. } | Services::Message { .. } => {
+        Services::Payload { .. } | Services::Message { .. } | Services::Mix { .. } => {
             let workload = match d.services {
                 Services::Message { .. } => "message",
+                Services::Mix { .. } => "mix",
                 _ => "payload",
             };
             // With several processes, the first picks a free port and the

@@ -121,7 +121,7 @@ pub fn manifests(args: &K8sArgs, now: SystemTime) -> anyhow::Result<String> {
         format!("--start-at={start}"),
         "--json".to_owned(),
         "-".to_owned(),
-        "-q".to_owned(),
+        "--quiet".to_owned(),
     ]);
     // The command as the pods will run it must parse here first.
     let parsed =
@@ -327,6 +327,10 @@ fn servers_of(prefix: &str, command: &[String]) -> anyhow::Result<Servers> {
             .map_err(|e| anyhow::anyhow!("the agents' command does not parse: {e}"))?;
     match parsed.command {
         Command::Load(load) => {
+            let [url] = load.urls.as_slice() else {
+                bail!("--with-servers serves one target: give the agents' command one URL");
+            };
+            let load = load.for_url(url);
             let parts = crate::load_cmd::url_parts(&load)?;
             let stack = parts.stack;
             refuse_tls(stack)?;

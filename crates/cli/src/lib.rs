@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod k8s;
 pub mod load_cmd;
 pub mod merge_cmd;
+pub mod mix_file;
 pub mod numbers;
 pub mod outputs;
 pub mod placement;

@@ -40,7 +40,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
         let pipeline = match args.workload {
-            ServeWorkload::Payload | ServeWorkload::Message => {
+            ServeWorkload::Payload | ServeWorkload::Message | ServeWorkload::Mix => {
                 anyhow::ensure!(args.role.is_none(), "--role is for `serve pipeline`");
                 None
             }
@@ -128,6 +128,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             _ => None,
         };
+        let mix = match args.workload {
+            ServeWorkload::Mix => Some(mix_routes(&args)?),
+            _ => {
+                anyhow::ensure!(args.mix.is_none(), "--mix is for `serve mix`");
+                None
+            }
+        };
         let what = match &pipeline {
             Some(config) => match &config.upstream {
                 Some(upstream) => format!(
@@ -137,6 +144,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 ),
                 None => format!("pipeline {}", config.role),
             },
+            None if mix.is_some() => format!(
+                "mix {} ({} calls), max {} KiB",
+                args.mix.as_ref().map_or(String::new(), |p| p.display().to_string()),
+                mix.as_ref().map_or(0, Vec::len),
+                args.max_size_kb
+            ),
             None if message.is_some() => format!(
                 "message {}, max {} KiB",
                 message.as_ref().map_or("", |m| m.describe()),
@@ -191,6 +204,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let metrics_options = options.clone();
         let serving = async {
             match (pipeline, message) {
+                (None, None) if mix.is_some() => {
+                    let calls = mix.expect("checked");
+                    wirebench_server::message::serve_mix(
+                        args.stack, listener, calls, options, shutdown,
+                    )
+                    .await
+                }
                 (Some(config), _) => {
                     wirebench_server::pipeline::serve_pipeline(
                         args.stack, listener, config, options, shutdown,
@@ -233,6 +253,32 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `serve mix`: a handler per call of `--mix`, each call's message
+/// generated from the file's seed.
+fn mix_routes(args: &ServeArgs) -> anyhow::Result<Vec<wirebench_server::message::MixRoute>> {
+    let path = args.mix.as_ref().context("`serve mix` needs --mix FILE")?;
+    let mix = crate::mix_file::MixFile::read(path)?;
+    let codegen = args.own.schema.one_codegen()?;
+    anyhow::ensure!(
+        mix.calls.len() <= wirebench_server::message::MAX_MIX_CALLS,
+        "{}: {} calls; a mix has at most {}",
+        path.display(),
+        mix.calls.len(),
+        wirebench_server::message::MAX_MIX_CALLS
+    );
+    mix.messages()?
+        .into_iter()
+        .map(|(name, source, direction)| {
+            let source = crate::args::available(&source.with_codegen(codegen))?;
+            Ok(wirebench_server::message::MixRoute {
+                name,
+                direction,
+                handler: MessageHandler::load(&source, args.max_size_kb)?,
+            })
+        })
+        .collect()
 }
 
 /// Binds `addr`, with SO_REUSEPORT when several processes share the port.

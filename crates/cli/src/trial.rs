@@ -71,6 +71,48 @@ pub struct TrialSpec<'a> {
     pub network_path: Option<String>,
     /// The TLS version the load generator's connections negotiated.
     pub tls_version: Option<&'static str>,
+    /// A mix, or several targets: each call, in the mix's order (empty
+    /// for one call).
+    pub calls: Vec<CallSpec>,
+}
+
+/// One call of a mix: its name, where it goes, its weight's share.
+#[derive(Debug, Clone)]
+pub struct CallSpec {
+    pub name: String,
+    pub target: String,
+    pub weight_share: f64,
+}
+
+/// Each call of a mix, from the engine's tally of it.
+fn call_results(specs: &[CallSpec], outcome: &LoadOutcome) -> Vec<wirebench_report::CallResult> {
+    specs
+        .iter()
+        .zip(&outcome.tally.calls)
+        .zip(&outcome.calls)
+        .map(|((spec, tally), (_, wire))| {
+            let errors = tally.errors.total();
+            let attempts = tally.requests_ok + errors;
+            wirebench_report::CallResult {
+                name: spec.name.clone(),
+                target: spec.target.clone(),
+                weight_share: spec.weight_share,
+                requests_ok: tally.requests_ok,
+                errors: tally.errors.by_name(),
+                error_rate: if attempts == 0 {
+                    0.0
+                } else {
+                    errors as f64 / attempts as f64
+                },
+                throughput_rps: wirebench_load::engine::rate(tally.requests_ok, outcome.measured),
+                bytes_received: tally.bytes_received,
+                latency_us: LatencySummary::from_histogram(&tally.latency_us),
+                latency_histogram: histogram::encode(&tally.latency_us),
+                wire_bytes_sent: wire.sent,
+                wire_bytes_received: wire.received,
+            }
+        })
+        .collect()
 }
 
 /// The servers of a trial that wirebench started.
@@ -225,6 +267,7 @@ pub fn assemble(
         agents: Vec::new(),
         server_metrics: spec.server_metrics,
         network_path: spec.network_path,
+        calls: call_results(&spec.calls, outcome),
     };
     let probed_servers = trial.processes.iter().any(|p| !p.role.is_client());
     if !probed_servers {

@@ -97,7 +97,7 @@ fn ctrl_c_and_sigterm_write_the_partial_result_and_leave_no_server() {
                     "1",
                     "--warmup",
                     "0s",
-                    "-q",
+                    "--quiet",
                 ])
                 .args(["--max-size-kb", &marker, "--json"])
                 .arg(&json),

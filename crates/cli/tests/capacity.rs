@@ -9,7 +9,7 @@ use common::*;
 
 fn search(slo: &str) -> (serde_json::Value, String) {
     bench_json(&[
-        "-q",
+        "--quiet",
         "--find-capacity",
         "--slo",
         slo,

@@ -27,7 +27,7 @@ fn ten_thousand_users_over_http1_are_held() {
                 "bench", "--stacks", "rest", "-u", "10000", "-r", "5000", "-t", "8s", "--warmup",
                 "3s",
             ])
-            .args(["--size-kb", "1", "--timeout", "30s", "-q", "--json"])
+            .args(["--size-kb", "1", "--timeout", "30s", "--quiet", "--json"])
             .arg(&json),
     );
     let trial = &read_json(&json)["trials"][0];

@@ -463,7 +463,7 @@ fn grpc_metadata_reaches_a_python_server_that_checks_it() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let output = wirebench()
-        .args(["load", &url, "-n", "20", "-q", "--json"])
+        .args(["load", &url, "-n", "20", "--quiet", "--json"])
         .arg(&json)
         .output()
         .unwrap();

@@ -106,7 +106,15 @@ fn thresholds_pass_or_fail_with_k6s_exit_code() {
             "-n",
             "50",
         ])
-        .args(["-c", "2", "--warmup", "0s", "-q", "--threshold", "max<1us"])
+        .args([
+            "-c",
+            "2",
+            "--warmup",
+            "0s",
+            "--quiet",
+            "--threshold",
+            "max<1us",
+        ])
         .arg("--out")
         .arg(dir.path())
         .output()

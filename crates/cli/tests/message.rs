@@ -27,7 +27,7 @@ fn serve(args: &[&str]) -> (Guard, String) {
 fn every_stack_carries_every_shape_every_way_with_zero_errors() {
     let stacks = "rest,rest-h2,rest-proto,grpc,grpc-json,tcp,rest+tls,rest-h2+tls,rest-proto+tls,grpc+tls,grpc-json+tls,tcp+tls";
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--workload",
         "message",
         "--shape",
@@ -122,7 +122,7 @@ fn a_size_sweep_charts_each_stack_against_size_and_says_where_the_order_changes(
         wirebench()
             .args([
                 "bench",
-                "-q",
+                "--quiet",
                 "--workload",
                 "message",
                 "--shape",

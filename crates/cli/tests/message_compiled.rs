@@ -173,7 +173,7 @@ fn without_cargo_a_schema_falls_back_to_dynamic_and_the_result_says_so() {
     let output = wirebench()
         .args([
             "bench",
-            "-q",
+            "--quiet",
             "--workload",
             "message",
             "--stacks",

@@ -74,7 +74,7 @@ fn a_schema_never_seen_runs_over_every_stack_every_way_with_zero_errors() {
     let (_dir, proto, data) = files();
     let stacks = "rest,rest-h2,rest-proto,grpc,grpc-json,tcp,rest+tls,rest-h2+tls,rest-proto+tls,grpc+tls,grpc-json+tls,tcp+tls";
     let (result, stdout) = bench_json(&[
-        "-q",
+        "--quiet",
         "--workload",
         "message",
         "--proto",
@@ -123,7 +123,7 @@ fn a_schema_never_seen_runs_over_every_stack_every_way_with_zero_errors() {
 fn generated_values_and_builtin_shapes_through_reflection_run_too() {
     let (_dir, proto, _) = files();
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--workload",
         "message",
         "--proto",
@@ -149,7 +149,7 @@ fn generated_values_and_builtin_shapes_through_reflection_run_too() {
         assert_eq!(trial["requests_ok"], 30, "{}", trial["error_examples"]);
     }
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--workload",
         "message",
         "--shape",

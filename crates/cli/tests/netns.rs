@@ -319,7 +319,7 @@ fn what_a_killed_run_left_behind_the_next_run_removes_and_names() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn(
         wirebench()
-            .args(["bench", "-q", "--stacks", "rest", "--net", "loss=1%"])
+            .args(["bench", "--quiet", "--stacks", "rest", "--net", "loss=1%"])
             .args(["-t", "60s", "-c", "2", "--warmup", "0s", "--json"])
             .arg(dir.path().join("killed.json")),
     );

@@ -235,7 +235,9 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
             "--rate",
             "2000",
         ])
-        .args(["-c", "500", "-t", "8s", "--warmup", "0s", "-q", "--json"])
+        .args([
+            "-c", "500", "-t", "8s", "--warmup", "0s", "--quiet", "--json",
+        ])
         .arg(&json)
         .output()
         .unwrap();

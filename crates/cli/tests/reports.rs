@@ -148,7 +148,7 @@ fn bench_writes_result_and_reports_into_out_with_plain_progress_lines() {
             "2",
             "--size-kb",
             "1",
-            "-q",
+            "--quiet",
             "--out",
         ])
         .arg(&quiet)

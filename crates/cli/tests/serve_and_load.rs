@@ -238,7 +238,7 @@ fn a_self_signed_certificate_is_printed_trusted_and_removed_at_exit() {
             .arg(format!("https://localhost:{port}/payload"))
             .arg("--cacert")
             .arg(&path)
-            .args(["-n", "3", "-c", "1", "-q", "--json"])
+            .args(["-n", "3", "-c", "1", "--quiet", "--json"])
             .arg(&json),
     );
     assert_eq!(read_json(&json)["trials"][0]["requests_ok"], 3);

@@ -26,7 +26,7 @@ fn agents_of_an_open_loop_add_up_to_the_plan_and_merge_exactly() {
     let children: Vec<_> = (0..agents)
         .map(|index| {
             wirebench()
-                .args(["load", &url, "-q", "--rate", &rate, "-t", &seconds])
+                .args(["load", &url, "--quiet", "--rate", &rate, "-t", &seconds])
                 .args(["-c", "8", "--size-kb", "1", "--start-in", "2s"])
                 // The Job's way: the index from the environment.
                 .args(["--shard", &format!("auto/{agents}")])
@@ -138,7 +138,16 @@ fn merge_reads_agents_logs_and_refuses_what_is_not_a_shard() {
     let whole = dir.path().join("whole.json");
     run_ok(
         wirebench()
-            .args(["load", &url, "-q", "-n", "10", "--size-kb", "1", "--json"])
+            .args([
+                "load",
+                &url,
+                "--quiet",
+                "-n",
+                "10",
+                "--size-kb",
+                "1",
+                "--json",
+            ])
             .arg(&whole),
     );
     let (ok, said) = run(wirebench().arg("merge").arg(&whole));

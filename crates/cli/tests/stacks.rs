@@ -9,7 +9,7 @@ use common::*;
 use serde_json::Value;
 
 fn bench(args: &[&str]) -> (Value, String) {
-    let mut all = vec!["-q", "--warmup", "200ms", "--size-kb", "8", "-c", "4"];
+    let mut all = vec!["--quiet", "--warmup", "200ms", "--size-kb", "8", "-c", "4"];
     all.extend_from_slice(args);
     bench_json(&all)
 }

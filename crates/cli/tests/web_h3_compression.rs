@@ -29,7 +29,7 @@ fn trial<'a>(result: &'a Value, stack: &str) -> &'a Value {
 fn the_new_stacks_answer_every_request_right() {
     let stacks = "grpc-web,grpc-web-text,rest-h3,grpc-web+tls,grpc-web-text+zstd";
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--warmup",
         "200ms",
         "--size-kb",
@@ -82,7 +82,7 @@ fn compression_shrinks_the_wire_on_every_stack_family() {
     let stacks = "rest,rest+gzip,rest-h2+zstd,rest-proto+gzip,rest-h3+gzip,\
         grpc,grpc+gzip,grpc-json+zstd,grpc-web+gzip,rest+tls+zstd";
     let (result, stdout) = bench_json(&[
-        "-q",
+        "--quiet",
         "--warmup",
         "200ms",
         "-c",
@@ -153,7 +153,7 @@ fn compression_shrinks_the_wire_on_every_stack_family() {
 #[test]
 fn grpc_web_serves_the_pipeline_and_speaks_http2_too() {
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--warmup",
         "200ms",
         "-c",
@@ -296,7 +296,7 @@ fn peers_speak_grpc_web_http3_and_compression_with_our_servers() {
 #[test]
 fn the_proxy_relays_quic_datagrams_with_their_delay() {
     let (result, _) = bench_json(&[
-        "-q",
+        "--quiet",
         "--warmup",
         "200ms",
         "-c",

@@ -64,6 +64,29 @@ pub trait Call: Send + Sync + 'static {
         timeout: Duration,
     ) -> impl Future<Output = Result<Answer, RequestFailure>> + Send;
     fn wire_bytes(&self) -> WireBytes;
+
+    /// A mix of calls ([`crate::mix`]): their names and weights; the
+    /// engine then picks each request's call and tallies each apart.
+    fn mix(&self) -> Option<&crate::mix::Weights> {
+        None
+    }
+
+    /// Sends call `pick` of the mix (of a client without one, its one
+    /// call).
+    fn call_picked(
+        &self,
+        pick: usize,
+        sender_id: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Answer, RequestFailure>> + Send {
+        let _ = pick;
+        self.call(sender_id, timeout)
+    }
+
+    /// A mix: the bytes each call's sockets carried (empty otherwise).
+    fn wire_bytes_each(&self) -> Vec<WireBytes> {
+        Vec::new()
+    }
 }
 
 impl Call for Client {
@@ -100,6 +123,9 @@ pub struct LoadOutcome {
     pub backoff: Backoff,
     /// With a schedule: each of its steps in the measured window.
     pub steps: Vec<StepPoint>,
+    /// A mix: each call's name and the bytes its sockets carried in the
+    /// measured window (its counts are `tally.calls`).
+    pub calls: Vec<(String, WireBytes)>,
 }
 
 /// One step of a schedule, within the measured window: what was offered
@@ -166,6 +192,11 @@ struct Shared<C> {
     /// The client's wire counters when the first measured request left:
     /// where the window opens for bytes on the wire.
     wire_at_start: OnceLock<WireBytes>,
+    /// The same, call by call, for a mix.
+    wire_each_at_start: OnceLock<Vec<WireBytes>>,
+    /// A mix: requests picked so far by this agent (the plan's number of
+    /// the next is [`crate::Shard::global`] of it).
+    picked: AtomicU64,
     /// Each connection's backoff after failed connection attempts.
     gates: ConnectGates,
     /// Waits after failed connection attempts: how many, and microseconds.
@@ -173,6 +204,9 @@ struct Shared<C> {
     backoff_us: AtomicU64,
     /// Calls that failed to connect.
     failed_connects: AtomicU64,
+    /// The part of the plan this agent runs: a mix's picks are the whole
+    /// plan's.
+    shard: crate::shard::Shard,
 }
 
 impl<C> Shared<C> {
@@ -297,6 +331,7 @@ pub async fn run_observed<C: Call>(
         ),
         _ => None,
     };
+    let mix_calls = client.mix().map_or(0, |mix| mix.len());
     let shared = Arc::new(Shared {
         client,
         concurrency: schedule.filter(|_| !open_loop),
@@ -306,8 +341,11 @@ pub async fn run_observed<C: Call>(
         budget: plan.requests().map(AtomicU64::new),
         pacer,
         release,
-        tally: ShardedTally::new(open_loop),
+        tally: ShardedTally::with_calls(open_loop, mix_calls),
         wire_at_start: OnceLock::new(),
+        wire_each_at_start: OnceLock::new(),
+        picked: AtomicU64::new(0),
+        shard: plan.shard(),
         gates: ConnectGates::new(plan.connections() as usize),
         backoff_waits: AtomicU64::new(0),
         failed_connects: AtomicU64::new(0),
@@ -406,6 +444,18 @@ pub async fn run_observed<C: Call>(
     let stopped = Instant::now();
     let now = shared.client.wire_bytes();
     let wire = now.since(shared.wire_at_start.get().copied().unwrap_or(now));
+    let calls = match shared.client.mix() {
+        Some(mix) => {
+            let now = shared.client.wire_bytes_each();
+            let start = shared.wire_each_at_start.get().unwrap_or(&now);
+            mix.names()
+                .iter()
+                .zip(now.iter().zip(start))
+                .map(|(name, (now, start))| (name.clone(), now.since(*start)))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     senders.shutdown().await;
 
     let tally = shared.tally.snapshot();
@@ -440,6 +490,7 @@ pub async fn run_observed<C: Call>(
             waited: Duration::from_micros(shared.backoff_us.load(Ordering::Relaxed)),
         },
         steps,
+        calls,
     }
 }
 
@@ -558,8 +609,18 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
             shared
                 .wire_at_start
                 .get_or_init(|| shared.client.wire_bytes());
+            shared
+                .wire_each_at_start
+                .get_or_init(|| shared.client.wire_bytes_each());
         }
-        let result = shared.client.call(id, shared.timeout).await;
+        let pick = shared.client.mix().map(|mix| {
+            let local = shared.picked.fetch_add(1, Ordering::Relaxed);
+            mix.pick(shared.shard.global(local))
+        });
+        let result = shared
+            .client
+            .call_picked(pick.unwrap_or(0), id, shared.timeout)
+            .await;
         let done = Instant::now();
         let connect_failed = matches!(&result, Err(f) if f.kind == ErrorKind::Connect);
         if connect_failed {
@@ -571,25 +632,35 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
         let late = due.is_none() && shared.past_deadline(done);
         if measured && !late {
             let mut shard = shared.tally.shard(id);
-            if let Some(slot) = slot {
-                // The generator's own error: how late a waiting sender
-                // sent. A slot that fell due while every sender was busy
-                // waited for the in-flight bound, and one whose connection
-                // was backing off for the server, not for the generator.
-                shard.record_send(
-                    (slot.waiting && !gated).then(|| sent.saturating_duration_since(slot.due)),
-                );
+            // The generator's own error: how late a waiting sender sent.
+            // A slot that fell due while every sender was busy waited for
+            // the in-flight bound, and one whose connection was backing
+            // off for the server, not for the generator.
+            let lateness = slot.map(|slot| {
+                (slot.waiting && !gated).then(|| sent.saturating_duration_since(slot.due))
+            });
+            let record = |tally: &mut Tally, result: Result<&Answer, RequestFailure>| {
+                if let Some(lateness) = lateness {
+                    tally.record_send(lateness);
+                }
+                match result {
+                    Ok(answer) => {
+                        tally.record_ok(done - due.unwrap_or(sent), done - sent, answer.bytes);
+                        if let Some(stream) = &answer.stream {
+                            tally.record_messages(stream);
+                        }
+                    }
+                    Err(failure) => tally.record_error(failure),
+                }
+                tally.completed_at(done);
+            };
+            if let Some(call) = pick.and_then(|pick| shard.calls.get_mut(pick)) {
+                record(call, result.as_ref().map_err(Clone::clone));
             }
             match result {
-                Ok(answer) => {
-                    shard.record_ok(done - due.unwrap_or(sent), done - sent, answer.bytes);
-                    if let Some(stream) = &answer.stream {
-                        shard.record_messages(stream);
-                    }
-                }
-                Err(failure) => shard.record_error(failure),
+                Ok(answer) => record(&mut shard, Ok(&answer)),
+                Err(failure) => record(&mut shard, Err(failure)),
             }
-            shard.completed_at(done);
         }
         if late {
             return;

@@ -12,7 +12,9 @@ pub mod client;
 pub mod contract;
 pub mod engine;
 pub mod errors;
+pub mod mix;
 pub mod plan;
+pub mod request_log;
 pub mod schedule;
 pub mod shard;
 pub mod stats;
@@ -26,6 +28,7 @@ pub use client::{
 pub use contract::Job;
 pub use engine::{LoadOutcome, Progress, run, run_observed};
 pub use errors::{ErrorKind, ErrorTally, RequestFailure};
+pub use mix::{Mixed, Weights};
 pub use plan::{LoadPlan, PlanError};
 pub use shard::{Shard, ShardSpec};
 pub use wirebench_proto::vocab::{LoadModel, StopAt};

@@ -58,6 +58,9 @@ pub struct Tally {
     pub last_completion: Option<Instant>,
     /// Streaming calls only: their messages (none for unary calls).
     pub messages: Option<MessageTally>,
+    /// A mix ([`crate::mix`]): each call's own tally, in the mix's order
+    /// (empty otherwise). The totals above count every call.
+    pub calls: Vec<Tally>,
 }
 
 /// The messages of good streaming calls.
@@ -92,6 +95,15 @@ impl Tally {
             due_while_busy: 0,
             last_completion: None,
             messages: None,
+            calls: Vec::new(),
+        }
+    }
+
+    /// A tally that also keeps `calls` calls apart.
+    pub fn with_calls(open_loop: bool, calls: usize) -> Self {
+        Self {
+            calls: (0..calls).map(|_| Tally::new(open_loop)).collect(),
+            ..Self::new(open_loop)
         }
     }
 
@@ -151,6 +163,14 @@ impl Tally {
             mine.add(theirs).expect("histograms share bounds");
         }
         self.due_while_busy += other.due_while_busy;
+        if self.calls.len() < other.calls.len() {
+            let open_loop = self.latency_uncorrected_us.is_some();
+            self.calls
+                .resize_with(other.calls.len(), || Tally::new(open_loop));
+        }
+        for (mine, theirs) in self.calls.iter_mut().zip(&other.calls) {
+            mine.merge(theirs);
+        }
         if let Some(theirs) = &other.messages {
             let mine = self.messages.get_or_insert_with(MessageTally::new);
             mine.sent += theirs.sent;
@@ -167,15 +187,22 @@ impl Tally {
 pub struct ShardedTally {
     shards: Box<[Mutex<Tally>]>,
     open_loop: bool,
+    calls: usize,
 }
 
 impl ShardedTally {
     pub fn new(open_loop: bool) -> Self {
+        Self::with_calls(open_loop, 0)
+    }
+
+    /// Shards that also keep `calls` calls of a mix apart.
+    pub fn with_calls(open_loop: bool, calls: usize) -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(Tally::new(open_loop)))
+                .map(|_| Mutex::new(Tally::with_calls(open_loop, calls)))
                 .collect(),
             open_loop,
+            calls,
         }
     }
 
@@ -188,7 +215,7 @@ impl ShardedTally {
 
     /// All shards merged, as of now.
     pub fn snapshot(&self) -> Tally {
-        let mut total = Tally::new(self.open_loop);
+        let mut total = Tally::with_calls(self.open_loop, self.calls);
         for i in 0..self.shards.len() {
             total.merge(&self.shard(i));
         }

@@ -1,6 +1,8 @@
 //! Requests that differ every time, as k6 and ghz users write them:
 //! `{{request_number}}` (0, 1, 2, ... over the run), `{{uuid}}` (a random
-//! v4 UUID) and `{{random_string N}}` (N random letters and digits), in a
+//! v4 UUID) and `{{random_string N}}` (N random letters and digits), or
+//! ghz's spelling of them (`{{.RequestNumber}}`, `{{.UUID}}`,
+//! `{{newUUID}}`, `{{randomString N}}`), in a
 //! URL's path and query, an HTTP body, or a gRPC request's JSON (`-d`).
 //! A template is compiled once, into literal runs and placeholders;
 //! rendering one request appends them to a buffer. A request without a
@@ -40,7 +42,7 @@ pub const MAX_EXPANSION_BYTES: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     #[error(
-        "'{{{{{placeholder}}}}}' is not a template placeholder: use {{{{request_number}}}}, {{{{uuid}}}} or {{{{random_string N}}}}"
+        "'{{{{{placeholder}}}}}' is not a template placeholder: use {{{{request_number}}}}, {{{{uuid}}}} or {{{{random_string N}}}} (or ghz's {{{{.RequestNumber}}}}, {{{{.UUID}}}}, {{{{newUUID}}}}, {{{{randomString N}}}})"
     )]
     Unknown { placeholder: String },
     #[error(
@@ -71,9 +73,10 @@ impl Template {
             };
             let inner = String::from_utf8_lossy(&rest[open + 2..open + close]).into_owned();
             let part = match inner.split_whitespace().collect::<Vec<_>>()[..] {
-                ["request_number"] => Part::RequestNumber,
-                ["uuid"] => Part::Uuid,
-                ["random_string", n] => {
+                // ghz's names beside ours.
+                ["request_number"] | [".RequestNumber"] => Part::RequestNumber,
+                ["uuid"] | [".UUID"] | ["newUUID"] => Part::Uuid,
+                ["random_string", n] | ["randomString", n] => {
                     let placeholder = || inner.trim().to_owned();
                     let bytes: usize = n.parse().map_err(|_| match n.parse::<u128>() {
                         // A number, just too large for this machine.
@@ -153,6 +156,18 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ghz_spellings_are_the_same_placeholders() {
+        let ghz = Template::compile(b"{{.RequestNumber}}-{{.UUID}}-{{newUUID}}-{{randomString 8}}")
+            .unwrap()
+            .unwrap();
+        let ours = Template::compile(b"{{request_number}}-{{uuid}}-{{uuid}}-{{random_string 8}}")
+            .unwrap()
+            .unwrap();
+        assert_eq!(ghz, ours);
+        assert!(ghz.render_string(7).starts_with("7-"));
+    }
 
     #[test]
     fn placeholders_render_and_literals_stay() {

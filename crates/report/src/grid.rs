@@ -259,6 +259,57 @@ pub fn steps(result: &RunResult) -> Option<Grid> {
     })
 }
 
+/// A mix, or several targets: each call of each trial, measured apart
+/// (the trial's own row is the whole mix).
+pub fn calls(result: &RunResult) -> Option<Grid> {
+    let rows: Vec<Vec<String>> = result
+        .trials
+        .iter()
+        .flat_map(|t| {
+            let label = trial_label(result, t);
+            let attempts: u64 = t.calls.iter().map(|c| c.attempts()).sum();
+            t.calls.iter().map(move |c| {
+                let errors: u64 = c.errors.values().sum();
+                let share = if attempts == 0 {
+                    0.0
+                } else {
+                    c.attempts() as f64 / attempts as f64
+                };
+                let wire = c.wire_bytes_sent + c.wire_bytes_received;
+                vec![
+                    label.clone(),
+                    c.name.clone(),
+                    format!("{:.1}%", c.weight_share * 100.0),
+                    format!("{:.1}%", share * 100.0),
+                    format::rate(c.throughput_rps),
+                    errors.to_string(),
+                    format::latency_us(c.latency_us.p50),
+                    format::latency_us(c.latency_us.p99),
+                    match c.attempts() {
+                        0 => "-".to_owned(),
+                        n => format::thousands(wire / n),
+                    },
+                ]
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Grid {
+        header: vec![
+            "per call",
+            "call",
+            "weight",
+            "sent",
+            "req/s",
+            "errors",
+            "p50",
+            "p99",
+            "wire B/req",
+        ],
+        rows,
+        numeric_from: 2,
+    })
+}
+
 /// The open loop's timing, per trial that had one: how late the load
 /// generator sent (its own error), how many requests waited for a free
 /// sender, and the latency from the due time beside the latency from the

@@ -29,11 +29,12 @@ pub mod write;
 
 pub use decision::View;
 pub use export::{
-    CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter, TableExporter,
+    CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter,
+    PrometheusExporter, TableExporter,
 };
 pub use merge::{Agent, MergeError, merge};
 pub use model::{
-    Costs, LatencySummary, Machine, Placement, RunInfo, RunResult, SCHEMA_VERSION, TimelinePoint,
-    Trial,
+    CallResult, Costs, LatencySummary, Machine, Placement, RunInfo, RunResult, SCHEMA_VERSION,
+    TimelinePoint, Trial,
 };
 pub use write::write_atomically;

@@ -419,7 +419,74 @@ fn merge_trial(j: usize, trials: &[(&str, &Trial)], first_name: &str) -> Result<
         out.costs.server_cpu_ms_per_request.map(|ms| 1e3 / ms);
     out.costs.requests_per_client_cpu_second =
         out.costs.client_cpu_ms_per_request.map(|ms| 1e3 / ms);
+    out.calls = merge_calls(j, trials, out.duration_s)?;
     Ok(out)
+}
+
+/// A mix's calls, each added over the agents: counts and bytes summed,
+/// histograms added (the agents picked from one sequence, so each call's
+/// counts are the sum of the agents').
+fn merge_calls(
+    j: usize,
+    trials: &[(&str, &Trial)],
+    duration_s: f64,
+) -> Result<Vec<crate::model::CallResult>, MergeError> {
+    let (first_name, first) = trials[0];
+    let mut calls = first.calls.clone();
+    let mut latencies = Vec::new();
+    for call in &calls {
+        latencies.push(histogram::decode(&call.latency_histogram).map_err(|error| {
+            MergeError::Histogram {
+                name: first_name.to_owned(),
+                trial: j,
+                error,
+            }
+        })?);
+    }
+    for (name, trial) in &trials[1..] {
+        let names = |t: &Trial| t.calls.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        if names(trial) != names(first) {
+            return Err(different(
+                name,
+                first_name,
+                &format!(
+                    "trial {j}'s calls are {:?} against {:?}",
+                    names(trial),
+                    names(first)
+                ),
+            ));
+        }
+        for ((ours, latency), theirs) in calls.iter_mut().zip(&mut latencies).zip(&trial.calls) {
+            let h = histogram::decode(&theirs.latency_histogram).map_err(|error| {
+                MergeError::Histogram {
+                    name: (*name).to_owned(),
+                    trial: j,
+                    error,
+                }
+            })?;
+            same_settings(latency, &h, name, j)?;
+            latency.add(&h).expect("settings checked");
+            ours.requests_ok += theirs.requests_ok;
+            ours.bytes_received += theirs.bytes_received;
+            ours.wire_bytes_sent += theirs.wire_bytes_sent;
+            ours.wire_bytes_received += theirs.wire_bytes_received;
+            for (kind, n) in &theirs.errors {
+                *ours.errors.entry(kind.clone()).or_default() += n;
+            }
+        }
+    }
+    for (call, latency) in calls.iter_mut().zip(&latencies) {
+        let attempts = call.attempts();
+        call.error_rate = if attempts == 0 {
+            0.0
+        } else {
+            (attempts - call.requests_ok) as f64 / attempts as f64
+        };
+        call.throughput_rps = rate(call.requests_ok, duration_s);
+        call.latency_us = LatencySummary::from_histogram(latency);
+        call.latency_histogram = histogram::encode(latency);
+    }
+    Ok(calls)
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {

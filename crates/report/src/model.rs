@@ -274,6 +274,40 @@ pub struct Trial {
     /// servers' namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_path: Option<String>,
+    /// A mix of calls (`--mix`), or several targets: each measured apart,
+    /// in the mix's order. The trial's own figures are the whole mix's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallResult>,
+}
+
+/// One call of a mix (or one target of several), measured apart from the
+/// others over the trial's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    pub name: String,
+    /// Where it went, as a URL.
+    pub target: String,
+    /// Its weight's share of the requests, 0..1.
+    pub weight_share: f64,
+    pub requests_ok: u64,
+    /// Errors by kind.
+    pub errors: BTreeMap<String, u64>,
+    pub error_rate: f64,
+    pub throughput_rps: f64,
+    pub bytes_received: u64,
+    pub latency_us: LatencySummary,
+    /// Base64 of the HdrHistogram (V2), so shards merge exactly.
+    pub latency_histogram: String,
+    /// Bytes its connections carried over the window, both directions.
+    pub wire_bytes_sent: u64,
+    pub wire_bytes_received: u64,
+}
+
+impl CallResult {
+    /// Every request it made in the window, good or not.
+    pub fn attempts(&self) -> u64 {
+        self.requests_ok + self.errors.values().sum::<u64>()
+    }
 }
 
 /// The open loop's own error: actual send time minus due time.

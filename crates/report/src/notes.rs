@@ -29,6 +29,11 @@ pub fn notes(result: &RunResult) -> Vec<String> {
     if let [path] = paths[..] {
         notes.push(format!("network path: {path}"));
     }
+    if result.trials.iter().any(|t| !t.calls.is_empty()) {
+        notes.push(
+            "a mix: each call's requests, latency and wire bytes are its own; server CPU is the whole mix's (calls share the servers' processes, so it is not split per call), and the verdict compares the whole mix; each call has its own connections".to_owned(),
+        );
+    }
     notes.extend(by_cause(result));
     notes.extend(errors_by_kind(result));
     for trial in &result.trials {

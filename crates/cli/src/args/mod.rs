@@ -49,7 +49,7 @@ pub struct ReportArgs {
     #[arg(long, default_value = "table")]
     pub format: wirebench_report::Format,
     /// Write here (atomically) instead of standard output.
-    #[arg(long, short = 'o')]
+    #[arg(long, short = 'o', visible_alias = "output")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub view: ViewArgs,
@@ -100,6 +100,8 @@ pub enum ServeWorkload {
     Pipeline,
     /// A structured message (--shape), down, up and echo.
     Message,
+    /// A mix of calls (--mix FILE), each at its own route and method.
+    Mix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -170,6 +172,9 @@ pub struct ServeArgs {
     pub seed: u64,
     #[command(flatten)]
     pub own: OwnMessageArgs,
+    /// Mix: the mix file whose calls are served (see examples/mix/).
+    #[arg(long, value_name = "FILE", help_heading = "Mix")]
+    pub mix: Option<PathBuf>,
     /// Tokio worker threads (default: one per CPU this process may use).
     #[arg(long, value_parser = crate::numbers::at_least_one::<usize>, allow_negative_numbers = true)]
     pub workers: Option<usize>,
@@ -228,8 +233,9 @@ pub struct LoadArgs {
     /// Locust model: users started per second (Locust's default is 1).
     #[arg(short = 'r', long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
     pub spawn_rate: Option<f64>,
-    /// Measured window (e.g. 30s, 2m). With -u, -c or --rate.
-    #[arg(short = 't', long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
+    /// Measured window (e.g. 30s, 2m). With -u, -c or --rate (-z, as in
+    /// hey and oha).
+    #[arg(short = 't', visible_short_alias = 'z', long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub duration: Option<Duration>,
     /// ab/ghz model: stop after this many measured requests.
     #[arg(short = 'n', long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u64>, allow_negative_numbers = true)]
@@ -237,8 +243,9 @@ pub struct LoadArgs {
     /// ab/ghz model: requests in flight (with --rate: the most in flight).
     #[arg(short = 'c', long, help_heading = "Load model", value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
     pub concurrency: Option<u32>,
-    /// Open loop: requests per second, latency from the intended send time.
-    #[arg(long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
+    /// Open loop: requests per second, latency from the intended send time
+    /// (-q, as in oha and hey).
+    #[arg(short = 'q', long, help_heading = "Load model", value_parser = crate::numbers::per_second, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Open loop whose rate changes (ghz's --load-schedule):
     /// step,start=100,end=1000,step=100,every=5s or
@@ -265,7 +272,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// No live progress.
-    #[arg(long, short = 'q')]
+    #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]
     pub view: ViewArgs,
@@ -282,15 +289,58 @@ pub struct LoadArgs {
     pub server_metrics: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct LoadCmdArgs {
-    /// http://HOST:PORT/PATH or grpc://HOST:PORT
+    /// http://HOST:PORT/PATH, grpc://HOST:PORT or tcp://HOST:PORT; several
+    /// share the load in turn, with results per target and in total.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+    /// The one URL this target is (set from `urls`, a targets file or a
+    /// mix's call; see [`LoadCmdArgs::for_url`]).
+    #[arg(skip)]
     pub url: String,
+    /// Targets from a file: vegeta's lines (METHOD URL, then Name: value
+    /// headers and @body-file), or a mix file (.toml) for weights.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// A weighted mix of calls (TOML, see examples/mix/): each call its
+    /// url (and method, data or message), picked by weight per request.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub mix: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
-    /// HTTP method (default GET, or POST with --body-file).
+    /// HTTP method (default GET, or POST with --body-file). -m is hey's
+    /// method on http:// URLs and ghz's metadata (JSON) on grpc:// ones.
     #[arg(long, help_heading = "HTTP")]
     pub method: Option<String>,
+    /// hey's -m (the HTTP method) on http:// URLs, ghz's -m (metadata as
+    /// a JSON object, '{"key":"value"}') on grpc:// ones.
+    #[arg(short = 'm', value_name = "METHOD|JSON", hide = true)]
+    pub m: Option<String>,
+    /// hey's -D (the HTTP body from this file) on http:// URLs, ghz's -D
+    /// (the request as JSON from this file) on grpc:// ones.
+    #[arg(short = 'D', value_name = "FILE", hide = true)]
+    pub data_from: Option<PathBuf>,
+    /// A new connection for every request (HTTP/1.1; hey's and oha's
+    /// --disable-keepalive).
+    #[arg(long, help_heading = "HTTP")]
+    pub disable_keepalive: bool,
+    /// Write the result here (atomically), as --output-format says
+    /// (default: from the file's extension, else JSON).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The format of -o: json, table, md, csv, html or prometheus (the
+    /// OpenMetrics text exposition, as ghz's -O prometheus).
+    #[arg(long, short = 'O', value_name = "FORMAT")]
+    pub output_format: Option<wirebench_report::Format>,
+    /// Log every request (time, call, stack, latency, status, bytes), one
+    /// line each: JSON Lines, or CSV when FILE ends in .csv.
+    #[arg(long, value_name = "FILE")]
+    pub log_requests: Option<PathBuf>,
+    /// Most lines --log-requests writes; later requests are counted, not
+    /// logged.
+    #[arg(long, default_value_t = 1_000_000, value_parser = crate::numbers::at_least_one::<u64>, allow_negative_numbers = true)]
+    pub log_requests_max: u64,
     /// Send this file as the request body.
     #[arg(long, help_heading = "HTTP")]
     pub body_file: Option<PathBuf>,
@@ -364,7 +414,8 @@ pub struct LoadCmdArgs {
     /// (--size-kb), /aggregate?records=N, or --shape's message.
     #[arg(long, help_heading = "HTTP")]
     pub stack: Option<Stack>,
-    /// TLS (https://, grpcs://, tcps://): accept any certificate.
+    /// TLS (https://, grpcs://, tcps://): accept any certificate. (ghz's
+    /// --insecure means plaintext: here grpc:// is plaintext, grpcs:// TLS.)
     #[arg(short = 'k', long, help_heading = "TLS")]
     pub insecure: bool,
     /// TLS: trust the certificates in this PEM file.
@@ -380,6 +431,16 @@ pub struct LoadCmdArgs {
     /// Payload size, KiB (gRPC GetLargePayload / Echo).
     #[arg(long, default_value_t = 1, help_heading = "gRPC", value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]
     pub size_kb: u64,
+}
+
+impl LoadCmdArgs {
+    /// These flags, for one target.
+    pub fn for_url(&self, url: &str) -> LoadCmdArgs {
+        LoadCmdArgs {
+            url: url.to_owned(),
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -406,6 +467,11 @@ pub struct BenchArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub own: OwnMessageArgs,
+    /// A weighted mix of calls (TOML, see examples/mix/orders.toml): every
+    /// stack serves each call at its own route and method, each request
+    /// picks its call by weight; results per call and for the whole mix.
+    #[arg(long, value_name = "FILE", help_heading = "Mix")]
+    pub mix: Option<PathBuf>,
     /// Pipeline: records per request (default 100).
     #[arg(long, value_parser = crate::numbers::whole::<u32>, allow_negative_numbers = true)]
     pub records: Option<u32>,
@@ -499,6 +565,6 @@ pub struct BenchArgs {
     pub list_presets: bool,
     /// Folder for result.json, report.html and report.md (default
     /// results/<time>/).
-    #[arg(long)]
+    #[arg(long, short = 'o', visible_alias = "output")]
     pub out: Option<PathBuf>,
 }

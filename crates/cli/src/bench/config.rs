@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use anyhow::Context;
 use serde::Serialize;
 use wirebench_load::contract::MessageJob;
 use wirebench_load::{Job, LoadPlan, StopAt};
@@ -319,6 +320,30 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             }
         }
     }
+    let mix = match &args.mix {
+        Some(path) => {
+            anyhow::ensure!(
+                args.workload.is_none() && sizes.is_none() && args.shape.is_none(),
+                "--mix is a workload of its own: each call names its message (no --workload, --shape or --sizes)"
+            );
+            let mix = crate::mix_file::MixFile::read(path)?;
+            anyhow::ensure!(
+                mix.calls.len() <= wirebench_server::message::MAX_MIX_CALLS,
+                "{}: a mix has at most {} calls",
+                path.display(),
+                wirebench_server::message::MAX_MIX_CALLS
+            );
+            jobs.clear();
+            for (name, source, direction) in mix.messages()? {
+                let source = crate::args::available(&source)?;
+                let job = MessageJob::load(source, direction)
+                    .with_context(|| format!("{}: call '{name}'", path.display()))?;
+                jobs.push((Job::Message(Arc::new(job)), Some(name)));
+            }
+            Some(mix)
+        }
+        None => None,
+    };
     let max_size_kb = jobs
         .iter()
         .map(|(job, _)| job.min_max_size_kb())
@@ -328,6 +353,35 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         let load = settings::load_plan(&load, DEFAULTS, |senders| {
             stack.default_connections(senders)
         })?;
+        if let Some(mix) = &mix {
+            let calls = jobs
+                .iter()
+                .enumerate()
+                .map(|(i, (job, name))| {
+                    let name = name.clone().expect("a mix's jobs are named");
+                    let request = job.mix_request(stack, &name, i as u8)?;
+                    Ok((name, request))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let file = std::fs::canonicalize(&mix.path)
+                .with_context(|| format!("cannot find {}", mix.path.display()))?;
+            plans.push(StackPlan {
+                stack,
+                load: load.clone(),
+                request: calls[0].1.clone(),
+                job: jobs[0].0.clone(),
+                variant: Some(format!(
+                    "mix {}",
+                    crate::load_cmd::targets::mix_label(&mix.path)
+                )),
+                mix: Some(Arc::new(super::trials::MixRequests {
+                    file,
+                    weights: mix.weights(mix.seed),
+                    calls,
+                })),
+            });
+            continue;
+        }
         for (job, variant) in &jobs {
             // Fails here, before any server starts, if the stack cannot
             // serve the job.
@@ -337,6 +391,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
                 request: job.request(stack)?,
                 job: job.clone(),
                 variant: variant.clone(),
+                mix: None,
             });
         }
     }

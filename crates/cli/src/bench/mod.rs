@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use wirebench_load::{Client, Target, TlsClient, Trust};
+use wirebench_load::{Client, Mixed, Target, TlsClient, Trust};
 use wirebench_netsim::Proxy;
 use wirebench_netsim::Transport;
 use wirebench_netsim::delay_line::DelayLine;
@@ -28,7 +28,7 @@ use crate::deploy::{self, TlsFiles};
 use crate::preset::{BUILT_IN, Preset};
 use crate::progress::Reporter;
 use crate::signals::Cancel;
-use crate::trial::{ServerSpec, TrialSpec};
+use crate::trial::{CallSpec, ServerSpec, TrialSpec};
 use capacity::CapacitySearch;
 use config::{BenchConfig, resolve};
 use trials::TrialPlan;
@@ -361,6 +361,22 @@ async fn run_trial(
         kind: plan.request.clone(),
     };
     let client = Arc::new(Client::new(&target, load.connections()).await?);
+    // A mix: a client per call (its own connections), picked by weight.
+    let mut mixed = None;
+    if let Some(mix) = &plan.mix {
+        let mut clients = vec![Arc::clone(&client)];
+        for (_, request) in &mix.calls[1..] {
+            let target = Target {
+                kind: request.clone(),
+                ..target.clone()
+            };
+            clients.push(Arc::new(Client::new(&target, load.connections()).await?));
+        }
+        mixed = Some((
+            Arc::new(Mixed::new(mix.weights.clone(), clients.clone())),
+            clients,
+        ));
+    }
     let recording = match profile_dir {
         Some(dir) => {
             let pids: Vec<u32> = roles.iter().map(|(_, pid)| *pid).collect();
@@ -377,11 +393,17 @@ async fn run_trial(
     let watch =
         crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
     let mut progress = Reporter::new(&label, load, config.quiet);
-    let outcome =
-        wirebench_load::run_observed(load, Arc::clone(&client), cancel.cancelled(), |p| {
-            progress.update(p)
-        })
-        .await;
+    let on_progress = |p| progress.update(p);
+    let outcome = match &mixed {
+        Some((mixed, _)) => {
+            wirebench_load::run_observed(load, Arc::clone(mixed), cancel.cancelled(), on_progress)
+                .await
+        }
+        None => {
+            wirebench_load::run_observed(load, Arc::clone(&client), cancel.cancelled(), on_progress)
+                .await
+        }
+    };
     progress.finish();
     let probed = probe.stop();
     let server_metrics = match watch {
@@ -414,6 +436,24 @@ async fn run_trial(
         }),
         repetition: plan.repetition,
         tls_version: client.tls_version(),
+        calls: match (&plan.mix, &mixed) {
+            (Some(mix), Some((_, clients))) => mix
+                .calls
+                .iter()
+                .zip(clients)
+                .enumerate()
+                .map(|(i, ((name, request), _))| CallSpec {
+                    name: name.clone(),
+                    target: Target {
+                        kind: request.clone(),
+                        ..target.clone()
+                    }
+                    .label(),
+                    weight_share: mix.weights.share(i),
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,

@@ -1,6 +1,8 @@
 //! The trials of a run: every stack's plan crossed with the run's
 //! repetitions, server counts and the variations of a stack's servers.
 
+use std::sync::Arc;
+
 use wirebench_load::{Job, LoadPlan, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_proto::json;
@@ -31,6 +33,18 @@ pub struct TrialPlan {
     pub message: Option<String>,
     /// Network conditions between the load generator and the servers.
     pub net: Option<NetConditions>,
+    /// A mix (`--mix`): every call's request; `job` and `request` are
+    /// then its first call's.
+    pub mix: Option<Arc<MixRequests>>,
+}
+
+/// A mix's calls on one stack: each call's name and request, and the
+/// weights each request is picked by.
+#[derive(Debug)]
+pub struct MixRequests {
+    pub file: std::path::PathBuf,
+    pub weights: wirebench_load::Weights,
+    pub calls: Vec<(String, TargetKind)>,
 }
 
 /// A stack's load and one of the run's requests, the same for each of its
@@ -42,6 +56,7 @@ pub struct StackPlan {
     pub request: TargetKind,
     /// Which of the run's jobs, when there are several ("order down").
     pub variant: Option<String>,
+    pub mix: Option<Arc<MixRequests>>,
 }
 
 /// Every trial, in order: repetitions outermost (so the stacks interleave,
@@ -77,6 +92,7 @@ pub fn plan_trials(settings: &BenchSettings, plans: &[StackPlan]) -> Vec<TrialPl
                                 variant,
                                 message: plan.variant.clone(),
                                 net: settings.net,
+                                mix: plan.mix.clone(),
                             });
                         }
                     }
@@ -105,6 +121,13 @@ fn codecs(settings: &BenchSettings, stack: Stack) -> Vec<(Option<json::Codec>, O
 /// it apart when the run varies them.
 fn services(settings: &BenchSettings, plan: &StackPlan) -> Vec<(Services, Option<String>)> {
     let grpc = plan.stack.is_grpc();
+    if let Some(mix) = &plan.mix {
+        let services = Services::Mix {
+            file: mix.file.clone(),
+            calls: mix.calls.len(),
+        };
+        return vec![(services, plan.variant.clone())];
+    }
     if let Job::Message(job) = &plan.job {
         let services = Services::Message {
             source: job.source.clone(),

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use wirebench_load::client::connector::Identity;
 use wirebench_load::contract::Job;
-use wirebench_load::{Client, StopAt, Target, TargetKind, TlsClient, Trust};
+use wirebench_load::request_log::{Logged, RequestLog};
+use wirebench_load::{Client, Mixed, StopAt, Target, TargetKind, TlsClient, Trust};
 use wirebench_probe::ProcessRole;
 use wirebench_proto::vocab::{Stack, StackKind, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
@@ -23,10 +24,11 @@ use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
 use crate::args::LoadCmdArgs;
 
 mod requests;
+pub mod targets;
 
 use crate::settings::{self, Defaults};
 use crate::signals::Cancel;
-use crate::trial::TrialSpec;
+use crate::trial::{CallSpec, TrialSpec};
 use requests::{
     Parsed, accepts_protobuf, grpc_request, http_request, message_job, parse_headers, tcp_request,
 };
@@ -60,24 +62,33 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         crate::outputs::check_writable(path, false)?;
     }
     let runtime = crate::client_runtime(crate::default_threads())?;
-    let parsed = runtime.block_on(parse_target(&args))?;
+    let (targets, seed) = runtime.block_on(targets::parse_targets(&args))?;
+    let first = &targets[0].parsed;
     let plan = settings::load_plan(&args.load, DEFAULTS, |senders| {
-        parsed.stack.default_connections(senders)
+        first.stack.default_connections(senders)
     })?;
+    let weights = {
+        let named: Vec<(String, f64)> =
+            targets.iter().map(|t| (t.name.clone(), t.weight)).collect();
+        wirebench_load::Weights::new(&named, seed)?
+    };
     let start = args.load.agent.start()?;
     crate::server_metrics::check_urls(&args.load.server_metrics)?;
-    crate::provenance::check_open_files(u64::from(plan.connections()))?;
+    let connections = u64::from(plan.connections()) * targets.len() as u64;
+    crate::provenance::check_open_files(connections)?;
     crate::provenance::raise_open_files_limit();
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     let settings = serde_json::json!({
         "command": "load",
-        "url": args.url,
+        "url": names.join(" "),
+        "mix": args.mix.as_ref().or(args.targets.as_ref()).map(|p| p.display().to_string()),
         "plan": plan,
         "thresholds": args.load.thresholds.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
     let placement = crate::placement::CpuPlacement::resolve(None, None, true)?;
     runtime.block_on(async {
         let cancel = Cancel::on_signals(Some("stopping; keeping what was measured so far"))?;
-        println!("wirebench load {}", args.url);
+        println!("wirebench load {}", names.join(" "));
         println!(
             "  model: {}; stop after {}; warm-up {}; timeout {}",
             plan.describe_model(),
@@ -86,11 +97,24 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             humantime::format_duration(plan.timeout())
         );
         println!(
-            "  connections: {} ({})",
+            "  connections: {}{} ({})",
             plan.connections(),
-            parsed.stack.wire_description()
+            if targets.len() > 1 { " per target" } else { "" },
+            first.stack.wire_description()
         );
-        println!("  check: {}", parsed.target.describe_check());
+        if targets.len() == 1 {
+            println!("  check: {}", first.target.describe_check());
+        } else {
+            for (i, target) in targets.iter().enumerate() {
+                println!(
+                    "  {} ({:.0}% of the requests): {}; check: {}",
+                    target.name,
+                    weights.share(i) * 100.0,
+                    target.parsed.target.label(),
+                    target.parsed.target.describe_check()
+                );
+            }
+        }
         let shard = plan.shard();
         if !shard.is_whole() {
             println!(
@@ -102,7 +126,10 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 plan.connections_total()
             );
         }
-        let client = Arc::new(Client::new(&parsed.target, plan.connections()).await?);
+        let mut clients = Vec::new();
+        for target in &targets {
+            clients.push(Arc::new(Client::new(&target.parsed.target, plan.connections()).await?));
+        }
         if !args.load.server_metrics.is_empty() {
             // Reachable before any load, not found wanting at the end.
             crate::server_metrics::scrape_all(&args.load.server_metrics).await?;
@@ -123,39 +150,92 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         let probe = crate::trial::start_probe(&plan, &servers, placement.client_set());
         let watch = crate::server_metrics::watch(&args.load.server_metrics, plan.warmup());
         let mut progress =
-            crate::progress::Reporter::new(&parsed.stack.name(), &plan, args.load.quiet);
-        let outcome = wirebench_load::run_observed(&plan, Arc::clone(&client), cancel.cancelled(), |p| {
-            progress.update(p)
-        })
-        .await;
+            crate::progress::Reporter::new(&first.stack.name(), &plan, args.load.quiet);
+        let log = match &args.log_requests {
+            Some(path) => Some(Arc::new(
+                RequestLog::create(path, &first.stack.name(), plan.warmup(), args.log_requests_max)
+                    .with_context(|| format!("cannot write the request log {}", path.display()))?,
+            )),
+            None => None,
+        };
+        let on_progress = |p| progress.update(p);
+        let outcome = match clients.as_slice() {
+            [client] => {
+                let name = first.target.label();
+                drive(&plan, Arc::clone(client), log.as_ref(), &name, &cancel, on_progress).await
+            }
+            _ => {
+                let mixed = Arc::new(Mixed::new(weights.clone(), clients.clone()));
+                drive(&plan, mixed, log.as_ref(), "", &cancel, on_progress).await
+            }
+        };
         progress.finish();
+        if let (Some(log), Some(path)) = (&log, &args.log_requests) {
+            let written = log
+                .finish()
+                .with_context(|| format!("cannot write the request log {}", path.display()))?;
+            println!(
+                "request log: {} ({} lines{})",
+                path.display(),
+                written.lines,
+                match written.not_logged {
+                    0 => String::new(),
+                    n => format!("; {n} more requests past --log-requests-max were not logged"),
+                }
+            );
+        }
         let probed = probe.stop();
         let server_metrics = match watch {
             Some(watch) => watch.finish().await,
             None => Vec::new(),
         };
+        let calls = if targets.len() > 1 {
+            targets
+                .iter()
+                .enumerate()
+                .map(|(i, t)| CallSpec {
+                    name: t.name.clone(),
+                    target: t.parsed.target.label(),
+                    weight_share: weights.share(i),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let spec = TrialSpec {
-            stack: parsed.stack,
-            workload: parsed.workload,
-            size_kb: parsed.size_kb,
-            message: parsed.variant.clone(),
-            codegen: parsed.codegen.clone(),
-            target: &parsed.target,
+            stack: first.stack,
+            workload: first.workload,
+            size_kb: first.size_kb,
+            message: first.variant.clone(),
+            codegen: first.codegen.clone(),
+            target: &first.target,
             plan: &plan,
             servers: None,
             repetition: 0,
-            variant: parsed.variant.clone(),
+            variant: first.variant.clone(),
             net: None,
             thresholds: &args.load.thresholds,
             agent,
             server_metrics,
             network_path: None,
-            tls_version: client.tls_version(),
+            tls_version: clients[0].tls_version(),
+            calls,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
         result.run.interrupted = outcome.interrupted;
         result.push_trial(crate::trial::assemble(spec, &outcome, probed, &placement));
-        print!("{}", TableExporter.render_as(&result, &args.load.view.view()));
+        let view = args.load.view.view();
+        match (&args.output_format, &args.output) {
+            // ghz's -O without -o: the format on standard output.
+            (Some(format), None) => print!("{}", format.exporter().render_as(&result, &view)),
+            _ => print!("{}", TableExporter.render_as(&result, &view)),
+        }
+        if let Some(path) = &args.output {
+            let format = args.output_format.unwrap_or_else(|| format_of(path));
+            let text = format.exporter().render_as(&result, &view);
+            let kept = crate::outputs::write_or_keep(path, text.as_bytes())?;
+            println!("{format}: {}", kept.display());
+        }
         if args.load.json.as_deref() == Some(std::path::Path::new("-")) {
             // One line, so that a log holding it is read by `merge -`.
             println!("{}", serde_json::to_string(&result)?);
@@ -165,6 +245,106 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(crate::trial::exit_code(&result))
     })
+}
+
+/// The peers' short flags, read by the target's scheme: `-m` is hey's
+/// HTTP method on http:// URLs and ghz's metadata (a JSON object) on
+/// grpc:// ones; `-D` hey's body file or ghz's request file. ghz's
+/// `--insecure` (plaintext) is refused where the scheme says it already.
+fn peer_flags(args: &LoadCmdArgs) -> anyhow::Result<LoadCmdArgs> {
+    let mut args = args.clone();
+    let Some((scheme, _)) = args.url.split_once("://") else {
+        if args.insecure {
+            bail!(
+                "'{}' has no scheme; ghz's --insecure (plaintext) is said by the scheme here: grpc://{} is plaintext, grpcs://{} is TLS (add -k to accept any certificate)",
+                args.url,
+                args.url,
+                args.url
+            );
+        }
+        bail!(
+            "'{}': use http(s)://HOST:PORT/PATH, grpc(s)://HOST:PORT or tcp(s)://HOST:PORT (ghz's HOST:PORT is grpc://HOST:PORT)",
+            args.url
+        );
+    };
+    let grpc = scheme.starts_with("grpc");
+    if args.insecure && matches!(scheme, "grpc" | "http" | "tcp") {
+        bail!(
+            "--insecure accepts any TLS certificate, and {scheme}:// has no TLS; ghz's --insecure (plaintext) is said by the scheme here: grpc:// is plaintext, grpcs:// is TLS"
+        );
+    }
+    if let Some(m) = args.m.take() {
+        if grpc {
+            let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&m)
+                .with_context(|| {
+                    format!("-m on a grpc:// target is ghz's metadata, a JSON object like '{{\"key\":\"value\"}}', not '{m}'")
+                })?;
+            for (key, value) in object {
+                let value = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                args.headers.push(format!("{key}: {value}"));
+            }
+        } else {
+            anyhow::ensure!(
+                args.method.is_none(),
+                "-m and --method both name the HTTP method: give one"
+            );
+            args.method = Some(m);
+        }
+    }
+    if let Some(file) = args.data_from.take() {
+        if grpc {
+            anyhow::ensure!(
+                args.data.is_none(),
+                "-D and -d both give the request: give one"
+            );
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            args.data = Some(text);
+        } else {
+            anyhow::ensure!(
+                args.body_file.is_none(),
+                "-D and --body-file both give the body: give one"
+            );
+            args.body_file = Some(file);
+        }
+    }
+    Ok(args)
+}
+
+/// The format a file's extension names (.md, .csv, .html, .prom, .txt),
+/// JSON otherwise.
+fn format_of(path: &std::path::Path) -> wirebench_report::Format {
+    use wirebench_report::Format;
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md") => Format::Markdown,
+        Some("csv") => Format::Csv,
+        Some("html") => Format::Html,
+        Some("prom") => Format::Prometheus,
+        Some("txt") => Format::Table,
+        _ => Format::Json,
+    }
+}
+
+/// Runs `plan` with `client`, each request logged when `log` is given
+/// (`name` names the requests of a client without a mix).
+async fn drive<C: wirebench_load::engine::Call>(
+    plan: &wirebench_load::LoadPlan,
+    client: Arc<C>,
+    log: Option<&Arc<RequestLog>>,
+    name: &str,
+    cancel: &Cancel,
+    on_progress: impl FnMut(wirebench_load::Progress),
+) -> wirebench_load::LoadOutcome {
+    match log {
+        Some(log) => {
+            let logged = Arc::new(Logged::new(client, Arc::clone(log), name));
+            wirebench_load::run_observed(plan, logged, cancel.cancelled(), on_progress).await
+        }
+        None => wirebench_load::run_observed(plan, client, cancel.cancelled(), on_progress).await,
+    }
 }
 
 /// What the URL and flags of `load` name: the stack, the URL's
@@ -234,6 +414,7 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
 }
 
 pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
+    let args = &peer_flags(args)?;
     let UrlParts {
         stack,
         authority,
@@ -308,6 +489,23 @@ pub async fn parse_target(args: &LoadCmdArgs) -> anyhow::Result<ParsedTarget> {
     {
         // gRPC-Web over HTTP/2 (h2c, or h2 by ALPN over TLS).
         http.version = wirebench_load::client::HttpVersion::Http2;
+    }
+    if args.disable_keepalive {
+        match &mut kind {
+            // The server closes after answering; the client then opens a
+            // new connection for the next request.
+            TargetKind::Http(http)
+                if http.version == wirebench_load::client::HttpVersion::Http1 =>
+            {
+                http.headers.insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            _ => bail!(
+                "--disable-keepalive is for HTTP/1.1 targets: HTTP/2, HTTP/3 and gRPC multiplex their requests on one connection (--connections sets how many)"
+            ),
+        }
     }
     match &mut kind {
         TargetKind::Grpc { streaming, .. } if streaming.is_none() && streams => {

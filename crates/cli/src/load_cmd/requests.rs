@@ -161,6 +161,18 @@ pub(super) fn http_request(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut headers = parse_headers(&args.headers)?;
+    // A JSON body says so, unless -H said otherwise (oha and hey send none
+    // or text/html, and most JSON APIs answer those with 415).
+    let json_body = exchanges.iter().all(|e| {
+        !e.body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&e.body).is_ok()
+    });
+    if json_body && !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     Ok((
         TargetKind::Http(HttpTarget {
             version: if stack.kind == StackKind::RestH2 {
@@ -169,7 +181,7 @@ pub(super) fn http_request(
                 wirebench_load::client::HttpVersion::Http1
             },
             method,
-            headers: parse_headers(&args.headers)?,
+            headers,
             exchanges: Exchanges::new(exchanges).expect("at least one body"),
         }),
         workload,

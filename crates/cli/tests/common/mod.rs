@@ -272,7 +272,7 @@ pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {
     let json = dir.path().join("r.json");
     run_ok(
         wirebench()
-            .args(["load", url, "-q"])
+            .args(["load", url, "--quiet"])
             .args(args)
             .arg("--json")
             .arg(&json),
@@ -287,7 +287,7 @@ pub fn load_trial_failing(url: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let output = wirebench()
-        .args(["load", url, "-q"])
+        .args(["load", url, "--quiet"])
         .args(args)
         .arg("--json")
         .arg(&json)

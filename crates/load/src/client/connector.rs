@@ -44,6 +44,13 @@ impl WireBytes {
             received: self.received.saturating_sub(earlier.received),
         }
     }
+
+    pub fn plus(self, other: WireBytes) -> WireBytes {
+        WireBytes {
+            sent: self.sent + other.sent,
+            received: self.received + other.received,
+        }
+    }
 }
 
 impl WireCounters {

@@ -100,6 +100,55 @@ impl Job {
         }
     }
 
+    /// Call `index` of a mix, named `name`, whose message is this
+    /// message job's: the same requests and checks, at the call's own
+    /// route (`/mix/NAME`), method (`wirebench.mix.Mix/NAME`) or tcp call
+    /// byte (its index) instead of the message workload's.
+    pub fn mix_request(
+        &self,
+        stack: Stack,
+        name: &str,
+        index: u8,
+    ) -> Result<TargetKind, ContractError> {
+        let mut kind = self.request(stack)?;
+        let rest = wirebench_proto::message::mix_rest_path(name);
+        let grpc = wirebench_proto::message::mix_grpc_path(name);
+        let reroute = |exchanges: &Exchanges, route: &dyn Fn(&Exchange) -> Exchange| {
+            Exchanges::new(exchanges.iter().map(route).collect()).expect("not empty")
+        };
+        match &mut kind {
+            TargetKind::Http(http) => {
+                http.exchanges = reroute(&http.exchanges, &|e| {
+                    let query = e.path.query().map(|q| format!("?{q}")).unwrap_or_default();
+                    Exchange {
+                        path: format!("{rest}{query}")
+                            .parse()
+                            .expect("a call's name is a path"),
+                        ..e.clone()
+                    }
+                });
+            }
+            TargetKind::Grpc { exchanges, .. } => {
+                *exchanges = reroute(exchanges, &|e| Exchange {
+                    path: grpc.parse().expect("a call's name is a path"),
+                    ..e.clone()
+                });
+            }
+            TargetKind::Tcp(exchanges) => {
+                *exchanges = reroute(exchanges, &|e| {
+                    // The frame: 4 bytes of length, then the call byte.
+                    let mut frame = e.body.to_vec();
+                    frame[4] = index;
+                    Exchange {
+                        body: Bytes::from(frame),
+                        ..e.clone()
+                    }
+                });
+            }
+        }
+        Ok(kind)
+    }
+
     /// What the client sends to `stack`'s front server, and the check
     /// every answer must pass.
     pub fn request(&self, stack: Stack) -> Result<TargetKind, ContractError> {

@@ -58,11 +58,62 @@ pub const SERVICE: &str = "wirebench.message.MessageService";
 /// is served, `MessageService` with `Down(DownRequest) returns (M)`,
 /// `Up(M) returns (Ack)` and `Echo(M) returns (M)`. Encoded.
 pub fn service_descriptors(files: &[u8], type_name: &str) -> Vec<u8> {
+    let methods: Vec<(String, Direction, &str)> = Direction::ALL
+        .into_iter()
+        .map(|d| (capitalized(d.name()), d, type_name))
+        .collect();
+    descriptors_with_service(&[files], "wirebench.message", "MessageService", &methods)
+}
+
+/// A mix's service, `wirebench.mix.Mix` (see [`MIX_SERVICE`]): one method
+/// per call, named after it, over that call's type; `files` holds the
+/// descriptors of every type.
+pub fn mix_descriptors(files: &[&[u8]], calls: &[(String, Direction, &str)]) -> Vec<u8> {
+    descriptors_with_service(files, "wirebench.mix", "Mix", calls)
+}
+
+/// The gRPC service of a mix: a method per call.
+pub const MIX_SERVICE: &str = "wirebench.mix.Mix";
+
+/// The gRPC path of a mix's call `name`.
+pub fn mix_grpc_path(name: &str) -> String {
+    format!("/{MIX_SERVICE}/{name}")
+}
+
+/// The REST route of a mix's call `name`: GET for down, POST otherwise.
+pub fn mix_rest_path(name: &str) -> String {
+    format!("/mix/{name}")
+}
+
+fn capitalized(name: &str) -> String {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// The union of `files` (each an encoded descriptor set), our message.proto
+/// (DownRequest, Ack) where none of them has it, and a service
+/// `package.service` whose methods are (name, direction, type served).
+fn descriptors_with_service(
+    files: &[&[u8]],
+    package: &str,
+    service: &str,
+    methods: &[(String, Direction, &str)],
+) -> Vec<u8> {
     use prost::Message;
     use prost_types::{
         FileDescriptorProto, FileDescriptorSet, MethodDescriptorProto, ServiceDescriptorProto,
     };
-    let mut set = FileDescriptorSet::decode(files).unwrap_or_default();
+    let mut set = FileDescriptorSet::default();
+    for encoded in files {
+        for file in FileDescriptorSet::decode(*encoded).unwrap_or_default().file {
+            if !set.file.iter().any(|f| f.name == file.name) {
+                set.file.push(file);
+            }
+        }
+    }
     let ours = |set: &FileDescriptorSet| {
         set.file.iter().any(|f| {
             f.package() == "wirebench.message" && f.message_type.iter().any(|m| m.name() == "Ack")
@@ -79,24 +130,30 @@ pub fn service_descriptors(files: &[u8], type_name: &str) -> Vec<u8> {
         message.name = Some("wirebench/message.proto".to_owned());
         set.file.push(message);
     }
-    let served = format!(".{type_name}");
-    let method = |name: &str, input: &str, output: &str| MethodDescriptorProto {
-        name: Some(name.to_owned()),
-        input_type: Some(input.to_owned()),
-        output_type: Some(output.to_owned()),
-        ..Default::default()
+    let method = |(name, direction, type_name): &(String, Direction, &str)| {
+        let served = format!(".{type_name}");
+        let (input, output) = match direction {
+            Direction::Down => (".wirebench.message.DownRequest".to_owned(), served),
+            Direction::Up => (served, ".wirebench.message.Ack".to_owned()),
+            Direction::Echo => (served.clone(), served),
+        };
+        MethodDescriptorProto {
+            name: Some(name.clone()),
+            input_type: Some(input),
+            output_type: Some(output),
+            ..Default::default()
+        }
     };
     set.file.push(FileDescriptorProto {
-        name: Some("wirebench/message_service.proto".to_owned()),
-        package: Some("wirebench.message".to_owned()),
+        name: Some(format!(
+            "wirebench/{}_service.proto",
+            package.rsplit('.').next().unwrap_or(package)
+        )),
+        package: Some(package.to_owned()),
         dependency: set.file.iter().filter_map(|f| f.name.clone()).collect(),
         service: vec![ServiceDescriptorProto {
-            name: Some("MessageService".to_owned()),
-            method: vec![
-                method("Down", ".wirebench.message.DownRequest", &served),
-                method("Up", &served, ".wirebench.message.Ack"),
-                method("Echo", &served, &served),
-            ],
+            name: Some(service.to_owned()),
+            method: methods.iter().map(method).collect(),
             ..Default::default()
         }],
         syntax: Some("proto3".to_owned()),

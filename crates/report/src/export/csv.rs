@@ -1,6 +1,9 @@
 //! CSV: one row per trial with the stable fields, raw numbers with their
 //! units in the column names (in the spirit of Locust's stats CSV), for
-//! spreadsheets and scripts.
+//! spreadsheets and scripts. A mix adds a row per call after its trial's
+//! row, named in the `call` column (empty on the trial's own row, which
+//! is the whole mix); a call's CPU columns are empty: CPU is measured for
+//! the whole mix.
 
 use super::Exporter;
 use crate::decision::View;
@@ -9,7 +12,7 @@ use crate::model::RunResult;
 
 pub struct CsvExporter;
 
-pub const COLUMNS: [&str; 30] = [
+pub const COLUMNS: [&str; 31] = [
     "trial",
     "stack",
     "variant",
@@ -40,6 +43,7 @@ pub const COLUMNS: [&str; 30] = [
     "client_cpu_ms_per_request",
     "client_bound",
     "server_saturated",
+    "call",
 ];
 
 /// `value` to `decimals` places, trailing zeros dropped, never "-0":
@@ -103,8 +107,39 @@ impl Exporter for CsvExporter {
                     opt(c.client_cpu_ms_per_request, 4),
                     c.client_bound.to_string(),
                     c.server_saturated.to_string(),
+                    String::new(),
                 ])
                 .expect("writing to memory");
+            for call in &trial.calls {
+                let l = &call.latency_us;
+                let errors: u64 = call.errors.values().sum();
+                let mut row = vec![
+                    trial_label(result, trial),
+                    trial.stack.to_string(),
+                    trial.variant.clone().unwrap_or_default(),
+                    trial.workload.to_string(),
+                    trial.model.name().to_owned(),
+                    String::new(),
+                    String::new(),
+                    trial.connections.to_string(),
+                    call.requests_ok.to_string(),
+                    errors.to_string(),
+                    fixed(call.error_rate, 6),
+                    fixed(trial.duration_s, 3),
+                    fixed(call.throughput_rps, 1),
+                    l.min.to_string(),
+                    fixed(l.mean, 1),
+                    l.p50.to_string(),
+                    l.p90.to_string(),
+                    l.p99.to_string(),
+                    l.p999.to_string(),
+                    l.max.to_string(),
+                    call.bytes_received.to_string(),
+                ];
+                row.resize(COLUMNS.len() - 1, String::new());
+                row.push(call.name.clone());
+                writer.write_record(row).expect("writing to memory");
+            }
         }
         String::from_utf8(writer.into_inner().expect("writing to memory"))
             .expect("CSV of UTF-8 fields")

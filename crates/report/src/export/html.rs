@@ -280,6 +280,9 @@ impl Exporter for HtmlExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             body.push_str(&table(&capacity));
         }
+        if let Some(calls) = grid::calls(result) {
+            body.push_str(&table(&calls));
+        }
         if let Some(steps) = grid::steps(result) {
             body.push_str(&table(&steps));
         }

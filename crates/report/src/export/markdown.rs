@@ -57,6 +57,9 @@ impl Exporter for MarkdownExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             out.push_str(&table(&capacity));
         }
+        if let Some(calls) = grid::calls(result) {
+            out.push_str(&format!("\n{}", table(&calls)));
+        }
         if let Some(steps) = grid::steps(result) {
             out.push_str(&format!("\n{}", table(&steps)));
         }

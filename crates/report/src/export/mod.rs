@@ -6,6 +6,7 @@ mod csv;
 mod html;
 mod json;
 mod markdown;
+mod prometheus;
 mod table;
 
 use std::fmt;
@@ -15,6 +16,7 @@ pub use self::csv::CsvExporter;
 pub use html::HtmlExporter;
 pub use json::JsonExporter;
 pub use markdown::MarkdownExporter;
+pub use prometheus::PrometheusExporter;
 pub use table::TableExporter;
 
 use crate::decision::View;
@@ -87,15 +89,18 @@ pub enum Format {
     Csv,
     Html,
     Json,
+    /// The Prometheus text exposition (ghz's `-O prometheus`).
+    Prometheus,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Table,
         Format::Markdown,
         Format::Csv,
         Format::Html,
         Format::Json,
+        Format::Prometheus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +110,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Html => "html",
             Format::Json => "json",
+            Format::Prometheus => "prometheus",
         }
     }
 
@@ -115,6 +121,7 @@ impl Format {
             Format::Csv => &CsvExporter,
             Format::Html => &HtmlExporter,
             Format::Json => &JsonExporter,
+            Format::Prometheus => &PrometheusExporter,
         }
     }
 }
@@ -132,7 +139,9 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format '{s}' (expected table, md, csv, html or json)"))
+            .ok_or_else(|| {
+                format!("unknown format '{s}' (expected table, md, csv, html, json or prometheus)")
+            })
     }
 }
 

@@ -119,6 +119,9 @@ impl Exporter for TableExporter {
         if let Some(capacity) = crate::capacity::grid(result) {
             out.push_str(&format!("{}\n", draw(&capacity)));
         }
+        if let Some(calls) = grid::calls(result) {
+            out.push_str(&format!("{}\n", draw(&calls)));
+        }
         if let Some(steps) = grid::steps(result) {
             out.push_str(&format!("{}\n", draw(&steps)));
         }

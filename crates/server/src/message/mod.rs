@@ -204,6 +204,57 @@ impl MessageHandler {
     }
 }
 
+/// One call of a mix: its name (its route and method), which way its
+/// message goes, and the handler of that message.
+#[derive(Clone)]
+pub struct MixRoute {
+    pub name: String,
+    pub direction: Direction,
+    pub handler: MessageHandler,
+}
+
+/// Most calls a mix may have: a tcp request frame names its call in one
+/// byte, below the message workload's `D`, `U` and `E`.
+pub const MAX_MIX_CALLS: usize = 64;
+
+/// Serves a mix of calls on `listener` until `shutdown` completes: each
+/// call at `/mix/NAME` (REST), `wirebench.mix.Mix/NAME` (gRPC), or, on
+/// the tcp ceiling, the call's index as the frame's first byte.
+pub async fn serve_mix(
+    stack: Stack,
+    listener: TcpListener,
+    calls: Vec<MixRoute>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if stack.tls != options.tls.is_some() {
+        return Err(ServeError::TlsMismatch(stack.name()));
+    }
+    assert!(
+        !calls.is_empty() && calls.len() <= MAX_MIX_CALLS,
+        "1 to {MAX_MIX_CALLS} calls"
+    );
+    if stack.is_quic() {
+        let router = crate::encoding::rest(rest::mix_router(&calls), stack.compression);
+        return crate::h3::serve(listener, router, &options, shutdown).await;
+    }
+    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
+    match stack.kind {
+        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
+            let router = crate::encoding::rest(rest::mix_router(&calls), stack.compression);
+            crate::http_serve::serve_router(router, incoming, &options, shutdown).await;
+            Ok(())
+        }
+        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
+            grpc::serve_mix(incoming, &calls, stack, &options, shutdown).await
+        }
+        StackKind::Tcp => {
+            tcp::serve_mix(incoming, calls, options.request_timeout, shutdown).await;
+            Ok(())
+        }
+    }
+}
+
 /// Serves the message workload on `listener` until `shutdown` completes.
 pub async fn serve_message(
     stack: Stack,

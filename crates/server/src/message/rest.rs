@@ -34,6 +34,48 @@ pub fn router(handler: MessageHandler) -> Router {
     crate::rest::limit_bodies(router, body_limit).with_state(handler)
 }
 
+/// A mix's routes: `GET /mix/NAME` for a call whose message goes down,
+/// `POST /mix/NAME` for up and echo; each call's own handler.
+pub fn mix_router(calls: &[super::MixRoute]) -> Router {
+    let largest = calls
+        .iter()
+        .map(|c| c.handler.max_bytes())
+        .max()
+        .unwrap_or(0);
+    let mut router = Router::new();
+    for call in calls {
+        let path = wirebench_proto::message::mix_rest_path(&call.name);
+        let handler = call.handler.clone();
+        let route = match call.direction {
+            Direction::Down => get(
+                move |query: Result<Query<DownQuery>, QueryRejection>, headers: HeaderMap| {
+                    let handler = handler.clone();
+                    async move { down(State(handler), query, headers).await }
+                },
+            ),
+            direction => post(move |headers: HeaderMap, body: Bytes| {
+                let handler = handler.clone();
+                async move { with_body(&handler, direction, &headers, &body) }
+            }),
+        };
+        router = router.route(&path, route);
+    }
+    let names: Vec<String> = calls
+        .iter()
+        .map(|c| wirebench_proto::message::mix_rest_path(&c.name))
+        .collect();
+    let router = router.fallback(move || {
+        let names = names.join(", ");
+        async move {
+            error_response(
+                StatusCode::NOT_FOUND,
+                &format!("no such route; this server has {names}"),
+            )
+        }
+    });
+    crate::rest::limit_bodies(router, largest.saturating_add(64 * 1024))
+}
+
 /// `GET /message`'s query.
 #[derive(serde::Deserialize)]
 struct DownQuery {

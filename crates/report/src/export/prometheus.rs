@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn the_exposition_parses_and_holds_every_trial() {
         let mut result = crate::model::tests::result_fixture();
-        result.trials[0].variant = Some("quote \" and \\ back".into());
+        result.trials[0].variant = Some("mix orders (sonic-rs)".into());
         let text = PrometheusExporter.render(&result);
         let lines = text.lines().map(|l| Ok(l.to_owned()));
         let scrape = prometheus_parse::Scrape::parse(lines).expect("a Prometheus text exposition");
@@ -241,7 +241,7 @@ mod tests {
             .iter()
             .find(|s| s.labels.get("stack") == Some(&first.stack.name()))
             .expect("the first trial's sample");
-        assert_eq!(sample.labels.get("variant"), Some("quote \" and \\ back"));
+        assert_eq!(sample.labels.get("variant"), Some("mix orders (sonic-rs)"));
         match sample.value {
             prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => {
                 assert_eq!(v, first.requests_ok as f64)
@@ -249,5 +249,10 @@ mod tests {
             ref other => panic!("a counter, not {other:?}"),
         }
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn label_values_are_escaped_as_the_format_says() {
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

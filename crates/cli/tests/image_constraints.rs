@@ -41,7 +41,7 @@ if touch /wirebench-probe 2>/dev/null; then echo 'root is writable'; exit 3; fi
 # (a checkout under /root is not).
 cp /mnt/wirebench /tmp/wirebench && chmod 755 /tmp/wirebench
 setpriv --reuid=65532 --regid=65532 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-  env HOME=/tmp WIREBENCH_CACHE_DIR=/tmp/cache sh -c 'id -u; /tmp/wirebench bench -q --stacks rest,grpc -n 100 -c 2 --warmup 0s --json /tmp/r.json >/tmp/out.txt 2>&1 || {{ cat /tmp/out.txt; exit 4; }}'
+  env HOME=/tmp WIREBENCH_CACHE_DIR=/tmp/cache sh -c 'id -u; /tmp/wirebench bench --quiet --stacks rest,grpc -n 100 -c 2 --warmup 0s --json /tmp/r.json >/tmp/out.txt 2>&1 || {{ cat /tmp/out.txt; exit 4; }}'
 echo '--- result'
 cat /tmp/r.json"
     );

@@ -265,7 +265,7 @@ pub fn serve_payload(stack: &str) -> (Child, String) {
     serve("payload", stack, &[])
 }
 
-/// Runs `wirebench load URL -q ARGS --json FILE`, asserts it succeeded,
+/// Runs `wirebench load URL --quiet ARGS --json FILE`, asserts it succeeded,
 /// and returns its one trial.
 pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
@@ -280,7 +280,7 @@ pub fn load_trial(url: &str, args: &[&str]) -> serde_json::Value {
     read_json(&json)["trials"][0].clone()
 }
 
-/// Runs `wirebench load URL -q ARGS --json FILE` where no request is
+/// Runs `wirebench load URL --quiet ARGS --json FILE` where no request is
 /// meant to succeed: asserts it exited 98 (no good answer) and returns its
 /// one trial.
 pub fn load_trial_failing(url: &str, args: &[&str]) -> serde_json::Value {

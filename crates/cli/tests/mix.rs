@@ -221,8 +221,7 @@ fn the_peers_idioms_work_or_say_what_to_write() {
     assert_eq!(trial["requests_ok"], 200);
     // ghz: host:port, --insecure for plaintext, -m metadata: refused
     // with what to write, then written so.
-    let (ok, said) = run(wirebench().args([
-        "load",
+    let ghz = [
         "--call",
         "payload.PayloadService/GetLargePayload",
         "-d",
@@ -233,28 +232,16 @@ fn the_peers_idioms_work_or_say_what_to_write() {
         "200",
         "-c",
         "10",
-        "--insecure",
-        &grpc_addr,
-    ]));
+    ];
+    let (ok, said) = run(wirebench()
+        .arg("load")
+        .args(ghz)
+        .args(["--insecure", &grpc_addr]));
     assert!(
         !ok && said.contains(&format!("grpc://{grpc_addr}")),
         "{said}"
     );
-    let trial = common::load_trial(
-        &format!("grpc://{grpc_addr}"),
-        &[
-            "--call",
-            "payload.PayloadService/GetLargePayload",
-            "-d",
-            "{\"size_in_kb\": 1}",
-            "-m",
-            "{\"tenant\": \"a\"}",
-            "-n",
-            "200",
-            "-c",
-            "10",
-        ],
-    );
+    let trial = common::load_trial(&format!("grpc://{grpc_addr}"), &ghz);
     assert_eq!(trial["requests_ok"], 200);
     // ghz's templates.
     let trial = common::load_trial(

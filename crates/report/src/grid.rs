@@ -269,7 +269,6 @@ pub fn calls(result: &RunResult) -> Option<Grid> {
             let label = trial_label(result, t);
             let attempts: u64 = t.calls.iter().map(|c| c.attempts()).sum();
             t.calls.iter().map(move |c| {
-                let errors: u64 = c.errors.values().sum();
                 let share = if attempts == 0 {
                     0.0
                 } else {
@@ -282,7 +281,7 @@ pub fn calls(result: &RunResult) -> Option<Grid> {
                     format!("{:.1}%", c.weight_share * 100.0),
                     format!("{:.1}%", share * 100.0),
                     format::rate(c.throughput_rps),
-                    errors.to_string(),
+                    c.errors_total().to_string(),
                     format::latency_us(c.latency_us.p50),
                     format::latency_us(c.latency_us.p99),
                     match c.attempts() {

@@ -304,9 +304,13 @@ pub struct CallResult {
 }
 
 impl CallResult {
+    pub fn errors_total(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
     /// Every request it made in the window, good or not.
     pub fn attempts(&self) -> u64 {
-        self.requests_ok + self.errors.values().sum::<u64>()
+        self.requests_ok + self.errors_total()
     }
 }
 

@@ -6,7 +6,9 @@
 //! must be the seed's N KiB of data, `/aggregate` the pipeline's summary,
 //! `/echo` what was sent. `grpc://HOST:PORT` with `--call` calls our
 //! services with full checks, or any unary method through reflection or
-//! `--proto`.
+//! `--proto`. Several URLs, `--targets` or `--mix` ([`targets`]) load
+//! several targets at once, each request picking one by weight, with
+//! results per target and in total.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

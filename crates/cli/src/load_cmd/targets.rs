@@ -145,13 +145,24 @@ async fn mix_call(
             one.method = Some(method.clone());
         }
     }
+    anyhow::ensure!(
+        call.data.is_none() || call.body_file.is_none(),
+        "{at}: call '{}' has data and body_file: one of them",
+        call.name
+    );
     one.data.clone_from(&call.data);
-    if call.data.is_some() && !url.starts_with("grpc") {
-        // An HTTP call's data is its body.
-        one.data = None;
-        let body = tempfile_with(call.data.as_deref().unwrap_or(""))?;
-        one.body_file = Some(body);
-    }
+    // An HTTP call's data is its body, read from a file while the target
+    // is parsed (the file goes with it).
+    let _body = match &call.data {
+        Some(data) if !url.starts_with("grpc") => {
+            one.data = None;
+            let file = tempfile::NamedTempFile::new().context("cannot write a call's body")?;
+            std::fs::write(file.path(), data).context("cannot write a call's body")?;
+            one.body_file = Some(file.path().to_owned());
+            Some(file)
+        }
+        _ => None,
+    };
     if call.body_file.is_some() {
         one.body_file.clone_from(&call.body_file);
     }
@@ -164,17 +175,6 @@ pub fn mix_label(path: &Path) -> String {
         || path.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
     )
-}
-
-/// An HTTP call's inline data, as a body file for the body's flag.
-fn tempfile_with(text: &str) -> anyhow::Result<std::path::PathBuf> {
-    let file = tempfile::Builder::new()
-        .prefix("wirebench-body-")
-        .tempfile()
-        .context("cannot write a call's body")?;
-    std::fs::write(file.path(), text)?;
-    let (_, path) = file.keep().context("cannot keep a call's body")?;
-    Ok(path)
 }
 
 /// One target of a vegeta-style targets file.

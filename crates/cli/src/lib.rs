@@ -8,6 +8,7 @@ pub mod children;
 pub mod compare_cmd;
 pub mod deploy;
 pub mod k8s;
+pub mod live_view;
 pub mod load_cmd;
 pub mod merge_cmd;
 pub mod mix_file;

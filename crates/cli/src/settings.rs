@@ -143,6 +143,10 @@ pub fn load_plan(
         Some(schedule) => plan.with_schedule(schedule)?,
         None => plan,
     };
+    let plan = match args.skip_first {
+        Some(skip) => plan.with_skip_first(skip)?,
+        None => plan,
+    };
     let shard = args.agent.shard()?;
     Ok(if shard.is_whole() {
         plan

@@ -63,6 +63,8 @@ pub struct TrialSpec<'a> {
     pub net: Option<String>,
     /// `--threshold`s the trial is judged by.
     pub thresholds: &'a [Threshold],
+    /// `--abort-on-fail` ended the window early: the threshold lost.
+    pub aborted: Option<String>,
     /// A sharded run: this agent (what it measured is added).
     pub agent: Option<wirebench_report::Agent>,
     /// `--server-metrics`: the servers' endpoints over the window.
@@ -223,6 +225,7 @@ pub fn assemble(
             })
             .collect(),
         interrupted: outcome.interrupted,
+        aborted: spec.aborted,
         server_workers: servers.map(|s| s.workers),
         server_processes: servers.map(|s| s.processes),
         hop: servers.and_then(|s| s.hop.clone()),
@@ -314,12 +317,12 @@ fn per_request(bytes: u64, requests: u64) -> Option<f64> {
 pub const NO_REQUEST_SUCCEEDED: u8 = 98;
 
 /// How a command that ran `result` exits: 130 when interrupted, 99 (k6's)
-/// when a `--threshold` failed, 98 when a trial had no good answer, else 0.
+/// when a `--threshold` failed or `--abort-on-fail` stopped a trial, 98 when a trial had no good answer, else 0.
 pub fn exit_code(result: &RunResult) -> ExitCode {
     let failed = result
         .trials
         .iter()
-        .any(|trial| trial.thresholds.iter().any(|t| !t.passed));
+        .any(|trial| trial.aborted.is_some() || trial.thresholds.iter().any(|t| !t.passed));
     // A trial that ran its course without one good answer measured
     // nothing: a script must not read it as a pass.
     let nothing = result

@@ -243,6 +243,32 @@ fn the_peers_idioms_work_or_say_what_to_write() {
     );
     let trial = common::load_trial(&format!("grpc://{grpc_addr}"), &ghz);
     assert_eq!(trial["requests_ok"], 200);
+    // ghz's config file, as a ghz user has it, with --skipFirst: 200
+    // sent, the first 50 not tallied.
+    let config = dir.path().join("ghz.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"host": "{grpc_addr}", "insecure": true, "call": "payload.PayloadService/GetLargePayload",
+                "data": {{"size_in_kb": 1}}, "metadata": {{"tenant": "a"}}, "total": 200,
+                "concurrency": 10, "skipFirst": 50}}"#
+        ),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let dir_out = tempfile::tempdir().unwrap();
+    let json = dir_out.path().join("r.json");
+    run_ok(
+        wirebench()
+            .args(["load", "--config", &config_arg, "--quiet", "--json"])
+            .arg(&json),
+    );
+    let trial = read_json(&json)["trials"][0].clone();
+    assert_eq!(trial["requests_ok"], 150, "{trial}");
+    assert_eq!(trial["stack"], "grpc");
+    // --skip-first 0 < n is checked: skipping all is refused.
+    let (ok, said) = run(wirebench().args(["load", "--config", &config_arg, "--skipFirst", "200"]));
+    assert!(!ok && said.contains("would skip every one"), "{said}");
     // ghz's templates.
     let trial = common::load_trial(
         &format!("http://{addr}/payload?size_in_kb=1&n={{{{.RequestNumber}}}}"),

@@ -36,6 +36,7 @@
 //! that is a few lines of code: no sockets, no waiting.
 
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -115,6 +116,10 @@ pub struct LoadOutcome {
     pub measured: Duration,
     /// True when `cancel` ended the run early.
     pub interrupted: bool,
+    /// True when the progress callback stopped the run (a threshold lost
+    /// with `--abort-on-fail`): the window ends there, as when interrupted,
+    /// but the run goes on to its result.
+    pub stopped_early: bool,
     /// Bytes that crossed the client's sockets during the measured window
     /// (headers, framing and TLS included), both directions.
     pub wire: WireBytes,
@@ -184,6 +189,10 @@ struct Shared<C> {
     deadline: Option<Instant>,
     /// Measured requests left to send when the run stops at a count.
     budget: Option<AtomicU64>,
+    /// `--skip-first`: how many of the window's first requests go
+    /// untallied, and how many of the window's requests have started.
+    skip_first: u64,
+    skipped: AtomicU64,
     pacer: Option<Arc<Pacer>>,
     /// The precise release of the pacer's slots (see [`pacer`]); None
     /// with [`Pacing::Timer`] or in the closed loop.
@@ -266,14 +275,30 @@ struct Slot {
 }
 
 /// Where a run is, once a second of the measured window.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
     /// Seconds since the measured window began.
     pub measured_s: f64,
     pub requests_ok: u64,
     pub errors: u64,
-    /// Good responses in the last second.
-    pub last_second_ok: u64,
+    /// The timeline's bin: what "recent" spans (1 s, or 100 ms in a
+    /// window under [`LONG_WINDOW`] or counted in requests).
+    pub bin: Duration,
+    /// Good responses in the last bin.
+    pub recent_ok: u64,
+    /// p99 latency of the good responses of the last bin, microseconds.
+    pub recent_p99_us: u64,
+    /// Everything the measured window has counted so far: its latency
+    /// histogram and its errors by kind (a live view's percentiles, and
+    /// what `--abort-on-fail` judges).
+    pub so_far: &'a Tally,
+}
+
+impl Progress<'_> {
+    /// Good responses per second over the last bin.
+    pub fn recent_rps(&self) -> f64 {
+        self.recent_ok as f64 / self.bin.as_secs_f64().max(1e-9)
+    }
 }
 
 /// Runs `plan` with `client` until the window ends or `cancel` completes.
@@ -282,18 +307,19 @@ pub async fn run<C: Call>(
     client: Arc<C>,
     cancel: impl Future<Output = ()>,
 ) -> LoadOutcome {
-    run_observed(plan, client, cancel, |_| {}).await
+    run_observed(plan, client, cancel, |_| ControlFlow::Continue(())).await
 }
 
 /// [`run`], calling `on_progress` once per timeline bin of the measured
-/// window ([`timeline_bin`]).
+/// window ([`timeline_bin`]); when it answers `Break`, the measured window
+/// ends there ([`LoadOutcome::stopped_early`]).
 /// Progress comes from the timeline's snapshot, so it costs the senders
 /// nothing.
 pub async fn run_observed<C: Call>(
     plan: &LoadPlan,
     client: Arc<C>,
     cancel: impl Future<Output = ()>,
-    mut on_progress: impl FnMut(Progress),
+    mut on_progress: impl FnMut(Progress<'_>) -> ControlFlow<()>,
 ) -> LoadOutcome {
     let model = plan.model();
     let open_loop = matches!(model, LoadModel::Rate { .. });
@@ -339,6 +365,8 @@ pub async fn run_observed<C: Call>(
         measure_start,
         deadline,
         budget: plan.requests().map(AtomicU64::new),
+        skip_first: plan.skip_first(),
+        skipped: AtomicU64::new(0),
         pacer,
         release,
         tally: ShardedTally::with_calls(open_loop, mix_calls),
@@ -384,6 +412,7 @@ pub async fn run_observed<C: Call>(
     };
     tokio::pin!(window_end, cancel);
     let mut interrupted = false;
+    let mut stopped_early = false;
     // A schedule's steps, as ends in seconds of the measured window.
     let mut step_ends: std::collections::VecDeque<f64> = schedule
         .map(|s| s.boundaries(f64::INFINITY))
@@ -417,19 +446,26 @@ pub async fn run_observed<C: Call>(
             },
             tick = ticks.tick() => {
                 let t_s = tick.saturating_duration_since(measure_start).as_secs_f64();
-                let snapshot = shared.tally.snapshot();
-                let (requests_ok, errors) = (snapshot.requests_ok, snapshot.errors.total());
-                timeline.push(t_s, snapshot);
-                on_progress(Progress {
+                timeline.push(t_s, shared.tally.snapshot());
+                let so_far = timeline.so_far();
+                let last = timeline.last_point();
+                let flow = on_progress(Progress {
                     measured_s: t_s,
-                    requests_ok,
-                    errors,
-                    last_second_ok: timeline.last_point().map_or(0, |p| p.requests_ok),
+                    requests_ok: so_far.requests_ok,
+                    errors: so_far.errors.total(),
+                    bin,
+                    recent_ok: last.map_or(0, |p| p.requests_ok),
+                    recent_p99_us: last.map_or(0, |p| p.p99_us),
+                    so_far,
                 });
+                if flow.is_break() {
+                    stopped_early = true;
+                    break;
+                }
             }
         }
     }
-    if open_loop && shared.deadline.is_some() && !interrupted {
+    if open_loop && shared.deadline.is_some() && !interrupted && !stopped_early {
         // The open loop's plan is its due times: a request due in the
         // window is counted however late it completes (dropping the last
         // slow ones would hide the tail), so the run waits for those in
@@ -460,6 +496,7 @@ pub async fn run_observed<C: Call>(
 
     let tally = shared.tally.snapshot();
     let window_end = match (shared.deadline, interrupted) {
+        _ if stopped_early => stopped,
         (Some(deadline), false) => deadline,
         (None, false) => tally.last_completion.unwrap_or(stopped),
         (_, true) => stopped,
@@ -483,6 +520,7 @@ pub async fn run_observed<C: Call>(
         timeline: timeline.into_points(),
         measured,
         interrupted,
+        stopped_early,
         wire,
         backoff: Backoff {
             failed_attempts: shared.failed_connects.load(Ordering::Relaxed),
@@ -603,6 +641,12 @@ async fn sender<C: Call>(id: usize, global: usize, shared: Arc<Shared<C>>, start
             }
             return;
         }
+        // ghz's --skipFirst: the window's first requests are sent and
+        // checked, not tallied.
+        let skipped = measured
+            && shared.skip_first > 0
+            && shared.skipped.fetch_add(1, Ordering::Relaxed) < shared.skip_first;
+        let measured = measured && !skipped;
         if measured {
             // One atomic load once set; requests of the warm-up still in
             // flight here add a little to the window's bytes.

@@ -36,6 +36,8 @@ pub enum PlanError {
         what: &'static str,
         total: u64,
     },
+    #[error("--skip-first {skip} would skip every one of the {requests} requests (-n)")]
+    SkipsEveryRequest { skip: u64, requests: u64 },
 }
 
 /// Everything that shapes a run, validated.
@@ -60,6 +62,14 @@ pub struct LoadPlan {
     /// on tokio's paused clock (tests).
     #[serde(skip)]
     pacing: Pacing,
+    /// ghz's `--skipFirst`: the window's first requests, sent and checked
+    /// but not tallied (the whole plan's count; see [`LoadPlan::skip_first`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    skip_first: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LoadPlan {
@@ -114,6 +124,7 @@ impl LoadPlan {
             schedule: None,
             shard: Shard::WHOLE,
             pacing: Pacing::Precise,
+            skip_first: 0,
         })
     }
 
@@ -167,6 +178,27 @@ impl LoadPlan {
             schedule: Some(schedule),
             ..self
         })
+    }
+
+    /// The same plan, whose window's first `skip` requests are sent and
+    /// checked but not tallied (ghz's `--skipFirst`; `-n` counts them, as
+    /// ghz's does). They are not a warm-up: the window's clock runs while
+    /// they do, so `--warmup` is the flag for a warm-up the rate excludes.
+    pub fn with_skip_first(self, skip: u64) -> Result<Self, PlanError> {
+        if let StopAt::Requests(requests) = self.stop
+            && skip >= requests
+        {
+            return Err(PlanError::SkipsEveryRequest { skip, requests });
+        }
+        Ok(Self {
+            skip_first: skip,
+            ..self
+        })
+    }
+
+    /// This agent's share of `--skip-first`.
+    pub fn skip_first(&self) -> u64 {
+        self.shard.share(self.skip_first)
     }
 
     /// The same plan, paced by `pacing` (tests on tokio's paused clock

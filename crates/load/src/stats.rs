@@ -297,6 +297,11 @@ impl Timeline {
         self.points.last().map(|point| point.t_s)
     }
 
+    /// Everything counted up to the last interval pushed.
+    pub fn so_far(&self) -> &Tally {
+        &self.previous
+    }
+
     pub fn last_point(&self) -> Option<&TimelinePoint> {
         self.points.last()
     }

@@ -31,6 +31,8 @@ pub fn trials(result: &RunResult) -> Grid {
             let mut label = trial_label(result, trial);
             if trial.interrupted {
                 label.push_str(" (interrupted)");
+            } else if trial.aborted.is_some() {
+                label.push_str(" (stopped early)");
             }
             vec![
                 label,

@@ -187,6 +187,11 @@ pub struct Trial {
     pub timeline: Vec<TimelinePoint>,
     /// True when the run was stopped before this trial's window ended.
     pub interrupted: bool,
+    /// Set when `--abort-on-fail` ended this trial's window early: the
+    /// threshold that was lost, its value and when ("p99<5ms: 7.2 ms at
+    /// 3 s"). The trial's figures are those of the shorter window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
     /// Tokio worker threads of each server process (bench only).
     #[serde(default)]
     pub server_workers: Option<usize>,

@@ -82,6 +82,11 @@ pub fn notes(result: &RunResult) -> Vec<String> {
                 backoff.failed_attempts, backoff.waits, backoff.waited_s
             ));
         }
+        if let Some(lost) = &trial.aborted {
+            notes.push(format!(
+                "{label}: stopped early by --abort-on-fail ({lost}); its figures are of the shorter window"
+            ));
+        }
         for outcome in &trial.thresholds {
             let measured = outcome
                 .threshold

@@ -152,17 +152,29 @@ impl fmt::Display for Threshold {
 impl Threshold {
     /// What `trial` measured of this threshold's metric.
     pub fn measure(&self, trial: &Trial) -> Option<f64> {
-        let latency = |value: u64| (trial.requests_ok > 0).then_some(value as f64);
+        // A result without its histogram judges latency as unmeasured.
+        let histogram = crate::histogram::decode(&trial.latency_histogram).unwrap_or_else(|_| {
+            hdrhistogram::Histogram::new(3).expect("3 significant figures are allowed")
+        });
+        self.measure_figures(&Figures {
+            rps: trial.throughput_rps,
+            error_rate: trial.error_rate,
+            latency_us: &histogram,
+        })
+    }
+
+    /// What `figures` hold of this threshold's metric: `None` for a
+    /// latency when no good response was counted.
+    pub fn measure_figures(&self, figures: &Figures<'_>) -> Option<f64> {
+        let latency = figures.latency_us;
+        let of_latency = |value: u64| (!latency.is_empty()).then_some(value as f64);
         match self.metric {
-            Metric::Rps => Some(trial.throughput_rps),
-            Metric::ErrorRate => Some(trial.error_rate),
-            Metric::Mean => (trial.requests_ok > 0).then_some(trial.latency_us.mean),
-            Metric::Min => latency(trial.latency_us.min),
-            Metric::Max => latency(trial.latency_us.max),
-            Metric::Quantile(q) => {
-                let histogram = crate::histogram::decode(&trial.latency_histogram).ok()?;
-                (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64)
-            }
+            Metric::Rps => Some(figures.rps),
+            Metric::ErrorRate => Some(figures.error_rate),
+            Metric::Mean => (!latency.is_empty()).then(|| latency.mean()),
+            Metric::Min => of_latency(latency.min()),
+            Metric::Max => of_latency(latency.max()),
+            Metric::Quantile(q) => of_latency(latency.value_at_quantile(q)),
         }
     }
 
@@ -208,6 +220,17 @@ impl Threshold {
             (_, Some(v)) => format::latency_us(v.round() as u64),
         }
     }
+}
+
+/// What a threshold judges: a finished trial's figures, or a run's so far
+/// (`--abort-on-fail` judges them once a second).
+pub struct Figures<'a> {
+    /// Good responses per second.
+    pub rps: f64,
+    /// errors / (good + errors), 0..=1.
+    pub error_rate: f64,
+    /// Latency of the good responses, microseconds.
+    pub latency_us: &'a hdrhistogram::Histogram<u64>,
 }
 
 /// Thresholds that must all hold: an SLO, as `--slo` takes it

@@ -264,6 +264,17 @@ pub struct LoadArgs {
     /// Sent and checked, but not measured (e.g. 2s).
     #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub warmup: Option<Duration>,
+    /// ghz's --skipFirst: the window's first N requests are sent and
+    /// checked but not tallied (-n counts them, as ghz's does). The
+    /// window's clock runs while they do: --warmup is the warm-up the rate
+    /// excludes.
+    #[arg(
+        long,
+        alias = "skipFirst",
+        value_name = "N",
+        help_heading = "Load model"
+    )]
+    pub skip_first: Option<u64>,
     /// Per-request timeout (default 10s).
     #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub timeout: Option<Duration>,
@@ -281,12 +292,30 @@ pub struct LoadArgs {
     /// one is named and the exit code is 99.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<wirebench_report::threshold::Threshold>,
+    /// Stop a trial as soon as one of its --threshold is lost, judged on
+    /// the window so far once a second (k6's abortOnFail): the partial
+    /// result is kept, named as stopped early, and the exit code is 99.
+    #[arg(long, requires = "thresholds")]
+    pub abort_on_fail: bool,
+    /// With --abort-on-fail: judge only after this much of the window
+    /// (k6's delayAbortEval), e.g. for rps>N while users spawn.
+    #[arg(long, value_parser = crate::numbers::duration, requires = "abort_on_fail")]
+    pub abort_delay: Option<Duration>,
     #[command(flatten)]
     pub agent: crate::agent::AgentArgs,
     /// A server's Prometheus endpoint (serve --metrics), read at the
     /// window's edges for its CPU, memory and requests; repeatable.
     #[arg(long = "server-metrics", value_name = "URL")]
     pub server_metrics: Vec<String>,
+}
+
+impl LoadArgs {
+    /// With `--abort-on-fail`: how far into the window thresholds are
+    /// first judged.
+    pub fn abort_after(&self) -> Option<Duration> {
+        self.abort_on_fail
+            .then(|| self.abort_delay.unwrap_or(Duration::ZERO))
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -307,6 +336,11 @@ pub struct LoadCmdArgs {
     /// url (and method, data or message), picked by weight per request.
     #[arg(long, value_name = "FILE", conflicts_with = "targets")]
     pub mix: Option<PathBuf>,
+    /// ghz's config file (JSON, or TOML by its extension): its keys fill
+    /// what the command line leaves out; a key wirebench cannot honour is
+    /// refused by name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
     /// HTTP method (default GET, or POST with --body-file). -m is hey's

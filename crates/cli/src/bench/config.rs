@@ -97,6 +97,10 @@ pub struct BenchSettings {
     /// `--threshold`s every trial is judged by.
     #[serde(serialize_with = "as_text")]
     pub thresholds: Vec<Threshold>,
+    /// `--abort-on-fail`: a trial stops at its first lost threshold, judged
+    /// from this far into its window (`--abort-delay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort_after: Option<Duration>,
     /// `--find-capacity`: the search instead of trials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacitySearch>,
@@ -464,6 +468,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             directions,
         }),
         thresholds: load.thresholds.clone(),
+        abort_after: load.abort_after(),
         capacity: super::capacity::resolve(args, &load)?,
         remote: super::remote::Remote::resolve(
             args.target.as_deref(),

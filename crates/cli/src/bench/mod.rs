@@ -26,7 +26,7 @@ use wirebench_server::tls::CertifiedKey;
 use crate::args::BenchArgs;
 use crate::deploy::{self, TlsFiles};
 use crate::preset::{BUILT_IN, Preset};
-use crate::progress::Reporter;
+use crate::progress::Watch;
 use crate::signals::Cancel;
 use crate::trial::{CallSpec, ServerSpec, TrialSpec};
 use capacity::CapacitySearch;
@@ -392,8 +392,14 @@ async fn run_trial(
     let probe = crate::trial::start_probe(load, &roles, config.placement.client_set());
     let watch =
         crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
-    let mut progress = Reporter::new(&label, load, config.quiet);
-    let on_progress = |p| progress.update(p);
+    let mut watcher = Watch::new(
+        &label,
+        load,
+        config.quiet,
+        &config.settings.thresholds,
+        config.settings.abort_after,
+    );
+    let on_progress = |p: wirebench_load::Progress<'_>| watcher.observe(p);
     let outcome = match &mixed {
         Some((mixed, _)) => {
             wirebench_load::run_observed(load, Arc::clone(mixed), cancel.cancelled(), on_progress)
@@ -404,7 +410,7 @@ async fn run_trial(
                 .await
         }
     };
-    progress.finish();
+    let aborted = watcher.finish();
     let probed = probe.stop();
     let server_metrics = match watch {
         Some(watch) => watch.finish().await,
@@ -457,6 +463,7 @@ async fn run_trial(
         variant: plan.variant.clone(),
         net: plan.net.map(|n| n.to_string()),
         thresholds: &config.settings.thresholds,
+        aborted,
         agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
         server_metrics,
         network_path: started.then(|| {

@@ -25,6 +25,7 @@ use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
 
 use crate::args::LoadCmdArgs;
 
+mod ghz_config;
 mod requests;
 pub mod targets;
 
@@ -55,6 +56,10 @@ pub struct ParsedTarget {
 
 pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
     crate::provenance::warn_if_debug_build();
+    let args = match &args.config {
+        Some(path) => ghz_config::apply(&path.clone(), args)?,
+        None => args,
+    };
     if let Some(path) = args
         .load
         .json
@@ -151,8 +156,13 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             .collect();
         let probe = crate::trial::start_probe(&plan, &servers, placement.client_set());
         let watch = crate::server_metrics::watch(&args.load.server_metrics, plan.warmup());
-        let mut progress =
-            crate::progress::Reporter::new(&first.stack.name(), &plan, args.load.quiet);
+        let mut watcher = crate::progress::Watch::new(
+            &first.stack.name(),
+            &plan,
+            args.load.quiet,
+            &args.load.thresholds,
+            args.load.abort_after(),
+        );
         let log = match &args.log_requests {
             Some(path) => Some(Arc::new(
                 RequestLog::create(path, &first.stack.name(), plan.warmup(), args.log_requests_max)
@@ -160,7 +170,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             )),
             None => None,
         };
-        let on_progress = |p| progress.update(p);
+        let on_progress = |p: wirebench_load::Progress<'_>| watcher.observe(p);
         let outcome = match clients.as_slice() {
             [client] => {
                 let name = first.target.label();
@@ -171,7 +181,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 drive(&plan, mixed, log.as_ref(), "", &cancel, on_progress).await
             }
         };
-        progress.finish();
+        let aborted = watcher.finish();
         if let (Some(log), Some(path)) = (&log, &args.log_requests) {
             let written = log
                 .finish()
@@ -217,6 +227,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             variant: first.variant.clone(),
             net: None,
             thresholds: &args.load.thresholds,
+            aborted,
             agent,
             server_metrics,
             network_path: None,
@@ -338,7 +349,7 @@ async fn drive<C: wirebench_load::engine::Call>(
     log: Option<&Arc<RequestLog>>,
     name: &str,
     cancel: &Cancel,
-    on_progress: impl FnMut(wirebench_load::Progress),
+    on_progress: impl FnMut(wirebench_load::Progress<'_>) -> std::ops::ControlFlow<()>,
 ) -> wirebench_load::LoadOutcome {
     match log {
         Some(log) => {

@@ -109,6 +109,54 @@ async fn the_warm_up_is_sent_but_not_counted() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn skip_first_sends_the_first_requests_of_the_budget_without_tallying_them() {
+    let client = Fake::answering_in(MS);
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 3 },
+        StopAt::Requests(100),
+        Duration::ZERO,
+    )
+    .with_skip_first(30)
+    .unwrap();
+    let outcome = run(&plan, Arc::clone(&client), std::future::pending()).await;
+    // ghz's meaning: -n counts them, the tally does not.
+    assert_eq!(client.calls.load(Ordering::Relaxed), 100);
+    assert_eq!(outcome.tally.requests_ok, 70);
+    assert_eq!(outcome.tally.latency_us.len(), 70);
+    let every = plan.clone().with_skip_first(100);
+    assert!(
+        matches!(every, Err(PlanError::SkipsEveryRequest { .. })),
+        "{every:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_progress_callback_that_breaks_ends_the_window_there() {
+    let client = Fake::answering_in(10 * MS);
+    let plan = plan(
+        LoadModel::Fixed { concurrency: 1 },
+        StopAt::Duration(Duration::from_secs(60)),
+        Duration::ZERO,
+    );
+    let mut seen = 0;
+    let outcome = run_observed(&plan, client, std::future::pending(), |p| {
+        seen += 1;
+        if p.measured_s >= 3.0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .await;
+    assert!(outcome.stopped_early && !outcome.interrupted);
+    // One-second bins in a long window: stopped at the third.
+    assert_eq!(seen, 3);
+    assert_eq!(outcome.measured, Duration::from_secs(3));
+    // 10 ms each; the one completing at the tick itself is outside.
+    assert_eq!(outcome.tally.requests_ok, 299);
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_open_loop_keeps_its_schedule_and_corrects_for_a_stall() {
     // 100 requests a second for 2 s; the 50th stalls for 300 ms, and
     // one sender only, so the requests due meanwhile wait for it.

@@ -29,7 +29,7 @@ pub mod write;
 
 pub use decision::View;
 pub use export::{
-    CsvExporter, Exporter, Format, HtmlExporter, JsonExporter, MarkdownExporter,
+    CsvExporter, Exporter, Format, HtmlExporter, InfluxExporter, JsonExporter, MarkdownExporter,
     PrometheusExporter, TableExporter,
 };
 pub use merge::{Agent, MergeError, merge};

@@ -45,7 +45,7 @@ pub enum Command {
 pub struct ReportArgs {
     /// A result.json written by bench or load.
     pub result: PathBuf,
-    /// table, md, csv, html or json.
+    /// table, md, csv, html, json, prometheus or influx.
     #[arg(long, default_value = "table")]
     pub format: wirebench_report::Format,
     /// Write here (atomically) instead of standard output.
@@ -363,8 +363,9 @@ pub struct LoadCmdArgs {
     /// (default: from the file's extension, else JSON).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The format of -o: json, table, md, csv, html or prometheus (the
-    /// OpenMetrics text exposition, as ghz's -O prometheus).
+    /// The format of -o: json, table, md, csv, html, prometheus (the
+    /// OpenMetrics text exposition, as ghz's -O prometheus) or influx
+    /// (InfluxDB line protocol).
     #[arg(long, short = 'O', value_name = "FORMAT")]
     pub output_format: Option<wirebench_report::Format>,
     /// Log every request (time, call, stack, latency, status, bytes), one

@@ -327,7 +327,7 @@ fn peer_flags(args: &LoadCmdArgs) -> anyhow::Result<LoadCmdArgs> {
     Ok(args)
 }
 
-/// The format a file's extension names (.md, .csv, .html, .prom, .txt),
+/// The format a file's extension names (.md, .csv, .html, .prom, .lp, .txt),
 /// JSON otherwise.
 fn format_of(path: &std::path::Path) -> wirebench_report::Format {
     use wirebench_report::Format;
@@ -336,6 +336,7 @@ fn format_of(path: &std::path::Path) -> wirebench_report::Format {
         Some("csv") => Format::Csv,
         Some("html") => Format::Html,
         Some("prom") => Format::Prometheus,
+        Some("lp") => Format::Influx,
         Some("txt") => Format::Table,
         _ => Format::Json,
     }

@@ -4,6 +4,7 @@
 mod charts;
 mod csv;
 mod html;
+mod influx;
 mod json;
 mod markdown;
 mod prometheus;
@@ -14,6 +15,7 @@ use std::str::FromStr;
 
 pub use self::csv::CsvExporter;
 pub use html::HtmlExporter;
+pub use influx::InfluxExporter;
 pub use json::JsonExporter;
 pub use markdown::MarkdownExporter;
 pub use prometheus::PrometheusExporter;
@@ -91,16 +93,19 @@ pub enum Format {
     Json,
     /// The Prometheus text exposition (ghz's `-O prometheus`).
     Prometheus,
+    /// InfluxDB line protocol (k6's `--out influxdb`).
+    Influx,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Table,
         Format::Markdown,
         Format::Csv,
         Format::Html,
         Format::Json,
         Format::Prometheus,
+        Format::Influx,
     ];
 
     pub fn name(self) -> &'static str {
@@ -111,6 +116,7 @@ impl Format {
             Format::Html => "html",
             Format::Json => "json",
             Format::Prometheus => "prometheus",
+            Format::Influx => "influx",
         }
     }
 
@@ -122,6 +128,7 @@ impl Format {
             Format::Html => &HtmlExporter,
             Format::Json => &JsonExporter,
             Format::Prometheus => &PrometheusExporter,
+            Format::Influx => &InfluxExporter,
         }
     }
 }
@@ -140,7 +147,7 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.name() == s)
             .ok_or_else(|| {
-                format!("unknown format '{s}' (expected table, md, csv, html, json or prometheus)")
+                format!("unknown format '{s}' (expected table, md, csv, html, json, prometheus or influx)")
             })
     }
 }

@@ -28,6 +28,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("seed-002", include_str!("../../../scenarios/seed-002.toml")),
     ("shapes", include_str!("../../../scenarios/shapes.toml")),
+    ("stacks", include_str!("../../../scenarios/stacks.toml")),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -391,12 +391,7 @@ fn servers_of(prefix: &str, command: &[String]) -> anyhow::Result<Servers> {
             for stack in stacks {
                 refuse_tls(stack)?;
                 let deployments = deployments(prefix, stack, pipeline);
-                let scheme = match stack.kind {
-                    wirebench_proto::vocab::StackKind::Grpc
-                    | wirebench_proto::vocab::StackKind::GrpcJson => "grpc",
-                    wirebench_proto::vocab::StackKind::Tcp => "tcp",
-                    _ => "http",
-                };
+                let scheme = stack.scheme();
                 targets.push(format!(
                     "{stack}={scheme}://{}",
                     front_of(&deployments, stack)

@@ -176,6 +176,23 @@ impl Stack {
         if self.multiplexes() { 1 } else { senders }
     }
 
+    /// The URL scheme `load` reaches this stack at: `http`, `grpc` or
+    /// `tcp`, with an `s` for TLS (`https`, `grpcs`, `tcps`). gRPC-Web is
+    /// HTTP to its clients; HTTP/3 is https.
+    pub fn scheme(self) -> &'static str {
+        let plain = match self.kind {
+            StackKind::Rest
+            | StackKind::RestH2
+            | StackKind::RestH3
+            | StackKind::RestProto
+            | StackKind::GrpcWeb
+            | StackKind::GrpcWebText => ["http", "https"],
+            StackKind::Grpc | StackKind::GrpcJson => ["grpc", "grpcs"],
+            StackKind::Tcp => ["tcp", "tcps"],
+        };
+        plain[usize::from(self.tls)]
+    }
+
     /// Port `serve` listens on when none is given (the seeds' ports).
     pub fn default_port(self) -> u16 {
         match self.kind {
@@ -357,6 +374,22 @@ impl fmt::Display for Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stack_has_its_scheme() {
+        let scheme = |name: &str| name.parse::<Stack>().unwrap().scheme();
+        assert_eq!(scheme("rest"), "http");
+        assert_eq!(scheme("rest-proto+tls"), "https");
+        assert_eq!(scheme("rest-h3"), "https", "HTTP/3 is always TLS");
+        assert_eq!(
+            scheme("grpc-web+gzip"),
+            "http",
+            "gRPC-Web is HTTP to its clients"
+        );
+        assert_eq!(scheme("grpc-json"), "grpc");
+        assert_eq!(scheme("grpc+tls"), "grpcs");
+        assert_eq!(scheme("tcp+tls"), "tcps");
+    }
 
     #[test]
     fn stack_names_round_trip() {

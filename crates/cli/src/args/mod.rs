@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::Stack;
 
+mod help;
 mod message;
 pub use message::{MessageSchemaArgs, OwnMessageArgs, available};
 
@@ -118,9 +119,7 @@ pub enum BenchWorkload {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     pub workload: ServeWorkload,
-    /// rest, rest-h2, rest-proto, grpc, grpc-json or tcp, each optionally
-    /// +tls. The pipeline's services call each other over the same stack.
-    #[arg(long)]
+    #[arg(long, help = help::stack())]
     pub stack: Stack,
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -128,10 +127,7 @@ pub struct ServeArgs {
     /// bytes written) at http://ADDR/metrics: PORT (on 127.0.0.1) or IP:PORT.
     #[arg(long, value_name = "ADDR", value_parser = crate::numbers::metrics_addr)]
     pub metrics: Option<std::net::SocketAddr>,
-    /// Port; default the seeds' (payload: rest 8000, grpc 50051; pipeline:
-    /// producer/processor/aggregator rest 8000/8001/8002, grpc
-    /// 50051/50052/50053); 0 picks a free one (the address is printed).
-    #[arg(long, value_parser = crate::numbers::whole::<u16>, allow_negative_numbers = true)]
+    #[arg(long, help = help::port(), value_parser = crate::numbers::whole::<u16>, allow_negative_numbers = true)]
     pub port: Option<u16>,
     /// Pipeline: which service this process is.
     #[arg(long, help_heading = "Pipeline")]
@@ -278,8 +274,8 @@ pub struct LoadArgs {
     /// Per-request timeout (default 10s).
     #[arg(long, value_parser = crate::numbers::duration, allow_hyphen_values = true, help_heading = "Load model")]
     pub timeout: Option<Duration>,
-    /// Write the result JSON here (atomically); `load --json -` prints it
-    /// on one line of standard output (for `merge -`).
+    /// Write the result JSON here (atomically). On `load` only, `-` prints
+    /// it on one line of standard output instead (for `merge -`).
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// No live progress.
@@ -320,8 +316,9 @@ impl LoadArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct LoadCmdArgs {
-    /// http://HOST:PORT/PATH, grpc://HOST:PORT or tcp://HOST:PORT; several
-    /// share the load in turn, with results per target and in total.
+    /// http(s)://HOST:PORT/PATH, grpc(s)://HOST:PORT or tcp(s)://HOST:PORT
+    /// (the trailing s: TLS); several share the load in turn, with results
+    /// per target and in total.
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
     /// The one URL this target is (set from `urls`, a targets file or a
@@ -529,8 +526,7 @@ pub struct BenchArgs {
     /// user-space proxy: latency=20ms,jitter=5ms,bandwidth=100mbit,reset=0.001
     #[arg(long)]
     pub net: Option<wirebench_netsim::NetConditions>,
-    /// Stacks to compare, in order.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help = help::stacks())]
     pub stacks: Option<Vec<Stack>>,
     /// Payload size, KiB (default 512, seed 000's).
     #[arg(long, value_parser = crate::numbers::whole::<u64>, allow_negative_numbers = true)]

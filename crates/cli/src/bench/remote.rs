@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_proto::vocab::Stack;
 
 /// The stacks served elsewhere, and where their metrics are.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -106,21 +106,7 @@ fn authority(stack: Stack, url: &str) -> anyhow::Result<String> {
     let (scheme, rest) = url
         .split_once("://")
         .with_context(|| format!("--target {url}: give SCHEME://HOST:PORT"))?;
-    let base = match stack.kind {
-        StackKind::Rest
-        | StackKind::RestH2
-        | StackKind::RestH3
-        | StackKind::RestProto
-        | StackKind::GrpcWeb
-        | StackKind::GrpcWebText => "http",
-        StackKind::Grpc | StackKind::GrpcJson => "grpc",
-        StackKind::Tcp => "tcp",
-    };
-    let expected = if stack.tls {
-        format!("{base}s")
-    } else {
-        base.to_owned()
-    };
+    let expected = stack.scheme();
     if scheme != expected {
         bail!("--target {stack}={url}: {stack} is reached at {expected}://HOST:PORT");
     }

@@ -389,15 +389,10 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
         _ => bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url),
     };
     if let Some(stack) = args.stack {
-        let wants = match stack.kind {
-            _ if stack.is_grpc_web() || stack.is_rest() => "http",
-            StackKind::Tcp => "tcp",
-            _ => "grpc",
-        };
         anyhow::ensure!(
-            base == wants && stack.tls == tls,
-            "--stack {stack} is reached at {wants}{}://HOST:PORT, not '{}'",
-            if stack.tls { "s" } else { "" },
+            scheme == stack.scheme(),
+            "--stack {stack} is reached at {}://HOST:PORT, not '{}'",
+            stack.scheme(),
             args.url
         );
         return Ok(UrlParts {

@@ -8,7 +8,7 @@ use wirebench_probe::CpuSet;
 use wirebench_probe::ProcessRole;
 use wirebench_proto::message::MessageSource;
 use wirebench_proto::vocab::Stack;
-use wirebench_server::grpc::GrpcExec;
+use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::{HopMode, Role};
 
 use crate::children::{Place, ServerProcess};
@@ -31,8 +31,12 @@ pub struct Deployment {
 /// Which services, with what is particular to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Services {
-    /// The payload service; over gRPC, where its handlers run.
-    Payload { grpc_exec: GrpcExec },
+    /// The payload service; over gRPC, where its handlers run and which
+    /// implementation serves it.
+    Payload {
+        grpc_exec: GrpcExec,
+        grpc_impl: GrpcImpl,
+    },
     /// The three pipeline services: records per request by default, and
     /// over gRPC, how they call each other.
     Pipeline { records: u32, hop: HopMode },
@@ -60,14 +64,17 @@ impl Deployment {
             None => String::new(),
         };
         let services = match &self.services {
-            Services::Payload { grpc_exec } => format!(
+            Services::Payload {
+                grpc_exec,
+                grpc_impl,
+            } => format!(
                 "{} server process(es) x {} worker(s){}",
                 self.processes,
                 self.workers,
-                if self.stack.is_grpc() {
-                    format!("; handlers {grpc_exec}")
-                } else {
-                    String::new()
+                match grpc_impl {
+                    _ if !self.stack.is_grpc() => String::new(),
+                    GrpcImpl::Tonic => format!("; handlers {grpc_exec}"),
+                    GrpcImpl::Grpcio => "; gRPC C-core (grpcio)".to_owned(),
                 }
             ),
             Services::Pipeline { records, hop } if self.stack.is_grpc() => format!(
@@ -106,7 +113,19 @@ impl Deployment {
     /// Where gRPC handlers run, where it applies (the payload over gRPC).
     pub fn grpc_exec(&self) -> Option<GrpcExec> {
         match self.services {
-            Services::Payload { grpc_exec } if self.stack.is_grpc() => Some(grpc_exec),
+            Services::Payload {
+                grpc_exec,
+                grpc_impl: GrpcImpl::Tonic,
+            } if self.stack.is_grpc() => Some(grpc_exec),
+            _ => None,
+        }
+    }
+
+    /// Which gRPC implementation serves, where it applies (the payload
+    /// over gRPC).
+    pub fn grpc_impl(&self) -> Option<GrpcImpl> {
+        match self.services {
+            Services::Payload { grpc_impl, .. } if self.stack.is_grpc() => Some(grpc_impl),
             _ => None,
         }
     }
@@ -192,7 +211,15 @@ pub fn start(
     };
     let workload_args = |services: &Services| -> Vec<String> {
         match services {
-            Services::Payload { grpc_exec } => vec!["--grpc-exec".into(), grpc_exec.to_string()],
+            Services::Payload {
+                grpc_exec,
+                grpc_impl,
+            } => vec![
+                "--grpc-exec".into(),
+                grpc_exec.to_string(),
+                "--grpc-impl".into(),
+                grpc_impl.to_string(),
+            ],
             Services::Message { source } => message_args(source),
             Services::Mix { file, .. } => vec!["--mix".into(), file.display().to_string()],
             Services::Pipeline { .. } => Vec::new(),

@@ -33,6 +33,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::provenance::raise_open_files_limit();
     let workers = args.workers.unwrap_or_else(crate::default_threads);
     anyhow::ensure!(workers > 0, "--workers must be at least 1");
+    anyhow::ensure!(
+        args.grpc_impl == wirebench_server::grpc::GrpcImpl::Tonic
+            || (matches!(args.workload, ServeWorkload::Payload)
+                && args.stack == wirebench_proto::vocab::Stack::GRPC),
+        "--grpc-impl grpcio serves the payload workload on the plain grpc stack only"
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -111,6 +117,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let options = ServeOptions {
             tls,
             grpc_exec: args.grpc_exec,
+            grpc_impl: args.grpc_impl,
+            workers,
             idle_timeout: args.idle_timeout,
             header_timeout: args.header_timeout,
             request_timeout: args.request_timeout,
@@ -155,6 +163,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 message.as_ref().map_or("", |m| m.describe()),
                 args.max_size_kb
             ),
+            None if args.grpc_impl == wirebench_server::grpc::GrpcImpl::Grpcio => {
+                format!("payload, max {} KiB, gRPC C-core", args.max_size_kb)
+            }
             None if args.stack.is_grpc() => {
                 format!(
                     "payload, max {} KiB, handlers {}",

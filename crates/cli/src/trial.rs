@@ -125,6 +125,8 @@ pub struct ServerSpec {
     pub hop: Option<String>,
     /// The payload over gRPC: where handlers ran.
     pub grpc_exec: Option<String>,
+    /// The payload over gRPC: the server's implementation.
+    pub grpc_impl: Option<String>,
     /// JSON stacks: the servers' codec.
     pub json_codec: Option<String>,
 }
@@ -237,6 +239,7 @@ pub fn assemble(
         wire_bytes_received_per_request: per_request(outcome.wire.received, attempts),
         net: spec.net,
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
+        grpc_impl: servers.and_then(|s| s.grpc_impl.clone()),
         json_codec: servers.and_then(|s| s.json_codec.clone()),
         thresholds: Vec::new(),
         schedule: spec.plan.schedule().map(|s| s.to_string()),

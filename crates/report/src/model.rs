@@ -238,6 +238,10 @@ pub struct Trial {
     /// gRPC stacks: where handlers ran ("async" or "pool:N").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grpc_exec: Option<String>,
+    /// The payload over gRPC: the server's implementation, "tonic" or
+    /// "grpcio" (gRPC C-core).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_impl: Option<String>,
     /// JSON stacks started by wirebench: the servers' JSON codec
     /// ("serde_json" or "sonic-rs").
     #[serde(default, skip_serializing_if = "Option::is_none")]

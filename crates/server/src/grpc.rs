@@ -69,6 +69,36 @@ impl std::fmt::Display for GrpcExec {
     }
 }
 
+/// Which gRPC server serves a `grpc` stack: tonic (hyper's HTTP/2), or
+/// gRPC C-core through the `grpcio` crate ([`crate::grpcio_server`]), so
+/// a verdict can tell gRPC's cost from one library's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GrpcImpl {
+    #[default]
+    Tonic,
+    Grpcio,
+}
+
+impl std::str::FromStr for GrpcImpl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tonic" => Ok(GrpcImpl::Tonic),
+            "grpcio" => Ok(GrpcImpl::Grpcio),
+            _ => Err(format!("'{s}' is not tonic or grpcio")),
+        }
+    }
+}
+
+impl std::fmt::Display for GrpcImpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GrpcImpl::Tonic => "tonic",
+            GrpcImpl::Grpcio => "grpcio",
+        })
+    }
+}
+
 /// Serves the payload service over gRPC with the protobuf codec (`grpc`,
 /// `grpc-web`) or the JSON codec (`grpc-json`) until `shutdown` completes.
 pub async fn serve(

@@ -21,6 +21,8 @@ pub mod fuzz_entry;
 pub mod grpc;
 mod grpc_deadline;
 mod grpc_guard;
+#[cfg(feature = "grpcio")]
+pub mod grpcio_server;
 pub mod h3;
 pub mod handler;
 pub mod http_serve;
@@ -59,6 +61,10 @@ pub enum ServeError {
     TlsMismatch(String),
     #[error("HTTP/3 server failed: {0}")]
     Http3(String),
+    #[error("gRPC C-core server (grpcio) failed: {0}")]
+    Grpcio(String),
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// How a payload server is set up, besides its stack.
@@ -68,6 +74,10 @@ pub struct ServeOptions {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// gRPC stacks: where handlers run.
     pub grpc_exec: grpc::GrpcExec,
+    /// The gRPC server implementation: tonic, or gRPC C-core (grpcio).
+    pub grpc_impl: grpc::GrpcImpl,
+    /// grpcio: its completion-queue threads.
+    pub workers: usize,
     /// A connection with nothing read or written this long is closed.
     pub idle_timeout: Duration,
     /// HTTP/1.1 (and HTTP/3): a request's headers must arrive within this.
@@ -85,6 +95,8 @@ impl Default for ServeOptions {
         ServeOptions {
             tls: None,
             grpc_exec: grpc::GrpcExec::Async,
+            grpc_impl: grpc::GrpcImpl::Tonic,
+            workers: 1,
             idle_timeout: listener::DEFAULT_IDLE_TIMEOUT,
             header_timeout: http_serve::DEFAULT_HEADER_TIMEOUT,
             request_timeout: http_serve::DEFAULT_REQUEST_TIMEOUT,
@@ -109,6 +121,9 @@ pub async fn serve_payload(
         let router = encoding::rest(rest::router(handler), stack.compression);
         return h3::serve(listener, router, &options, shutdown).await;
     }
+    if options.grpc_impl == grpc::GrpcImpl::Grpcio {
+        return serve_grpcio(stack, listener, handler, &options, shutdown).await;
+    }
     let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
     match stack.kind {
         StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
@@ -123,5 +138,38 @@ pub async fn serve_payload(
             tcp::serve(incoming, handler, options.request_timeout, shutdown).await;
             Ok(())
         }
+    }
+}
+
+/// The payload service on gRPC C-core: plain `grpc` only (its TLS,
+/// compression and codecs are not wired). C-core binds its own socket, so
+/// `listener` only held the port: it is released and C-core binds the
+/// same address.
+async fn serve_grpcio(
+    stack: Stack,
+    listener: TcpListener,
+    handler: PayloadHandler,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if stack != Stack::GRPC {
+        return Err(ServeError::Unsupported(format!(
+            "--grpc-impl grpcio serves the plain grpc stack only, not {stack}"
+        )));
+    }
+    let addr = listener
+        .local_addr()
+        .map_err(|err| ServeError::Grpcio(err.to_string()))?;
+    drop(listener);
+    #[cfg(feature = "grpcio")]
+    {
+        grpcio_server::serve(addr, handler, options.workers, shutdown).await
+    }
+    #[cfg(not(feature = "grpcio"))]
+    {
+        let _ = (addr, handler, options, shutdown);
+        Err(ServeError::Unsupported(
+            "this wirebench was built without gRPC C-core: cargo build --release --features grpcio (needs cmake)".into(),
+        ))
     }
 }

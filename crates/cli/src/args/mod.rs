@@ -197,6 +197,10 @@ pub struct ServeArgs {
     /// or pool:N (on N blocking threads, like grpcio's thread pool).
     #[arg(long, default_value = "async")]
     pub grpc_exec: wirebench_server::grpc::GrpcExec,
+    /// The plain grpc stack's payload service: tonic (hyper's HTTP/2), or
+    /// grpcio (gRPC C-core; a build with `--features grpcio`).
+    #[arg(long, default_value = "tonic")]
+    pub grpc_impl: wirebench_server::grpc::GrpcImpl,
     /// JSON stacks (rest, rest-h2, grpc-json; the REST pipeline; JSON
     /// messages): the codec, serde_json (axum's default) or sonic-rs.
     #[arg(long, default_value = "serde_json")]
@@ -518,6 +522,11 @@ pub struct BenchArgs {
     /// gRPC stacks: handler execution models to compare, e.g. async,pool:10.
     #[arg(long, value_delimiter = ',')]
     pub grpc_exec: Option<Vec<wirebench_server::grpc::GrpcExec>>,
+    /// The grpc stack: gRPC server implementations to compare, tonic
+    /// (hyper's HTTP/2) and grpcio (gRPC C-core; a build with
+    /// `--features grpcio`, which needs cmake), e.g. tonic,grpcio.
+    #[arg(long, value_delimiter = ',')]
+    pub grpc_impl: Option<Vec<wirebench_server::grpc::GrpcImpl>>,
     /// JSON stacks: the codecs to compare, e.g. serde_json,sonic-rs
     /// (default serde_json).
     #[arg(long, value_delimiter = ',')]

@@ -20,7 +20,7 @@ use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_report::threshold::Threshold;
-use wirebench_server::grpc::GrpcExec;
+use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::HopMode;
 
 use super::capacity::CapacitySearch;
@@ -78,6 +78,9 @@ pub struct BenchSettings {
     pub hops: Vec<HopMode>,
     #[serde(serialize_with = "as_text")]
     pub grpc_exec: Vec<GrpcExec>,
+    /// The grpc stack's server implementations (`--grpc-impl`).
+    #[serde(serialize_with = "as_text")]
+    pub grpc_impl: Vec<GrpcImpl>,
     /// The JSON stacks' codecs (`--json-codec`), each a variation.
     pub json_codec: Vec<wirebench_proto::json::Codec>,
     /// Repetitions of every configuration.
@@ -185,6 +188,18 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         .clone()
         .unwrap_or_else(|| vec![GrpcExec::Async]);
     anyhow::ensure!(!grpc_execs.is_empty(), "--grpc-exec names no model");
+    let grpc_impls = args
+        .grpc_impl
+        .clone()
+        .unwrap_or_else(|| vec![GrpcImpl::Tonic]);
+    anyhow::ensure!(
+        !grpc_impls.is_empty(),
+        "--grpc-impl names no implementation"
+    );
+    anyhow::ensure!(
+        grpc_impls == [GrpcImpl::Tonic] || stacks.contains(&Stack::GRPC),
+        "--grpc-impl compares servers of the plain grpc stack: add grpc to --stacks"
+    );
     let json_codecs = args.json_codec.clone().unwrap_or_default();
     let json_codecs = match json_codecs.is_empty() {
         true => vec![wirebench_proto::json::Codec::SerdeJson],
@@ -444,6 +459,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         records,
         hops,
         grpc_exec: grpc_execs,
+        grpc_impl: grpc_impls,
         json_codec: json_codecs,
         trials,
         net,

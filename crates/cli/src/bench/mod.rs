@@ -438,6 +438,7 @@ async fn run_trial(
             processes: d.processes,
             hop: d.hop().map(|hop| hop.name().to_owned()),
             grpc_exec: d.grpc_exec().map(|exec| exec.to_string()),
+            grpc_impl: d.grpc_impl().map(|i| i.to_string()),
             json_codec: d.json_codec.map(|codec| codec.to_string()),
         }),
         repetition: plan.repetition,

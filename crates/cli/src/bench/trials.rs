@@ -7,7 +7,7 @@ use wirebench_load::{Job, LoadPlan, TargetKind};
 use wirebench_netsim::NetConditions;
 use wirebench_proto::json;
 use wirebench_proto::vocab::{Stack, Workload};
-use wirebench_server::grpc::GrpcExec;
+use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::HopMode;
 
 use super::config::BenchSettings;
@@ -159,14 +159,39 @@ fn services(settings: &BenchSettings, plan: &StackPlan) -> Vec<(Services, Option
             } else {
                 vec![GrpcExec::Async]
             };
-            let named = execs.len() > 1;
-            execs
-                .into_iter()
-                .map(|grpc_exec| {
-                    let variant = named.then(|| format!("handlers {grpc_exec}"));
-                    (Services::Payload { grpc_exec }, variant)
-                })
-                .collect()
+            // C-core serves the plain grpc stack only, with its own threads.
+            let impls = if plan.stack == Stack::GRPC {
+                settings.grpc_impl.clone()
+            } else {
+                vec![GrpcImpl::Tonic]
+            };
+            let named_exec = execs.len() > 1;
+            let named_impl = impls.len() > 1;
+            let mut services = Vec::new();
+            for grpc_impl in impls {
+                let execs = match grpc_impl {
+                    GrpcImpl::Tonic => execs.clone(),
+                    GrpcImpl::Grpcio => vec![GrpcExec::Async],
+                };
+                for grpc_exec in execs {
+                    let mut variant: Vec<String> = Vec::new();
+                    if named_impl {
+                        variant.push(grpc_impl.to_string());
+                    }
+                    if named_exec && grpc_impl == GrpcImpl::Tonic {
+                        variant.push(format!("handlers {grpc_exec}"));
+                    }
+                    let variant = (!variant.is_empty()).then(|| variant.join(", "));
+                    services.push((
+                        Services::Payload {
+                            grpc_exec,
+                            grpc_impl,
+                        },
+                        variant,
+                    ));
+                }
+            }
+            services
         }
     }
 }

@@ -71,16 +71,7 @@ impl Snapshot {
     }
 
     pub fn of(label: &str, stop: StopAt, p: &Progress<'_>) -> Snapshot {
-        let (done, of) = match stop {
-            StopAt::Duration(d) => (
-                p.measured_s / d.as_secs_f64().max(1e-9),
-                format!("{:.0}/{:.0} s", p.measured_s, d.as_secs_f64()),
-            ),
-            StopAt::Requests(n) => (
-                (p.requests_ok + p.errors) as f64 / n.max(1) as f64,
-                format!("{}/{n} requests", p.requests_ok + p.errors),
-            ),
-        };
+        let (done, of) = how_far(stop, p);
         let latency = &p.so_far.latency_us;
         let mut error_kinds: Vec<(String, u64)> = p.so_far.errors.by_name().into_iter().collect();
         error_kinds.extend(
@@ -104,6 +95,21 @@ impl Snapshot {
             error_kinds,
             histogram: rows(latency, HISTOGRAM_ROWS),
         }
+    }
+}
+
+/// How far `p` is toward `stop`: 0..=1, and in words ("4/10 s",
+/// "1200/5000 requests"); the plain progress lines say it the same way.
+pub fn how_far(stop: StopAt, p: &Progress<'_>) -> (f64, String) {
+    match stop {
+        StopAt::Duration(d) => (
+            p.measured_s / d.as_secs_f64().max(1e-9),
+            format!("{:.0}/{:.0} s", p.measured_s, d.as_secs_f64()),
+        ),
+        StopAt::Requests(n) => (
+            (p.requests_ok + p.errors) as f64 / n.max(1) as f64,
+            format!("{}/{n} requests", p.requests_ok + p.errors),
+        ),
     }
 }
 

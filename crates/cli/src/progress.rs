@@ -79,12 +79,7 @@ impl<'a> Watch<'a> {
             Shown::Lines { label, stop, last } => {
                 if last.elapsed() >= LINE_EVERY {
                     *last = Instant::now();
-                    let of = match stop {
-                        StopAt::Duration(d) => {
-                            format!("{:.0}/{:.0} s", p.measured_s, d.as_secs_f64())
-                        }
-                        StopAt::Requests(n) => format!("{}/{n} requests", p.requests_ok + p.errors),
-                    };
+                    let (_, of) = crate::live_view::how_far(*stop, &p);
                     eprintln!(
                         "{label}: {of}, {:.0} req/s, {} errors so far",
                         p.recent_rps(),

@@ -9,7 +9,10 @@
 //! The TCP stacks share one accept loop ([`listener`]: TLS, the idle
 //! watchdog) and one HTTP server for REST and gRPC alike ([`http_serve`]:
 //! the header and request deadlines, the HTTP/2 settings and stream
-//! limit). Every limit and deadline is listed in docs/security.md.
+//! limit). Every limit and deadline is listed in docs/security.md. The
+//! one exception is gRPC C-core (`grpcio_server`, behind the `grpcio`
+//! feature): a second gRPC implementation that brings its own socket,
+//! HTTP/2 and threads, so it shares only the handler.
 //!
 //! Shutdown is a parameter ([`serve_payload`], [`message::serve_message`]
 //! and [`pipeline::serve_pipeline`] take a future), as in mini-redis: the

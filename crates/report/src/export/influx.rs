@@ -9,21 +9,11 @@
 use influxdb_line_protocol::LineProtocolBuilder;
 use influxdb_line_protocol::builder::{AfterField, AfterMeasurement, LineProtocolBuilder as Line};
 
-use super::Exporter;
+use super::{Counted, Exporter, counted};
 use crate::decision::View;
-use crate::model::{LatencySummary, RunResult, Trial};
+use crate::model::{RunResult, Trial};
 
 pub struct InfluxExporter;
-
-/// What one point holds, for a trial or one call of its mix.
-struct Point<'a> {
-    requests_ok: u64,
-    errors: &'a std::collections::BTreeMap<String, u64>,
-    throughput_rps: f64,
-    latency_us: &'a LatencySummary,
-    wire_bytes_sent: u64,
-    wire_bytes_received: u64,
-}
 
 impl Exporter for InfluxExporter {
     fn render_as(&self, result: &RunResult, _view: &View) -> String {
@@ -35,37 +25,23 @@ impl Exporter for InfluxExporter {
             .map(|d| d.as_nanos() as i64);
         let mut lines = LineProtocolBuilder::new();
         for trial in &result.trials {
-            let whole = Point {
-                requests_ok: trial.requests_ok,
-                errors: &trial.errors,
-                throughput_rps: trial.throughput_rps,
-                latency_us: &trial.latency_us,
-                wire_bytes_sent: trial.wire_bytes_sent,
-                wire_bytes_received: trial.wire_bytes_received,
-            };
-            let line = tags(lines.measurement("wirebench"), trial, None);
-            let mut line = fields(line, &whole).field("duration_s", trial.duration_s);
-            if let Some(ms) = trial.costs.server_cpu_ms_per_request {
-                line = line.field("server_cpu_ms_per_request", ms);
-            }
-            if let Some(ms) = trial.costs.client_cpu_ms_per_request {
-                line = line.field("client_cpu_ms_per_request", ms);
-            }
-            lines = match at {
-                Some(ns) => line.timestamp(ns).close_line(),
-                None => line.close_line(),
-            };
-            for call in &trial.calls {
-                let point = Point {
-                    requests_ok: call.requests_ok,
-                    errors: &call.errors,
-                    throughput_rps: call.throughput_rps,
-                    latency_us: &call.latency_us,
-                    wire_bytes_sent: call.wire_bytes_sent,
-                    wire_bytes_received: call.wire_bytes_received,
+            for point in counted(trial) {
+                let measurement = match point.call {
+                    None => "wirebench",
+                    Some(_) => "wirebench_call",
                 };
-                let line = tags(lines.measurement("wirebench_call"), trial, Some(&call.name));
-                let line = fields(line, &point);
+                let line = tags(lines.measurement(measurement), trial, point.call);
+                let mut line = fields(line, &point);
+                // The trial's own figures, not a call's.
+                if point.call.is_none() {
+                    line = line.field("duration_s", trial.duration_s);
+                    if let Some(ms) = trial.costs.server_cpu_ms_per_request {
+                        line = line.field("server_cpu_ms_per_request", ms);
+                    }
+                    if let Some(ms) = trial.costs.client_cpu_ms_per_request {
+                        line = line.field("client_cpu_ms_per_request", ms);
+                    }
+                }
                 lines = match at {
                     Some(ns) => line.timestamp(ns).close_line(),
                     None => line.close_line(),
@@ -94,7 +70,7 @@ fn tags(line: Tagged, trial: &Trial, call: Option<&str>) -> Tagged {
     line
 }
 
-fn fields(line: Tagged, point: &Point<'_>) -> Line<Vec<u8>, AfterField> {
+fn fields(line: Tagged, point: &Counted<'_>) -> Line<Vec<u8>, AfterField> {
     let l = point.latency_us;
     let mut line = line
         .field("requests_ok", point.requests_ok)

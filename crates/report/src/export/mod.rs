@@ -22,7 +22,42 @@ pub use prometheus::PrometheusExporter;
 pub use table::TableExporter;
 
 use crate::decision::View;
-use crate::model::RunResult;
+use crate::model::{LatencySummary, RunResult, Trial};
+
+/// What the metric exporters (Prometheus, InfluxDB) write for a trial as a
+/// whole and for each call of its mix: the counts they share.
+pub(super) struct Counted<'a> {
+    /// `None` for the whole trial, else the call's name.
+    pub call: Option<&'a str>,
+    pub requests_ok: u64,
+    pub errors: &'a std::collections::BTreeMap<String, u64>,
+    pub throughput_rps: f64,
+    pub latency_us: &'a LatencySummary,
+    pub wire_bytes_sent: u64,
+    pub wire_bytes_received: u64,
+}
+
+/// `trial` as a whole, then each call of its mix.
+pub(super) fn counted(trial: &Trial) -> impl Iterator<Item = Counted<'_>> {
+    let whole = Counted {
+        call: None,
+        requests_ok: trial.requests_ok,
+        errors: &trial.errors,
+        throughput_rps: trial.throughput_rps,
+        latency_us: &trial.latency_us,
+        wire_bytes_sent: trial.wire_bytes_sent,
+        wire_bytes_received: trial.wire_bytes_received,
+    };
+    std::iter::once(whole).chain(trial.calls.iter().map(|call| Counted {
+        call: Some(&call.name),
+        requests_ok: call.requests_ok,
+        errors: &call.errors,
+        throughput_rps: call.throughput_rps,
+        latency_us: &call.latency_us,
+        wire_bytes_sent: call.wire_bytes_sent,
+        wire_bytes_received: call.wire_bytes_received,
+    }))
+}
 
 /// `text` safe inside HTML and SVG, in text and in quoted attributes.
 pub(crate) fn escape(text: &str) -> String {

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::Exporter;
+use super::{Exporter, counted};
 use crate::decision::View;
 use crate::model::{LatencySummary, RunResult, Trial};
 
@@ -143,55 +143,27 @@ impl Exporter for PrometheusExporter {
         );
         for trial in &result.trials {
             let all = labels(trial, None, &[]);
-            let mut one = |call: Option<&str>,
-                           ok: u64,
-                           errs: &std::collections::BTreeMap<String, u64>,
-                           rps: f64,
-                           l: &LatencySummary,
-                           sent: u64,
-                           received: u64| {
+            for c in counted(trial) {
+                let (call, ok, l) = (c.call, c.requests_ok, c.latency_us);
                 let base = labels(trial, call, &[]);
                 requests.push("", &base, ok as f64);
-                for (kind, n) in errs {
+                for (kind, n) in c.errors {
                     errors.push("", &labels(trial, call, &[("kind", kind)]), *n as f64);
                 }
-                throughput.push("", &base, rps);
+                throughput.push("", &base, c.throughput_rps);
                 for (quantile, of) in QUANTILES {
                     let labels = labels(trial, call, &[("quantile", quantile)]);
                     latency.push("", &labels, of(l) as f64 / 1e6);
                 }
                 latency.push("_sum", &base, l.mean * ok as f64 / 1e6);
                 latency.push("_count", &base, ok as f64);
-                wire.push(
-                    "",
-                    &labels(trial, call, &[("direction", "sent")]),
-                    sent as f64,
-                );
-                wire.push(
-                    "",
-                    &labels(trial, call, &[("direction", "received")]),
-                    received as f64,
-                );
-            };
-            one(
-                None,
-                trial.requests_ok,
-                &trial.errors,
-                trial.throughput_rps,
-                &trial.latency_us,
-                trial.wire_bytes_sent,
-                trial.wire_bytes_received,
-            );
-            for call in &trial.calls {
-                one(
-                    Some(&call.name),
-                    call.requests_ok,
-                    &call.errors,
-                    call.throughput_rps,
-                    &call.latency_us,
-                    call.wire_bytes_sent,
-                    call.wire_bytes_received,
-                );
+                for (direction, bytes) in [
+                    ("sent", c.wire_bytes_sent),
+                    ("received", c.wire_bytes_received),
+                ] {
+                    let labels = labels(trial, call, &[("direction", direction)]);
+                    wire.push("", &labels, bytes as f64);
+                }
             }
             window.push("", &all, trial.duration_s);
             if let Some(ms) = trial.costs.server_cpu_ms_per_request {

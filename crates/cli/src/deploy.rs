@@ -2,7 +2,7 @@
 //! or several processes sharing a port), or the three pipeline services
 //! wired to each other. Each is this same binary running `serve`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use wirebench_probe::CpuSet;
 use wirebench_probe::ProcessRole;
@@ -11,6 +11,7 @@ use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::{HopMode, Role};
 
+use crate::args::{ServeArgs, ServiceKind};
 use crate::children::{Place, ServerProcess};
 
 /// What to start for one trial: complete before it starts (a `+tls`
@@ -141,7 +142,7 @@ impl Servers {
     /// The address clients send to.
     pub fn front(&self) -> SocketAddr {
         match self.processes.last() {
-            Some((ProcessRole::Aggregator, p)) => p.addr(),
+            Some((ProcessRole::Pipeline(Role::Aggregator), p)) => p.addr(),
             _ => self.processes[0].1.addr(),
         }
     }
@@ -182,150 +183,79 @@ pub fn start(
         processes: Vec::new(),
     };
     let d = deployment;
-    let bind = netns.map_or_else(|| "127.0.0.1".to_owned(), |path| path.far.to_string());
+    let bind: IpAddr = netns.map_or(IpAddr::from([127, 0, 0, 1]), |path| path.far.into());
     let place = Place {
         cpus: cpus.cloned(),
         netns: netns.map(|path| path.servers().path()),
     };
-    let common = |workload: &str| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "serve",
-            workload,
-            "--stack",
-            &d.stack.name(),
-            "--bind",
-            &bind,
-            "--workers",
-            &d.workers.to_string(),
-        ]
-        .map(String::from)
-        .to_vec();
+    // Every child's command line is a `ServeArgs`, the very type `serve`
+    // parses, written out by its one function (`ServeArgs::argv`).
+    let spec = |workload: ServiceKind| -> ServeArgs {
+        let mut spec = ServeArgs::new(workload, d.stack);
+        spec.bind = bind;
+        spec.workers = Some(d.workers);
         if let Some(codec) = d.json_codec {
-            args.extend(["--json-codec".into(), codec.to_string()]);
+            spec.json_codec = codec;
         }
         if let Some(tls) = tls {
-            args.extend(["--tls-cert".into(), tls.cert.display().to_string()]);
-            args.extend(["--tls-key".into(), tls.key.display().to_string()]);
+            spec.tls_cert = Some(tls.cert.clone());
+            spec.tls_key = Some(tls.key.clone());
         }
-        args
-    };
-    let workload_args = |services: &Services| -> Vec<String> {
-        match services {
-            Services::Payload {
-                grpc_exec,
-                grpc_impl,
-            } => vec![
-                "--grpc-exec".into(),
-                grpc_exec.to_string(),
-                "--grpc-impl".into(),
-                grpc_impl.to_string(),
-            ],
-            Services::Message { source } => message_args(source),
-            Services::Mix { file, .. } => vec!["--mix".into(), file.display().to_string()],
-            Services::Pipeline { .. } => Vec::new(),
-        }
+        spec
     };
     match &d.services {
         Services::Payload { .. } | Services::Message { .. } | Services::Mix { .. } => {
-            let workload = match d.services {
-                Services::Message { .. } => "message",
-                Services::Mix { .. } => "mix",
-                _ => "payload",
+            let mut one = match &d.services {
+                Services::Message { source } => spec(ServiceKind::Message).with_message(source),
+                Services::Mix { file, .. } => {
+                    let mut one = spec(ServiceKind::Mix);
+                    one.mix = Some(file.clone());
+                    one
+                }
+                &Services::Payload {
+                    grpc_exec,
+                    grpc_impl,
+                } => {
+                    let mut one = spec(ServiceKind::Payload);
+                    one.grpc_exec = grpc_exec;
+                    one.grpc_impl = grpc_impl;
+                    one
+                }
+                Services::Pipeline { .. } => unreachable!("matched below"),
             };
+            one.max_size_kb = d.max_size_kb;
+            one.reuse_port = d.processes > 1;
             // With several processes, the first picks a free port and the
             // others join it with SO_REUSEPORT.
             for i in 0..d.processes {
-                let port = servers
-                    .processes
-                    .first()
-                    .map_or(0, |(_, first)| first.addr().port());
-                let mut args = common(workload);
-                args.extend(["--port".into(), port.to_string()]);
-                args.extend(["--max-size-kb".into(), d.max_size_kb.to_string()]);
-                args.extend(workload_args(&d.services));
-                if d.processes > 1 {
-                    args.push("--reuse-port".into());
-                }
+                one.port = Some(
+                    servers
+                        .processes
+                        .first()
+                        .map_or(0, |(_, first)| first.addr().port()),
+                );
                 let label = format!("{} #{}", d.stack, i + 1);
-                let process = ServerProcess::start(&label, &args, place.clone())?;
+                let process = ServerProcess::start(&label, &one.argv(), place.clone())?;
                 servers.processes.push((ProcessRole::Server, process));
             }
         }
         &Services::Pipeline { records, hop } => {
             let mut upstream: Option<SocketAddr> = None;
             for role in Role::ALL {
-                let mut args = common("pipeline");
-                args.extend([
-                    "--role".into(),
-                    role.name().into(),
-                    "--port".into(),
-                    "0".into(),
-                ]);
-                args.extend(["--records".into(), records.to_string()]);
-                args.extend(["--hop".into(), hop.name().into()]);
-                if let Some(next) = upstream {
-                    args.extend(["--upstream".into(), next.to_string()]);
-                }
+                let mut one = spec(ServiceKind::Pipeline);
+                one.role = Some(role);
+                one.port = Some(0);
+                one.records = records;
+                one.hop = hop;
+                one.upstream = upstream.map(|next| next.to_string());
                 let label = format!("{} {role}", d.stack);
-                let process = ServerProcess::start(&label, &args, place.clone())?;
+                let process = ServerProcess::start(&label, &one.argv(), place.clone())?;
                 upstream = Some(process.addr());
-                servers.processes.push((process_role(role), process));
+                servers
+                    .processes
+                    .push((ProcessRole::Pipeline(role), process));
             }
         }
     }
     Ok(servers)
-}
-
-fn process_role(role: Role) -> ProcessRole {
-    match role {
-        Role::Producer => ProcessRole::Producer,
-        Role::Processor => ProcessRole::Processor,
-        Role::Aggregator => ProcessRole::Aggregator,
-    }
-}
-
-/// `serve message` flags that load `source`.
-fn message_args(source: &MessageSource) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut flag = |name: &str, value: String| {
-        args.push(name.to_owned());
-        args.push(value);
-    };
-    match source {
-        MessageSource::Shape {
-            shape,
-            seed,
-            items,
-            codegen,
-        } => {
-            flag("--shape", shape.to_string());
-            flag("--seed", seed.to_string());
-            flag("--items", items.to_string());
-            flag("--codegen", codegen.to_string());
-        }
-        MessageSource::Proto {
-            proto,
-            include,
-            message,
-            data,
-            seed,
-            items,
-            string_bytes,
-            codegen,
-        } => {
-            flag("--codegen", codegen.to_string());
-            flag("--proto", proto.display().to_string());
-            for dir in include {
-                flag("--proto-path", dir.display().to_string());
-            }
-            flag("--message", message.clone());
-            if let Some(data) = data {
-                flag("--data", data.display().to_string());
-            }
-            flag("--seed", seed.to_string());
-            flag("--items", items.to_string());
-            flag("--string-bytes", string_bytes.to_string());
-        }
-    }
-    args
 }

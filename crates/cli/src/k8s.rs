@@ -16,64 +16,21 @@
 //! with `serve --metrics`, and points the agents at them (and their
 //! metrics endpoints). docs/kubernetes.md has the kubectl commands.
 
-use std::time::{Duration, SystemTime};
+use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser};
+use clap::Parser;
 use serde_json::{Value, json};
 use wirebench_proto::vocab::Stack;
 use wirebench_server::pipeline::Role;
 
+use crate::args::k8s::K8sArgs;
 use crate::args::{Cli, Command};
+use crate::args::{ServeArgs, ServiceKind};
 
 /// The port every served process exposes its metrics on, in its pod.
 const METRICS_PORT: u16 = 9100;
-
-#[derive(Debug, Args)]
-pub struct K8sArgs {
-    /// Load agents: the Job's pods.
-    #[arg(long, value_parser = crate::numbers::at_least_one::<u32>, allow_negative_numbers = true)]
-    pub agents: u32,
-    /// The image that holds wirebench (see the Dockerfile).
-    #[arg(long)]
-    pub image: String,
-    /// Prefix of every object's name.
-    #[arg(long, default_value = "wirebench")]
-    pub name: String,
-    /// Namespace of every object (default: kubectl's).
-    #[arg(long)]
-    pub namespace: Option<String>,
-    /// CPUs of each agent, requested and limited alike.
-    #[arg(long, default_value = "1")]
-    pub cpu: String,
-    /// Memory of each agent, requested and limited alike.
-    #[arg(long, default_value = "512Mi")]
-    pub memory: String,
-    /// Every agent starts its part this long after the manifests are
-    /// printed (room for the image pull and the scheduling).
-    #[arg(long, value_parser = crate::numbers::duration, default_value = "60s", conflicts_with = "start_at")]
-    pub start_in: Duration,
-    /// Or at this instant, RFC 3339 UTC.
-    #[arg(long, value_name = "TIME")]
-    pub start_at: Option<String>,
-    /// Also the servers, as Deployments and Services with --metrics; the
-    /// agents' URL (load) or --target (bench) points at them.
-    #[arg(long)]
-    pub with_servers: bool,
-    /// CPUs and memory of each server.
-    #[arg(long, default_value = "1")]
-    pub server_cpu: String,
-    #[arg(long, default_value = "512Mi")]
-    pub server_memory: String,
-    /// The agents' command: load URL [flags] or bench [flags].
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required = true,
-        value_name = "COMMAND"
-    )]
-    pub command: Vec<String>,
-}
 
 pub fn k8s(args: K8sArgs) -> anyhow::Result<std::process::ExitCode> {
     print!("{}", manifests(&args, SystemTime::now())?);
@@ -106,7 +63,7 @@ pub fn manifests(args: &K8sArgs, now: SystemTime) -> anyhow::Result<String> {
                 args,
                 name,
                 *stack,
-                workload,
+                *workload,
                 *role,
                 upstream.as_deref(),
             ));
@@ -304,7 +261,7 @@ fn job(args: &K8sArgs, command: &[String]) -> Value {
 
 /// A served process: its object name, stack, workload, pipeline role and
 /// upstream.
-type Deployment = (String, Stack, String, Option<Role>, Option<String>);
+type Deployment = (String, Stack, ServiceKind, Option<Role>, Option<String>);
 
 /// The servers a command needs, and the command pointed at them.
 struct Servers {
@@ -380,9 +337,9 @@ fn servers_of(prefix: &str, command: &[String]) -> anyhow::Result<Servers> {
                 .stacks
                 .clone()
                 .unwrap_or_else(|| Stack::DEFAULT.to_vec());
-            let pipeline = matches!(bench.workload, Some(crate::args::BenchWorkload::Pipeline));
+            let pipeline = matches!(bench.workload, Some(crate::args::ServiceKind::Pipeline));
             anyhow::ensure!(
-                !matches!(bench.workload, Some(crate::args::BenchWorkload::Message)),
+                !matches!(bench.workload, Some(crate::args::ServiceKind::Message)),
                 "--with-servers serves the payload and pipeline workloads"
             );
             let mut all = Vec::new();
@@ -428,7 +385,7 @@ fn deployments(prefix: &str, stack: Stack, pipeline: bool) -> Vec<Deployment> {
         return vec![(
             object_name(prefix, stack, None),
             stack,
-            "payload".into(),
+            ServiceKind::Payload,
             None,
             None,
         )];
@@ -446,7 +403,7 @@ fn deployments(prefix: &str, stack: Stack, pipeline: bool) -> Vec<Deployment> {
             (
                 object_name(prefix, stack, Some(role)),
                 stack,
-                "pipeline".into(),
+                ServiceKind::Pipeline,
                 Some(role),
                 upstream,
             )
@@ -465,29 +422,20 @@ fn server_objects(
     args: &K8sArgs,
     name: &str,
     stack: Stack,
-    workload: &str,
+    workload: ServiceKind,
     role: Option<Role>,
     upstream: Option<&str>,
 ) -> Vec<Value> {
     let port = role.map_or(stack.default_port(), |r| r.default_port(stack));
-    let mut serve = vec![
-        "serve".to_owned(),
-        workload.to_owned(),
-        "--stack".to_owned(),
-        stack.name(),
-        "--bind".to_owned(),
-        "0.0.0.0".to_owned(),
-        "--port".to_owned(),
-        port.to_string(),
-        "--metrics".to_owned(),
-        format!("0.0.0.0:{METRICS_PORT}"),
-    ];
-    if let Some(role) = role {
-        serve.extend(["--role".to_owned(), role.name().to_owned()]);
-    }
-    if let Some(upstream) = upstream {
-        serve.extend(["--upstream".to_owned(), upstream.to_owned()]);
-    }
+    // The pod's command line is `serve`'s own arguments, written out by
+    // their one function, as `bench` starts its children.
+    let mut spec = ServeArgs::new(workload, stack);
+    spec.bind = IpAddr::from([0, 0, 0, 0]);
+    spec.port = Some(port);
+    spec.metrics = Some(SocketAddr::from(([0, 0, 0, 0], METRICS_PORT)));
+    spec.role = role;
+    spec.upstream = upstream.map(str::to_owned);
+    let serve = spec.argv();
     let mut selector = labels(args, "server");
     selector["wirebench/server"] = json!(name);
     vec![

@@ -35,7 +35,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 #[serde(deny_unknown_fields)]
 pub struct Preset {
     pub description: Option<String>,
-    pub workload: Option<crate::args::BenchWorkload>,
+    pub workload: Option<crate::args::ServiceKind>,
     pub records: Option<u32>,
     pub hop: Option<Vec<wirebench_server::pipeline::HopMode>>,
     pub shape: Option<Vec<wirebench_proto::message::Shape>>,

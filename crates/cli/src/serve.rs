@@ -8,6 +8,11 @@
 //! grpcio's `ThreadPoolExecutor(max_workers=10)` is a pool of threads that
 //! run handlers while a separate core polls the sockets. Here handlers and
 //! I/O share the same N threads, in both stacks alike.
+//!
+//! One match on the workload builds its service whole (a pipeline role
+//! with its upstream and the TLS it calls it with) and hands it to the one
+//! `wirebench_server::serve`; everything else (the listener, TLS, the
+//! metrics endpoint, the bounded drain) is the same for every workload.
 
 use std::io::Write;
 
@@ -16,12 +21,13 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::{TcpListener, TcpSocket};
 use wirebench_proto::message::MessageSource;
+use wirebench_server::grpc::GrpcImpl;
 use wirebench_server::message::MessageHandler;
-use wirebench_server::pipeline::{Limits, PipelineConfig};
+use wirebench_server::pipeline::{Limits, PipelineConfig, Role};
 use wirebench_server::tls::CertifiedKey;
 use wirebench_server::{PayloadHandler, ServeOptions};
 
-use crate::args::{ServeArgs, ServeWorkload};
+use crate::args::{ServeArgs, ServiceKind};
 use crate::children::LISTENING_PREFIX;
 use crate::signals::Cancel;
 
@@ -35,7 +41,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(workers > 0, "--workers must be at least 1");
     anyhow::ensure!(
         args.grpc_impl == wirebench_server::grpc::GrpcImpl::Tonic
-            || (matches!(args.workload, ServeWorkload::Payload)
+            || (matches!(args.workload, ServiceKind::Payload)
                 && args.stack == wirebench_proto::vocab::Stack::GRPC),
         "--grpc-impl grpcio serves the payload workload on the plain grpc stack only"
     );
@@ -45,225 +51,206 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async {
-        let pipeline = match args.workload {
-            ServeWorkload::Payload | ServeWorkload::Message | ServeWorkload::Mix => {
-                anyhow::ensure!(args.role.is_none(), "--role is for `serve pipeline`");
-                None
-            }
-            ServeWorkload::Pipeline => {
-                anyhow::ensure!(
-                    !args.stack.is_quic(),
-                    "the pipeline has no HTTP/3 hops: rest-h3 serves the payload and message workloads"
-                );
-                let role = args
-                    .role
-                    .context("`serve pipeline` needs --role producer|processor|aggregator")?;
-                let upstream = role.next().map(|next| {
-                    args.upstream
-                        .clone()
-                        .unwrap_or_else(|| format!("127.0.0.1:{}", next.default_port(args.stack)))
-                });
-                anyhow::ensure!(
-                    role.next().is_some() || args.upstream.is_none(),
-                    "the producer calls no other service: --upstream does not apply"
-                );
-                Some(PipelineConfig {
-                    role,
-                    upstream,
-                    limits: Limits {
-                        default_records: args.records,
-                        max_records: args.max_records,
-                    },
-                    hop: args.hop,
-                    hop_timeout: args.hop_timeout,
-                    upstream_tls: None,
-                })
-            }
-        };
+        anyhow::ensure!(
+            args.role.is_none() || args.workload == ServiceKind::Pipeline,
+            "--role is for `serve pipeline`"
+        );
+        anyhow::ensure!(
+            args.mix.is_none() || args.workload == ServiceKind::Mix,
+            "--mix is for `serve mix`"
+        );
         let tls_key = tls_key(&args)?;
-        let tls = match &tls_key {
-            Some(served) => {
-                let client_ca = match &args.tls_client_ca {
-                    Some(path) => Some(
-                        std::fs::read_to_string(path)
-                            .with_context(|| format!("cannot read {}", path.display()))?,
-                    ),
-                    None => None,
+        let own_key = tls_key.as_ref().map(|served| &served.key);
+        // The one match on the workload: each arm builds its service,
+        // whole, and serves it.
+        match args.workload {
+            ServiceKind::Payload => {
+                let what = match args.grpc_impl {
+                    _ if !args.stack.is_grpc() => String::new(),
+                    GrpcImpl::Grpcio => ", gRPC C-core".to_owned(),
+                    GrpcImpl::Tonic => format!(", handlers {}", args.grpc_exec),
                 };
-                Some(
-                    served
-                        .key
-                        .server_config_for(args.stack.alpn(), client_ca.as_deref())?,
-                )
+                let what = format!("payload, max {} KiB{what}", args.max_size_kb);
+                let handler = PayloadHandler::new(args.max_size_kb);
+                run(&args, own_key, args.stack.default_port(), handler, what).await
             }
-            None => None,
-        };
-        let pipeline = match pipeline {
-            Some(config) => Some(PipelineConfig {
-                upstream_tls: upstream_tls(&args, &config, tls_key.as_ref().map(|s| &s.key))?,
-                ..config
-            }),
-            None => None,
-        };
-        let port = args.port.unwrap_or_else(|| match &pipeline {
-            Some(config) => config.role.default_port(args.stack),
-            None => args.stack.default_port(),
-        });
-        let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
-            .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
-        let addr = listener.local_addr()?;
-        wirebench_proto::json::select(args.json_codec);
-        // One set of server options for both workloads: TLS, timeouts.
-        let options = ServeOptions {
-            tls,
-            grpc_exec: args.grpc_exec,
-            grpc_impl: args.grpc_impl,
-            workers,
-            idle_timeout: args.idle_timeout,
-            header_timeout: args.header_timeout,
-            request_timeout: args.request_timeout,
-            max_concurrent_streams: args.max_streams,
-        };
-        let message = match args.workload {
-            ServeWorkload::Message => {
+            ServiceKind::Message => {
                 let codegen = args.own.schema.one_codegen()?;
                 let source = match args.own.source(args.seed, args.items) {
                     Some(own) => own.with_codegen(codegen),
                     None => MessageSource::shape(args.shape, args.seed, args.items, codegen),
                 };
                 let source = crate::args::available(&source)?;
-                Some(MessageHandler::load(&source, args.max_size_kb)?)
+                let handler = MessageHandler::load(&source, args.max_size_kb)?;
+                let what = format!(
+                    "message {}, max {} KiB",
+                    handler.describe(),
+                    args.max_size_kb
+                );
+                run(&args, own_key, args.stack.default_port(), handler, what).await
             }
-            _ => None,
-        };
-        let mix = match args.workload {
-            ServeWorkload::Mix => Some(mix_routes(&args)?),
-            _ => {
-                anyhow::ensure!(args.mix.is_none(), "--mix is for `serve mix`");
-                None
+            ServiceKind::Mix => {
+                let calls = mix_routes(&args)?;
+                let what = format!(
+                    "mix {} ({} calls), max {} KiB",
+                    args.mix
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string()),
+                    calls.len(),
+                    args.max_size_kb
+                );
+                run(&args, own_key, args.stack.default_port(), calls, what).await
             }
-        };
-        let what = match &pipeline {
-            Some(config) => match &config.upstream {
-                Some(upstream) => format!(
-                    "pipeline {}, calls {upstream}, hop {}",
-                    config.role,
-                    config.hop.name()
-                ),
-                None => format!("pipeline {}", config.role),
-            },
-            None if mix.is_some() => format!(
-                "mix {} ({} calls), max {} KiB",
-                args.mix.as_ref().map_or(String::new(), |p| p.display().to_string()),
-                mix.as_ref().map_or(0, Vec::len),
-                args.max_size_kb
-            ),
-            None if message.is_some() => format!(
-                "message {}, max {} KiB",
-                message.as_ref().map_or("", |m| m.describe()),
-                args.max_size_kb
-            ),
-            None if args.grpc_impl == wirebench_server::grpc::GrpcImpl::Grpcio => {
-                format!("payload, max {} KiB, gRPC C-core", args.max_size_kb)
+            ServiceKind::Pipeline => {
+                let config = pipeline_config(&args, own_key)?;
+                let what = match &config.upstream {
+                    Some(upstream) => format!(
+                        "pipeline {}, calls {upstream}, hop {}",
+                        config.role,
+                        config.hop.name()
+                    ),
+                    None => format!("pipeline {}", config.role),
+                };
+                let port = config.role.default_port(args.stack);
+                run(&args, own_key, port, config, what).await
             }
-            None if args.stack.is_grpc() => {
-                format!(
-                    "payload, max {} KiB, handlers {}",
-                    args.max_size_kb, args.grpc_exec
-                )
-            }
-            None => format!("payload, max {} KiB", args.max_size_kb),
-        };
-        let what = match args.stack.speaks_json() {
-            true => format!("{what}, JSON by {}", args.json_codec),
-            false => what,
-        };
-        let metrics = match args.metrics {
-            Some(at) => Some({
-                wirebench_server::metrics::enable();
-                TcpListener::bind(at)
-                    .await
-                    .with_context(|| format!("cannot listen for metrics on {at}"))?
-            }),
-            None => None,
-        };
-        let what = match &metrics {
-            Some(listener) => format!(
-                "{what}; metrics on http://{}/metrics",
-                listener.local_addr()?
-            ),
-            None => what,
-        };
-        println!(
-            "{LISTENING_PREFIX}{addr} ({what}, {}, {workers} workers)",
-            args.stack
-        );
-        std::io::stdout().flush()?;
-        let cancel = Cancel::on_signals(None)?;
-        let cancel_metrics = cancel.clone();
-        let shutdown = {
-            let cancel = cancel.clone();
-            async move { cancel.cancelled().await }
-        };
-        // Graceful, but bounded: in-flight requests get SHUTDOWN_GRACE to
-        // finish; long-lived streams (the pipeline's hops) would otherwise
-        // keep a stopping server alive forever.
-        let forced = async move {
-            cancel.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        };
-        let metrics_options = options.clone();
-        let serving = async {
-            match (pipeline, message) {
-                (None, None) if mix.is_some() => {
-                    let calls = mix.expect("checked");
-                    wirebench_server::message::serve_mix(
-                        args.stack, listener, calls, options, shutdown,
-                    )
-                    .await
-                }
-                (Some(config), _) => {
-                    wirebench_server::pipeline::serve_pipeline(
-                        args.stack, listener, config, options, shutdown,
-                    )
-                    .await
-                }
-                (None, Some(handler)) => {
-                    wirebench_server::message::serve_message(
-                        args.stack, listener, handler, options, shutdown,
-                    )
-                    .await
-                }
-                (None, None) => {
-                    let handler = PayloadHandler::new(args.max_size_kb);
-                    wirebench_server::serve_payload(
-                        args.stack, listener, handler, options, shutdown,
-                    )
-                    .await
-                }
-            }
-        };
-        let metrics = async {
-            if let Some(listener) = metrics {
-                let cancel = cancel_metrics.clone();
-                wirebench_server::metrics::serve(
-                    listener,
-                    args.stack.name(),
-                    &metrics_options,
-                    async move { cancel.cancelled().await },
-                )
-                .await?;
-            }
-            // Stopped with the server: the server's own drain decides the end.
-            std::future::pending::<Result<(), wirebench_server::ServeError>>().await
-        };
-        tokio::select! {
-            served = serving => served?,
-            served = metrics => served?,
-            () = forced => {}
         }
-        Ok(())
     })
+}
+
+/// `serve pipeline`'s role, whole: its upstream and the TLS it calls it
+/// with (`own`: the certificate this service presents).
+fn pipeline_config(args: &ServeArgs, own: Option<&CertifiedKey>) -> anyhow::Result<PipelineConfig> {
+    anyhow::ensure!(
+        args.stack.carries_pipeline(),
+        "the pipeline's hops speak HTTP/1.1, HTTP/2 or TCP (no HTTP/3 hops): {} serves the payload and message workloads",
+        args.stack
+    );
+    let role = args
+        .role
+        .context("`serve pipeline` needs --role producer|processor|aggregator")?;
+    let upstream = role.next().map(|next| {
+        args.upstream
+            .clone()
+            .unwrap_or_else(|| format!("127.0.0.1:{}", next.default_port(args.stack)))
+    });
+    anyhow::ensure!(
+        role.next().is_some() || args.upstream.is_none(),
+        "the producer calls no other service: --upstream does not apply"
+    );
+    Ok(PipelineConfig {
+        role,
+        upstream,
+        limits: Limits {
+            default_records: args.records,
+            max_records: args.max_records,
+        },
+        hop: args.hop,
+        hop_timeout: args.hop_timeout,
+        upstream_tls: upstream_tls(args, role, own)?,
+    })
+}
+
+/// Binds, says where it listens and what it serves (`what`), and serves
+/// `service` (and `--metrics`) until SIGINT/SIGTERM, then drains for at
+/// most [`SHUTDOWN_GRACE`].
+async fn run(
+    args: &ServeArgs,
+    own_key: Option<&CertifiedKey>,
+    default_port: u16,
+    service: impl wirebench_server::Service,
+    what: String,
+) -> anyhow::Result<()> {
+    let workers = args.workers.unwrap_or_else(crate::default_threads);
+    let tls = match own_key {
+        Some(key) => {
+            let client_ca = match &args.tls_client_ca {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                None => None,
+            };
+            Some(key.server_config_for(args.stack.alpn(), client_ca.as_deref())?)
+        }
+        None => None,
+    };
+    let port = args.port.unwrap_or(default_port);
+    let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
+        .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
+    let addr = listener.local_addr()?;
+    wirebench_proto::json::select(args.json_codec);
+    // One set of server options for every workload: TLS, timeouts.
+    let options = ServeOptions {
+        tls,
+        grpc_exec: args.grpc_exec,
+        grpc_impl: args.grpc_impl,
+        workers,
+        idle_timeout: args.idle_timeout,
+        header_timeout: args.header_timeout,
+        request_timeout: args.request_timeout,
+        max_concurrent_streams: args.max_streams,
+    };
+    let what = match args.stack.speaks_json() {
+        true => format!("{what}, JSON by {}", args.json_codec),
+        false => what,
+    };
+    let metrics = match args.metrics {
+        Some(at) => Some({
+            wirebench_server::counters::enable();
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {at}"))?
+        }),
+        None => None,
+    };
+    let what = match &metrics {
+        Some(listener) => format!(
+            "{what}; metrics on http://{}/metrics",
+            listener.local_addr()?
+        ),
+        None => what,
+    };
+    println!(
+        "{LISTENING_PREFIX}{addr} ({what}, {}, {workers} workers)",
+        args.stack
+    );
+    std::io::stdout().flush()?;
+    let cancel = Cancel::on_signals(None)?;
+    let cancel_metrics = cancel.clone();
+    let shutdown = {
+        let cancel = cancel.clone();
+        async move { cancel.cancelled().await }
+    };
+    // Graceful, but bounded: in-flight requests get SHUTDOWN_GRACE to
+    // finish; long-lived streams (the pipeline's hops) would otherwise
+    // keep a stopping server alive forever.
+    let forced = async move {
+        cancel.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let metrics_options = options.clone();
+    let serving = wirebench_server::serve(args.stack, listener, service, options, shutdown);
+    let metrics = async {
+        if let Some(listener) = metrics {
+            let cancel = cancel_metrics.clone();
+            wirebench_server::metrics::serve(
+                listener,
+                args.stack.name(),
+                &metrics_options,
+                async move { cancel.cancelled().await },
+            )
+            .await?;
+        }
+        // Stopped with the server: the server's own drain decides the end.
+        std::future::pending::<Result<(), wirebench_server::ServeError>>().await
+    };
+    tokio::select! {
+        served = serving => served?,
+        served = metrics => served?,
+        () = forced => {}
+    }
+    Ok(())
 }
 
 /// `serve mix`: a handler per call of `--mix`, each call's message
@@ -353,13 +340,13 @@ fn tls_key(args: &ServeArgs) -> anyhow::Result<Option<ServedCert>> {
 /// services one certificate).
 fn upstream_tls(
     args: &ServeArgs,
-    config: &PipelineConfig,
+    role: Role,
     own: Option<&CertifiedKey>,
 ) -> anyhow::Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
     let Some(own) = own else {
         return Ok(None);
     };
-    if config.role.next().is_none() {
+    if role.next().is_none() {
         anyhow::ensure!(
             args.upstream_ca.is_none(),
             "the producer calls no other service: --upstream-ca does not apply"
@@ -379,7 +366,7 @@ fn upstream_tls(
         (None, None) => anyhow::bail!(
             "a +tls {} must know the certificate of the service it calls: \
              give --upstream-ca FILE, or one --tls-cert/--tls-key to all three services",
-            config.role
+            role
         ),
     };
     let config = wirebench_server::tls::client_config(&trusted, args.stack.alpn())

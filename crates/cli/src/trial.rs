@@ -1,6 +1,9 @@
 //! Builds the result model's [`Trial`] once, from what the trial was
 //! ([`TrialSpec`], complete before it ran) and what was measured (the
-//! engine's outcome and the probe's report). No field is filled in later.
+//! engine's outcome, the probe's report, the profile): every figure that
+//! derives from another (costs, thresholds, the agent) is worked out
+//! first, and the `Trial` is written in one expression. No field is filled
+//! in later.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -43,6 +46,64 @@ pub fn start_probe(plan: &LoadPlan, servers: &[(ProcessRole, u32)], client_cpus:
     )
 }
 
+/// What one measured window gave.
+pub struct Measured {
+    pub outcome: LoadOutcome,
+    pub probed: ProbeReport,
+    /// `--server-metrics`: the servers' endpoints over the window.
+    pub server_metrics: Vec<wirebench_report::model::RemoteServer>,
+    /// `--abort-on-fail` ended the window: the threshold that was lost.
+    pub aborted: Option<String>,
+}
+
+/// What a measured window watches, besides the client that loads it.
+pub struct Window<'a> {
+    pub plan: &'a LoadPlan,
+    /// The live view or progress line, and `--abort-on-fail`'s judge.
+    pub watcher: crate::progress::Watch<'a>,
+    /// The servers to probe: (role, pid).
+    pub servers: &'a [(ProcessRole, u32)],
+    pub client_cpus: &'a CpuSet,
+    /// `--server-metrics`: endpoints read at the window's edges.
+    pub metrics_urls: &'a [String],
+    pub cancel: &'a crate::signals::Cancel,
+}
+
+/// The measurement `bench` and `load` both run, once: the probe on the
+/// servers and this process, the servers' metrics endpoints, the live view
+/// or progress line, and the engine driving `client` over the plan until
+/// it ends or the run is cancelled.
+pub async fn measure<C: wirebench_load::engine::Call>(
+    window: Window<'_>,
+    client: std::sync::Arc<C>,
+) -> Measured {
+    let Window {
+        plan,
+        mut watcher,
+        servers,
+        client_cpus,
+        metrics_urls,
+        cancel,
+    } = window;
+    let probe = start_probe(plan, servers, client_cpus);
+    let watch = crate::server_metrics::watch(metrics_urls, plan.warmup());
+    let outcome =
+        wirebench_load::run_observed(plan, client, cancel.cancelled(), |p| watcher.observe(p))
+            .await;
+    let aborted = watcher.finish();
+    let probed = probe.stop();
+    let server_metrics = match watch {
+        Some(watch) => watch.finish().await,
+        None => Vec::new(),
+    };
+    Measured {
+        outcome,
+        probed,
+        server_metrics,
+        aborted,
+    }
+}
+
 /// What the trial was, besides what it measured.
 pub struct TrialSpec<'a> {
     pub stack: Stack,
@@ -71,6 +132,8 @@ pub struct TrialSpec<'a> {
     pub server_metrics: Vec<wirebench_report::model::RemoteServer>,
     /// bench: how the load reached the servers it started.
     pub network_path: Option<String>,
+    /// `--profile`: where the CPU went, when perf recorded the window.
+    pub profile: Option<wirebench_report::profile::Profile>,
     /// The TLS version the load generator's connections negotiated.
     pub tls_version: Option<&'static str>,
     /// A mix, or several targets: each call, in the mix's order (empty
@@ -162,8 +225,31 @@ pub fn assemble(
         // bytes, quinn's count, still are).
         costs.server_bytes_written_per_request = None;
     }
+    if !probed.processes.iter().any(|p| !p.role.is_client()) {
+        // Servers wirebench could not probe: their metrics endpoints say.
+        wirebench_report::costs::from_remote(&mut costs, &spec.server_metrics, tally.requests_ok);
+    }
+    let figures = wirebench_report::threshold::Figures {
+        rps: outcome.throughput_rps(),
+        error_rate: if attempts == 0 {
+            0.0
+        } else {
+            errors as f64 / attempts as f64
+        },
+        latency_us: &tally.latency_us,
+    };
+    let thresholds = spec
+        .thresholds
+        .iter()
+        .map(|t| t.check_figures(&figures))
+        .collect();
+    let agents = spec
+        .agent
+        .map(|a| a.measured(spec.plan.connections(), tally.requests_ok, errors, &costs))
+        .into_iter()
+        .collect();
     let servers = spec.servers.as_ref();
-    let mut trial = Trial {
+    Trial {
         stack: spec.stack,
         workload: spec.workload,
         target: spec.target.label(),
@@ -189,13 +275,9 @@ pub fn assemble(
         errors: tally.errors.by_name(),
         error_examples: tally.errors.examples_by_name(),
         error_codes: tally.errors.codes().clone(),
-        error_rate: if attempts == 0 {
-            0.0
-        } else {
-            errors as f64 / attempts as f64
-        },
+        error_rate: figures.error_rate,
         duration_s,
-        throughput_rps: outcome.throughput_rps(),
+        throughput_rps: figures.rps,
         bytes_received: tally.bytes_received,
         throughput_mb_s: wirebench_load::engine::rate(tally.bytes_received, outcome.measured) / 1e6,
         latency_us: LatencySummary::from_histogram(&tally.latency_us),
@@ -241,7 +323,7 @@ pub fn assemble(
         grpc_exec: servers.and_then(|s| s.grpc_exec.clone()),
         grpc_impl: servers.and_then(|s| s.grpc_impl.clone()),
         json_codec: servers.and_then(|s| s.json_codec.clone()),
-        thresholds: Vec::new(),
+        thresholds,
         schedule: spec.plan.schedule().map(|s| s.to_string()),
         steps: outcome
             .steps
@@ -257,7 +339,7 @@ pub fn assemble(
             })
             .collect(),
         streams: stream_stats(spec.target, outcome),
-        profile: None,
+        profile: spec.profile,
         connect_backoff: (outcome.backoff.waits > 0).then_some(ConnectBackoff {
             failed_attempts: outcome.backoff.failed_attempts,
             waits: outcome.backoff.waits,
@@ -270,19 +352,11 @@ pub fn assemble(
         },
         processes: probed.processes,
         costs,
-        agents: Vec::new(),
+        agents,
         server_metrics: spec.server_metrics,
         network_path: spec.network_path,
         calls: call_results(&spec.calls, outcome),
-    };
-    let probed_servers = trial.processes.iter().any(|p| !p.role.is_client());
-    if !probed_servers {
-        let requests_ok = trial.requests_ok;
-        wirebench_report::costs::from_remote(&mut trial.costs, &trial.server_metrics, requests_ok);
     }
-    trial.agents = spec.agent.map(|a| a.measured(&trial)).into_iter().collect();
-    trial.thresholds = spec.thresholds.iter().map(|t| t.check(&trial)).collect();
-    trial
 }
 
 /// The messages of a streaming method's calls, if the target's method

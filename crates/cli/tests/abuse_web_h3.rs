@@ -96,7 +96,7 @@ async fn the_http3_server_drops_garbage_datagrams_and_keeps_serving() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stack = Stack::plain(StackKind::RestH3);
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         PayloadHandler::new(256),

@@ -298,7 +298,7 @@ async fn a_fresh_server_closes_connections_idle_mid_body_at_the_idle_deadline() 
         request_timeout: Duration::from_secs(60),
         ..options()
     };
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         Stack::REST,
         listener,
         wirebench_server::PayloadHandler::new(256),
@@ -352,7 +352,7 @@ async fn http3_body_trickled_is_cut_at_the_request_deadline() {
     let stack = Stack::plain(StackKind::RestH3);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         wirebench_server::PayloadHandler::new(256),

@@ -74,15 +74,8 @@ pub enum TargetKind {
     Tcp(Exchanges),
 }
 
-/// Which HTTP a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpVersion {
-    Http1,
-    /// With prior knowledge, or ALPN h2 over TLS.
-    Http2,
-    /// Over QUIC (always TLS, ALPN h3).
-    Http3,
-}
+/// Which HTTP a target speaks: the vocabulary's.
+pub use wirebench_proto::vocab::HttpVersion;
 
 /// HTTP requests, and how to check their answers.
 #[derive(Debug, Clone)]
@@ -277,7 +270,7 @@ pub enum SetupError {
 /// The connections of one run and the requests they carry, in turn.
 #[derive(Debug)]
 pub struct Client {
-    protocol: Protocol,
+    transport: Box<dyn Transport>,
     /// The target's requests (to render templated ones), how many, and
     /// which is next.
     requests: Exchanges,
@@ -287,14 +280,42 @@ pub struct Client {
     rendered: AtomicU64,
 }
 
-#[derive(Debug)]
-enum Protocol {
-    Http1(http1::Http1Client),
-    Http2(http2::Http2Client),
-    Http3(http3::Http3Client),
-    Grpc(grpc::GrpcClient),
-    Tcp(tcp::TcpClient),
+/// One protocol's connections, behind [`Client`]: how a request goes out
+/// and its answer is checked. A new client is one type implementing it
+/// and one arm in [`Client::new`].
+trait Transport: std::fmt::Debug + Send + Sync {
+    /// Sends request `exchange` (or its `rendered` path and body) on
+    /// sender `sender_id`'s connection and checks the answer.
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> Sent<'a>;
+
+    /// The connector that opens its TCP connections and counts their
+    /// bytes; None where the transport counts its own (QUIC).
+    fn connector(&self) -> Option<&Connector>;
+
+    /// The TLS version its connections negotiated; None before the first
+    /// TLS connection, or without TLS.
+    fn tls_version(&self) -> Option<&'static str> {
+        self.connector()?.wire.tls_version()
+    }
+
+    /// Bytes that crossed its sockets so far.
+    fn wire_bytes(&self) -> WireBytes {
+        self.connector()
+            .map_or_else(WireBytes::default, |c| c.wire.read())
+    }
 }
+
+/// A request on its way: boxed, so [`Client`] holds any [`Transport`]
+/// (one allocation per request, next to the request's own buffers).
+type Sent<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Answer, RequestFailure>> + Send + 'a>,
+>;
 
 impl Client {
     /// Prepares `connections` connections to `target`. Connections open on
@@ -306,9 +327,9 @@ impl Client {
             tls: target.tls.clone(),
             wire: Default::default(),
         };
-        let protocol = match &target.kind {
+        let transport: Box<dyn Transport> = match &target.kind {
             TargetKind::Http(http) if http.version == HttpVersion::Http3 => {
-                Protocol::Http3(http3::Http3Client::new(
+                Box::new(http3::Http3Client::new(
                     http.clone(),
                     &target.authority,
                     connector.addr,
@@ -316,10 +337,10 @@ impl Client {
                     connections,
                 )?)
             }
-            TargetKind::Http(http) if http.version == HttpVersion::Http2 => Protocol::Http2(
+            TargetKind::Http(http) if http.version == HttpVersion::Http2 => Box::new(
                 http2::Http2Client::new(http.clone(), &target.authority, connector, connections)?,
             ),
-            TargetKind::Http(http) => Protocol::Http1(http1::Http1Client::new(
+            TargetKind::Http(http) => Box::new(http1::Http1Client::new(
                 http.clone(),
                 &target.authority,
                 connector,
@@ -332,7 +353,7 @@ impl Client {
                 authority,
                 streaming,
                 compression,
-            } => Protocol::Grpc(grpc::GrpcClient::new(
+            } => Box::new(grpc::GrpcClient::new(
                 authority.as_deref().unwrap_or(&target.authority),
                 exchanges,
                 grpc::Calls {
@@ -344,14 +365,14 @@ impl Client {
                 connector,
                 connections,
             )?),
-            TargetKind::Tcp(exchanges) => Protocol::Tcp(tcp::TcpClient::new(
+            TargetKind::Tcp(exchanges) => Box::new(tcp::TcpClient::new(
                 exchanges.clone(),
                 connector,
                 connections,
             )),
         };
         Ok(Client {
-            protocol,
+            transport,
             requests: target.kind.exchanges().clone(),
             exchanges: target.kind.exchanges().len(),
             next: AtomicUsize::new(0),
@@ -378,39 +399,20 @@ impl Client {
             None => None,
         };
         let rendered = rendered.as_ref();
-        let bytes = match &self.protocol {
-            Protocol::Http1(client) => client.call(sender_id, exchange, rendered, timeout).await,
-            Protocol::Http2(client) => client.call(sender_id, exchange, rendered, timeout).await,
-            Protocol::Http3(client) => client.call(sender_id, exchange, rendered, timeout).await,
-            Protocol::Grpc(client) => {
-                return client.call(sender_id, exchange, rendered, timeout).await;
-            }
-            Protocol::Tcp(client) => client.call(sender_id, exchange, timeout).await,
-        };
-        bytes.map(Answer::bytes)
+        self.transport
+            .send(sender_id, exchange, rendered, timeout)
+            .await
     }
 
     /// The TLS version its connections negotiated (QUIC: always 1.3);
     /// None before the first TLS connection, or without TLS.
     pub fn tls_version(&self) -> Option<&'static str> {
-        match &self.protocol {
-            Protocol::Http1(c) => c.connector().wire.tls_version(),
-            Protocol::Http2(c) => c.connector().wire.tls_version(),
-            Protocol::Http3(_) => Some("TLS 1.3"),
-            Protocol::Grpc(c) => c.connector().wire.tls_version(),
-            Protocol::Tcp(c) => c.connector().wire.tls_version(),
-        }
+        self.transport.tls_version()
     }
 
     /// Bytes that crossed this client's sockets so far.
     pub fn wire_bytes(&self) -> WireBytes {
-        match &self.protocol {
-            Protocol::Http1(c) => c.connector().wire.read(),
-            Protocol::Http2(c) => c.connector().wire.read(),
-            Protocol::Http3(c) => c.wire_bytes(),
-            Protocol::Grpc(c) => c.connector().wire.read(),
-            Protocol::Tcp(c) => c.connector().wire.read(),
-        }
+        self.transport.wire_bytes()
     }
 }
 

@@ -68,7 +68,7 @@ pub trait Call: Send + Sync + 'static {
 
     /// A mix of calls ([`crate::mix`]): their names and weights; the
     /// engine then picks each request's call and tallies each apart.
-    fn mix(&self) -> Option<&crate::mix::Weights> {
+    fn mix(&self) -> Option<&crate::weights::Weights> {
         None
     }
 
@@ -727,6 +727,6 @@ pub fn timeline_bin(stop: StopAt) -> Duration {
 pub const LONG_WINDOW: Duration = Duration::from_secs(10);
 
 mod connect_gate;
-mod pacer;
+pub(crate) mod pacer;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! One loop ([`engine::run`]) drives every protocol and every load model:
 //! the model only decides *when* a sender may send ([`LoadModel`]), the
 //! [`Client`] only decides *how* a request travels and whether its answer is
-//! right. Measurement follows DESIGN.md: monotonic clock, latency into
+//! right. Measurement: a monotonic clock, latency into
 //! sharded HDR histograms merged at the end (memory does not grow with the
 //! number of requests), warm-up thrown away, open-loop latency from the
 //! intended send time, every response verified, errors counted by kind.
@@ -20,6 +20,7 @@ pub mod shard;
 pub mod stats;
 pub mod template;
 pub mod verify;
+pub mod weights;
 
 pub use client::{
     Answer, Client, Connector, Exchange, Exchanges, HttpTarget, StreamAnswer, Streaming, Target,

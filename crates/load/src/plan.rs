@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use wirebench_proto::vocab::{LoadModel, StopAt};
 
-use crate::engine::Pacing;
+use crate::engine::pacer::Pacing;
 use crate::schedule::Schedule;
 use crate::shard::Shard;
 

@@ -19,7 +19,7 @@ async fn tls_server(stack: Stack, key: &CertifiedKey) -> std::net::SocketAddr {
         tls: Some(key.server_config(stack.alpn()).unwrap()),
         ..ServeOptions::default()
     };
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         PayloadHandler::new(1024),

@@ -229,7 +229,7 @@ async fn pump(
                 .await;
         }
     });
-    let mut rng = crate::proxy::Rng::seeded();
+    let mut rng = crate::relay::Rng::seeded();
     let mut last = Instant::now();
     let mut buf = vec![0u8; PACKET_BYTES];
     loop {

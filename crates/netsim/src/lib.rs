@@ -24,7 +24,9 @@ mod conditions;
 pub mod delay_line;
 pub mod netns;
 mod proxy;
+mod relay;
 mod udp;
 
 pub use conditions::{ConditionsError, NetConditions};
-pub use proxy::{Proxy, ProxyStats, Transport};
+pub use proxy::{Proxy, Transport};
+pub use relay::ProxyStats;

@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,22 +14,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::NetConditions;
+use crate::relay::{Links, Pacer, ProxyStats, Rng};
 
 /// Largest chunk read at once: small enough that pacing is smooth.
 const CHUNK_BYTES: usize = 16 * 1024;
 /// Chunks in flight per direction per connection (bounds memory).
 const IN_FLIGHT_CHUNKS: usize = 256;
-/// The pacer lets this much time of traffic through in one burst.
-const BURST: Duration = Duration::from_millis(2);
-
-/// What the proxy did.
-#[derive(Debug, Default)]
-pub struct ProxyStats {
-    pub connections: AtomicU64,
-    pub resets: AtomicU64,
-    pub bytes_to_server: AtomicU64,
-    pub bytes_to_client: AtomicU64,
-}
 
 /// A running proxy; it stops when dropped.
 pub struct Proxy {
@@ -110,12 +100,6 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// The link of each direction, shared by every connection (or flow).
-pub(crate) struct Links {
-    pub(crate) to_server: Pacer,
-    pub(crate) to_client: Pacer,
 }
 
 async fn accept_loop(
@@ -265,53 +249,4 @@ async fn pipeline(
     }
     drop(tx);
     let _ = writer.await;
-}
-
-/// Hands out transmission slots on a link of a fixed rate, shared by every
-/// connection in one direction.
-pub struct Pacer {
-    bytes_per_s: Option<f64>,
-    next_free: Mutex<Instant>,
-}
-
-impl Pacer {
-    fn new(bits_per_s: Option<u64>) -> Pacer {
-        Pacer {
-            bytes_per_s: bits_per_s.map(|b| b as f64 / 8.0),
-            next_free: Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Reserves the link for `bytes`; returns when they will have left.
-    pub(crate) fn transmit(&self, bytes: usize) -> Instant {
-        let now = Instant::now();
-        let Some(rate) = self.bytes_per_s else {
-            return now;
-        };
-        let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
-        // An idle link does not bank more than a short burst.
-        let start = (*next_free).max(now.checked_sub(BURST).unwrap_or(now));
-        *next_free = start + Duration::from_secs_f64(bytes as f64 / rate);
-        *next_free
-    }
-}
-
-/// xorshift64*: jitter and resets need cheap randomness, not secrecy.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn seeded() -> Rng {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.subsec_nanos() as u64);
-        Rng(nanos | 1)
-    }
-
-    /// Uniform in [0, 1).
-    pub(crate) fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

@@ -15,7 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::NetConditions;
-use crate::proxy::{Links, Pacer, ProxyStats, Rng};
+use crate::relay::{Links, Pacer, ProxyStats, Rng};
 
 /// Largest datagram relayed (QUIC's packets are at most 1,500 bytes on
 /// this path; GSO batches are split by the kernel before we see them).

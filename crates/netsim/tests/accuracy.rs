@@ -15,7 +15,7 @@ use wirebench_server::{PayloadHandler, ServeOptions};
 async fn payload_server() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         Stack::REST,
         listener,
         PayloadHandler::new(4096),

@@ -9,30 +9,36 @@ use procfs::process::Process;
 use procfs::{CurrentSI, KernelStats, WithCurrentSystemInfo};
 use serde::{Deserialize, Serialize};
 
+use wirebench_proto::vocab::Role;
+
 use crate::cpuset::CpuSet;
 
 /// The part a watched process plays in a trial; in results, its name
 /// ("client", "server", "producer", ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProcessRole {
     /// The load generator (wirebench itself).
     Client,
-    /// A payload server process.
+    /// A payload or message server process.
     Server,
-    Producer,
-    Processor,
-    Aggregator,
+    /// One of the pipeline's three services: the vocabulary's role.
+    Pipeline(Role),
 }
 
 impl ProcessRole {
+    pub const ALL: [ProcessRole; 5] = [
+        ProcessRole::Client,
+        ProcessRole::Server,
+        ProcessRole::Pipeline(Role::Producer),
+        ProcessRole::Pipeline(Role::Processor),
+        ProcessRole::Pipeline(Role::Aggregator),
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ProcessRole::Client => "client",
             ProcessRole::Server => "server",
-            ProcessRole::Producer => "producer",
-            ProcessRole::Processor => "processor",
-            ProcessRole::Aggregator => "aggregator",
+            ProcessRole::Pipeline(role) => role.name(),
         }
     }
 
@@ -44,6 +50,22 @@ impl ProcessRole {
 impl std::fmt::Display for ProcessRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl Serialize for ProcessRole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProcessRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProcessRole, D::Error> {
+        let name = String::deserialize(d)?;
+        ProcessRole::ALL
+            .into_iter()
+            .find(|role| role.name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown process role '{name}'")))
     }
 }
 

@@ -39,9 +39,7 @@ pub mod quic;
 pub mod records_codec;
 pub mod tcp_wire;
 
-/// The protobuf media type of the `rest-proto` stack (`Accept` and
-/// `Content-Type`).
-pub const PROTOBUF_MEDIA_TYPE: &str = "application/x-protobuf";
+pub use vocab::PROTOBUF_MEDIA_TYPE;
 
 /// HTTP/2 flow-control windows of every gRPC client and server wirebench
 /// runs, fixed rather than adaptive so runs repeat: a 512 KiB message fits

@@ -1,6 +1,13 @@
-//! The shared vocabulary of DESIGN.md: what a request does (`Workload`) and
-//! how it travels (`Stack`). Every crate names these the same way, and the
-//! names are stable: they appear on the command line and in result files.
+//! The shared vocabulary: what a request does (`Workload`) and how it
+//! travels (`Stack`). Every crate names these the same way, and the names
+//! are stable: they appear on the command line and in result files.
+//!
+//! A stack's behaviour lives here, in one row per stack ([`StackKind`]'s
+//! `traits`): its family, its HTTP version, its body encoding, its media
+//! type, its port, what its wire is. The crates ask these questions rather
+//! than matching on stack names, so a new stack in an existing family is a
+//! row here and nothing else; a new family adds an arm where the compiler
+//! asks for one (docs/architecture.md lists the files).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +15,14 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use crate::compression::Compression;
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// The canonical proto3 JSON mapping.
+    Json,
+    Protobuf,
+}
 
 /// Transport x encoding, without TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +49,56 @@ pub enum StackKind {
     Tcp,
 }
 
+/// Which server adapter serves a stack and which shape of request its
+/// clients send. Matched (without a wildcard) by the one serve dispatch,
+/// the workload contract and the client, so a new family is named to
+/// each by the compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// REST routes (axum) over HTTP/1.1, HTTP/2 or HTTP/3.
+    Rest,
+    /// gRPC (tonic) over HTTP/2.
+    Grpc,
+    /// gRPC-Web: served by the gRPC server, sent by clients as HTTP/1.1.
+    GrpcWeb,
+    /// Length-prefixed frames on bare TCP: the ceiling.
+    Tcp,
+}
+
+/// Which HTTP a stack speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpVersion {
+    Http1,
+    /// With prior knowledge, or ALPN h2 over TLS.
+    Http2,
+    /// Over QUIC (always TLS, ALPN h3).
+    Http3,
+}
+
+/// The media type of a protobuf REST body (`rest-proto`).
+pub const PROTOBUF_MEDIA_TYPE: &str = "application/x-protobuf";
+/// gRPC-Web, binary.
+pub const GRPC_WEB: &str = "application/grpc-web+proto";
+/// gRPC-Web, base64 text.
+pub const GRPC_WEB_TEXT: &str = "application/grpc-web-text";
+
+/// Everything a stack kind is, in one row.
+struct Traits {
+    name: &'static str,
+    family: Family,
+    /// None: not HTTP (tcp).
+    http: Option<HttpVersion>,
+    encoding: Encoding,
+    /// Its bodies travel base64-encoded (gRPC-Web text).
+    base64: bool,
+    /// The content type of its bodies; None: no header to carry one.
+    media_type: Option<&'static str>,
+    /// Port `serve` listens on when none is given (the seeds' ports).
+    default_port: u16,
+    /// What a report says travels on it.
+    wire: &'static str,
+}
+
 impl StackKind {
     pub const ALL: [StackKind; 9] = [
         StackKind::Rest,
@@ -47,19 +112,172 @@ impl StackKind {
         StackKind::Tcp,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The one row of this stack kind.
+    const fn traits(self) -> Traits {
+        use Encoding::{Json, Protobuf};
+        use HttpVersion::{Http1, Http2, Http3};
         match self {
-            StackKind::Rest => "rest",
-            StackKind::RestH2 => "rest-h2",
-            StackKind::RestH3 => "rest-h3",
-            StackKind::RestProto => "rest-proto",
-            StackKind::Grpc => "grpc",
-            StackKind::GrpcJson => "grpc-json",
-            StackKind::GrpcWeb => "grpc-web",
-            StackKind::GrpcWebText => "grpc-web-text",
-            StackKind::Tcp => "tcp",
+            StackKind::Rest => Traits {
+                name: "rest",
+                family: Family::Rest,
+                http: Some(Http1),
+                encoding: Json,
+                base64: false,
+                media_type: Some("application/json"),
+                default_port: 8000,
+                wire: "HTTP/1.1, JSON body, one request in flight per connection",
+            },
+            StackKind::RestH2 => Traits {
+                name: "rest-h2",
+                family: Family::Rest,
+                http: Some(Http2),
+                encoding: Json,
+                base64: false,
+                media_type: Some("application/json"),
+                default_port: 8000,
+                wire: "HTTP/2 (h2c prior knowledge), JSON body, requests multiplexed",
+            },
+            StackKind::RestH3 => Traits {
+                name: "rest-h3",
+                family: Family::Rest,
+                http: Some(Http3),
+                encoding: Json,
+                base64: false,
+                media_type: Some("application/json"),
+                default_port: 8443,
+                wire: "HTTP/3 over QUIC (UDP, TLS 1.3), JSON body, requests multiplexed",
+            },
+            StackKind::RestProto => Traits {
+                name: "rest-proto",
+                family: Family::Rest,
+                http: Some(Http1),
+                encoding: Protobuf,
+                base64: false,
+                media_type: Some(PROTOBUF_MEDIA_TYPE),
+                default_port: 8000,
+                wire: "HTTP/1.1, protobuf body, one request in flight per connection",
+            },
+            StackKind::Grpc => Traits {
+                name: "grpc",
+                family: Family::Grpc,
+                http: Some(Http2),
+                encoding: Protobuf,
+                base64: false,
+                media_type: Some("application/grpc"),
+                default_port: 50051,
+                wire: "HTTP/2, gRPC framing, protobuf body, requests multiplexed",
+            },
+            StackKind::GrpcJson => Traits {
+                name: "grpc-json",
+                family: Family::Grpc,
+                http: Some(Http2),
+                encoding: Json,
+                base64: false,
+                media_type: Some("application/grpc+json"),
+                default_port: 50051,
+                wire: "HTTP/2, gRPC framing, JSON body, requests multiplexed",
+            },
+            StackKind::GrpcWeb => Traits {
+                name: "grpc-web",
+                family: Family::GrpcWeb,
+                http: Some(Http1),
+                encoding: Protobuf,
+                base64: false,
+                media_type: Some(GRPC_WEB),
+                default_port: 8080,
+                wire: "HTTP/1.1, gRPC-Web framing (status in a trailer frame), protobuf body, one request in flight per connection",
+            },
+            StackKind::GrpcWebText => Traits {
+                name: "grpc-web-text",
+                family: Family::GrpcWeb,
+                http: Some(Http1),
+                encoding: Protobuf,
+                base64: true,
+                media_type: Some(GRPC_WEB_TEXT),
+                default_port: 8080,
+                wire: "HTTP/1.1, gRPC-Web text framing (base64), protobuf body, one request in flight per connection",
+            },
+            StackKind::Tcp => Traits {
+                name: "tcp",
+                family: Family::Tcp,
+                http: None,
+                encoding: Protobuf,
+                base64: false,
+                media_type: None,
+                default_port: 9000,
+                wire: "bare TCP, 4-byte length prefix, raw payload bytes, one request in flight per connection",
+            },
         }
     }
+
+    pub fn name(self) -> &'static str {
+        self.traits().name
+    }
+
+    pub fn family(self) -> Family {
+        self.traits().family
+    }
+
+    /// The HTTP it speaks; None: not HTTP (tcp).
+    pub fn http_version(self) -> Option<HttpVersion> {
+        self.traits().http
+    }
+
+    /// How it encodes a message: protobuf on `rest-proto`, the gRPC stacks
+    /// and `tcp`, the canonical JSON mapping on the JSON stacks.
+    pub fn encoding(self) -> Encoding {
+        self.traits().encoding
+    }
+
+    /// Its bodies travel base64-encoded (gRPC-Web text).
+    pub fn base64(self) -> bool {
+        self.traits().base64
+    }
+}
+
+impl Family {
+    /// The family a URL scheme reaches, and whether the scheme says TLS:
+    /// the inverse of [`Stack::scheme`].
+    pub fn of_scheme(scheme: &str) -> Option<(Family, bool)> {
+        let (base, tls) = match scheme.strip_suffix('s') {
+            Some(base) => (base, true),
+            None => (scheme, false),
+        };
+        let family = match base {
+            "http" => Family::Rest,
+            "grpc" => Family::Grpc,
+            "tcp" => Family::Tcp,
+            _ => return None,
+        };
+        Some((family, tls))
+    }
+
+    /// The kind of this family a `load` URL reaches, given what its flags
+    /// ask: HTTP/2 or a protobuf body of REST, the JSON codec of gRPC.
+    /// A wish another family has no kind for is not this family's to
+    /// grant, so it is ignored (as `load` always has).
+    pub fn kind_for(self, wishes: UrlWishes) -> StackKind {
+        match self {
+            Family::Rest if wishes.http2 => StackKind::RestH2,
+            Family::Rest if wishes.protobuf => StackKind::RestProto,
+            Family::Rest => StackKind::Rest,
+            Family::Grpc if wishes.grpc_json => StackKind::GrpcJson,
+            Family::Grpc => StackKind::Grpc,
+            Family::GrpcWeb => StackKind::GrpcWeb,
+            Family::Tcp => StackKind::Tcp,
+        }
+    }
+}
+
+/// What `load`'s flags ask of the stack its URL reaches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlWishes {
+    /// `--http2`.
+    pub http2: bool,
+    /// An `Accept: application/x-protobuf` header.
+    pub protobuf: bool,
+    /// `--grpc-json`.
+    pub grpc_json: bool,
 }
 
 /// How a request travels: transport x encoding, optionally over TLS.
@@ -120,48 +338,77 @@ impl Stack {
         name
     }
 
+    /// Its family: which server adapter serves it, which client sends.
+    pub fn family(self) -> Family {
+        self.kind.family()
+    }
+
+    /// The HTTP it speaks; None: not HTTP (tcp).
+    pub fn http_version(self) -> Option<HttpVersion> {
+        self.kind.http_version()
+    }
+
+    /// How it encodes a message (protobuf or the canonical JSON mapping).
+    pub fn encoding(self) -> Encoding {
+        self.kind.encoding()
+    }
+
+    /// The content type of its bodies; None: tcp's frames carry none.
+    pub fn media_type(self) -> Option<&'static str> {
+        self.kind.traits().media_type
+    }
+
+    /// Its bodies travel base64-encoded (gRPC-Web text).
+    pub fn base64(self) -> bool {
+        self.kind.base64()
+    }
+
+    /// The bare-TCP ceiling the other stacks are measured against.
+    pub fn is_ceiling(self) -> bool {
+        self.family() == Family::Tcp
+    }
+
+    /// Whether its bodies can be compressed: tcp's frames have no header
+    /// to name a compression.
+    pub fn can_compress(self) -> bool {
+        self.family() != Family::Tcp
+    }
+
+    /// Whether the three-service pipeline runs over it: its hops are
+    /// HTTP/1.1, HTTP/2 or TCP clients, none speaks HTTP/3.
+    pub fn carries_pipeline(self) -> bool {
+        !self.is_quic()
+    }
+
     /// HTTP/3 over QUIC (UDP), not TCP.
     pub fn is_quic(self) -> bool {
-        self.kind == StackKind::RestH3
+        self.http_version() == Some(HttpVersion::Http3)
     }
 
     /// gRPC-Web, binary or text.
     pub fn is_grpc_web(self) -> bool {
-        matches!(self.kind, StackKind::GrpcWeb | StackKind::GrpcWebText)
+        self.family() == Family::GrpcWeb
     }
 
     /// HTTP with REST routes (any version, any body encoding).
     pub fn is_rest(self) -> bool {
-        matches!(
-            self.kind,
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto
-        )
+        self.family() == Family::Rest
     }
 
-    /// gRPC framing (any codec).
-    /// Whether its bodies are JSON (rest, rest-h2, grpc-json), so a JSON
-    /// codec serves it.
+    /// Whether its bodies are JSON (rest, rest-h2, rest-h3, grpc-json), so
+    /// a JSON codec serves it.
     pub fn speaks_json(self) -> bool {
-        matches!(
-            self.kind,
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::GrpcJson
-        )
+        self.encoding() == Encoding::Json
     }
 
     /// A gRPC server answers it (gRPC framing, any codec; gRPC-Web too).
     pub fn is_grpc(self) -> bool {
-        matches!(
-            self.kind,
-            StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText
-        )
+        matches!(self.family(), Family::Grpc | Family::GrpcWeb)
     }
 
     /// Speaks HTTP/2 (and so multiplexes requests on a connection).
     pub fn is_http2(self) -> bool {
-        matches!(
-            self.kind,
-            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson
-        )
+        self.http_version() == Some(HttpVersion::Http2)
     }
 
     /// Multiplexes requests on a connection (HTTP/2, HTTP/3).
@@ -180,64 +427,33 @@ impl Stack {
     /// `tcp`, with an `s` for TLS (`https`, `grpcs`, `tcps`). gRPC-Web is
     /// HTTP to its clients; HTTP/3 is https.
     pub fn scheme(self) -> &'static str {
-        let plain = match self.kind {
-            StackKind::Rest
-            | StackKind::RestH2
-            | StackKind::RestH3
-            | StackKind::RestProto
-            | StackKind::GrpcWeb
-            | StackKind::GrpcWebText => ["http", "https"],
-            StackKind::Grpc | StackKind::GrpcJson => ["grpc", "grpcs"],
-            StackKind::Tcp => ["tcp", "tcps"],
+        let plain = match self.family() {
+            Family::Rest | Family::GrpcWeb => ["http", "https"],
+            Family::Grpc => ["grpc", "grpcs"],
+            Family::Tcp => ["tcp", "tcps"],
         };
         plain[usize::from(self.tls)]
     }
 
     /// Port `serve` listens on when none is given (the seeds' ports).
     pub fn default_port(self) -> u16 {
-        match self.kind {
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => 8000,
-            StackKind::RestH3 => 8443,
-            StackKind::Grpc | StackKind::GrpcJson => 50051,
-            StackKind::GrpcWeb | StackKind::GrpcWebText => 8080,
-            StackKind::Tcp => 9000,
-        }
+        self.kind.traits().default_port
     }
 
     /// The ALPN protocol this stack negotiates over TLS.
     pub fn alpn(self) -> &'static [u8] {
-        match self.kind {
-            StackKind::Rest
-            | StackKind::RestProto
-            | StackKind::GrpcWeb
-            | StackKind::GrpcWebText => b"http/1.1",
-            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson => b"h2",
-            StackKind::RestH3 => b"h3",
-            StackKind::Tcp => b"wirebench-tcp",
+        match self.http_version() {
+            Some(HttpVersion::Http1) => b"http/1.1",
+            Some(HttpVersion::Http2) => b"h2",
+            Some(HttpVersion::Http3) => b"h3",
+            None => b"wirebench-tcp",
         }
     }
 
     /// What a report says travels differently on this stack, so a reader
     /// knows what else besides the protocol's name the numbers include.
     pub fn wire_description(self) -> String {
-        let base = match self.kind {
-            StackKind::Rest => "HTTP/1.1, JSON body, one request in flight per connection",
-            StackKind::RestH2 => "HTTP/2 (h2c prior knowledge), JSON body, requests multiplexed",
-            StackKind::RestH3 => "HTTP/3 over QUIC (UDP, TLS 1.3), JSON body, requests multiplexed",
-            StackKind::RestProto => "HTTP/1.1, protobuf body, one request in flight per connection",
-            StackKind::Grpc => "HTTP/2, gRPC framing, protobuf body, requests multiplexed",
-            StackKind::GrpcJson => "HTTP/2, gRPC framing, JSON body, requests multiplexed",
-            StackKind::GrpcWeb => {
-                "HTTP/1.1, gRPC-Web framing (status in a trailer frame), protobuf body, one request in flight per connection"
-            }
-            StackKind::GrpcWebText => {
-                "HTTP/1.1, gRPC-Web text framing (base64), protobuf body, one request in flight per connection"
-            }
-            StackKind::Tcp => {
-                "bare TCP, 4-byte length prefix, raw payload bytes, one request in flight per connection"
-            }
-        };
-        let mut text = base.to_owned();
+        let mut text = self.kind.traits().wire.to_owned();
         if self.is_quic() {
             text.push_str(&format!(
                 ", congestion control {} (the kernel TCP's)",
@@ -303,7 +519,7 @@ impl FromStr for Stack {
                     seen_tls = true;
                     stack.tls = true;
                 }
-                (_, Some(_)) if stack.kind == StackKind::Tcp => {
+                (_, Some(_)) if !stack.can_compress() => {
                     return Err(unknown(
                         "tcp without a compression: its frames have no header to name one"
                             .to_owned(),
@@ -334,6 +550,146 @@ impl<'de> Deserialize<'de> for Stack {
         String::deserialize(d)?
             .parse()
             .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which of the three pipeline services a process is (producer ->
+/// processor -> aggregator, in the order they are started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Producer,
+    Processor,
+    Aggregator,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Producer, Role::Processor, Role::Aggregator];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Producer => "producer",
+            Role::Processor => "processor",
+            Role::Aggregator => "aggregator",
+        }
+    }
+
+    /// The seed's ports.
+    pub fn default_port(self, stack: Stack) -> u16 {
+        let base = stack.default_port();
+        base + match self {
+            Role::Producer => 0,
+            Role::Processor => 1,
+            Role::Aggregator => 2,
+        }
+    }
+
+    /// The gRPC service it serves.
+    pub fn grpc_service(self) -> &'static str {
+        match self {
+            Role::Producer => "ProducerService",
+            Role::Processor => "ProcessorService",
+            Role::Aggregator => "AggregatorService",
+        }
+    }
+
+    /// The role this one calls, if any.
+    pub fn next(self) -> Option<Role> {
+        match self {
+            Role::Producer => None,
+            Role::Processor => Some(Role::Producer),
+            Role::Aggregator => Some(Role::Processor),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "role",
+                got: s.to_owned(),
+                expected: "producer, processor, aggregator".to_owned(),
+            })
+    }
+}
+
+/// What a server serves, as `serve` and `bench` name it: each is one
+/// service of the server crate (`wirebench_server::Service`), and its
+/// requests are the [`Workload`]s a result records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    /// The payload service: its payload (and echo) requests.
+    Payload,
+    /// The pipeline's three roles, one per process.
+    Pipeline,
+    /// A structured message, down, up and echo.
+    Message,
+    /// A mix of calls, each at its own route and method.
+    Mix,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 4] = [
+        ServiceKind::Payload,
+        ServiceKind::Pipeline,
+        ServiceKind::Message,
+        ServiceKind::Mix,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Payload => "payload",
+            ServiceKind::Pipeline => "pipeline",
+            ServiceKind::Message => "message",
+            ServiceKind::Mix => "mix",
+        }
+    }
+
+    /// For `--help`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ServiceKind::Payload => {
+                "seed 000's payload service: a small request, an N KiB answer (and echo)"
+            }
+            ServiceKind::Pipeline => {
+                "seed 002's pipeline: aggregator -> processor -> producer, one role per process (--role)"
+            }
+            ServiceKind::Message => {
+                "a structured message (--shape, or your --proto), down, up and echo"
+            }
+            ServiceKind::Mix => "a mix of calls (--mix FILE), each at its own route and method",
+        }
+    }
+}
+
+impl fmt::Display for ServiceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ServiceKind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ServiceKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "workload",
+                got: s.to_owned(),
+                expected: ServiceKind::ALL.map(ServiceKind::name).join(", "),
+            })
     }
 }
 
@@ -432,7 +788,7 @@ mod tests {
     }
 }
 
-/// How load is offered (DESIGN.md "load model").
+/// How load is offered: the three load models of the peers (Locust, ab/ghz, an open loop).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LoadModel {

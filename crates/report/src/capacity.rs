@@ -5,80 +5,14 @@
 //! its verdict sentence and the points of its chart (p99 against offered
 //! rate: the knee). The search itself runs in the CLI.
 
-use serde::{Deserialize, Serialize};
-
 use crate::format;
 use crate::grid::Grid;
 use crate::model::RunResult;
+pub use crate::model::{Capacity, CapacityStep};
 
 /// A step counts as sustained when its good responses per second reach
 /// this share of the offered rate.
 pub const SUSTAINED_SHARE: f64 = 0.95;
-
-/// One stack's search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Capacity {
-    /// The stack (and variant) as trials are labelled: "grpc".
-    pub label: String,
-    /// The SLO's terms as written: ["p99<20ms", "errors<0.1%"].
-    pub slo: Vec<String>,
-    /// The highest offered rate decided as meeting the SLO, requests per
-    /// second; null when not even the lowest step did.
-    pub capacity_rps: Option<f64>,
-    /// The lowest offered rate decided as missing it: the capacity lies in
-    /// [capacity_rps, missed_rps). Null when no rate missed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub missed_rps: Option<f64>,
-    /// The capacity was met twice: the search ran it again to confirm
-    /// it. False when the search ran out of steps first (or found none).
-    #[serde(default)]
-    pub confirmed: bool,
-    /// Every step, in the order tried (a ramp, then a bisection).
-    pub steps: Vec<CapacityStep>,
-    /// What stopped it at the lowest rate missed: "load generator" (in a
-    /// run of it the client had no CPU to spare or sent late: the figure
-    /// is a floor), "server" (the servers' CPU set was saturated in every
-    /// run of it, and the generator was on time), or "unclear" (neither
-    /// side's CPU was saturated: noise, or a limit other than CPU); null
-    /// when no rate missed.
-    pub limited_by: Option<String>,
-}
-
-/// One rate tried, open loop, for one step's window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CapacityStep {
-    pub offered_rps: f64,
-    /// Good responses per second.
-    pub achieved_rps: f64,
-    /// Latency from the intended send time, microseconds.
-    pub p99_us: u64,
-    pub error_rate: f64,
-    pub server_cpu_percent: f64,
-    pub client_bound: bool,
-    /// The servers used their whole CPU set.
-    #[serde(default)]
-    pub server_saturated: bool,
-    /// How late the generator sent, p99, microseconds, and whether that
-    /// was material (`crate::lateness`).
-    #[serde(default)]
-    pub lateness_p99_us: Option<u64>,
-    #[serde(default)]
-    pub generator_late: bool,
-    /// Which run of this rate's decision (1-based): a rate is decided by
-    /// one run when it met the SLO with a margin of 2x on every term,
-    /// else by two runs that agree, else by the majority of three.
-    #[serde(default = "first_run")]
-    pub run: u32,
-    /// Every SLO term held and the rate was sustained.
-    pub met: bool,
-    /// Why not: the terms that failed, and "sustained" when fewer than
-    /// 95% of the offered requests were answered well.
-    pub failed: Vec<String>,
-}
-
-fn first_run() -> u32 {
-    1
-}
 
 /// "14,577 req/s (missed at 15,300)": the capacity and its interval.
 pub fn interval_text(c: &Capacity) -> String {

@@ -196,7 +196,7 @@ fn decide(result: &RunResult, group: &WorkloadGroup, view: &View) -> Option<Deci
     };
     // The TCP ceiling is a reference, not a choice: it is shown last and
     // sets neither the cheapest nor the default rate.
-    let is_ceiling = |t: &Trial| t.stack.kind == wirebench_proto::vocab::StackKind::Tcp;
+    let is_ceiling = |t: &Trial| t.stack.is_ceiling();
     let median_throughput = |label: &str| {
         median(
             &members(label)
@@ -697,7 +697,7 @@ mod tests {
                 .trials
                 .iter()
                 .filter(|t| WorkloadGroup::of(t).to_string() == d.workload)
-                .filter(|t| t.stack.kind != wirebench_proto::vocab::StackKind::Tcp)
+                .filter(|t| !t.stack.is_ceiling())
                 .map(|t| t.throughput_rps)
                 .fold(0.0, f64::max);
             // The highest configuration's median, at most its best trial.

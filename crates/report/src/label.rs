@@ -66,17 +66,17 @@ impl ConfigKey {
         let varies = |f: fn(&Trial) -> Option<usize>| {
             result.trials.iter().any(|t| f(t) != f(&result.trials[0]))
         };
-        let mut label = self.stack.to_string();
         let sized = result
             .trials
             .iter()
             .any(|t| t.size_kb != result.trials[0].size_kb);
-        match (&self.variant, self.size_kb.filter(|_| sized)) {
-            (Some(variant), Some(kb)) => label.push_str(&format!(" ({variant}, {kb} KiB)")),
-            (Some(variant), None) => label.push_str(&format!(" ({variant})")),
-            (None, Some(kb)) => label.push_str(&format!(" ({kb} KiB)")),
-            (None, None) => {}
-        }
+        let variant = match (&self.variant, self.size_kb.filter(|_| sized)) {
+            (Some(variant), Some(kb)) => Some(format!("{variant}, {kb} KiB")),
+            (Some(variant), None) => Some(variant.clone()),
+            (None, Some(kb)) => Some(format!("{kb} KiB")),
+            (None, None) => None,
+        };
+        let mut label = stack_label(self.stack, variant.as_deref());
         if let Some(w) = self
             .servers
             .workers
@@ -97,10 +97,12 @@ impl ConfigKey {
 
 impl fmt::Display for ConfigKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.workload, self.stack)?;
-        if let Some(variant) = &self.variant {
-            write!(f, " ({variant})")?;
-        }
+        write!(
+            f,
+            "{} {}",
+            self.workload,
+            stack_label(self.stack, self.variant.as_deref())
+        )?;
         if let Some(kb) = self.size_kb {
             write!(f, " {kb} KiB")?;
         }
@@ -111,6 +113,15 @@ impl fmt::Display for ConfigKey {
             write!(f, " p{p}")?;
         }
         Ok(())
+    }
+}
+
+/// "grpc (grpcio)": a stack and its variant, as every report, progress
+/// line and capacity search names a configuration.
+pub fn stack_label(stack: impl fmt::Display, variant: Option<&str>) -> String {
+    match variant {
+        Some(variant) => format!("{stack} ({variant})"),
+        None => stack.to_string(),
     }
 }
 

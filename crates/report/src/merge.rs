@@ -19,43 +19,27 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use crate::histogram::{self, DecodeError};
+pub use crate::model::Agent;
 use crate::model::{LatencySummary, RunResult, TimelinePoint, Trial};
 
-/// One load agent of a sharded run, as the result lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Agent {
-    /// Agent `index` of `count` (from 0).
-    pub index: u32,
-    pub count: u32,
-    /// The host (a pod's name in Kubernetes).
-    pub host: String,
-    /// When its plan began, RFC 3339 UTC.
-    pub started_at: String,
-    /// How late it began after `--start-at`, milliseconds; absent without
-    /// a start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_lateness_ms: Option<f64>,
-    pub connections: u32,
-    pub requests_ok: u64,
-    pub errors: u64,
-    /// The agent's own CPU, percent of one core.
-    pub client_cpu_percent: f64,
-    /// The agent had no CPU to spare: its share measured itself.
-    pub client_bound: bool,
-}
-
 impl Agent {
-    /// The agent with what `trial` measured.
-    pub fn measured(self, trial: &Trial) -> Agent {
+    /// The agent with what its trial measured: its connections, its
+    /// good responses and errors, and its own CPU (`costs`).
+    pub fn measured(
+        self,
+        connections: u32,
+        requests_ok: u64,
+        errors: u64,
+        costs: &crate::model::Costs,
+    ) -> Agent {
         Agent {
-            connections: trial.connections,
-            requests_ok: trial.requests_ok,
-            errors: trial.errors_total(),
-            client_cpu_percent: trial.costs.client_cpu_percent,
-            client_bound: trial.costs.client_bound,
+            connections,
+            requests_ok,
+            errors,
+            client_cpu_percent: costs.client_cpu_percent,
+            client_bound: costs.client_bound,
             ..self
         }
     }

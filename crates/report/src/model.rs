@@ -1,10 +1,14 @@
 //! The result model. Every field is documented with its unit; see also
 //! `docs/result-format.md` and `docs/result.schema.json` in the repository.
 //!
-//! The run's summary is derived from its trials, in one place
-//! ([`crate::summary::summarize`]): [`RunResult::push_trial`] keeps it
-//! current, and reading a result derives it again, so every exporter reads
-//! the same figures.
+//! Types in, derivations out: this file holds what a result *is* (every
+//! record a result document stores, the capacity search's, the profile's,
+//! the thresholds' and the agents' included) and imports nothing of the
+//! crate but the statistics' types; what is derived from it lives beside
+//! its derivation. The run's summary, in particular, is derived in one
+//! place ([`crate::summary::summarize`]): [`RunResult::push_trial`] keeps
+//! it current, and reading a result derives it again, so every exporter
+//! reads the same figures.
 
 use std::collections::BTreeMap;
 
@@ -31,7 +35,7 @@ pub struct RunResult {
     /// `bench --find-capacity`: per stack, the highest rate that met the
     /// SLO, and every step tried (the steps are not trials).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub capacity: Vec<crate::capacity::Capacity>,
+    pub capacity: Vec<Capacity>,
 }
 
 impl RunResult {
@@ -45,36 +49,17 @@ impl RunResult {
             capacity: Vec::new(),
         }
     }
-
-    /// Adds a finished trial; the summary follows.
-    pub fn push_trial(&mut self, trial: Trial) {
-        self.trials.push(trial);
-        self.summary = crate::summary::summarize(self);
-    }
 }
 
-/// A result as stored: its summary is derived again on reading.
+/// A result as stored: its summary is derived again on reading
+/// (`crate::summary`).
 #[derive(Deserialize)]
-struct StoredResult {
-    schema_version: u32,
-    run: RunInfo,
-    trials: Vec<Trial>,
+pub(crate) struct StoredResult {
+    pub(crate) schema_version: u32,
+    pub(crate) run: RunInfo,
+    pub(crate) trials: Vec<Trial>,
     #[serde(default)]
-    capacity: Vec<crate::capacity::Capacity>,
-}
-
-impl From<StoredResult> for RunResult {
-    fn from(stored: StoredResult) -> Self {
-        let mut result = RunResult {
-            schema_version: stored.schema_version,
-            run: stored.run,
-            trials: stored.trials,
-            summary: None,
-            capacity: stored.capacity,
-        };
-        result.summary = crate::summary::summarize(&result);
-        result
-    }
+    pub(crate) capacity: Vec<Capacity>,
 }
 
 /// Provenance: enough to know exactly what produced the numbers.
@@ -249,7 +234,7 @@ pub struct Trial {
     /// `--threshold`s, each with what the trial measured and whether it
     /// held; absent when none was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thresholds: Vec<crate::threshold::ThresholdOutcome>,
+    pub thresholds: Vec<ThresholdOutcome>,
     /// Waits after failed connection attempts (a refusing server gets
     /// backoff, 10 ms doubling to 250 ms, not a storm); absent when every
     /// connection attempt succeeded.
@@ -268,11 +253,11 @@ pub struct Trial {
     /// `bench --profile`: where the window's CPU went, servers and load
     /// generator; absent without it (or when perf was not available).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<crate::profile::Profile>,
+    pub profile: Option<Profile>,
     /// A sharded run (`--shard`): the agent that measured this trial; after
     /// `wirebench merge`, every agent whose part was added in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub agents: Vec<crate::merge::Agent>,
+    pub agents: Vec<Agent>,
     /// `--server-metrics`: each server's metrics endpoint read at the
     /// window's edges. Without a local probe of the servers, `costs`'
     /// server figures come from these.
@@ -522,6 +507,152 @@ pub struct GroupRatio {
     pub throughput: RatioInterval,
     /// Requests per server CPU-second, when both were probed.
     pub requests_per_server_cpu_second: Option<RatioInterval>,
+}
+
+// Records of the capacity search (`crate::capacity`), the profile
+// (`crate::profile`), the thresholds (`crate::threshold`) and the agents
+// of a sharded run (`crate::merge`): stored in a result, derived there.
+
+/// One stack's search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// The stack (and variant) as trials are labelled: "grpc".
+    pub label: String,
+    /// The SLO's terms as written: ["p99<20ms", "errors<0.1%"].
+    pub slo: Vec<String>,
+    /// The highest offered rate decided as meeting the SLO, requests per
+    /// second; null when not even the lowest step did.
+    pub capacity_rps: Option<f64>,
+    /// The lowest offered rate decided as missing it: the capacity lies in
+    /// [capacity_rps, missed_rps). Null when no rate missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_rps: Option<f64>,
+    /// The capacity was met twice: the search ran it again to confirm
+    /// it. False when the search ran out of steps first (or found none).
+    #[serde(default)]
+    pub confirmed: bool,
+    /// Every step, in the order tried (a ramp, then a bisection).
+    pub steps: Vec<CapacityStep>,
+    /// What stopped it at the lowest rate missed: "load generator" (in a
+    /// run of it the client had no CPU to spare or sent late: the figure
+    /// is a floor), "server" (the servers' CPU set was saturated in every
+    /// run of it, and the generator was on time), or "unclear" (neither
+    /// side's CPU was saturated: noise, or a limit other than CPU); null
+    /// when no rate missed.
+    pub limited_by: Option<String>,
+}
+
+/// One rate tried, open loop, for one step's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityStep {
+    pub offered_rps: f64,
+    /// Good responses per second.
+    pub achieved_rps: f64,
+    /// Latency from the intended send time, microseconds.
+    pub p99_us: u64,
+    pub error_rate: f64,
+    pub server_cpu_percent: f64,
+    pub client_bound: bool,
+    /// The servers used their whole CPU set.
+    #[serde(default)]
+    pub server_saturated: bool,
+    /// How late the generator sent, p99, microseconds, and whether that
+    /// was material (`crate::lateness`).
+    #[serde(default)]
+    pub lateness_p99_us: Option<u64>,
+    #[serde(default)]
+    pub generator_late: bool,
+    /// Which run of this rate's decision (1-based): a rate is decided by
+    /// one run when it met the SLO with a margin of 2x on every term,
+    /// else by two runs that agree, else by the majority of three.
+    #[serde(default = "first_run")]
+    pub run: u32,
+    /// Every SLO term held and the rate was sustained.
+    pub met: bool,
+    /// Why not: the terms that failed, and "sustained" when fewer than
+    /// 95% of the offered requests were answered well.
+    pub failed: Vec<String>,
+}
+
+/// How a trial fared against one threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdOutcome {
+    /// The threshold as written, `p99<50ms`.
+    pub threshold: String,
+    /// What the trial measured, in the threshold's unit (microseconds,
+    /// requests per second, or a fraction); null when it measured nothing
+    /// (no good response to take a latency from).
+    pub value: Option<f64>,
+    pub passed: bool,
+}
+
+/// What a sampled function does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// serde, serde_json, sonic-rs, prost, pbjson, UTF-8 checks.
+    Encoding,
+    /// hyper, h2, tonic, axum, http, tower: HTTP and gRPC framing.
+    Framing,
+    /// rustls, ring, aws-lc.
+    Tls,
+    /// malloc and free, memcpy, memmove, memset.
+    AllocCopy,
+    /// The kernel's TCP/IP, sockets and copies to and from them.
+    KernelNet,
+    /// Everything else: tokio, the handlers' own work, the scheduler.
+    Other,
+}
+
+/// One category's share of a role's samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub category: Category,
+    pub percent: f64,
+}
+
+/// The profile of one trial's measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Samples per second of CPU time per process (`perf record -F`).
+    pub frequency_hz: u32,
+    /// Samples of the servers, and of the load generator.
+    pub server_samples: u64,
+    pub client_samples: u64,
+    /// Shares of the servers' samples, then of the load generator's.
+    pub server: Vec<Share>,
+    pub client: Vec<Share>,
+    /// Folded stacks, "server;frame;...;frame COUNT" (or "load
+    /// generator;..."), the heaviest first, at most [`crate::profile::MAX_FOLDED`]: the
+    /// flame graph's input.
+    pub folded: Vec<String>,
+}
+
+/// One load agent of a sharded run, as the result lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Agent {
+    /// Agent `index` of `count` (from 0).
+    pub index: u32,
+    pub count: u32,
+    /// The host (a pod's name in Kubernetes).
+    pub host: String,
+    /// When its plan began, RFC 3339 UTC.
+    pub started_at: String,
+    /// How late it began after `--start-at`, milliseconds; absent without
+    /// a start time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_lateness_ms: Option<f64>,
+    pub connections: u32,
+    pub requests_ok: u64,
+    pub errors: u64,
+    /// The agent's own CPU, percent of one core.
+    pub client_cpu_percent: f64,
+    /// The agent had no CPU to spare: its share measured itself.
+    pub client_bound: bool,
+}
+
+fn first_run() -> u32 {
+    1
 }
 
 #[cfg(test)]

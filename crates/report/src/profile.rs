@@ -11,29 +11,10 @@
 //! fault (fresh pages for an allocation) counts as allocation. Frames
 //! come from `perf script` folded by inferno; kernel frames end in `_[k]`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::format;
 use crate::grid::Grid;
 use crate::model::RunResult;
-
-/// What a sampled function does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// serde, serde_json, sonic-rs, prost, pbjson, UTF-8 checks.
-    Encoding,
-    /// hyper, h2, tonic, axum, http, tower: HTTP and gRPC framing.
-    Framing,
-    /// rustls, ring, aws-lc.
-    Tls,
-    /// malloc and free, memcpy, memmove, memset.
-    AllocCopy,
-    /// The kernel's TCP/IP, sockets and copies to and from them.
-    KernelNet,
-    /// Everything else: tokio, the handlers' own work, the scheduler.
-    Other,
-}
+pub use crate::model::{Category, Profile, Share};
 
 impl Category {
     pub const ALL: [Category; 6] = [
@@ -142,30 +123,6 @@ impl Category {
             Category::Other
         }
     }
-}
-
-/// One category's share of a role's samples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Share {
-    pub category: Category,
-    pub percent: f64,
-}
-
-/// The profile of one trial's measured window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Profile {
-    /// Samples per second of CPU time per process (`perf record -F`).
-    pub frequency_hz: u32,
-    /// Samples of the servers, and of the load generator.
-    pub server_samples: u64,
-    pub client_samples: u64,
-    /// Shares of the servers' samples, then of the load generator's.
-    pub server: Vec<Share>,
-    pub client: Vec<Share>,
-    /// Folded stacks, "server;frame;...;frame COUNT" (or "load
-    /// generator;..."), the heaviest first, at most [`MAX_FOLDED`]: the
-    /// flame graph's input.
-    pub folded: Vec<String>,
 }
 
 /// Folded stacks kept per trial: the flame graph loses only the thinnest.

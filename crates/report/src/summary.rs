@@ -6,11 +6,32 @@
 //! paired-trial interval, and each as a share of the group's ceiling when
 //! it ran. No ratio crosses two workload groups.
 
-use wirebench_proto::vocab::StackKind;
-
 use crate::label::{WorkloadGroup, group_label, workload_groups};
 use crate::model::{GroupRatio, GroupSummary, RunResult, RunSummary, Trial};
 use crate::stats::{Spread, paired_ratio};
+impl RunResult {
+    /// Adds a finished trial; the summary follows, and the run is
+    /// interrupted when the trial was.
+    pub fn push_trial(&mut self, trial: Trial) {
+        self.run.interrupted |= trial.interrupted;
+        self.trials.push(trial);
+        self.summary = summarize(self);
+    }
+}
+
+impl From<crate::model::StoredResult> for RunResult {
+    fn from(stored: crate::model::StoredResult) -> Self {
+        let mut result = RunResult {
+            schema_version: stored.schema_version,
+            run: stored.run,
+            trials: stored.trials,
+            summary: None,
+            capacity: stored.capacity,
+        };
+        result.summary = summarize(&result);
+        result
+    }
+}
 
 pub fn summarize(result: &RunResult) -> Option<RunSummary> {
     let mut groups = Vec::new();
@@ -49,11 +70,7 @@ fn summarize_group(
     let values = |trials: &[&Trial], f: fn(&Trial) -> Option<f64>| -> Vec<f64> {
         trials.iter().filter_map(|t| f(t)).collect()
     };
-    let is_ceiling = |label: &str| {
-        members(label)
-            .first()
-            .is_some_and(|t| t.stack.kind == StackKind::Tcp)
-    };
+    let is_ceiling = |label: &str| members(label).first().is_some_and(|t| t.stack.is_ceiling());
     let ceiling = labels
         .iter()
         .find(|l| is_ceiling(l))

@@ -63,10 +63,7 @@ pub fn series(result: &RunResult) -> Vec<SweepSeries> {
     by_series
         .into_iter()
         .map(|((stack, family), sizes)| SweepSeries {
-            name: match &family {
-                Some(variant) => format!("{stack} ({variant})"),
-                None => stack.clone(),
-            },
+            name: crate::label::stack_label(&stack, family.as_deref()),
             stack,
             family,
             points: sizes

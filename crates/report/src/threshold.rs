@@ -11,9 +11,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use crate::format;
+pub use crate::model::ThresholdOutcome;
 use crate::model::Trial;
 
 /// What a threshold measures.
@@ -48,18 +47,6 @@ pub struct Threshold {
     pub bound: f64,
     /// As the user wrote it, spaces removed.
     text: String,
-}
-
-/// How a trial fared against one threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ThresholdOutcome {
-    /// The threshold as written, `p99<50ms`.
-    pub threshold: String,
-    /// What the trial measured, in the threshold's unit (microseconds,
-    /// requests per second, or a fraction); null when it measured nothing
-    /// (no good response to take a latency from).
-    pub value: Option<f64>,
-    pub passed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,7 +189,16 @@ impl Threshold {
     /// `trial` against this threshold. A trial that measured nothing
     /// fails it: no good response proves no latency bound.
     pub fn check(&self, trial: &Trial) -> ThresholdOutcome {
-        let value = self.measure(trial);
+        self.outcome(self.measure(trial))
+    }
+
+    /// How `figures` fare against the threshold: what a trial is built
+    /// with, before it exists.
+    pub fn check_figures(&self, figures: &Figures<'_>) -> ThresholdOutcome {
+        self.outcome(self.measure_figures(figures))
+    }
+
+    fn outcome(&self, value: Option<f64>) -> ThresholdOutcome {
         ThresholdOutcome {
             threshold: self.text.clone(),
             value,

@@ -135,7 +135,7 @@ pub fn verdict(result: &RunResult) -> Vec<String> {
 /// differ (docs/tuning.md): a comparison is fair only if the reader can
 /// see that every stack was served as an expert would serve it.
 fn tunings(result: &RunResult) -> Option<String> {
-    use wirebench_proto::vocab::{StackKind, Workload};
+    use wirebench_proto::vocab::Workload;
     // Servers wirebench started: their settings are known.
     let ours: Vec<&crate::Trial> = result
         .trials
@@ -156,33 +156,25 @@ fn tunings(result: &RunResult) -> Option<String> {
         names
     };
     let mut clauses = vec!["every server and the load generator allocate with mimalloc".to_owned()];
-    let http2 = names(&|t| {
-        matches!(
-            t.stack.kind,
-            StackKind::RestH2 | StackKind::Grpc | StackKind::GrpcJson
-        )
-    });
+    let http2 = names(&|t| t.stack.is_http2());
     if !http2.is_empty() {
         clauses.push(format!("HTTP/2 ({}) takes 1 MiB frames", http2.join(", ")));
     }
-    let rest_h2 = names(&|t| t.stack.kind == StackKind::RestH2);
+    let rest_h2 = names(&|t| t.stack.is_rest() && t.stack.is_http2());
     if !rest_h2.is_empty() {
         clauses.push(format!(
             "{} has gRPC's flow-control windows",
             rest_h2.join(", ")
         ));
     }
-    let quic = names(&|t| t.stack.kind == StackKind::RestH3);
+    let quic = names(&|t| t.stack.is_quic());
     if !quic.is_empty() {
         clauses.push(format!(
             "{} runs quinn's defaults on both ends but the congestion control, the kernel TCP's (the trial's wire says which)",
             quic.join(", ")
         ));
     }
-    let web = names(&|t| {
-        matches!(t.stack.kind, StackKind::GrpcWeb | StackKind::GrpcWebText)
-            && t.workload == Workload::Pipeline
-    });
+    let web = names(&|t| t.stack.is_grpc_web() && t.workload == Workload::Pipeline);
     if !web.is_empty() {
         clauses.push(format!(
             "the pipeline over {} speaks gRPC-Web to the client only, gRPC between services",
@@ -196,20 +188,20 @@ fn tunings(result: &RunResult) -> Option<String> {
             compressed.join(", ")
         ));
     }
-    let rest_bodies = names(&|t| {
-        matches!(
-            t.stack.kind,
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3
-        ) && t.workload == Workload::Payload
-    });
+    let rest_bodies =
+        names(&|t| t.stack.is_rest() && t.stack.speaks_json() && t.workload == Workload::Payload);
     if !rest_bodies.is_empty() {
         clauses.push(format!(
             "{} builds its JSON body in one buffer of its final size",
             rest_bodies.join(", ")
         ));
     }
-    let pipeline_grpc =
-        names(&|t| t.stack.kind == StackKind::Grpc && t.workload == Workload::Pipeline);
+    let pipeline_grpc = names(&|t| {
+        t.stack.is_grpc()
+            && t.stack.is_http2()
+            && !t.stack.speaks_json()
+            && t.workload == Workload::Pipeline
+    });
     if !pipeline_grpc.is_empty() {
         clauses.push(format!(
             "the pipeline over {} encodes its records through a Vec, not tonic's frame buffer",

@@ -108,7 +108,7 @@ pub async fn serve(
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
+    let json = stack.speaks_json();
     let max_message_bytes = handler
         .max_size_bytes()
         .saturating_add(FRAMING_OVERHEAD_BYTES);
@@ -185,7 +185,7 @@ pub(crate) async fn serve_routes(
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let json = stack.kind == wirebench_proto::vocab::StackKind::GrpcJson;
+    let json = stack.speaks_json();
     let web = stack.is_grpc_web();
     let (reflection_v1, reflection_v1alpha) = reflection_services(service, descriptors)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();

@@ -49,7 +49,7 @@ impl PayloadHandler {
 
     /// `GetLargePayload`: `size_in_kb * 1024` bytes of `x`.
     pub fn payload(&self, size_in_kb: i64) -> Result<Bytes, RequestError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         let size_kb = u64::try_from(size_in_kb).map_err(|_| {
             RequestError::InvalidArgument(format!(
                 "size_in_kb must be zero or positive, got {size_in_kb}"
@@ -69,7 +69,7 @@ impl PayloadHandler {
 
     /// `Echo`: the message back, if it is within the limit.
     pub fn echo(&self, data: Bytes) -> Result<Bytes, RequestError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         if data.len() > self.max_size_bytes() {
             return Err(RequestError::TooLarge {
                 what: "echo message",

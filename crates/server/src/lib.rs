@@ -14,10 +14,13 @@
 //! feature): a second gRPC implementation that brings its own socket,
 //! HTTP/2 and threads, so it shares only the handler.
 //!
-//! Shutdown is a parameter ([`serve_payload`], [`message::serve_message`]
-//! and [`pipeline::serve_pipeline`] take a future), as in mini-redis: the
-//! CLI passes SIGINT/SIGTERM, tests pass a oneshot.
+//! One [`serve`] takes a stack, a listener, a [`Service`] (the payload
+//! handler, the message handler, a mix, a pipeline role), the options and
+//! the shutdown: it is the only place a stack is matched to its server.
+//! Shutdown is a parameter, as in mini-redis: the CLI passes SIGINT/SIGTERM,
+//! tests pass a oneshot.
 
+pub mod counters;
 pub mod encoding;
 pub mod fuzz_entry;
 #[macro_use]
@@ -43,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_proto::vocab::{Family, Stack};
 
 pub use handler::{PayloadHandler, RequestError};
 
@@ -108,71 +111,150 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves the payload service on `listener` until `shutdown` completes, then
-/// lets in-flight requests finish.
-pub async fn serve_payload(
+/// A workload's service, as each stack family's adapter needs it: the
+/// payload handler, the message handler, a mix of calls (`Vec<MixRoute>`)
+/// and a pipeline role (`PipelineConfig`) are each one. [`serve`] picks
+/// the adapter by the stack's family; the service only says what it
+/// answers in each.
+pub trait Service: Sized + Send + 'static {
+    /// Whatever besides the stack's own TLS must agree with `stack`
+    /// before anything is bound (the pipeline's hops).
+    fn check(&self, _stack: Stack) -> Result<(), ServeError> {
+        Ok(())
+    }
+
+    /// Its REST routes: HTTP/1.1, HTTP/2 and HTTP/3 serve the same router.
+    fn rest(self, stack: Stack) -> Result<axum::Router, ServeError>;
+
+    /// Serves it over gRPC (and gRPC-Web) on `incoming` until `shutdown`.
+    fn grpc(
+        self,
+        incoming: listener::Incoming,
+        stack: Stack,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = Result<(), ServeError>> + Send;
+
+    /// Serves it as length-prefixed frames on bare TCP until `shutdown`.
+    fn tcp(
+        self,
+        incoming: listener::Incoming,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Serves it on gRPC C-core at `addr` (`--grpc-impl grpcio`); only the
+    /// payload does.
+    fn grpcio(
+        self,
+        stack: Stack,
+        _addr: std::net::SocketAddr,
+        _options: &ServeOptions,
+        _shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = Result<(), ServeError>> + Send {
+        async move {
+            Err(ServeError::Unsupported(format!(
+                "--grpc-impl grpcio serves the payload workload on plain grpc only, not this workload on {stack}"
+            )))
+        }
+    }
+}
+
+/// Serves `service` over `stack` on `listener` until `shutdown` completes,
+/// then lets in-flight requests finish. The one dispatch from a stack to
+/// its server: REST routes on the shared HTTP server (or HTTP/3), gRPC and
+/// gRPC-Web on tonic, tcp frames on the frame loop.
+pub async fn serve(
     stack: Stack,
     listener: TcpListener,
-    handler: PayloadHandler,
+    service: impl Service,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     if stack.tls != options.tls.is_some() {
         return Err(ServeError::TlsMismatch(stack.name()));
     }
-    if stack.is_quic() {
-        let router = encoding::rest(rest::router(handler), stack.compression);
-        return h3::serve(listener, router, &options, shutdown).await;
-    }
+    service.check(stack)?;
     if options.grpc_impl == grpc::GrpcImpl::Grpcio {
-        return serve_grpcio(stack, listener, handler, &options, shutdown).await;
+        // C-core binds its own socket: `listener` only held the port, so
+        // it is released and C-core binds the same address.
+        let addr = listener
+            .local_addr()
+            .map_err(|err| ServeError::Grpcio(err.to_string()))?;
+        drop(listener);
+        return service.grpcio(stack, addr, &options, shutdown).await;
     }
-    let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
-    match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
-            let router = encoding::rest(rest::router(handler), stack.compression);
+    match stack.family() {
+        Family::Rest => {
+            let router = encoding::rest(service.rest(stack)?, stack.compression);
+            if stack.is_quic() {
+                return h3::serve(listener, router, &options, shutdown).await;
+            }
+            let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
             http_serve::serve_router(router, incoming, &options, shutdown).await;
             Ok(())
         }
-        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, handler, stack, &options, shutdown).await
+        Family::Grpc | Family::GrpcWeb => {
+            let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
+            service.grpc(incoming, stack, &options, shutdown).await
         }
-        StackKind::Tcp => {
-            tcp::serve(incoming, handler, options.request_timeout, shutdown).await;
+        Family::Tcp => {
+            let incoming = listener::incoming(listener, options.tls.clone(), options.idle_timeout);
+            service.tcp(incoming, &options, shutdown).await;
             Ok(())
         }
     }
 }
 
-/// The payload service on gRPC C-core: plain `grpc` only (its TLS,
-/// compression and codecs are not wired). C-core binds its own socket, so
-/// `listener` only held the port: it is released and C-core binds the
-/// same address.
-async fn serve_grpcio(
-    stack: Stack,
-    listener: TcpListener,
-    handler: PayloadHandler,
-    options: &ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    if stack != Stack::GRPC {
-        return Err(ServeError::Unsupported(format!(
-            "--grpc-impl grpcio serves the plain grpc stack only, not {stack}"
-        )));
+/// The payload service: every family's adapter over the one handler.
+impl Service for PayloadHandler {
+    fn rest(self, _stack: Stack) -> Result<axum::Router, ServeError> {
+        Ok(rest::router(self))
     }
-    let addr = listener
-        .local_addr()
-        .map_err(|err| ServeError::Grpcio(err.to_string()))?;
-    drop(listener);
-    #[cfg(feature = "grpcio")]
-    {
-        grpcio_server::serve(addr, handler, options.workers, shutdown).await
+
+    fn grpc(
+        self,
+        incoming: listener::Incoming,
+        stack: Stack,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = Result<(), ServeError>> + Send {
+        grpc::serve(incoming, self, stack, options, shutdown)
     }
-    #[cfg(not(feature = "grpcio"))]
-    {
-        let _ = (addr, handler, options, shutdown);
-        Err(ServeError::Unsupported(
-            "this wirebench was built without gRPC C-core: cargo build --release --features grpcio (needs cmake)".into(),
-        ))
+
+    fn tcp(
+        self,
+        incoming: listener::Incoming,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send {
+        tcp::serve(incoming, self, options.request_timeout, shutdown)
+    }
+
+    /// Plain `grpc` only (C-core's TLS, compression and codecs are not
+    /// wired).
+    async fn grpcio(
+        self,
+        stack: Stack,
+        addr: std::net::SocketAddr,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        if stack != Stack::GRPC {
+            return Err(ServeError::Unsupported(format!(
+                "--grpc-impl grpcio serves the plain grpc stack only, not {stack}"
+            )));
+        }
+        #[cfg(feature = "grpcio")]
+        {
+            grpcio_server::serve(addr, self, options.workers, shutdown).await
+        }
+        #[cfg(not(feature = "grpcio"))]
+        {
+            let _ = (addr, options, shutdown);
+            Err(ServeError::Unsupported(
+                "this wirebench was built without gRPC C-core: cargo build --release --features grpcio (needs cmake)".into(),
+            ))
+        }
     }
 }

@@ -174,7 +174,7 @@ impl ServerStream {
             && n > 0
         {
             self.activity.touch();
-            crate::metrics::count_written(n);
+            crate::counters::count_written(n);
         }
         written
     }

@@ -7,42 +7,17 @@
 //! see the server's /proc (`load --server-metrics URL`) reads these at
 //! the edges of its window and derives the same CPU and memory figures.
 //!
-//! The counters count only in a process that serves them ([`enable`]),
-//! for every stack alike: a relaxed atomic add per request and per socket
-//! write on one shared cache line, which a process nobody observes need
-//! not pay (there, each costs one uncontended load of a flag).
+//! The counters themselves are [`crate::counters`], below the servers that
+//! count into them.
 
 use std::future::Future;
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{Counter, Encoder, IntCounter, IntGauge, Opts, Registry, TextEncoder};
 use tokio::net::TcpListener;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static REQUESTS: AtomicU64 = AtomicU64::new(0);
-static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
-
-/// Starts the counters: called before serving, when `--metrics` is given.
-pub fn enable() {
-    COUNTING.store(true, Ordering::Relaxed);
-}
-
-/// Counts one request handled (answered or refused).
-pub fn count_request() {
-    if COUNTING.load(Ordering::Relaxed) {
-        REQUESTS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Counts bytes written to a client's connection.
-pub fn count_written(bytes: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        BYTES_WRITTEN.fetch_add(bytes as u64, Ordering::Relaxed);
-    }
-}
 
 /// This process's metrics, read when scraped: the process's CPU, memory
 /// and threads from /proc (as the local probe reads them; the `prometheus`
@@ -78,8 +53,8 @@ impl Collector for Counters {
                 .set(i64::try_from(now.threads).unwrap_or(i64::MAX));
         }
         for (counter, now) in [
-            (&self.requests, &REQUESTS),
-            (&self.bytes_written, &BYTES_WRITTEN),
+            (&self.requests, &crate::counters::REQUESTS),
+            (&self.bytes_written, &crate::counters::BYTES_WRITTEN),
         ] {
             let now = now.load(Ordering::Relaxed);
             counter.inc_by(now.saturating_sub(counter.get()));
@@ -159,6 +134,7 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::{count_request, count_written, enable};
 
     #[test]
     fn the_text_has_the_process_metrics_and_ours() {

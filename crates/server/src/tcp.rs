@@ -1,8 +1,9 @@
 //! The `tcp` stack, the ceiling: requests and answers as bare
 //! length-prefixed frames ([`wirebench_proto::tcp_wire`]), nothing else on
-//! the wire. One loop serves both workloads; each passes the function that
-//! turns a request's bytes into its answer's bytes: the payload service
-//! ([`serve`]) or a pipeline role (`pipeline::tcp`).
+//! the wire. One loop ([`serve_frames`]) serves every workload; each passes
+//! the function that turns a request's bytes into its answer's bytes: the
+//! payload service ([`serve`]), the message workload and a mix
+//! (`message::tcp`) or a pipeline role (`pipeline::tcp`).
 
 use std::future::Future;
 use std::time::Duration;

@@ -17,7 +17,7 @@ const MAX_SIZE_KB: u64 = 1024;
 async fn start(stack: Stack) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         PayloadHandler::new(MAX_SIZE_KB),

@@ -19,7 +19,8 @@ use wirebench_server::ServeOptions;
 use wirebench_server::pipeline::grpc_hop::{self, Protobuf};
 use wirebench_server::pipeline::roles::HopFailure;
 use wirebench_server::pipeline::stream_hop::StreamHop;
-use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role, serve_pipeline};
+use wirebench_server::pipeline::{HopMode, Limits, PipelineConfig, Role};
+use wirebench_server::serve;
 
 async fn start_role(
     stack: Stack,
@@ -40,7 +41,7 @@ async fn start_role(
         hop_timeout: Duration::from_secs(2),
         upstream_tls: None,
     };
-    tokio::spawn(serve_pipeline(
+    tokio::spawn(serve(
         stack,
         listener,
         config,

@@ -2,7 +2,20 @@
 //! `--help` names every stack and every default port as they are, and a
 //! new stack appears in them without an edit here.
 
-use wirebench_proto::vocab::{Stack, StackKind};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use wirebench_proto::vocab::{ServiceKind, Stack, StackKind};
+
+/// `serve WORKLOAD` and `bench --workload`: the vocabulary's services,
+/// each with its description.
+pub fn services() -> impl TypedValueParser<Value = ServiceKind> {
+    PossibleValuesParser::new(
+        ServiceKind::ALL.map(|kind| PossibleValue::new(kind.name()).help(kind.describe())),
+    )
+    .map(|name| {
+        name.parse::<ServiceKind>()
+            .expect("one of the listed names")
+    })
+}
 
 /// Every stack's name, in the vocabulary's order: "rest, rest-h2, ...".
 fn kinds() -> String {

@@ -5,12 +5,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use wirebench_probe::CpuSet;
 use wirebench_proto::vocab::Stack;
 
 mod help;
+pub mod k8s;
 mod message;
+mod serve_spec;
 pub use message::{MessageSchemaArgs, OwnMessageArgs, available};
 
 #[derive(Debug, Parser)]
@@ -39,7 +41,7 @@ pub enum Command {
     /// Add up the results of the agents of a sharded run (--shard I/N).
     Merge(crate::merge_cmd::MergeArgs),
     /// Print Kubernetes manifests that run load agents as an Indexed Job.
-    K8s(crate::k8s::K8sArgs),
+    K8s(k8s::K8sArgs),
 }
 
 #[derive(Debug, Args)]
@@ -93,32 +95,12 @@ pub struct CompareArgs {
     pub fail_if_slower: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ServeWorkload {
-    /// Seed 000's payload service (GetLargePayload, Echo).
-    Payload,
-    /// Seed 002's pipeline: one role per process (--role).
-    Pipeline,
-    /// A structured message (--shape), down, up and echo.
-    Message,
-    /// A mix of calls (--mix FILE), each at its own route and method.
-    Mix,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BenchWorkload {
-    /// Seed 000: a small request, an N KiB response.
-    Payload,
-    /// Seed 002: aggregator -> processor -> producer, three processes.
-    Pipeline,
-    /// A structured message (--shape) down, up or both ways (--direction).
-    Message,
-}
+pub use wirebench_proto::vocab::ServiceKind;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    pub workload: ServeWorkload,
+    #[arg(value_parser = help::services())]
+    pub workload: ServiceKind,
     #[arg(long, help = help::stack())]
     pub stack: Stack,
     #[arg(long, default_value = "127.0.0.1")]
@@ -483,9 +465,10 @@ impl LoadCmdArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub load: LoadArgs,
-    /// payload (seed 000), pipeline (seed 002) or message (--shape).
-    #[arg(long)]
-    pub workload: Option<BenchWorkload>,
+    /// payload (seed 000), pipeline (seed 002) or message (--shape); a
+    /// mix is --mix FILE.
+    #[arg(long, value_parser = help::services())]
+    pub workload: Option<ServiceKind>,
     /// Message: built-in shapes to compare (tiny, order, telemetry, text,
     /// binary); a list runs every stack once per shape.
     #[arg(long, value_delimiter = ',', help_heading = "Message")]

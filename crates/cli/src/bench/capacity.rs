@@ -31,33 +31,11 @@ use wirebench_load::{LoadModel, LoadPlan, StopAt};
 use wirebench_report::capacity::{Capacity, CapacityStep, SUSTAINED_SHARE};
 use wirebench_report::threshold::Threshold;
 
+pub use super::settings::CapacitySearch;
 use super::trials::TrialPlan;
 use crate::args::{BenchArgs, LoadArgs};
 use crate::signals::Cancel;
-
-/// The search's settings, as resolved from the flags.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CapacitySearch {
-    #[serde(serialize_with = "super::config::as_text")]
-    pub slo: Vec<Threshold>,
-    /// The first rate tried, requests per second (`--rate`).
-    pub start_rps: f64,
-    /// Each step's measured window (`-t`) and warm-up (`--warmup`).
-    #[serde(serialize_with = "seconds")]
-    pub step: Duration,
-    #[serde(serialize_with = "seconds")]
-    pub warmup: Duration,
-    /// Steps are lengthened to hold [`MIN_STEP_REQUESTS`] (when `-t` was
-    /// not given: an explicit `-t` is the user's, and is kept).
-    pub lengthen_steps: bool,
-    /// Requests in flight at most (`-c`): the open loop's bound.
-    pub max_in_flight: u32,
-    pub timeout_s: f64,
-}
-
-fn seconds<S: serde::Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(duration.as_secs_f64())
-}
+use wirebench_report::label::stack_label;
 
 /// The SLO when `--slo` is not given.
 pub const DEFAULT_SLO: &str = "p99<50ms,error_rate<0.1%";
@@ -115,10 +93,7 @@ pub async fn search(
     cancel: &Cancel,
     mut run_step: impl AsyncFnMut(&TrialPlan) -> anyhow::Result<wirebench_report::Trial>,
 ) -> anyhow::Result<Capacity> {
-    let label = match &plan.variant {
-        Some(variant) => format!("{} ({variant})", plan.deployment.stack),
-        None => plan.deployment.stack.name(),
-    };
+    let label = stack_label(plan.deployment.stack, plan.variant.as_deref());
     let mut steps: Vec<CapacityStep> = Vec::new();
     let mut course = Course::default();
     let mut rate = search.start_rps;

@@ -4,28 +4,23 @@
 //! its load) before anything starts. Nothing downstream fills a field in
 //! later; running a plan only adds what was measured.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use serde::Serialize;
 use wirebench_load::contract::MessageJob;
-use wirebench_load::{Job, LoadPlan, StopAt};
-use wirebench_netsim::NetConditions;
-use wirebench_probe::CpuSet;
+use wirebench_load::{Job, StopAt};
 use wirebench_proto::message::compiled::Codegen;
 use wirebench_proto::message::{Direction, Encoding, MessageSource, Shape};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
-use wirebench_proto::vocab::{Stack, Workload};
-use wirebench_report::threshold::Threshold;
+use wirebench_proto::vocab::Stack;
 use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::HopMode;
 
-use super::capacity::CapacitySearch;
+use super::settings::{BenchSettings, MessageSettings, MessageSize};
 use super::trials::{StackPlan, TrialPlan, plan_trials};
-use crate::args::{BenchArgs, BenchWorkload};
+use crate::args::{BenchArgs, ServiceKind};
 use crate::placement::CpuPlacement;
 use crate::preset::Preset;
 use crate::settings::{self, Defaults};
@@ -63,93 +58,6 @@ pub struct BenchConfig {
     pub view: wirebench_report::View,
 }
 
-/// The resolved settings, serialized as they are into the result.
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchSettings {
-    pub command: &'static str,
-    pub preset: Option<String>,
-    pub workload: Workload,
-    pub stacks: Vec<Stack>,
-    pub size_kb: u64,
-    /// `--sizes`: the sweep, KiB.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sizes: Option<Vec<u64>>,
-    pub records: u32,
-    pub hops: Vec<HopMode>,
-    #[serde(serialize_with = "as_text")]
-    pub grpc_exec: Vec<GrpcExec>,
-    /// The grpc stack's server implementations (`--grpc-impl`).
-    #[serde(serialize_with = "as_text")]
-    pub grpc_impl: Vec<GrpcImpl>,
-    /// The JSON stacks' codecs (`--json-codec`), each a variation.
-    pub json_codec: Vec<wirebench_proto::json::Codec>,
-    /// Repetitions of every configuration.
-    pub trials: u32,
-    pub net: Option<NetConditions>,
-    pub server_workers: Vec<usize>,
-    pub server_processes: Vec<usize>,
-    pub client_threads: usize,
-    pub client_cpus: Option<CpuSet>,
-    pub server_cpus: Option<CpuSet>,
-    pub max_size_kb: u64,
-    /// The load plan of each stack.
-    pub plans: BTreeMap<String, LoadPlan>,
-    /// The message workload's messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<MessageSettings>,
-    /// `--threshold`s every trial is judged by.
-    #[serde(serialize_with = "as_text")]
-    pub thresholds: Vec<Threshold>,
-    /// `--abort-on-fail`: a trial stops at its first lost threshold, judged
-    /// from this far into its window (`--abort-delay`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub abort_after: Option<Duration>,
-    /// `--find-capacity`: the search instead of trials.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<CapacitySearch>,
-    /// `--target` and `--server-metrics`: servers bench did not start.
-    pub remote: super::remote::Remote,
-    /// `--netns`: the servers in a network namespace behind a veth pair.
-    pub netns: bool,
-}
-
-/// Which messages the message workload sends.
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageSettings {
-    /// Built-in shapes (as generated types or through reflection), or the
-    /// user's own message.
-    pub sources: Vec<MessageSource>,
-    pub directions: Vec<Direction>,
-    /// How the messages' code was had, as run (a factor when there are
-    /// two): "compiled" or "dynamic".
-    pub codegen: Vec<Codegen>,
-    /// Why a schema asked for compiled was served dynamic (no cargo).
-    pub codegen_fallback: Option<String>,
-    /// Each message, encoded both ways.
-    pub sizes: Vec<MessageSize>,
-}
-
-/// One message's encoded size: what the encoding alone costs on the wire.
-#[derive(Debug, Clone, Serialize)]
-pub struct MessageSize {
-    /// "order", "order (dynamic)", "shop.v1.Order".
-    pub message: String,
-    /// The size it was scaled to (`--sizes`), KiB.
-    pub target_kb: Option<u64>,
-    /// How many messages are sent in turn (the lines of a data file); the
-    /// sizes are their mean.
-    pub messages: usize,
-    pub protobuf_bytes: usize,
-    pub json_bytes: usize,
-}
-
-pub(super) fn as_text<T: std::fmt::Display, S: serde::Serializer>(
-    items: &[T],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_seq(items.iter().map(ToString::to_string))
-}
-
 pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let preset = match &args.preset {
         Some(name) => Preset::load(name)?,
@@ -159,7 +67,11 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     let workload = args
         .workload
         .or(preset.workload)
-        .unwrap_or(BenchWorkload::Payload);
+        .unwrap_or(ServiceKind::Payload);
+    anyhow::ensure!(
+        workload != ServiceKind::Mix,
+        "bench's mix is a file of calls: give --mix FILE (e.g. examples/mix/orders.toml)"
+    );
     let stacks = args
         .stacks
         .clone()
@@ -229,7 +141,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
         "--server-processes must be at least 1"
     );
     anyhow::ensure!(
-        process_counts == [1] || workload != BenchWorkload::Pipeline,
+        process_counts == [1] || workload != ServiceKind::Pipeline,
         "--server-processes applies to the payload and message workloads (the pipeline runs one process per role)"
     );
     let trials = args.trials.or(preset.trials).unwrap_or(1);
@@ -302,13 +214,13 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             "--sizes must name sizes of at least 1 KiB"
         );
         anyhow::ensure!(
-            workload != BenchWorkload::Pipeline,
+            workload != ServiceKind::Pipeline,
             "--sizes applies to the payload and message workloads"
         );
     }
     let mut jobs: Vec<(Job, Option<String>)> = Vec::new();
     match workload {
-        BenchWorkload::Payload => match &sizes {
+        ServiceKind::Payload => match &sizes {
             Some(sizes) => jobs.extend(
                 sizes
                     .iter()
@@ -316,8 +228,9 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             ),
             None => jobs.push((Job::Payload { size_kb }, None)),
         },
-        BenchWorkload::Pipeline => jobs.push((Job::Pipeline { records }, None)),
-        BenchWorkload::Message => {
+        ServiceKind::Pipeline => jobs.push((Job::Pipeline { records }, None)),
+        ServiceKind::Mix => unreachable!("refused above: a mix is --mix FILE"),
+        ServiceKind::Message => {
             for source in &sources {
                 for &direction in &directions {
                     let variant = format!("{} {direction}", source.label());
@@ -473,7 +386,7 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
             .iter()
             .map(|p| (p.stack.name(), p.load.clone()))
             .collect(),
-        message: (workload == BenchWorkload::Message).then(|| MessageSettings {
+        message: (workload == ServiceKind::Message).then(|| MessageSettings {
             sizes: message_sizes(&jobs),
             codegen: Codegen::ALL
                 .into_iter()

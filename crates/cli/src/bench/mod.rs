@@ -8,6 +8,8 @@
 mod capacity;
 mod config;
 mod remote;
+mod resources;
+mod settings;
 mod trials;
 
 use std::path::PathBuf;
@@ -15,22 +17,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use wirebench_load::{Client, Mixed, Target, TlsClient, Trust};
-use wirebench_netsim::Proxy;
-use wirebench_netsim::Transport;
-use wirebench_netsim::delay_line::DelayLine;
 use wirebench_netsim::netns::VethPath;
 use wirebench_report::{Exporter, Format, JsonExporter, RunResult, TableExporter};
 use wirebench_server::tls::CertifiedKey;
 
 use crate::args::BenchArgs;
-use crate::deploy::{self, TlsFiles};
+use crate::deploy::TlsFiles;
 use crate::preset::{BUILT_IN, Preset};
 use crate::progress::Watch;
 use crate::signals::Cancel;
-use crate::trial::{CallSpec, ServerSpec, TrialSpec};
+use crate::trial::{ServerSpec, TrialSpec, Window, measure};
 use capacity::CapacitySearch;
 use config::{BenchConfig, resolve};
+use resources::Resources;
 use trials::TrialPlan;
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -142,9 +141,7 @@ async fn run_trials(config: &BenchConfig) -> anyhow::Result<ExitCode> {
             .start
             .map(|start| start + slot(&config.trials) * u32::try_from(k).unwrap_or(u32::MAX));
         let trial = run_trial(config, plan, &run, profile_dir, start).await?;
-        let interrupted = trial.interrupted;
         result.push_trial(trial);
-        result.run.interrupted = interrupted;
         // A failed write keeps the result elsewhere; the run goes on.
         if let Err(err) = write_result(config, &result) {
             eprintln!("wirebench: {err:#}");
@@ -262,12 +259,91 @@ async fn run_trial(
 ) -> anyhow::Result<wirebench_report::Trial> {
     let d = &plan.deployment;
     let stack = d.stack;
-    let label = match &plan.variant {
-        Some(variant) => format!("{stack} ({variant})"),
-        None => stack.name(),
-    };
+    let label = wirebench_report::label::stack_label(stack, plan.variant.as_deref());
     let load = &plan.load;
-    println!(
+    println!("{}", header(config, plan, &label));
+    let mut resources = Resources::start(config, plan, run).await?;
+    let roles = resources.roles();
+    let recording = match profile_dir {
+        Some(dir) => {
+            let pids: Vec<u32> = roles.iter().map(|(_, pid)| *pid).collect();
+            let data = dir.join(format!("trial-{}.data", std::process::id()));
+            crate::profile::start(&pids, load.warmup(), data)
+                .map_err(|why| println!("{label}: no profile: {why}"))
+                .ok()
+        }
+        None => None,
+    };
+    let lateness_ms = crate::agent::wait_for(start, &run.cancel).await;
+    let started_at = crate::provenance::now_rfc3339();
+    let watcher = Watch::new(
+        &label,
+        load,
+        config.quiet,
+        &config.settings.thresholds,
+        config.settings.abort_after,
+    );
+    let metrics_urls = config.settings.remote.metrics_of(stack);
+    let window = Window {
+        plan: load,
+        watcher,
+        servers: &roles,
+        client_cpus: config.placement.client_set(),
+        metrics_urls: &metrics_urls,
+        cancel: &run.cancel,
+    };
+    let measured = match &resources.mixed {
+        Some((mixed, _)) => measure(window, Arc::clone(mixed)).await,
+        None => measure(window, Arc::clone(&resources.client)).await,
+    };
+    let profile = recording.and_then(|recording| {
+        recording
+            .finish()
+            .map_err(|why| println!("{label}: no profile: {why}"))
+            .ok()
+    });
+    let started = resources.started_servers();
+    resources.stop_servers();
+    let spec = TrialSpec {
+        stack,
+        workload: plan.job.workload(),
+        size_kb: plan.job.size_kb(),
+        message: plan.message.clone(),
+        codegen: plan.job.codegen(),
+        target: &resources.target,
+        plan: load,
+        servers: started.then(|| ServerSpec {
+            workers: d.workers,
+            processes: d.processes,
+            hop: d.hop().map(|hop| hop.name().to_owned()),
+            grpc_exec: d.grpc_exec().map(|exec| exec.to_string()),
+            grpc_impl: d.grpc_impl().map(|i| i.to_string()),
+            json_codec: d.json_codec.map(|codec| codec.to_string()),
+        }),
+        repetition: plan.repetition,
+        tls_version: resources.client.tls_version(),
+        calls: resources.calls(plan),
+        variant: plan.variant.clone(),
+        net: plan.net.map(|n| n.to_string()),
+        thresholds: &config.settings.thresholds,
+        aborted: measured.aborted,
+        agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
+        server_metrics: measured.server_metrics,
+        profile,
+        network_path: resources.network_path.clone(),
+    };
+    Ok(crate::trial::assemble(
+        spec,
+        &measured.outcome,
+        measured.probed,
+        &config.placement,
+    ))
+}
+
+/// The trial's first line: what runs, how long, against what servers.
+fn header(config: &BenchConfig, plan: &TrialPlan, label: &str) -> String {
+    let load = &plan.load;
+    format!(
         "{label}{}: {}; stop after {}; warm-up {}; {} connection(s); {}{}",
         if config.settings.trials > 1 {
             format!(" #{}", plan.repetition + 1)
@@ -290,213 +366,8 @@ async fn run_trial(
         plan.job
             .size_kb()
             .map_or_else(String::new, |kb| format!("{kb} KiB; ")),
-        d.describe(),
-    );
-    let Run { cancel, tls, netns } = run;
-    let tls = tls.as_ref().filter(|_| stack.tls);
-    let remote = config.settings.remote.target(stack).await?;
-    // Started here, unless the stack is served elsewhere (--target).
-    let servers = match &remote {
-        Some(_) => None,
-        None => Some(deploy::start(
-            d,
-            tls.map(|t| &t.files),
-            config.placement.server.as_ref(),
-            netns.as_ref(),
-        )?),
-    };
-    let (server_addr, host) = match (&servers, &remote) {
-        (Some(servers), _) => (servers.front(), "localhost".to_owned()),
-        (None, Some((addr, host))) => (*addr, host.clone()),
-        (None, None) => unreachable!("started when not remote"),
-    };
-    let roles = servers.as_ref().map_or_else(Vec::new, |s| s.roles());
-    // On the namespace path the kernel drops packets and shapes the
-    // bandwidth, and a delay line holds each packet (so TCP and QUIC see
-    // the whole round trip); the proxy keeps what only it can do
-    // (resets), in front of the path.
-    let net = plan.net.unwrap_or_default();
-    let _delay_line = match netns.as_ref() {
-        Some(path) if net.in_kernel() => {
-            Some(DelayLine::start(path, &net).context("--net on the --netns path")?)
-        }
-        _ => None,
-    };
-    let proxy = match plan.net.and_then(|net| net.for_proxy(netns.is_some())) {
-        Some(net) => Some(
-            Proxy::start_on(
-                netns
-                    .as_ref()
-                    .map_or(server_addr.ip(), |path| path.near.into()),
-                server_addr,
-                net,
-                if stack.is_quic() {
-                    Transport::Udp
-                } else {
-                    Transport::Tcp
-                },
-            )
-            .await
-            .context("cannot start the network proxy")?,
-        ),
-        None => None,
-    };
-    let front = proxy.as_ref().map_or(server_addr, Proxy::addr);
-    let trust = match (&remote, &config.settings.remote.cacert_pem, tls) {
-        (Some(_), Some(pem), _) => Some(pem.clone()),
-        (Some(_), None, Some(_)) => {
-            anyhow::bail!("{stack} is served elsewhere: give --cacert with its certificate")
-        }
-        (_, _, tls) => tls.map(|t| t.cert_pem.clone()),
-    };
-    let tls_client = match trust.filter(|_| stack.tls) {
-        Some(pem) => Some(
-            TlsClient::new(&host, stack.alpn(), &Trust::Pem(pem)).map_err(anyhow::Error::msg)?,
-        ),
-        None => None,
-    };
-    let target = Target {
-        authority: front.to_string(),
-        tls: tls_client,
-        kind: plan.request.clone(),
-    };
-    let client = Arc::new(Client::new(&target, load.connections()).await?);
-    // A mix: a client per call (its own connections), picked by weight.
-    let mut mixed = None;
-    if let Some(mix) = &plan.mix {
-        let mut clients = vec![Arc::clone(&client)];
-        for (_, request) in &mix.calls[1..] {
-            let target = Target {
-                kind: request.clone(),
-                ..target.clone()
-            };
-            clients.push(Arc::new(Client::new(&target, load.connections()).await?));
-        }
-        mixed = Some((
-            Arc::new(Mixed::new(mix.weights.clone(), clients.clone())),
-            clients,
-        ));
-    }
-    let recording = match profile_dir {
-        Some(dir) => {
-            let pids: Vec<u32> = roles.iter().map(|(_, pid)| *pid).collect();
-            let data = dir.join(format!("trial-{}.data", std::process::id()));
-            crate::profile::start(&pids, load.warmup(), data)
-                .map_err(|why| println!("{label}: no profile: {why}"))
-                .ok()
-        }
-        None => None,
-    };
-    let lateness_ms = crate::agent::wait_for(start, cancel).await;
-    let started_at = crate::provenance::now_rfc3339();
-    let probe = crate::trial::start_probe(load, &roles, config.placement.client_set());
-    let watch =
-        crate::server_metrics::watch(&config.settings.remote.metrics_of(stack), load.warmup());
-    let mut watcher = Watch::new(
-        &label,
-        load,
-        config.quiet,
-        &config.settings.thresholds,
-        config.settings.abort_after,
-    );
-    let on_progress = |p: wirebench_load::Progress<'_>| watcher.observe(p);
-    let outcome = match &mixed {
-        Some((mixed, _)) => {
-            wirebench_load::run_observed(load, Arc::clone(mixed), cancel.cancelled(), on_progress)
-                .await
-        }
-        None => {
-            wirebench_load::run_observed(load, Arc::clone(&client), cancel.cancelled(), on_progress)
-                .await
-        }
-    };
-    let aborted = watcher.finish();
-    let probed = probe.stop();
-    let server_metrics = match watch {
-        Some(watch) => watch.finish().await,
-        None => Vec::new(),
-    };
-    let profile = recording.and_then(|recording| {
-        recording
-            .finish()
-            .map_err(|why| println!("{label}: no profile: {why}"))
-            .ok()
-    });
-    drop(proxy);
-    let started = servers.is_some();
-    drop(servers);
-    let spec = TrialSpec {
-        stack,
-        workload: plan.job.workload(),
-        size_kb: plan.job.size_kb(),
-        message: plan.message.clone(),
-        codegen: plan.job.codegen(),
-        target: &target,
-        plan: load,
-        servers: started.then(|| ServerSpec {
-            workers: d.workers,
-            processes: d.processes,
-            hop: d.hop().map(|hop| hop.name().to_owned()),
-            grpc_exec: d.grpc_exec().map(|exec| exec.to_string()),
-            grpc_impl: d.grpc_impl().map(|i| i.to_string()),
-            json_codec: d.json_codec.map(|codec| codec.to_string()),
-        }),
-        repetition: plan.repetition,
-        tls_version: client.tls_version(),
-        calls: match (&plan.mix, &mixed) {
-            (Some(mix), Some((_, clients))) => mix
-                .calls
-                .iter()
-                .zip(clients)
-                .enumerate()
-                .map(|(i, ((name, request), _))| CallSpec {
-                    name: name.clone(),
-                    target: Target {
-                        kind: request.clone(),
-                        ..target.clone()
-                    }
-                    .label(),
-                    weight_share: mix.weights.share(i),
-                })
-                .collect(),
-            _ => Vec::new(),
-        },
-        variant: plan.variant.clone(),
-        net: plan.net.map(|n| n.to_string()),
-        thresholds: &config.settings.thresholds,
-        aborted,
-        agent: crate::agent::describe(load.shard(), lateness_ms, started_at),
-        server_metrics,
-        network_path: started.then(|| {
-            netns.as_ref().map_or_else(
-                || "loopback".to_owned(),
-                |path| {
-                    let net = plan.net.unwrap_or_default();
-                    let mut text = path.describe();
-                    if net.delays() {
-                        text.push_str(&format!(
-                            "; a TUN delay line holds every packet {} (+ up to {} jitter) each way",
-                            humantime::format_duration(net.latency),
-                            humantime::format_duration(net.jitter)
-                        ));
-                    }
-                    if net.loss_probability > 0.0 {
-                        text.push_str(&format!(
-                            "; the kernel drops {}% of packets each way (nftables numgen)",
-                            net.loss_probability * 100.0
-                        ));
-                    }
-                    if let Some(bits) = net.bandwidth_bits_per_s {
-                        text.push_str(&format!("; tbf {} kbit/s each way", bits / 1000));
-                    }
-                    text
-                },
-            )
-        }),
-    };
-    let mut trial = crate::trial::assemble(spec, &outcome, probed, &config.placement);
-    trial.profile = profile;
-    Ok(trial)
+        plan.deployment.describe(),
+    )
 }
 
 /// Writes report.html and report.md beside the result; returns their paths.

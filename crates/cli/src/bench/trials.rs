@@ -10,7 +10,7 @@ use wirebench_proto::vocab::{Stack, Workload};
 use wirebench_server::grpc::{GrpcExec, GrpcImpl};
 use wirebench_server::pipeline::HopMode;
 
-use super::config::BenchSettings;
+use super::settings::BenchSettings;
 use crate::deploy::{Deployment, Services};
 
 /// One trial, complete before it starts.

@@ -20,7 +20,7 @@ use wirebench_load::contract::Job;
 use wirebench_load::request_log::{Logged, RequestLog};
 use wirebench_load::{Client, Mixed, StopAt, Target, TargetKind, TlsClient, Trust};
 use wirebench_probe::ProcessRole;
-use wirebench_proto::vocab::{Stack, StackKind, Workload};
+use wirebench_proto::vocab::{Family, Stack, UrlWishes, Workload};
 use wirebench_report::{Exporter, JsonExporter, RunResult, TableExporter};
 
 use crate::args::LoadCmdArgs;
@@ -31,7 +31,7 @@ pub mod targets;
 
 use crate::settings::{self, Defaults};
 use crate::signals::Cancel;
-use crate::trial::{CallSpec, TrialSpec};
+use crate::trial::{CallSpec, Measured, TrialSpec, Window, measure};
 use requests::{
     Parsed, accepts_protobuf, grpc_request, http_request, message_job, parse_headers, tcp_request,
 };
@@ -154,9 +154,7 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|&pid| (ProcessRole::Server, pid))
             .collect();
-        let probe = crate::trial::start_probe(&plan, &servers, placement.client_set());
-        let watch = crate::server_metrics::watch(&args.load.server_metrics, plan.warmup());
-        let mut watcher = crate::progress::Watch::new(
+        let watcher = crate::progress::Watch::new(
             &first.stack.name(),
             &plan,
             args.load.quiet,
@@ -170,18 +168,24 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             )),
             None => None,
         };
-        let on_progress = |p: wirebench_load::Progress<'_>| watcher.observe(p);
-        let outcome = match clients.as_slice() {
+        let window = Window {
+            plan: &plan,
+            watcher,
+            servers: &servers,
+            client_cpus: placement.client_set(),
+            metrics_urls: &args.load.server_metrics,
+            cancel: &cancel,
+        };
+        let measured = match clients.as_slice() {
             [client] => {
                 let name = first.target.label();
-                drive(&plan, Arc::clone(client), log.as_ref(), &name, &cancel, on_progress).await
+                drive(window, Arc::clone(client), log.as_ref(), &name).await
             }
             _ => {
                 let mixed = Arc::new(Mixed::new(weights.clone(), clients.clone()));
-                drive(&plan, mixed, log.as_ref(), "", &cancel, on_progress).await
+                drive(window, mixed, log.as_ref(), "").await
             }
         };
-        let aborted = watcher.finish();
         if let (Some(log), Some(path)) = (&log, &args.log_requests) {
             let written = log
                 .finish()
@@ -196,11 +200,6 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
                 }
             );
         }
-        let probed = probe.stop();
-        let server_metrics = match watch {
-            Some(watch) => watch.finish().await,
-            None => Vec::new(),
-        };
         let calls = if targets.len() > 1 {
             targets
                 .iter()
@@ -227,16 +226,21 @@ pub fn load(args: LoadCmdArgs) -> anyhow::Result<ExitCode> {
             variant: first.variant.clone(),
             net: None,
             thresholds: &args.load.thresholds,
-            aborted,
+            aborted: measured.aborted,
             agent,
-            server_metrics,
+            server_metrics: measured.server_metrics,
             network_path: None,
+            profile: None,
             tls_version: clients[0].tls_version(),
             calls,
         };
         let mut result = RunResult::new(crate::provenance::run_info(settings));
-        result.run.interrupted = outcome.interrupted;
-        result.push_trial(crate::trial::assemble(spec, &outcome, probed, &placement));
+        result.push_trial(crate::trial::assemble(
+            spec,
+            &measured.outcome,
+            measured.probed,
+            &placement,
+        ));
         let view = args.load.view.view();
         match (&args.output_format, &args.output) {
             // ghz's -O without -o: the format on standard output.
@@ -342,22 +346,17 @@ fn format_of(path: &std::path::Path) -> wirebench_report::Format {
     }
 }
 
-/// Runs `plan` with `client`, each request logged when `log` is given
-/// (`name` names the requests of a client without a mix).
+/// Measures `window` with `client`, each request logged when `log` is
+/// given (`name` names the requests of a client without a mix).
 async fn drive<C: wirebench_load::engine::Call>(
-    plan: &wirebench_load::LoadPlan,
+    window: Window<'_>,
     client: Arc<C>,
     log: Option<&Arc<RequestLog>>,
     name: &str,
-    cancel: &Cancel,
-    on_progress: impl FnMut(wirebench_load::Progress<'_>) -> std::ops::ControlFlow<()>,
-) -> wirebench_load::LoadOutcome {
+) -> Measured {
     match log {
-        Some(log) => {
-            let logged = Arc::new(Logged::new(client, Arc::clone(log), name));
-            wirebench_load::run_observed(plan, logged, cancel.cancelled(), on_progress).await
-        }
-        None => wirebench_load::run_observed(plan, client, cancel.cancelled(), on_progress).await,
+        Some(log) => measure(window, Arc::new(Logged::new(client, Arc::clone(log), name))).await,
+        None => measure(window, client).await,
     }
 }
 
@@ -378,16 +377,12 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
             args.url
         )
     })?;
-    let tls = scheme.ends_with('s') && scheme != "grpc" || scheme == "grpcs";
+    let (family, tls) = Family::of_scheme(scheme)
+        .with_context(|| format!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url))?;
+    let base = Stack::plain(family.kind_for(UrlWishes::default())).scheme();
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
     anyhow::ensure!(!authority.is_empty(), "'{}' has no host", args.url);
-    let base = match scheme.trim_end_matches('s') {
-        "http" => "http",
-        "grpc" => "grpc",
-        "tcp" => "tcp",
-        _ => bail!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url),
-    };
     if let Some(stack) = args.stack {
         anyhow::ensure!(
             scheme == stack.scheme(),
@@ -402,14 +397,11 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
             base,
         });
     }
-    let kind = match base {
-        "grpc" if args.grpc_json => StackKind::GrpcJson,
-        "grpc" => StackKind::Grpc,
-        "tcp" => StackKind::Tcp,
-        _ if args.http2 => StackKind::RestH2,
-        _ if accepts_protobuf(&args.headers) => StackKind::RestProto,
-        _ => StackKind::Rest,
-    };
+    let kind = family.kind_for(UrlWishes {
+        http2: args.http2,
+        protobuf: accepts_protobuf(&args.headers),
+        grpc_json: args.grpc_json,
+    });
     Ok(UrlParts {
         stack: if tls {
             Stack::tls(kind)

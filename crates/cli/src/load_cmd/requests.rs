@@ -19,7 +19,7 @@ use wirebench_load::{Exchange, Exchanges, HttpTarget, Streaming, TargetKind};
 use wirebench_proto::PROTOBUF_MEDIA_TYPE as PROTOBUF;
 use wirebench_proto::message::MessageSource;
 use wirebench_proto::pipeline::AggregateRequest;
-use wirebench_proto::vocab::{Stack, StackKind, Workload};
+use wirebench_proto::vocab::{Stack, Workload};
 
 use crate::args::LoadCmdArgs;
 
@@ -175,11 +175,9 @@ pub(super) fn http_request(
     }
     Ok((
         TargetKind::Http(HttpTarget {
-            version: if stack.kind == StackKind::RestH2 {
-                wirebench_load::client::HttpVersion::Http2
-            } else {
-                wirebench_load::client::HttpVersion::Http1
-            },
+            version: stack
+                .http_version()
+                .unwrap_or(wirebench_load::client::HttpVersion::Http1),
             method,
             headers,
             exchanges: Exchanges::new(exchanges).expect("at least one body"),
@@ -239,7 +237,7 @@ pub(super) async fn grpc_request(
         return Ok(Parsed::Job(job));
     }
     anyhow::ensure!(
-        stack.kind != StackKind::GrpcJson,
+        !(stack.is_grpc() && stack.speaks_json()),
         "the JSON codec (--grpc-json) knows wirebench's own services only, not --call {call_name}"
     );
     let pool = match &args.proto {

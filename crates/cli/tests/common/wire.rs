@@ -39,7 +39,7 @@ pub fn options() -> ServeOptions {
 pub async fn payload_server(stack: Stack) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(wirebench_server::serve_payload(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         PayloadHandler::new(256),
@@ -63,7 +63,7 @@ pub async fn pipeline_server(stack: Stack, role: Role) -> SocketAddr {
         hop_timeout: Duration::from_secs(1),
         upstream_tls: None,
     };
-    tokio::spawn(wirebench_server::pipeline::serve_pipeline(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         config,
@@ -91,7 +91,7 @@ pub async fn message_server(stack: Stack) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handler = MessageHandler::shape(Shape::Order, 1, 10, 256);
-    tokio::spawn(wirebench_server::message::serve_message(
+    tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         handler,

@@ -114,10 +114,6 @@ impl GrpcClient {
         })
     }
 
-    pub fn connector(&self) -> &Connector {
-        &self.connector
-    }
-
     /// Call `exchange` (or its `rendered` message) on sender `sender_id`'s
     /// connection.
     pub async fn call(
@@ -361,6 +357,24 @@ fn h2_failure(err: h2::Error) -> RequestFailure {
         ErrorKind::Protocol
     };
     RequestFailure::new(kind, err)
+}
+
+impl super::Transport for GrpcClient {
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> super::Sent<'a> {
+        Box::pin(GrpcClient::call(
+            self, sender_id, exchange, rendered, timeout,
+        ))
+    }
+
+    fn connector(&self) -> Option<&super::Connector> {
+        Some(&self.connector)
+    }
 }
 
 #[cfg(test)]

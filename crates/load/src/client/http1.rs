@@ -70,10 +70,6 @@ impl Http1Client {
         })
     }
 
-    pub fn connector(&self) -> &Connector {
-        &self.connector
-    }
-
     /// Request `exchange` (or its `rendered` path and body) on sender
     /// `sender_id`'s connection.
     pub async fn call(
@@ -416,5 +412,25 @@ impl Connection {
                 return Err(protocol("chunk not followed by CRLF"));
             }
         }
+    }
+}
+
+impl super::Transport for Http1Client {
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> super::Sent<'a> {
+        Box::pin(async move {
+            Http1Client::call(self, sender_id, exchange, rendered, timeout)
+                .await
+                .map(super::Answer::bytes)
+        })
+    }
+
+    fn connector(&self) -> Option<&super::Connector> {
+        Some(&self.connector)
     }
 }

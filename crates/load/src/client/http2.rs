@@ -47,10 +47,6 @@ impl Http2Client {
         })
     }
 
-    pub fn connector(&self) -> &Connector {
-        &self.connector
-    }
-
     /// Request `exchange` (or its `rendered` path and body) on sender
     /// `sender_id`'s connection.
     pub async fn call(
@@ -99,5 +95,25 @@ impl Http2Client {
         });
         *slot = Some(sender.clone());
         Ok(sender)
+    }
+}
+
+impl super::Transport for Http2Client {
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> super::Sent<'a> {
+        Box::pin(async move {
+            Http2Client::call(self, sender_id, exchange, rendered, timeout)
+                .await
+                .map(super::Answer::bytes)
+        })
+    }
+
+    fn connector(&self) -> Option<&super::Connector> {
+        Some(&self.connector)
     }
 }

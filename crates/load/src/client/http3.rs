@@ -188,3 +188,33 @@ impl Drop for Http3Client {
 fn reset(err: impl std::fmt::Display) -> RequestFailure {
     RequestFailure::new(ErrorKind::Reset, err.to_string())
 }
+
+impl super::Transport for Http3Client {
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> super::Sent<'a> {
+        Box::pin(async move {
+            Http3Client::call(self, sender_id, exchange, rendered, timeout)
+                .await
+                .map(super::Answer::bytes)
+        })
+    }
+
+    fn connector(&self) -> Option<&super::Connector> {
+        // quinn opens the connections and counts their bytes.
+        None
+    }
+
+    fn tls_version(&self) -> Option<&'static str> {
+        // QUIC is always TLS 1.3.
+        Some("TLS 1.3")
+    }
+
+    fn wire_bytes(&self) -> super::WireBytes {
+        Http3Client::wire_bytes(self)
+    }
+}

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wirebench_proto::tcp_wire::{ERROR_MARK, MAX_ERROR_BYTES, parse_error};
 
 use super::connector::ClientStream;
-use super::{Connector, Exchange, Exchanges, Slots, connect_failure};
+use super::{Connector, Exchange, Exchanges, Rendered, Slots, connect_failure};
 use crate::errors::{ErrorKind, RequestFailure};
 
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -32,10 +32,6 @@ impl TcpClient {
             connector,
             connections: Slots::new(connections),
         }
-    }
-
-    pub fn connector(&self) -> &Connector {
-        &self.connector
     }
 
     pub async fn call(
@@ -135,4 +131,26 @@ async fn fill(
         }
     }
     Some(have)
+}
+
+impl super::Transport for TcpClient {
+    fn send<'a>(
+        &'a self,
+        sender_id: usize,
+        exchange: usize,
+        rendered: Option<&'a Rendered>,
+        timeout: Duration,
+    ) -> super::Sent<'a> {
+        Box::pin(async move {
+            // A tcp frame has no template to render.
+            let _ = rendered;
+            TcpClient::call(self, sender_id, exchange, timeout)
+                .await
+                .map(super::Answer::bytes)
+        })
+    }
+
+    fn connector(&self) -> Option<&super::Connector> {
+        Some(&self.connector)
+    }
 }

@@ -2,8 +2,11 @@
 //! of the servers) and a stack, [`Job::request`] says what the client sends
 //! and how every answer is checked, and [`Job::min_max_size_kb`] what the
 //! servers must be started with. `bench`, `load` and the tests all build
-//! their requests here, so a new workload (or codec) is one `Job` variant
-//! and one arm per stack family in this file, plus its server handler.
+//! their requests here. A new workload is one `Job` variant and its arm in
+//! each match of this file (one arm per stack family, no wildcard), plus
+//! its server's service (`wirebench_server::Service`) and a `serve` and
+//! `bench` name for it; a new codec is a stack's encoding in the
+//! vocabulary.
 //!
 //! The checks are as strict as the contract allows: the payload's every
 //! byte, the pipeline's count and checksum (computed here from the same
@@ -18,8 +21,8 @@ use wirebench_proto::message::{Direction, Encoding};
 use wirebench_proto::payload::{EchoMessage, PayloadRequest};
 use wirebench_proto::pipeline::{AggregateRequest, Summary};
 use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS, expected_summary};
-use wirebench_proto::vocab::{Stack, StackKind, Workload};
-use wirebench_proto::{DataJson, PROTOBUF_MEDIA_TYPE, tcp_wire};
+use wirebench_proto::vocab::{Family, Stack, Workload};
+use wirebench_proto::{DataJson, tcp_wire};
 
 mod message;
 
@@ -29,8 +32,7 @@ use crate::client::{Exchange, Exchanges, HttpTarget, HttpVersion, TargetKind};
 use crate::verify::BodyCheck;
 
 /// gRPC-Web's content types: binary, and base64 text.
-pub const GRPC_WEB: &str = "application/grpc-web+proto";
-pub const GRPC_WEB_TEXT: &str = "application/grpc-web-text";
+pub use wirebench_proto::vocab::{GRPC_WEB, GRPC_WEB_TEXT};
 
 /// What one request asks of the servers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,20 +163,17 @@ impl Job {
             .collect::<Result<Vec<_>, _>>()?;
         let exchanges = Exchanges::new(exchanges).expect("every job has a request");
         let compression = stack.compression;
-        Ok(match stack.kind {
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
-                let protobuf = stack.kind == StackKind::RestProto;
+        let media = stack.media_type().map(http::HeaderValue::from_static);
+        Ok(match stack.family() {
+            Family::Rest => {
+                let protobuf = stack.encoding() == Encoding::Protobuf;
                 let sends_body = match self {
                     Job::Echo { .. } => true,
                     Job::Message(job) => job.direction != Direction::Down,
                     _ => false,
                 };
                 let mut headers = http::HeaderMap::new();
-                let media = http::HeaderValue::from_static(if protobuf {
-                    PROTOBUF_MEDIA_TYPE
-                } else {
-                    "application/json"
-                });
+                let media = media.expect("every REST stack names its media type");
                 if protobuf {
                     headers.insert(http::header::ACCEPT, media.clone());
                 }
@@ -194,29 +193,22 @@ impl Job {
                     http::Method::GET
                 };
                 TargetKind::Http(HttpTarget {
-                    version: match stack.kind {
-                        StackKind::RestH2 => HttpVersion::Http2,
-                        StackKind::RestH3 => HttpVersion::Http3,
-                        _ => HttpVersion::Http1,
-                    },
+                    version: stack.http_version().expect("every REST stack speaks HTTP"),
                     method,
                     headers,
                     exchanges,
                 })
             }
-            StackKind::Grpc | StackKind::GrpcJson => TargetKind::Grpc {
+            Family::Grpc => TargetKind::Grpc {
                 exchanges,
-                json: stack.kind == StackKind::GrpcJson,
+                json: stack.speaks_json(),
                 metadata: http::HeaderMap::new(),
                 authority: None,
                 streaming: None,
                 compression,
             },
-            StackKind::GrpcWeb | StackKind::GrpcWebText => {
-                let media = http::HeaderValue::from_static(match stack.kind {
-                    StackKind::GrpcWeb => GRPC_WEB,
-                    _ => GRPC_WEB_TEXT,
-                });
+            Family::GrpcWeb => {
+                let media = media.expect("gRPC-Web names its media type");
                 let mut headers = http::HeaderMap::new();
                 headers.insert(http::header::CONTENT_TYPE, media.clone());
                 headers.insert(http::header::ACCEPT, media);
@@ -233,22 +225,22 @@ impl Job {
                     exchanges,
                 })
             }
-            StackKind::Tcp => TargetKind::Tcp(exchanges),
+            Family::Tcp => TargetKind::Tcp(exchanges),
         })
     }
 
     /// Request `i` to `stack` (a message job sends its messages in turn;
     /// every other job has one request).
     fn exchange(&self, stack: Stack, i: usize) -> Result<Exchange, ContractError> {
-        let protobuf = stack.kind == StackKind::RestProto;
-        let (path, body) = match stack.kind {
-            StackKind::RestH3 if matches!(self, Job::Pipeline { .. }) => {
-                return Err(ContractError::NotServed {
-                    stack,
-                    workload: Workload::Pipeline,
-                });
-            }
-            StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
+        if !stack.carries_pipeline() && matches!(self, Job::Pipeline { .. }) {
+            return Err(ContractError::NotServed {
+                stack,
+                workload: Workload::Pipeline,
+            });
+        }
+        let protobuf = stack.encoding() == Encoding::Protobuf;
+        let (path, body) = match stack.family() {
+            Family::Rest => {
                 let body = match self {
                     Job::Echo { size_kb } if protobuf => {
                         Bytes::from(echo_message(*size_kb)?.encode_to_vec())
@@ -256,7 +248,7 @@ impl Job {
                     Job::Echo { size_kb } => echo_json(*size_kb)?,
                     // Down asks by the query, GET /message?index=K.
                     Job::Message(job) if job.direction != Direction::Down => {
-                        job.request(i, encoding_of(stack))
+                        job.request(i, stack.encoding())
                     }
                     _ => Bytes::new(),
                 };
@@ -268,28 +260,27 @@ impl Job {
                 };
                 (self.http_path(i), body)
             }
-            StackKind::Grpc | StackKind::GrpcJson => {
-                let (path, message) = self.grpc_message(i, stack.kind == StackKind::GrpcJson)?;
+            Family::Grpc => {
+                let (path, message) = self.grpc_message(i, stack.speaks_json())?;
                 (path.to_owned(), message)
             }
-            StackKind::GrpcWeb | StackKind::GrpcWebText => {
-                let (path, message) = self.grpc_message(i, false)?;
+            Family::GrpcWeb => {
+                let (path, message) = self.grpc_message(i, stack.speaks_json())?;
                 let frame = crate::client::frame_of(&message, stack.compression).map_err(|_| {
                     ContractError::TooLarge {
                         what: "a gRPC-Web message",
                         size_kb: message.len() as u64 / 1024,
                     }
                 })?;
-                let body = match stack.kind {
-                    StackKind::GrpcWebText => {
-                        use base64::Engine;
-                        Bytes::from(base64::engine::general_purpose::STANDARD.encode(&frame))
-                    }
-                    _ => frame,
+                let body = if stack.base64() {
+                    use base64::Engine;
+                    Bytes::from(base64::engine::general_purpose::STANDARD.encode(&frame))
+                } else {
+                    frame
                 };
                 (path.to_owned(), body)
             }
-            StackKind::Tcp => {
+            Family::Tcp => {
                 let frame = match self {
                     Job::Payload { size_kb } => tcp_wire::payload_request(signed(*size_kb)),
                     Job::Pipeline { records } => {
@@ -327,15 +318,15 @@ impl Job {
     /// How a good answer to request `i` over `stack` looks.
     fn check_at(&self, stack: Stack, i: usize) -> Result<BodyCheck, ContractError> {
         let message = self.message_check(stack, i)?;
-        Ok(match (stack.kind, stack.compression) {
-            (StackKind::GrpcWeb | StackKind::GrpcWebText, compression) => BodyCheck::GrpcWeb {
+        Ok(match (stack.family(), stack.compression) {
+            (Family::GrpcWeb, compression) => BodyCheck::GrpcWeb {
                 inner: Box::new(message),
-                text: stack.kind == StackKind::GrpcWebText,
+                text: stack.base64(),
                 compression,
             },
             // gRPC flags each compressed message: the client inflates it.
-            (StackKind::Grpc | StackKind::GrpcJson, _) | (_, None) => message,
-            (_, Some(compression)) => BodyCheck::Compressed {
+            (Family::Grpc | Family::Tcp, _) | (Family::Rest, None) => message,
+            (Family::Rest, Some(compression)) => BodyCheck::Compressed {
                 inner: Box::new(message),
                 compression,
             },
@@ -345,19 +336,21 @@ impl Job {
     /// How the message of a good answer to request `i` over `stack`
     /// looks, before any framing or compression.
     fn message_check(&self, stack: Stack, i: usize) -> Result<BodyCheck, ContractError> {
-        let protobuf = encoding_of(stack) == Encoding::Protobuf && stack.kind != StackKind::Tcp;
+        let protobuf = stack.encoding() == Encoding::Protobuf;
         Ok(match self {
             Job::Payload { size_kb } => {
                 let len = bytes_of("size_kb", *size_kb)?;
-                match stack.kind {
-                    StackKind::Tcp => BodyCheck::PayloadBytes { len },
-                    _ if protobuf => BodyCheck::PayloadProto { len },
-                    _ => BodyCheck::PayloadJson { len },
+                if stack.is_ceiling() {
+                    BodyCheck::PayloadBytes { len }
+                } else if protobuf {
+                    BodyCheck::PayloadProto { len }
+                } else {
+                    BodyCheck::PayloadJson { len }
                 }
             }
-            Job::Echo { size_kb } => BodyCheck::Exact(match stack.kind {
-                StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 => echo_json(*size_kb)?,
-                _ => {
+            Job::Echo { size_kb } => BodyCheck::Exact(match stack.family() {
+                Family::Rest if !protobuf => echo_json(*size_kb)?,
+                Family::Rest | Family::Grpc | Family::GrpcWeb | Family::Tcp => {
                     let message = echo_message(*size_kb)?;
                     if protobuf {
                         Bytes::from(message.encode_to_vec())
@@ -370,13 +363,13 @@ impl Job {
             }),
             Job::Pipeline { records } => {
                 let expected = pipeline_summary(*records)?;
-                if protobuf || stack.kind == StackKind::Tcp {
+                if protobuf {
                     BodyCheck::SummaryProto(expected)
                 } else {
                     BodyCheck::Summary(expected)
                 }
             }
-            Job::Message(job) => job.check(i, encoding_of(stack)),
+            Job::Message(job) => job.check(i, stack.encoding()),
         })
     }
 
@@ -432,21 +425,6 @@ impl Job {
     }
 }
 
-/// How `stack` encodes a message: protobuf on `rest-proto`, `grpc` and
-/// `tcp`, the canonical JSON mapping on the JSON stacks.
-fn encoding_of(stack: Stack) -> Encoding {
-    match stack.kind {
-        StackKind::RestProto
-        | StackKind::Grpc
-        | StackKind::GrpcWeb
-        | StackKind::GrpcWebText
-        | StackKind::Tcp => Encoding::Protobuf,
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::GrpcJson => {
-            Encoding::Json
-        }
-    }
-}
-
 /// What a correct pipeline answers for a request of `records` (0: the
 /// servers' default).
 pub fn pipeline_summary(records: u32) -> Result<Summary, ContractError> {
@@ -492,13 +470,14 @@ fn echo_json(size_kb: u64) -> Result<Bytes, ContractError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wirebench_proto::vocab::StackKind;
 
     #[test]
     fn every_stack_has_a_contract_for_the_payload_and_the_pipeline() {
         for kind in StackKind::ALL {
             let stack = Stack::plain(kind);
             for job in [Job::Payload { size_kb: 4 }, Job::Pipeline { records: 10 }] {
-                if kind == StackKind::RestH3 && job.workload() == Workload::Pipeline {
+                if !stack.carries_pipeline() && job.workload() == Workload::Pipeline {
                     assert!(job.request(stack).is_err());
                     continue;
                 }
@@ -511,33 +490,33 @@ mod tests {
             }
         }
         assert!(matches!(
-            Job::Echo { size_kb: 1 }.request(Stack::plain(StackKind::Tcp)),
+            Job::Echo { size_kb: 1 }.request("tcp".parse().unwrap()),
             Err(ContractError::NotServed { .. })
         ));
     }
 
     #[test]
     fn checks_follow_the_encoding() {
-        let check = |kind, job: Job| job.check(Stack::plain(kind)).unwrap();
+        let check = |stack: &str, job: Job| job.check(stack.parse().unwrap()).unwrap();
         let payload = Job::Payload { size_kb: 2 };
         assert!(matches!(
-            check(StackKind::Rest, payload.clone()),
+            check("rest", payload.clone()),
             BodyCheck::PayloadJson { len: 2048 }
         ));
         assert!(matches!(
-            check(StackKind::GrpcJson, payload.clone()),
+            check("grpc-json", payload.clone()),
             BodyCheck::PayloadJson { .. }
         ));
         assert!(matches!(
-            check(StackKind::RestProto, payload.clone()),
+            check("rest-proto", payload.clone()),
             BodyCheck::PayloadProto { .. }
         ));
         assert!(matches!(
-            check(StackKind::Tcp, payload),
+            check("tcp", payload),
             BodyCheck::PayloadBytes { .. }
         ));
         let pipeline = Job::Pipeline { records: 0 };
-        match check(StackKind::Grpc, pipeline) {
+        match check("grpc", pipeline) {
             BodyCheck::SummaryProto(summary) => assert_eq!(summary.count, 100),
             other => panic!("{other:?}"),
         }

@@ -26,7 +26,7 @@ pub async fn start(stack: Stack, max_size_kb: u64) -> TestServer {
         let shutdown = async move {
             let _ = stopped.await;
         };
-        wirebench_server::serve_payload(
+        wirebench_server::serve(
             stack,
             listener,
             PayloadHandler::new(max_size_kb),

@@ -162,13 +162,8 @@ fn descriptors_with_service(
     set.encode_to_vec()
 }
 
-/// How a body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// The canonical proto3 JSON mapping.
-    Json,
-    Protobuf,
-}
+/// How a body is encoded: a word of the vocabulary.
+pub use crate::vocab::Encoding;
 
 /// Which way the message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

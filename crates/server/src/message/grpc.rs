@@ -24,7 +24,7 @@ use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 
 use wirebench_proto::message::{Direction, Encoding, MIX_SERVICE, SERVICE, mix_grpc_path};
-use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_proto::vocab::Stack;
 
 use super::MessageHandler;
 use crate::listener::Incoming;
@@ -118,11 +118,7 @@ impl<N> MessageGrpc<N> {
     fn new(stack: Stack, methods: Vec<(String, Direction, MessageHandler)>) -> Self {
         MessageGrpc {
             methods: methods.into(),
-            encoding: if stack.kind == StackKind::GrpcJson {
-                Encoding::Json
-            } else {
-                Encoding::Protobuf
-            },
+            encoding: stack.encoding(),
             compression: stack.compression.map(crate::encoding::grpc),
             name: PhantomData,
         }

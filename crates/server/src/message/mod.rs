@@ -16,15 +16,15 @@ use std::future::Future;
 use std::sync::Arc;
 
 use prost_reflect::{DynamicMessage, ReflectMessage};
-use tokio::net::TcpListener;
 use wirebench_proto::message::compiled::Codegen;
 use wirebench_proto::message::compiled::CompiledMessages;
 use wirebench_proto::message::dynamic::{self, SchemaError};
 use wirebench_proto::message::{
     self, Direction, Encoding, Loaded, MessageSource, Shape, ShapeMessage, WireMessage, ack_of,
 };
-use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_proto::vocab::Stack;
 
+use crate::listener::Incoming;
 use crate::{RequestError, ServeError, ServeOptions};
 
 /// A message's work in both encodings, whatever its type.
@@ -185,7 +185,7 @@ impl MessageHandler {
         body: &[u8],
         encoding: Encoding,
     ) -> Result<Vec<u8>, RequestError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         if body.len() > self.max_bytes {
             return Err(RequestError::TooLarge {
                 what: "message",
@@ -217,73 +217,67 @@ pub struct MixRoute {
 /// byte, below the message workload's `D`, `U` and `E`.
 pub const MAX_MIX_CALLS: usize = 64;
 
-/// Serves a mix of calls on `listener` until `shutdown` completes: each
-/// call at `/mix/NAME` (REST), `wirebench.mix.Mix/NAME` (gRPC), or, on
-/// the tcp ceiling, the call's index as the frame's first byte.
-pub async fn serve_mix(
-    stack: Stack,
-    listener: TcpListener,
-    calls: Vec<MixRoute>,
-    options: ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    if stack.tls != options.tls.is_some() {
-        return Err(ServeError::TlsMismatch(stack.name()));
+/// A mix of calls as one service: each call at `/mix/NAME` (REST),
+/// `wirebench.mix.Mix/NAME` (gRPC), or, on the tcp ceiling, the call's
+/// index as the frame's first byte.
+impl crate::Service for Vec<MixRoute> {
+    fn check(&self, _stack: Stack) -> Result<(), ServeError> {
+        if self.is_empty() || self.len() > MAX_MIX_CALLS {
+            return Err(ServeError::Unsupported(format!(
+                "a mix has 1 to {MAX_MIX_CALLS} calls, not {}",
+                self.len()
+            )));
+        }
+        Ok(())
     }
-    assert!(
-        !calls.is_empty() && calls.len() <= MAX_MIX_CALLS,
-        "1 to {MAX_MIX_CALLS} calls"
-    );
-    if stack.is_quic() {
-        let router = crate::encoding::rest(rest::mix_router(&calls), stack.compression);
-        return crate::h3::serve(listener, router, &options, shutdown).await;
+
+    fn rest(self, _stack: Stack) -> Result<axum::Router, ServeError> {
+        Ok(rest::mix_router(&self))
     }
-    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
-    match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
-            let router = crate::encoding::rest(rest::mix_router(&calls), stack.compression);
-            crate::http_serve::serve_router(router, incoming, &options, shutdown).await;
-            Ok(())
-        }
-        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve_mix(incoming, &calls, stack, &options, shutdown).await
-        }
-        StackKind::Tcp => {
-            tcp::serve_mix(incoming, calls, options.request_timeout, shutdown).await;
-            Ok(())
-        }
+
+    async fn grpc(
+        self,
+        incoming: Incoming,
+        stack: Stack,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        grpc::serve_mix(incoming, &self, stack, options, shutdown).await
+    }
+
+    fn tcp(
+        self,
+        incoming: Incoming,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send {
+        tcp::serve_mix(incoming, self, options.request_timeout, shutdown)
     }
 }
 
-/// Serves the message workload on `listener` until `shutdown` completes.
-pub async fn serve_message(
-    stack: Stack,
-    listener: TcpListener,
-    handler: MessageHandler,
-    options: ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    if stack.tls != options.tls.is_some() {
-        return Err(ServeError::TlsMismatch(stack.name()));
+/// The message workload: every family's adapter over the one handler.
+impl crate::Service for MessageHandler {
+    fn rest(self, _stack: Stack) -> Result<axum::Router, ServeError> {
+        Ok(rest::router(self))
     }
-    if stack.is_quic() {
-        let router = crate::encoding::rest(rest::router(handler), stack.compression);
-        return crate::h3::serve(listener, router, &options, shutdown).await;
+
+    fn grpc(
+        self,
+        incoming: Incoming,
+        stack: Stack,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = Result<(), ServeError>> + Send {
+        grpc::serve(incoming, self, stack, options, shutdown)
     }
-    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
-    match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestH3 | StackKind::RestProto => {
-            let router = crate::encoding::rest(rest::router(handler), stack.compression);
-            crate::http_serve::serve_router(router, incoming, &options, shutdown).await;
-            Ok(())
-        }
-        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, handler, stack, &options, shutdown).await
-        }
-        StackKind::Tcp => {
-            tcp::serve(incoming, handler, options.request_timeout, shutdown).await;
-            Ok(())
-        }
+
+    fn tcp(
+        self,
+        incoming: Incoming,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send {
+        tcp::serve(incoming, self, options.request_timeout, shutdown)
     }
 }
 

@@ -35,7 +35,7 @@ use super::{PipelineConfig, PipelineError};
 use crate::ServeError;
 use crate::ServeOptions;
 use crate::listener::Incoming;
-use wirebench_proto::vocab::{Stack, StackKind};
+use wirebench_proto::vocab::Stack;
 
 /// Serves `config.role` with the protobuf codec (`grpc`, `grpc-web`), or
 /// the JSON codec (`grpc-json`), until `shutdown` completes. On a
@@ -48,7 +48,7 @@ pub async fn serve(
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if stack.kind == StackKind::GrpcJson {
+    if stack.speaks_json() {
         serve_in::<Json>(incoming, stack, config, options, shutdown).await
     } else {
         serve_in::<Protobuf>(incoming, stack, config, options, shutdown).await

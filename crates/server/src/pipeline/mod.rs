@@ -32,7 +32,6 @@ pub mod roles;
 pub mod stream_hop;
 pub mod tcp;
 
-use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -40,8 +39,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-use wirebench_proto::vocab::{Stack, StackKind, UnknownName};
+use wirebench_proto::vocab::{Stack, UnknownName};
 
 pub use wirebench_proto::pipeline_work::{DEFAULT_MAX_RECORDS, DEFAULT_RECORDS};
 
@@ -49,74 +47,8 @@ use crate::{ServeError, ServeOptions};
 /// How long a role waits for the next service before answering 503.
 pub const DEFAULT_HOP_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Which of the three services a process is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Producer,
-    Processor,
-    Aggregator,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Producer, Role::Processor, Role::Aggregator];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Producer => "producer",
-            Role::Processor => "processor",
-            Role::Aggregator => "aggregator",
-        }
-    }
-
-    /// The seed's ports.
-    pub fn default_port(self, stack: Stack) -> u16 {
-        let base = stack.default_port();
-        base + match self {
-            Role::Producer => 0,
-            Role::Processor => 1,
-            Role::Aggregator => 2,
-        }
-    }
-
-    /// The gRPC service it serves.
-    pub fn grpc_service(self) -> &'static str {
-        match self {
-            Role::Producer => "ProducerService",
-            Role::Processor => "ProcessorService",
-            Role::Aggregator => "AggregatorService",
-        }
-    }
-
-    /// The role this one calls, if any.
-    pub fn next(self) -> Option<Role> {
-        match self {
-            Role::Producer => None,
-            Role::Processor => Some(Role::Producer),
-            Role::Aggregator => Some(Role::Processor),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Role {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| UnknownName {
-                what: "role",
-                got: s.to_owned(),
-                expected: "producer, processor, aggregator".to_owned(),
-            })
-    }
-}
+/// Which of the three services a process is: the vocabulary's.
+pub use wirebench_proto::vocab::Role;
 
 /// How gRPC services call each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -235,37 +167,41 @@ impl PipelineConfig {
     }
 }
 
-/// Serves one pipeline role over `stack` until `shutdown` completes; the
-/// role calls the next one over the same stack.
-pub async fn serve_pipeline(
-    stack: Stack,
-    listener: TcpListener,
-    config: PipelineConfig,
-    options: ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
-    let calls_upstream = config.role.next().is_some();
-    if stack.tls != options.tls.is_some()
-        || (calls_upstream && stack.tls != config.upstream_tls.is_some())
-    {
-        return Err(ServeError::TlsMismatch(stack.name()));
+/// One pipeline role as a service: the role calls the next one over the
+/// same stack.
+impl crate::Service for PipelineConfig {
+    fn check(&self, stack: Stack) -> Result<(), ServeError> {
+        if self.role.next().is_some() && stack.tls != self.upstream_tls.is_some() {
+            return Err(ServeError::TlsMismatch(stack.name()));
+        }
+        if !stack.carries_pipeline() {
+            return Err(ServeError::Unsupported(format!(
+                "the pipeline's hops speak HTTP/1.1, HTTP/2 or TCP (no HTTP/3 hops): {stack} serves the payload and message workloads"
+            )));
+        }
+        Ok(())
     }
-    let incoming = crate::listener::incoming(listener, options.tls.clone(), options.idle_timeout);
-    match stack.kind {
-        StackKind::Rest | StackKind::RestH2 | StackKind::RestProto => {
-            rest::serve(incoming, stack, &config, &options, shutdown).await;
-            Ok(())
-        }
-        StackKind::RestH3 => Err(ServeError::Http3(
-            "the pipeline has no HTTP/3 hops; rest-h3 serves the payload and message workloads"
-                .into(),
-        )),
-        StackKind::Grpc | StackKind::GrpcJson | StackKind::GrpcWeb | StackKind::GrpcWebText => {
-            grpc::serve(incoming, stack, &config, &options, shutdown).await
-        }
-        StackKind::Tcp => {
-            tcp::serve(incoming, &config, options.request_timeout, shutdown).await;
-            Ok(())
-        }
+
+    fn rest(self, stack: Stack) -> Result<axum::Router, ServeError> {
+        Ok(rest::router(stack, &self))
+    }
+
+    async fn grpc(
+        self,
+        incoming: crate::listener::Incoming,
+        stack: Stack,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        grpc::serve(incoming, stack, &self, options, shutdown).await
+    }
+
+    async fn tcp(
+        self,
+        incoming: crate::listener::Incoming,
+        options: &ServeOptions,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        tcp::serve(incoming, &self, options.request_timeout, shutdown).await
     }
 }

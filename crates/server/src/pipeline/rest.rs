@@ -9,7 +9,6 @@
 //! aggregator `GET /aggregate?records=N` (records optional: the seed's
 //! `curl http://127.0.0.1:8002/aggregate` works as is).
 
-use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -25,41 +24,27 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use wirebench_proto::PROTOBUF_MEDIA_TYPE;
 use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
-use wirebench_proto::vocab::StackKind;
+use wirebench_proto::vocab::{Encoding, Stack};
 
 use super::hop_connect::HopConnector;
 use super::roles::{Answer, HopFailure, Hops, Role, Upstream, within};
 use super::{PipelineConfig, PipelineError, Role as RoleName};
-use crate::ServeOptions;
-use crate::listener::Incoming;
 use crate::rest::{error_response, protobuf, wants_protobuf};
 
-pub async fn serve(
-    incoming: Incoming,
-    stack: wirebench_proto::vocab::Stack,
-    config: &PipelineConfig,
-    options: &ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) {
-    crate::http_serve::serve_router(
-        crate::encoding::rest(router(stack.kind, config), stack.compression),
-        incoming,
-        options,
-        shutdown,
-    )
-    .await;
-}
-
-/// The route of `config.role`; its hop speaks `kind` (`rest`, `rest-h2`
+/// The route of `config.role`; its hop speaks `stack` (`rest`, `rest-h2`
 /// or `rest-proto`).
-pub fn router(kind: StackKind, config: &PipelineConfig) -> Router {
+pub fn router(stack: Stack, config: &PipelineConfig) -> Router {
     let name = config.role;
     let route = match name {
         RoleName::Producer => "/generate",
         RoleName::Processor => "/process",
         RoleName::Aggregator => "/aggregate",
     };
-    let role = Arc::new(Role::new(config, &RestHops { kind }));
+    let hops = RestHops {
+        http2: stack.is_http2(),
+        protobuf: stack.encoding() == Encoding::Protobuf,
+    };
+    let role = Arc::new(Role::new(config, &hops));
     Router::new()
         .route(route, get(answer))
         .fallback(move || async move {
@@ -105,7 +90,8 @@ async fn answer(
 /// The REST hop kind: `rest-proto` asks for protobuf, `rest-h2` speaks
 /// HTTP/2.
 pub struct RestHops {
-    kind: StackKind,
+    http2: bool,
+    protobuf: bool,
 }
 
 impl Hops for RestHops {
@@ -117,10 +103,10 @@ impl Hops for RestHops {
             base: format!("{}://{}", connector.scheme(), config.upstream()),
             client: Client::builder(TokioExecutor::new())
                 .pool_max_idle_per_host(usize::MAX)
-                .http2_only(self.kind == StackKind::RestH2)
+                .http2_only(self.http2)
                 .build(connector),
             timeout: config.hop_timeout,
-            protobuf: self.kind == StackKind::RestProto,
+            protobuf: self.protobuf,
             request: PhantomData,
         }
     }

@@ -109,7 +109,7 @@ pub const MAX_SERIES_BATCHES: u32 = 10_000;
 
 impl Producer {
     pub fn generate(&self, requested: u32) -> Result<Vec<Record>, PipelineError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         Ok(work::generate(self.limits.records(requested)?))
     }
 
@@ -121,7 +121,7 @@ impl Producer {
         requested: u32,
         batches: u32,
     ) -> Result<impl Iterator<Item = Vec<Record>> + Send + 'static, PipelineError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         let n = self.limits.records(requested)?;
         if batches > MAX_SERIES_BATCHES {
             return Err(PipelineError::InvalidArgument(format!(
@@ -160,7 +160,7 @@ pub struct Processor<U>(Asks<U>);
 
 impl<U: Upstream<Record>> Processor<U> {
     pub async fn process(&self, requested: u32) -> Result<Vec<ProcessedRecord>, PipelineError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         Ok(work::process(self.0.fetch(requested).await?))
     }
 }
@@ -191,7 +191,7 @@ impl<U> Aggregator<U> {
 
 impl<U: Upstream<ProcessedRecord>> Aggregator<U> {
     pub async fn aggregate(&self, requested: u32) -> Result<Summary, PipelineError> {
-        crate::metrics::count_request();
+        crate::counters::count_request();
         Ok(work::aggregate(&self.0.fetch(requested).await?))
     }
 }

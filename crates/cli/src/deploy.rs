@@ -107,7 +107,10 @@ impl Deployment {
     pub fn hop(&self) -> Option<HopMode> {
         match self.services {
             Services::Pipeline { hop, .. } if self.stack.is_grpc() => Some(hop),
-            _ => None,
+            Services::Pipeline { .. }
+            | Services::Payload { .. }
+            | Services::Message { .. }
+            | Services::Mix { .. } => None,
         }
     }
 
@@ -118,7 +121,10 @@ impl Deployment {
                 grpc_exec,
                 grpc_impl: GrpcImpl::Tonic,
             } if self.stack.is_grpc() => Some(grpc_exec),
-            _ => None,
+            Services::Payload { .. }
+            | Services::Pipeline { .. }
+            | Services::Message { .. }
+            | Services::Mix { .. } => None,
         }
     }
 
@@ -127,7 +133,10 @@ impl Deployment {
     pub fn grpc_impl(&self) -> Option<GrpcImpl> {
         match self.services {
             Services::Payload { grpc_impl, .. } if self.stack.is_grpc() => Some(grpc_impl),
-            _ => None,
+            Services::Payload { .. }
+            | Services::Pipeline { .. }
+            | Services::Message { .. }
+            | Services::Mix { .. } => None,
         }
     }
 }

@@ -70,7 +70,7 @@ impl Job {
     pub fn codegen(&self) -> Option<String> {
         match self {
             Job::Message(job) => Some(job.source.codegen().to_string()),
-            _ => None,
+            Job::Payload { .. } | Job::Echo { .. } | Job::Pipeline { .. } => None,
         }
     }
 
@@ -98,7 +98,9 @@ impl Job {
     pub fn min_max_size_kb(&self) -> u64 {
         match self {
             Job::Message(job) => (job.max_bytes(Encoding::Json) as u64).div_ceil(1024),
-            _ => self.size_kb().unwrap_or(0),
+            Job::Payload { .. } | Job::Echo { .. } | Job::Pipeline { .. } => {
+                self.size_kb().unwrap_or(0)
+            }
         }
     }
 
@@ -156,7 +158,7 @@ impl Job {
     pub fn request(&self, stack: Stack) -> Result<TargetKind, ContractError> {
         let count = match self {
             Job::Message(job) => job.count(),
-            _ => 1,
+            Job::Payload { .. } | Job::Echo { .. } | Job::Pipeline { .. } => 1,
         };
         let exchanges = (0..count)
             .map(|i| self.exchange(stack, i))
@@ -170,7 +172,7 @@ impl Job {
                 let sends_body = match self {
                     Job::Echo { .. } => true,
                     Job::Message(job) => job.direction != Direction::Down,
-                    _ => false,
+                    Job::Payload { .. } | Job::Pipeline { .. } => false,
                 };
                 let mut headers = http::HeaderMap::new();
                 let media = media.expect("every REST stack names its media type");
@@ -250,7 +252,7 @@ impl Job {
                     Job::Message(job) if job.direction != Direction::Down => {
                         job.request(i, stack.encoding())
                     }
-                    _ => Bytes::new(),
+                    Job::Message(_) | Job::Payload { .. } | Job::Pipeline { .. } => Bytes::new(),
                 };
                 let body = match stack.compression {
                     Some(compression) if !body.is_empty() => {
@@ -382,7 +384,7 @@ impl Job {
             Job::Message(job) => match job.direction {
                 Direction::Echo => "/message/echo".to_owned(),
                 Direction::Down if job.count() > 1 => format!("/message?index={i}"),
-                _ => "/message".to_owned(),
+                Direction::Down | Direction::Up => "/message".to_owned(),
             },
         }
     }

@@ -72,7 +72,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 };
                 let what = format!("payload, max {} KiB{what}", args.max_size_kb);
                 let handler = PayloadHandler::new(args.max_size_kb);
-                run(&args, own_key, args.stack.default_port(), handler, what).await
+                run(
+                    &args,
+                    workers,
+                    own_key,
+                    args.stack.default_port(),
+                    handler,
+                    what,
+                )
+                .await
             }
             ServiceKind::Message => {
                 let codegen = args.own.schema.one_codegen()?;
@@ -87,7 +95,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     handler.describe(),
                     args.max_size_kb
                 );
-                run(&args, own_key, args.stack.default_port(), handler, what).await
+                run(
+                    &args,
+                    workers,
+                    own_key,
+                    args.stack.default_port(),
+                    handler,
+                    what,
+                )
+                .await
             }
             ServiceKind::Mix => {
                 let calls = mix_routes(&args)?;
@@ -99,7 +115,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     calls.len(),
                     args.max_size_kb
                 );
-                run(&args, own_key, args.stack.default_port(), calls, what).await
+                run(
+                    &args,
+                    workers,
+                    own_key,
+                    args.stack.default_port(),
+                    calls,
+                    what,
+                )
+                .await
             }
             ServiceKind::Pipeline => {
                 let config = pipeline_config(&args, own_key)?;
@@ -112,7 +136,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     None => format!("pipeline {}", config.role),
                 };
                 let port = config.role.default_port(args.stack);
-                run(&args, own_key, port, config, what).await
+                run(&args, workers, own_key, port, config, what).await
             }
         }
     })
@@ -121,11 +145,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// `serve pipeline`'s role, whole: its upstream and the TLS it calls it
 /// with (`own`: the certificate this service presents).
 fn pipeline_config(args: &ServeArgs, own: Option<&CertifiedKey>) -> anyhow::Result<PipelineConfig> {
-    anyhow::ensure!(
-        args.stack.carries_pipeline(),
-        "the pipeline's hops speak HTTP/1.1, HTTP/2 or TCP (no HTTP/3 hops): {} serves the payload and message workloads",
-        args.stack
-    );
     let role = args
         .role
         .context("`serve pipeline` needs --role producer|processor|aggregator")?;
@@ -156,12 +175,15 @@ fn pipeline_config(args: &ServeArgs, own: Option<&CertifiedKey>) -> anyhow::Resu
 /// most [`SHUTDOWN_GRACE`].
 async fn run(
     args: &ServeArgs,
+    workers: usize,
     own_key: Option<&CertifiedKey>,
     default_port: u16,
     service: impl wirebench_server::Service,
     what: String,
 ) -> anyhow::Result<()> {
-    let workers = args.workers.unwrap_or_else(crate::default_threads);
+    // The service's own refusals (a pipeline over HTTP/3, ...) come
+    // before anything is bound or announced.
+    service.check(args.stack)?;
     let tls = match own_key {
         Some(key) => {
             let client_ca = match &args.tls_client_ca {

@@ -239,17 +239,28 @@ impl Family {
     /// The family a URL scheme reaches, and whether the scheme says TLS:
     /// the inverse of [`Stack::scheme`].
     pub fn of_scheme(scheme: &str) -> Option<(Family, bool)> {
-        let (base, tls) = match scheme.strip_suffix('s') {
-            Some(base) => (base, true),
-            None => (scheme, false),
-        };
-        let family = match base {
-            "http" => Family::Rest,
-            "grpc" => Family::Grpc,
-            "tcp" => Family::Tcp,
-            _ => return None,
-        };
-        Some((family, tls))
+        // gRPC-Web shares REST's schemes: a URL reaches REST.
+        [Family::Rest, Family::Grpc, Family::Tcp]
+            .into_iter()
+            .find_map(|family| {
+                let tls = family.schemes().iter().position(|s| *s == scheme)?;
+                Some((family, tls == 1))
+            })
+    }
+
+    /// Its URL schemes, plain and over TLS: `http`/`https`, `grpc`/`grpcs`,
+    /// `tcp`/`tcps`. gRPC-Web is HTTP to its clients.
+    fn schemes(self) -> [&'static str; 2] {
+        match self {
+            Family::Rest | Family::GrpcWeb => ["http", "https"],
+            Family::Grpc => ["grpc", "grpcs"],
+            Family::Tcp => ["tcp", "tcps"],
+        }
+    }
+
+    /// Its plain URL scheme: `http`, `grpc` or `tcp`.
+    pub fn scheme(self) -> &'static str {
+        self.schemes()[0]
     }
 
     /// The kind of this family a `load` URL reaches, given what its flags
@@ -427,12 +438,7 @@ impl Stack {
     /// `tcp`, with an `s` for TLS (`https`, `grpcs`, `tcps`). gRPC-Web is
     /// HTTP to its clients; HTTP/3 is https.
     pub fn scheme(self) -> &'static str {
-        let plain = match self.family() {
-            Family::Rest | Family::GrpcWeb => ["http", "https"],
-            Family::Grpc => ["grpc", "grpcs"],
-            Family::Tcp => ["tcp", "tcps"],
-        };
-        plain[usize::from(self.tls)]
+        self.family().schemes()[usize::from(self.tls)]
     }
 
     /// Port `serve` listens on when none is given (the seeds' ports).

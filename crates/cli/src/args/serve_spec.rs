@@ -79,7 +79,7 @@ impl ServeArgs {
             "--stack".to_owned(),
             self.stack.name(),
         ];
-        for ((_, words), (_, default)) in self.flags().into_iter().zip(defaults) {
+        for (words, default) in self.flags().into_iter().zip(defaults) {
             if words != default {
                 argv.extend(words);
             }
@@ -90,7 +90,7 @@ impl ServeArgs {
     /// Every flag but the workload and stack, as the words it takes on a
     /// command line (none when absent). Destructured, so a new field of
     /// `ServeArgs` must be named here.
-    fn flags(&self) -> Vec<(&'static str, Vec<String>)> {
+    fn flags(&self) -> Vec<Vec<String>> {
         let ServeArgs {
             workload: _,
             stack: _,
@@ -123,24 +123,15 @@ impl ServeArgs {
             request_timeout,
             max_streams,
         } = self;
-        let one = |name: &'static str, value: &dyn Display| {
-            (name, vec![name.to_owned(), value.to_string()])
+        let one = |name: &str, value: &dyn Display| vec![name.to_owned(), value.to_string()];
+        let maybe =
+            |name: &str, value: Option<&dyn Display>| value.map_or_else(Vec::new, |v| one(name, v));
+        let path = |name: &str, value: &Option<std::path::PathBuf>| {
+            value
+                .as_ref()
+                .map_or_else(Vec::new, |p| one(name, &p.display()))
         };
-        let maybe = |name: &'static str, value: Option<&dyn Display>| {
-            (
-                name,
-                value.map_or_else(Vec::new, |v| vec![name.to_owned(), v.to_string()]),
-            )
-        };
-        let path = |name: &'static str, value: &Option<std::path::PathBuf>| {
-            (
-                name,
-                value
-                    .as_ref()
-                    .map_or_else(Vec::new, |p| vec![name.to_owned(), p.display().to_string()]),
-            )
-        };
-        let duration = |name: &'static str, value: &std::time::Duration| {
+        let duration = |name: &str, value: &std::time::Duration| {
             one(name, &humantime::format_duration(*value))
         };
         vec![
@@ -159,14 +150,11 @@ impl ServeArgs {
             one("--seed", seed),
             path("--proto", &own.proto),
             path("--data", &own.data),
-            (
-                "--proto-path",
-                own.schema
-                    .proto_path
-                    .iter()
-                    .flat_map(|dir| ["--proto-path".to_owned(), dir.display().to_string()])
-                    .collect(),
-            ),
+            own.schema
+                .proto_path
+                .iter()
+                .flat_map(|dir| ["--proto-path".to_owned(), dir.display().to_string()])
+                .collect(),
             maybe(
                 "--message",
                 own.schema.message.as_ref().map(|m| m as &dyn Display),
@@ -184,14 +172,11 @@ impl ServeArgs {
             path("--mix", mix),
             maybe("--workers", workers.as_ref().map(|w| w as &dyn Display)),
             one("--max-size-kb", max_size_kb),
-            (
-                "--reuse-port",
-                if *reuse_port {
-                    vec!["--reuse-port".to_owned()]
-                } else {
-                    Vec::new()
-                },
-            ),
+            if *reuse_port {
+                vec!["--reuse-port".to_owned()]
+            } else {
+                Vec::new()
+            },
             path("--tls-cert", tls_cert),
             path("--tls-key", tls_key),
             path("--tls-client-ca", tls_client_ca),

@@ -379,7 +379,7 @@ pub fn url_parts(args: &LoadCmdArgs) -> anyhow::Result<UrlParts<'_>> {
     })?;
     let (family, tls) = Family::of_scheme(scheme)
         .with_context(|| format!("'{}': use http(s)://, grpc(s):// or tcp(s)://", args.url))?;
-    let base = Stack::plain(family.kind_for(UrlWishes::default())).scheme();
+    let base = family.scheme();
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
     anyhow::ensure!(!authority.is_empty(), "'{}' has no host", args.url);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keeps two promises of docs/architecture.md true.
+"""Keeps three promises of docs/architecture.md true.
 
 1. A stack is named in one place. Outside the files listed in
    STACK_NAMES_ALLOWED, no source file names a stack kind
@@ -14,7 +14,13 @@
    children share and re-exports what they define. Tests (`#[cfg(test)] mod
    tests`) are left out: they sit beside what they test.
 
-Run from anywhere; exits 1 with what broke either promise.
+3. A server's tasks keep its scope. Its JSON codec and counters reach
+   its tasks through their scope (crates/server/src/task.rs), so the
+   server crate spawns only through that file: no `tokio::spawn`, no
+   `spawn_blocking`, no `JoinSet` spawn, no `TokioExecutor` elsewhere (gRPC
+   C-core's own `ctx.spawn` runs no code of ours).
+
+Run from anywhere; exits 1 with what broke a promise.
 """
 
 import os
@@ -32,6 +38,10 @@ STACK_NAMES_ALLOWED = {
     "crates/load/src/contract/mod.rs",
     "crates/load/src/client.rs",
 }
+
+# The one file of the server crate that may spawn a task.
+SPAWN_ALLOWED = "crates/server/src/task.rs"
+SPAWN = re.compile(r"\btokio::spawn\b|(?<!crate::task::)\bspawn_blocking\b|\bTokioExecutor\b|(?<!ctx)\.spawn\(")
 
 STACK_NAME = re.compile(r"\b(StackKind|Family)::([A-Z][a-z][A-Za-z0-9]*)")
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -190,9 +200,15 @@ def main():
     for crate in crates:
         for path in rust_files(os.path.join(crate, "src")):
             rel = os.path.relpath(path, ROOT)
+            code = strip(open(path, encoding="utf-8").read())
+            if rel.startswith("crates/server/src/") and rel != SPAWN_ALLOWED:
+                for spawn in sorted(set(SPAWN.findall(code))):
+                    failures.append(
+                        f"{rel} spawns with `{spawn}`: spawn through "
+                        f"{SPAWN_ALLOWED}, so the task keeps its server's scope"
+                    )
             if rel in STACK_NAMES_ALLOWED:
                 continue
-            code = strip(open(path, encoding="utf-8").read())
             for kind, name in sorted(set(STACK_NAME.findall(code))):
                 failures.append(
                     f"{rel} names {kind}::{name}: ask the vocabulary "
@@ -205,7 +221,10 @@ def main():
         print(failure)
     if failures:
         sys.exit(1)
-    print(f"architecture: {len(crates)} crates, no stack named outside its files, no cycle")
+    print(
+        f"architecture: {len(crates)} crates, no stack named outside its files, "
+        "no cycle, every server task spawned in its scope"
+    )
 
 
 if __name__ == "__main__":

@@ -104,6 +104,15 @@ impl MixFile {
             "{}: no [[call]]: a mix needs at least one call",
             path.display()
         );
+        // Each call has its route, its method and (on tcp) its call byte:
+        // the servers, bench and load all take a mix of at most this many.
+        anyhow::ensure!(
+            form.calls.len() <= wirebench_server::message::MAX_MIX_CALLS,
+            "{}: {} calls; a mix has at most {}",
+            path.display(),
+            form.calls.len(),
+            wirebench_server::message::MAX_MIX_CALLS
+        );
         let mut calls: Vec<MixCall> = Vec::new();
         for spanned in form.calls {
             let line = line_of(spanned.span().start);

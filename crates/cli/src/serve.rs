@@ -201,8 +201,16 @@ async fn run(
     let listener = bind(SocketAddr::new(args.bind, port), args.reuse_port)
         .with_context(|| format!("cannot listen on {}:{port}", args.bind))?;
     let addr = listener.local_addr()?;
-    wirebench_proto::json::select(args.json_codec);
-    // One set of server options for every workload: TLS, timeouts.
+    let metrics = match args.metrics {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {at}"))?,
+        ),
+        None => None,
+    };
+    // One set of server options for every workload: TLS, timeouts, the
+    // JSON codec and (with --metrics) the counters.
     let options = ServeOptions {
         tls,
         grpc_exec: args.grpc_exec,
@@ -212,19 +220,12 @@ async fn run(
         header_timeout: args.header_timeout,
         request_timeout: args.request_timeout,
         max_concurrent_streams: args.max_streams,
+        json_codec: args.json_codec,
+        counters: metrics.as_ref().map(|_| Default::default()),
     };
     let what = match args.stack.speaks_json() {
         true => format!("{what}, JSON by {}", args.json_codec),
         false => what,
-    };
-    let metrics = match args.metrics {
-        Some(at) => Some({
-            wirebench_server::counters::enable();
-            TcpListener::bind(at)
-                .await
-                .with_context(|| format!("cannot listen for metrics on {at}"))?
-        }),
-        None => None,
     };
     let what = match &metrics {
         Some(listener) => format!(
@@ -281,13 +282,6 @@ fn mix_routes(args: &ServeArgs) -> anyhow::Result<Vec<wirebench_server::message:
     let path = args.mix.as_ref().context("`serve mix` needs --mix FILE")?;
     let mix = crate::mix_file::MixFile::read(path)?;
     let codegen = args.own.schema.one_codegen()?;
-    anyhow::ensure!(
-        mix.calls.len() <= wirebench_server::message::MAX_MIX_CALLS,
-        "{}: {} calls; a mix has at most {}",
-        path.display(),
-        mix.calls.len(),
-        wirebench_server::message::MAX_MIX_CALLS
-    );
     mix.messages()?
         .into_iter()
         .map(|(name, source, direction)| {

@@ -25,9 +25,10 @@ fn stacks_are_named_in_their_files_and_no_files_import_each_other() {
 }
 
 /// The check finds what it is for: a file outside the list that names a
-/// stack kind, and two files that import each other.
+/// stack kind, two files that import each other, and a server task
+/// spawned outside its scope.
 #[test]
-fn the_check_fails_on_a_stack_named_elsewhere_and_on_a_cycle() {
+fn the_check_fails_on_a_stack_named_elsewhere_on_a_cycle_and_on_a_bare_spawn() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let scratch = tempfile::tempdir().unwrap();
     let src = scratch.path().join("crates/demo/src");
@@ -45,6 +46,13 @@ fn the_check_fails_on_a_stack_named_elsewhere_and_on_a_cycle() {
     )
     .unwrap();
     std::fs::write(src.join("b.rs"), "use crate::a::A;\npub struct B;\n").unwrap();
+    let server = scratch.path().join("crates/server/src");
+    std::fs::create_dir_all(&server).unwrap();
+    std::fs::write(
+        server.join("lib.rs"),
+        "fn f() { tokio::spawn(async {}); set.spawn(async {}); }\n",
+    )
+    .unwrap();
     let out = Command::new("python3")
         .arg(scratch.path().join("scripts/check-architecture.py"))
         .output()
@@ -59,4 +67,10 @@ fn the_check_fails_on_a_stack_named_elsewhere_and_on_a_cycle() {
         stdout.contains("crates/demo/src/a.rs <-> crates/demo/src/b.rs"),
         "{stdout}"
     );
+    for spawn in ["tokio::spawn", ".spawn("] {
+        assert!(
+            stdout.contains(&format!("crates/server/src/lib.rs spawns with `{spawn}`")),
+            "{stdout}"
+        );
+    }
 }

@@ -16,28 +16,10 @@ use common::*;
 
 const PEERS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/peers");
 
-const SCHEMA: &str = r#"syntax = "proto3";
-package shop.v1;
-import "google/protobuf/timestamp.proto";
-import "google/protobuf/duration.proto";
-enum Tier { TIER_UNSPECIFIED = 0; GOLD = 1; SILVER = 2; }
-message Money { string currency = 1; int64 units = 2; int32 nanos = 3; }
-message Line { int64 sku = 1; uint32 qty = 2; Money price = 3; }
-message Cart {
-  int64 id = 1;
-  repeated Line lines = 2;
-  map<string, string> tags = 3;
-  Tier tier = 4;
-  oneof payment { string card = 5; bytes token = 6; }
-  google.protobuf.Timestamp updated = 7;
-  map<int32, Money> credits = 8;
-  google.protobuf.Duration ttl = 9;
-}
-"#;
+/// The shipped example schema and its data (examples/shop/), as a user has them.
+const SCHEMA: &str = include_str!("../../../examples/shop/shop.proto");
 
-const DATA: &str = r#"{"id": "9007199254740993", "lines": [{"sku": "12", "qty": 2, "price": {"currency": "EUR", "units": "3", "nanos": 500000000}}], "tags": {"b": "2", "a": "1", "ç": "naïve \"q\""}, "tier": "GOLD", "token": "AAEC/w==", "updated": "2024-05-01T12:00:00.250Z", "credits": {"3": {"currency": "USD", "units": "1"}, "1": {"currency": "JPY"}}, "ttl": "90.5s"}
-{"id": "2", "card": "4111"}
-"#;
+const DATA: &str = include_str!("../../../examples/shop/carts.jsonl");
 
 /// The schema and data file in a fresh folder.
 fn files() -> (tempfile::TempDir, PathBuf, PathBuf) {

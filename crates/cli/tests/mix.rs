@@ -191,6 +191,25 @@ fn bad_mixes_are_named_by_their_line() {
             .args(["-n", "10"]));
         assert!(!ok && said.contains(words), "{words}: {said}");
     }
+    // One call too many: refused when the file is read, by every command
+    // that reads one.
+    let too_many: String = (0..65)
+        .map(|i| {
+            format!("[[call]]\nname = \"c{i}\"\nshape = \"tiny\"\nurl = \"http://127.0.0.1:1\"\n")
+        })
+        .collect();
+    std::fs::write(&mix, too_many).unwrap();
+    for command in [
+        &["bench", "-n", "10"][..],
+        &["serve", "mix", "--stack", "rest"],
+        &["load", "-n", "10"],
+    ] {
+        let (ok, said) = run(wirebench().args(command).arg("--mix").arg(&mix));
+        assert!(
+            !ok && said.contains("65 calls; a mix has at most 64"),
+            "{command:?}: {said}"
+        );
+    }
 }
 
 #[test]

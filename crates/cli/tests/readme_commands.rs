@@ -3,14 +3,18 @@
 //! is parsed by the command line wirebench ships, flags, values and all. A
 //! renamed flag, a stack that is gone or a duration that no longer parses
 //! fails here, with the file and line. The commands that need a server
-//! are run for real by the tests named after them (the echo example in
-//! `serve_and_load.rs`, the peers' flags in `load_flags.rs`); CI runs the
-//! README's main job, `bench`, on a release build.
+//! are run for real, against the servers the docs start, by
+//! `scripts/run-docs.py` in CI (and the echo example by `serve_and_load.rs`,
+//! the peers' flags by `load_flags.rs`).
 
 use std::path::Path;
 
 use clap::Parser;
 use wirebench::args::Cli;
+
+/// The shell variables the docs use, with a value of the kind the shell
+/// would give them.
+const VARIABLES: [(&str, &str); 2] = [("$i", "0"), ("$start", "2030-01-01T00:00:00Z")];
 
 /// Every `wirebench ...` command of a `sh` block: (file:line, argv).
 fn commands(root: &Path, doc: &str) -> Vec<(String, Vec<String>)> {
@@ -37,6 +41,13 @@ fn commands(root: &Path, doc: &str) -> Vec<(String, Vec<String>)> {
         }
         // A comment, a pipe, a background `&`: the command is what comes
         // before (shlex keeps a `#` inside quotes).
+        for (variable, value) in VARIABLES {
+            command = command.replace(variable, value);
+        }
+        assert!(
+            !(command.starts_with("wirebench ") && command.contains('$')),
+            "{doc}:{start}: a shell variable this test does not know in `{command}`"
+        );
         let Some(mut words) = shlex::split(&command) else {
             panic!("{doc}:{start}: unbalanced quotes in `{command}`");
         };

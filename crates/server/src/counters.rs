@@ -1,33 +1,55 @@
 //! The request and byte counters `serve --metrics` exposes
-//! ([`crate::metrics`]). They count only in a process that serves them
-//! ([`enable`]), for every stack alike: a relaxed atomic add per request
-//! and per socket write on one shared cache line, which a process nobody
-//! observes need not pay (there, each costs one uncontended load of a
-//! flag). They are the process's, as its CPU seconds and resident memory
-//! are: one process serves one stack, and the scrape reads them beside
-//! /proc's figures.
+//! ([`crate::metrics`]), for every stack alike: a relaxed atomic add per
+//! request and per socket write. They belong to one server: its options
+//! carry them ([`crate::ServeOptions::counters`]), and its tasks find
+//! them in their scope ([`crate::task`]), as they find its JSON codec. A
+//! server nobody observes has none and pays one task-local read per
+//! count; the metrics endpoint's own answers are not counted.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
-pub(crate) static REQUESTS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static BYTES_WRITTEN: AtomicU64 = AtomicU64::new(0);
-
-/// Starts the counters: called before serving, when `--metrics` is given.
-pub fn enable() {
-    COUNTING.store(true, Ordering::Relaxed);
+/// One server's counts.
+#[derive(Debug, Default)]
+pub struct Counters {
+    requests: AtomicU64,
+    bytes_written: AtomicU64,
 }
 
-/// Counts one request handled (answered or refused).
+impl Counters {
+    /// Requests handled (answered or refused).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Bytes written to client connections (before TLS).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written.load(Ordering::Relaxed)
+    }
+}
+
+tokio::task_local! {
+    pub(crate) static SCOPED: Option<Arc<Counters>>;
+}
+
+/// Counts one request handled (answered or refused) by the server this
+/// runs in, if it counts.
 pub fn count_request() {
-    if COUNTING.load(Ordering::Relaxed) {
-        REQUESTS.fetch_add(1, Ordering::Relaxed);
-    }
+    let _ = SCOPED.try_with(|counters| {
+        if let Some(counters) = counters {
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+        }
+    });
 }
 
-/// Counts bytes written to a client's connection.
+/// Counts bytes written to a client's connection by the server this runs
+/// in, if it counts.
 pub fn count_written(bytes: usize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        BYTES_WRITTEN.fetch_add(bytes as u64, Ordering::Relaxed);
-    }
+    let _ = SCOPED.try_with(|counters| {
+        if let Some(counters) = counters {
+            counters
+                .bytes_written
+                .fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+    });
 }

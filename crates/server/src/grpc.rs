@@ -262,7 +262,7 @@ impl GrpcPayload {
                     .acquire()
                     .await
                     .map_err(|_| Status::unavailable("shutting down"))?;
-                let result = tokio::task::spawn_blocking(move || work(handler))
+                let result = crate::task::spawn_blocking(move || work(handler))
                     .await
                     .map_err(|_| Status::internal("handler panicked"))?;
                 Ok(result?)

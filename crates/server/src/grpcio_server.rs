@@ -81,9 +81,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let env = Arc::new(Environment::new(workers.max(1)));
+    // C-core's threads are not tokio's: each handler enters the server's
+    // scope (its counters) itself.
+    let scope = crate::task::Scope::current();
+    let echo_scope = scope.clone();
     let service = ServiceBuilder::new()
         .add_unary_handler(&GET_LARGE_PAYLOAD, move |ctx, request, sink| {
-            let answer = handler.payload(request.size_in_kb);
+            let answer = scope
+                .clone()
+                .run_sync(|| handler.payload(request.size_in_kb));
             let reply = match answer {
                 Ok(data) => sink.success(PayloadResponse { data }),
                 Err(err) => sink.fail(status(err)),
@@ -93,7 +99,7 @@ pub async fn serve(
             });
         })
         .add_unary_handler(&ECHO, move |ctx, request: EchoMessage, sink| {
-            let reply = match handler.echo(request.data) {
+            let reply = match echo_scope.clone().run_sync(|| handler.echo(request.data)) {
                 Ok(data) => sink.success(EchoMessage { data }),
                 Err(err) => sink.fail(status(err)),
             };

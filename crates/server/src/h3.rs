@@ -66,7 +66,7 @@ pub async fn serve(
         tokio::select! {
             incoming = endpoint.accept() => match incoming {
                 Some(incoming) => {
-                    tokio::spawn(connection(incoming, router.clone(), deadlines));
+                    crate::task::spawn(connection(incoming, router.clone(), deadlines));
                 }
                 None => break,
             },
@@ -95,7 +95,7 @@ async fn connection(incoming: quinn::Incoming, router: Router, deadlines: Deadli
     };
     while let Ok(Some(resolver)) = h3.accept().await {
         let router = router.clone();
-        tokio::spawn(async move {
+        crate::task::spawn(async move {
             let headers = tokio::time::timeout(deadlines.header, resolver.resolve_request());
             let Ok(Ok((request, mut stream))) = headers.await else {
                 return;

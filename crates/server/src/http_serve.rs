@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use hyper::body::Incoming as RequestBody;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -88,7 +88,7 @@ pub async fn serve<S, B>(
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(crate::task::Inherit);
     if versions == Versions::Http2Only {
         builder = builder.http2_only();
     }
@@ -117,7 +117,7 @@ pub async fn serve<S, B>(
                     let service = TowerToHyperService::new(service.clone());
                     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection.into_owned());
-                    tokio::spawn(async move {
+                    crate::task::spawn(async move {
                         tokio::select! {
                             _ = connection => {}
                             () = idle => {}

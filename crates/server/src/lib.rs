@@ -18,7 +18,8 @@
 //! handler, the message handler, a mix, a pipeline role), the options and
 //! the shutdown: it is the only place a stack is matched to its server.
 //! Shutdown is a parameter, as in mini-redis: the CLI passes SIGINT/SIGTERM,
-//! tests pass a oneshot.
+//! tests pass a oneshot. The JSON codec and the counters are options too;
+//! they reach the code far below through the server's scope ([`task`]).
 
 pub mod counters;
 pub mod encoding;
@@ -37,6 +38,7 @@ pub mod message;
 pub mod metrics;
 pub mod pipeline;
 pub mod rest;
+pub mod task;
 pub mod tcp;
 pub mod tls;
 
@@ -94,6 +96,21 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// HTTP/2: streams one connection may have open at once.
     pub max_concurrent_streams: u32,
+    /// The JSON codec of the JSON stacks.
+    pub json_codec: wirebench_proto::json::Codec,
+    /// Where requests and bytes written are counted (`serve --metrics`),
+    /// if anywhere.
+    pub counters: Option<Arc<counters::Counters>>,
+}
+
+impl ServeOptions {
+    /// What this server's tasks share ([`task::Scope`]).
+    pub fn scope(&self) -> task::Scope {
+        task::Scope {
+            json_codec: self.json_codec,
+            counters: self.counters.clone(),
+        }
+    }
 }
 
 impl Default for ServeOptions {
@@ -107,6 +124,8 @@ impl Default for ServeOptions {
             header_timeout: http_serve::DEFAULT_HEADER_TIMEOUT,
             request_timeout: http_serve::DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_streams: http_serve::DEFAULT_MAX_CONCURRENT_STREAMS,
+            json_codec: wirebench_proto::json::Codec::default(),
+            counters: None,
         }
     }
 }
@@ -163,8 +182,23 @@ pub trait Service: Sized + Send + 'static {
 /// Serves `service` over `stack` on `listener` until `shutdown` completes,
 /// then lets in-flight requests finish. The one dispatch from a stack to
 /// its server: REST routes on the shared HTTP server (or HTTP/3), gRPC and
-/// gRPC-Web on tonic, tcp frames on the frame loop.
+/// gRPC-Web on tonic, tcp frames on the frame loop. It runs, and every
+/// task it starts runs, in the scope of `options` ([`task`]): its JSON
+/// codec and its counters.
 pub async fn serve(
+    stack: Stack,
+    listener: TcpListener,
+    service: impl Service,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    options
+        .scope()
+        .run(dispatch(stack, listener, service, options, shutdown))
+        .await
+}
+
+async fn dispatch(
     stack: Stack,
     listener: TcpListener,
     service: impl Service,

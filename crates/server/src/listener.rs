@@ -109,7 +109,7 @@ pub fn incoming(
 ) -> Incoming {
     let (tx, rx) = mpsc::channel(256);
     let acceptor = tls.map(TlsAcceptor::from);
-    tokio::spawn(async move {
+    crate::task::spawn(async move {
         loop {
             let stream = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -133,7 +133,7 @@ pub fn incoming(
                 }
                 Some(acceptor) => {
                     let (acceptor, tx) = (acceptor.clone(), tx.clone());
-                    tokio::spawn(async move {
+                    crate::task::spawn(async move {
                         if let Ok(Ok(tls)) =
                             tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                         {

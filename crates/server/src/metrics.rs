@@ -8,11 +8,11 @@
 //! the edges of its window and derives the same CPU and memory figures.
 //!
 //! The counters themselves are [`crate::counters`], below the servers that
-//! count into them.
+//! count into them: the server's options carry them, and this endpoint
+//! reads the same ones. Its own answers are not counted.
 
 use std::future::Future;
-use std::sync::LazyLock;
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
@@ -24,15 +24,16 @@ use tokio::net::TcpListener;
 /// crate's own process collector rounds CPU down to whole seconds, too
 /// coarse for a window of a few seconds), and the request and byte
 /// counters.
-struct Counters {
+struct Collected {
     cpu: Counter,
     rss: IntGauge,
     threads: IntGauge,
     requests: IntCounter,
     bytes_written: IntCounter,
+    counts: Arc<crate::counters::Counters>,
 }
 
-impl Collector for Counters {
+impl Collector for Collected {
     fn desc(&self) -> Vec<&Desc> {
         [
             self.cpu.desc(),
@@ -53,10 +54,9 @@ impl Collector for Counters {
                 .set(i64::try_from(now.threads).unwrap_or(i64::MAX));
         }
         for (counter, now) in [
-            (&self.requests, &crate::counters::REQUESTS),
-            (&self.bytes_written, &crate::counters::BYTES_WRITTEN),
+            (&self.requests, self.counts.requests()),
+            (&self.bytes_written, self.counts.bytes_written()),
         ] {
-            let now = now.load(Ordering::Relaxed);
             counter.inc_by(now.saturating_sub(counter.get()));
         }
         [
@@ -70,11 +70,16 @@ impl Collector for Counters {
     }
 }
 
-/// The metrics of this process, `stack` naming what it serves.
-fn registry(stack: &str) -> Result<Registry, prometheus::Error> {
+/// The metrics of this process, `stack` naming what it serves and
+/// `counts` what it counted.
+fn registry(
+    stack: &str,
+    counts: Arc<crate::counters::Counters>,
+) -> Result<Registry, prometheus::Error> {
     let registry = Registry::new();
     let ours = |name: &str, help: &str| Opts::new(name, help).const_label("stack", stack);
-    registry.register(Box::new(Counters {
+    registry.register(Box::new(Collected {
+        counts,
         cpu: Counter::with_opts(Opts::new(
             "process_cpu_seconds_total",
             "Total user and system CPU time spent in seconds.",
@@ -111,14 +116,17 @@ static CONTENT_TYPE: LazyLock<String> =
 /// Serves `GET /metrics` on `listener` until `shutdown` completes, with the
 /// server's own header, request and idle deadlines (`options`; its TLS is
 /// not used: the endpoint is plain HTTP): a scraper's port faces the same
-/// slow clients as the traffic port.
+/// slow clients as the traffic port. The counters are the server's
+/// (`options.counters`, made here when it has none, so they read 0).
 pub async fn serve(
     listener: TcpListener,
     stack: String,
     options: &crate::ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), crate::ServeError> {
-    let registry = registry(&stack).map_err(|e| crate::ServeError::Metrics(e.to_string()))?;
+    let counts = options.counters.clone().unwrap_or_default();
+    let registry =
+        registry(&stack, counts).map_err(|e| crate::ServeError::Metrics(e.to_string()))?;
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
@@ -126,28 +134,40 @@ pub async fn serve(
             async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE.as_str())], text) }
         }),
     );
-    let incoming = crate::listener::incoming(listener, None, options.idle_timeout);
-    crate::http_serve::serve_router(app, incoming, options, shutdown).await;
+    // Outside the server's scope: a scrape is not one of its requests.
+    crate::task::Scope::default()
+        .run(async {
+            let incoming = crate::listener::incoming(listener, None, options.idle_timeout);
+            crate::http_serve::serve_router(app, incoming, options, shutdown).await;
+        })
+        .await;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counters::{count_request, count_written, enable};
+    use crate::counters::{Counters, count_request, count_written};
+    use crate::task::Scope;
 
     #[test]
     fn the_text_has_the_process_metrics_and_ours() {
-        enable();
-        count_request();
-        count_written(10);
-        let text = render(&registry("rest").unwrap());
+        let counts = Arc::new(Counters::default());
+        let scope = Scope {
+            counters: Some(counts.clone()),
+            ..Scope::default()
+        };
+        scope.run_sync(|| {
+            count_request();
+            count_written(10);
+        });
+        let text = render(&registry("rest", counts).unwrap());
         for name in [
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
             "process_threads",
-            "wirebench_requests_total{stack=\"rest\"}",
-            "wirebench_bytes_written_total{stack=\"rest\"}",
+            "wirebench_requests_total{stack=\"rest\"} 1",
+            "wirebench_bytes_written_total{stack=\"rest\"} 10",
         ] {
             assert!(text.contains(name), "{name} in\n{text}");
         }

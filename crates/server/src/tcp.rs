@@ -90,7 +90,7 @@ pub async fn serve_frames<F, Fut>(
                 Some(Ok(stream)) => {
                     let idle = stream.idle();
                     let connection = connection(stream, max_request_bytes, request_timeout, answer.clone());
-                    connections.spawn(async move {
+                    crate::task::spawn_into(&mut connections, async move {
                         tokio::select! {
                             () = connection => {}
                             () = idle => {}

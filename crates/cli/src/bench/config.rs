@@ -259,12 +259,6 @@ pub fn resolve(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
                 "--mix is a workload of its own: each call names its message (no --workload, --shape or --sizes)"
             );
             let mix = crate::mix_file::MixFile::read(path)?;
-            anyhow::ensure!(
-                mix.calls.len() <= wirebench_server::message::MAX_MIX_CALLS,
-                "{}: a mix has at most {} calls",
-                path.display(),
-                wirebench_server::message::MAX_MIX_CALLS
-            );
             jobs.clear();
             for (name, source, direction) in mix.messages()? {
                 let source = crate::args::available(&source)?;

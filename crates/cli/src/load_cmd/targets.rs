@@ -118,7 +118,7 @@ async fn mix_call(
         let job = Job::Message(std::sync::Arc::new(
             MessageJob::load(source, *direction).with_context(|| at.clone())?,
         ));
-        let index = u8::try_from(index).context("a mix has at most 64 calls")?;
+        let index = u8::try_from(index).expect("a mix file has at most MAX_MIX_CALLS calls");
         // The rest of the target (TLS, authority) as for any URL of it.
         let mut parsed = parse_target(&LoadCmdArgs {
             url: format!(

@@ -37,13 +37,18 @@ pub fn options() -> ServeOptions {
 }
 
 pub async fn payload_server(stack: Stack) -> SocketAddr {
+    payload_server_with(stack, options()).await
+}
+
+/// A payload server with `options` of its own.
+pub async fn payload_server_with(stack: Stack, options: ServeOptions) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(wirebench_server::serve(
         stack,
         listener,
         PayloadHandler::new(256),
-        options(),
+        options,
         std::future::pending(),
     ));
     addr

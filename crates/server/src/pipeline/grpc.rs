@@ -144,13 +144,13 @@ where
 {
     let role = Arc::clone(role);
     let (tx, rx) = mpsc::channel(1024);
-    tokio::spawn(async move {
+    crate::task::spawn(async move {
         // Ends when the caller closes its side or goes away.
         while let Ok(Some(request)) = inbound.message().await {
             let tx = tx.clone();
             let id = request.request_id();
             let answer = work(Arc::clone(&role), request.records());
-            tokio::spawn(async move {
+            crate::task::spawn(async move {
                 let answer = match answer.await {
                     Ok(items) => R::Answer::new(id, items),
                     Err(err) => {
@@ -198,7 +198,7 @@ impl ProducerService for GrpcRole<Producer> {
         // A few batches ahead of the caller, no more: a slow reader holds
         // the producer back instead of filling its memory.
         let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
+        crate::task::spawn(async move {
             for (i, records) in series.enumerate() {
                 if tx
                     .send(Ok(RecordBatch::new(i as u64, records)))

@@ -20,7 +20,6 @@ use axum::routing::get;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use wirebench_proto::PROTOBUF_MEDIA_TYPE;
 use wirebench_proto::pipeline_hop::{HopAnswer, HopRequest};
@@ -101,7 +100,7 @@ impl Hops for RestHops {
         let connector = config.hop_connector();
         RestHop {
             base: format!("{}://{}", connector.scheme(), config.upstream()),
-            client: Client::builder(TokioExecutor::new())
+            client: Client::builder(crate::task::Inherit)
                 .pool_max_idle_per_host(usize::MAX)
                 .http2_only(self.http2)
                 .build(connector),

@@ -110,7 +110,7 @@ impl<Req: HopRequest, Resp: HopAnswer> StreamHop<Req, Resp> {
             pending: Arc::default(),
             closed: Arc::new(AtomicBool::new(false)),
         });
-        tokio::spawn(read_answers(
+        crate::task::spawn(read_answers(
             inbound,
             Arc::clone(&live.pending),
             Arc::clone(&live.closed),

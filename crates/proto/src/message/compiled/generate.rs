@@ -20,7 +20,7 @@ use super::CodegenError;
 pub(super) const TEMPLATE: [(&str, &str); 4] = [
     ("Cargo.toml", include_str!("template/Cargo.toml")),
     ("src/abi.rs", include_str!("template/abi.rs")),
-    ("src/json.rs", include_str!("../../json.rs")),
+    ("src/json.rs", include_str!("../../json/codec.rs")),
     ("src/timestamp.rs", include_str!("../timestamp.rs")),
 ];
 

@@ -1,133 +1,67 @@
 //! The JSON codec of every JSON stack (rest, rest-h2, grpc-json, the
-//! pipeline's REST services, the message workload's JSON), one per server
-//! process: `serve --json-codec serde_json|sonic-rs`.
+//! pipeline's REST services, the message workload's JSON), one per server:
+//! `serve --json-codec serde_json|sonic-rs`.
 //!
 //! serde_json is the ecosystem's default (axum's `Json`), so it stays the
 //! default; sonic-rs is the fast one an expert may reach for (SIMD string
 //! scanning and escaping). Both serialize the same serde types, so every
 //! handler and message is the same whichever serves: the codec is the only
 //! difference, and `bench --json-codec serde_json,sonic-rs` makes it a
-//! factor of the run. The choice is made once, before serving, and read
-//! with one relaxed atomic load per message.
+//! factor of the run.
+//!
+//! The choice is a server's option, and it reaches the code that encodes
+//! through the server's tasks ([`scope`]), not through a process global:
+//! tonic's generated services build their codec with `Default`, so a
+//! codec cannot be handed to them as a value. Outside any server (the load
+//! generator, tests) it is serde_json.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+mod codec;
+
+use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-/// Which library encodes and decodes JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Codec {
-    #[default]
-    #[serde(rename = "serde_json")]
-    SerdeJson,
-    #[serde(rename = "sonic-rs")]
-    SonicRs,
+pub use codec::Codec;
+
+tokio::task_local! {
+    static SCOPED: Codec;
 }
 
-impl Codec {
-    pub const ALL: [Codec; 2] = [Codec::SerdeJson, Codec::SonicRs];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Codec::SerdeJson => "serde_json",
-            Codec::SonicRs => "sonic-rs",
-        }
-    }
+/// Runs `work` with `codec` as the JSON codec of everything it encodes
+/// and decodes (a server's tasks; the server spawns its tasks in the
+/// scope of the task that spawns them).
+pub fn scope<F: Future>(codec: Codec, work: F) -> impl Future<Output = F::Output> {
+    SCOPED.scope(codec, work)
 }
 
-impl std::fmt::Display for Codec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
+/// The same, for synchronous `work` (a handler on a blocking thread).
+pub fn sync_scope<R>(codec: Codec, work: impl FnOnce() -> R) -> R {
+    SCOPED.sync_scope(codec, work)
 }
 
-impl std::str::FromStr for Codec {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Codec, String> {
-        Codec::ALL
-            .into_iter()
-            .find(|c| c.name() == text || (text == "sonic_rs" && *c == Codec::SonicRs))
-            .ok_or_else(|| format!("'{text}' is not a JSON codec (serde_json or sonic-rs)"))
-    }
-}
-
-static SELECTED: AtomicU8 = AtomicU8::new(0);
-
-/// Makes `codec` this process's JSON codec (call before serving).
-pub fn select(codec: Codec) {
-    SELECTED.store(codec as u8, Ordering::Relaxed);
-}
-
-/// This process's JSON codec.
+/// The JSON codec of the server this runs in: serde_json outside any.
 pub fn selected() -> Codec {
-    match SELECTED.load(Ordering::Relaxed) {
-        0 => Codec::SerdeJson,
-        _ => Codec::SonicRs,
-    }
+    SCOPED.try_with(|codec| *codec).unwrap_or_default()
 }
 
-impl Codec {
-    /// Appends `value` as JSON to `out`.
-    pub fn to_writer<T: Serialize + ?Sized>(
-        self,
-        out: &mut Vec<u8>,
-        value: &T,
-    ) -> Result<(), String> {
-        match self {
-            Codec::SerdeJson => serde_json::to_writer(out, value).map_err(|e| e.to_string()),
-            Codec::SonicRs => sonic_rs::to_writer(out, value).map_err(|e| e.to_string()),
-        }
-    }
-
-    pub fn from_slice<'a, T: Deserialize<'a>>(self, bytes: &'a [u8]) -> Result<T, String> {
-        match self {
-            Codec::SerdeJson => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
-            Codec::SonicRs => sonic_rs::from_slice(bytes).map_err(|e| e.to_string()),
-        }
-    }
-
-    /// Decodes through a seed (prost-reflect's dynamic messages
-    /// deserialize with their descriptor); trailing text is an error.
-    pub fn from_slice_seed<'a, S: serde::de::DeserializeSeed<'a>>(
-        self,
-        bytes: &'a [u8],
-        seed: S,
-    ) -> Result<S::Value, String> {
-        match self {
-            Codec::SerdeJson => {
-                let mut de = serde_json::Deserializer::from_slice(bytes);
-                let value = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
-                de.end().map_err(|e| e.to_string())?;
-                Ok(value)
-            }
-            Codec::SonicRs => {
-                let mut de = sonic_rs::Deserializer::from_slice(bytes);
-                let value = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
-                de.end().map_err(|e| e.to_string())?;
-                Ok(value)
-            }
-        }
-    }
-}
-
-/// Appends `value` as JSON to `out`, with this process's codec.
+/// Appends `value` as JSON to `out`, with the server's codec.
 pub fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), String> {
     selected().to_writer(out, value)
 }
 
-/// `value` as JSON, with this process's codec.
+/// `value` as JSON, with the server's codec.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     to_writer(&mut out, value)?;
     Ok(out)
 }
 
-/// Decodes JSON with this process's codec.
+/// Decodes JSON with the server's codec.
 pub fn from_slice<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
     selected().from_slice(bytes)
 }
 
-/// Decodes JSON through a seed with this process's codec.
+/// Decodes JSON through a seed with the server's codec.
 pub fn from_slice_seed<'a, S: serde::de::DeserializeSeed<'a>>(
     bytes: &'a [u8],
     seed: S,

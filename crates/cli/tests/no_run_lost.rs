@@ -191,9 +191,10 @@ fn no_more_in_flight_is_promised_than_there_are_requests() {
 }
 
 /// An open loop of 2,000/s with 500 in flight against a dead port: the
-/// connection backs off, not each of its 500 senders, so the port sees at
-/// most 10 connection attempts a second (counted by nftables, SYNs to the
-/// port), and the run still ends on time.
+/// connection backs off, not each of its 500 senders, so the port sees
+/// one probe per 250 ms after the first burst, far fewer attempts than
+/// senders (counted by nftables, SYNs to the port), and the run still
+/// ends on time.
 #[test]
 fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
     if unsafe { libc::geteuid() } != 0 {
@@ -252,11 +253,13 @@ fn an_open_loop_against_a_dead_port_backs_off_per_connection() {
         .unwrap_or_else(|| panic!("{listed}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("connections: 1"), "{stdout}");
-    // At most 10 a second on the one connection over the 8 s: the
-    // senders that set out before the first refusal came back each tried
-    // once, then one probe every 250 ms at most.
+    // The senders that set out before the first refusal came back each
+    // tried once (how many depends on the machine's load: 54 seen on a
+    // busy CI run), then one probe every 250 ms at most (32 in 8 s). A
+    // backoff per sender would be 500 attempts at the least (each sender
+    // once), and no backoff 16,000 (the rate): 200 tells them apart.
     assert!(
-        syns <= 80,
+        syns <= 200,
         "{syns} connection attempts in {took:?}: {stdout}"
     );
     assert!(syns >= 8, "it did try: {syns}");
